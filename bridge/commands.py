@@ -1,0 +1,135 @@
+"""The subcommands of `run.py` (SPEC §6): each reads its arguments, calls the app, prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+from bridge import config as configuration
+from bridge.deadlines import due, rule_for
+from bridge.errors import InputError
+
+
+def run(args) -> int:
+    handler = _COMMANDS[args.command]
+    return handler(args)
+
+
+def _config(args):
+    return configuration.load(args.config)
+
+
+def cmd_deadline(args) -> int:
+    config = _config(args)
+    try:
+        rule_for(args.kind)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    starts = args.starts or [line.strip() for line in sys.stdin if line.strip()]
+    for text in starts:
+        print(due(config.calendar, args.kind, _moment(text, config.tz)).isoformat())
+    return 0
+
+
+def _moment(text: str, tz) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"«{text}» — не момент ISO 8601 (пример: 2026-12-30T15:00+11:00)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def cmd_parse_reply(args) -> int:
+    from mailer.reply import parse_reply
+    config = _config(args)
+    failed = 0
+    for name in args.files:
+        try:
+            raw = Path(name).read_bytes()
+        except OSError as exc:
+            print(f"Ошибка: не удалось прочитать {name}: {exc.strerror}", file=sys.stderr)
+            failed += 1
+            continue
+        parsed = parse_reply(raw, case_prefix=config.case_prefix, departments=config.allow_list())
+        if args.json:
+            print(json.dumps(parsed.to_json(name), ensure_ascii=False))
+        else:
+            print(f"{name}: {parsed.kind} {parsed.case_id or '-'}\n{parsed.answer}\n")
+    return 1 if failed else 0
+
+
+def cmd_hint(args) -> int:
+    from bridge.app import _hinter
+    from bridge.model import Case
+    config = _config(args)
+    hint = _hinter(config, store=None)
+    texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    for text in texts:
+        case = Case(id="", channel="manual", external_id="", posted_at=datetime.now(config.tz), text=text)
+        print(json.dumps(hint(case).to_json(), ensure_ascii=False))
+    return 0
+
+
+def cmd_once(args) -> int:
+    from bridge.app import build_app
+    from bridge.cycle import run_cycle
+    app = build_app(_config(args))
+    report = run_cycle(app)
+    print(f"Цикл выполнен: новых обращений {report.new_cases}, ответов {report.replies}, "
+          f"отправлено {report.sent}, журнал: {report.ledger}.")
+    for problem in report.problems:
+        print(f"Внимание: {problem}", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from bridge.demo import run_demo
+    return run_demo(Path("demo-output"))
+
+
+def cmd_serve(args) -> int:
+    from bridge.service import serve
+    return serve(_config(args))
+
+
+def cmd_report(args) -> int:
+    from bridge.report import write_report
+    config = _config(args)
+    try:
+        year, month = map(int, args.month.split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise InputError(f"--month «{args.month}»: нужно ГГГГ-ММ, например 2026-11") from None
+    path = write_report(config, year, month)
+    print(f"Отчёт записан: {path}")
+    return 0
+
+
+def cmd_check_config(args) -> int:
+    from bridge.checks import check_all
+    config = _config(args)
+    results = check_all(config)
+    for name, problem in results:
+        print(f"{'ОШИБКА' if problem else 'ок':6} {name}{': ' + problem if problem else ''}")
+    return 1 if any(problem for _, problem in results) else 0
+
+
+def cmd_purge(args) -> int:
+    from bridge.purge import purge
+    config = _config(args)
+    try:
+        before = date.fromisoformat(args.before)
+    except ValueError:
+        raise InputError(f"--before «{args.before}»: нужна дата ГГГГ-ММ-ДД") from None
+    count = purge(config, before)
+    print(f"Удалены персональные данные {count} закрытых обращений (до {before:%d.%m.%Y}).")
+    return 0
+
+
+_COMMANDS = {
+    "deadline": cmd_deadline, "parse-reply": cmd_parse_reply, "hint": cmd_hint, "once": cmd_once,
+    "demo": cmd_demo, "serve": cmd_serve, "report": cmd_report, "check-config": cmd_check_config,
+    "purge": cmd_purge,
+}

@@ -1,0 +1,121 @@
+"""One cycle of the bridge (issue 2): read the operator's decisions from the ledger → apply them →
+run the outbox → take in new messages and replies → write the ledger.
+
+Every step works item by item and survives the failure of another: a locked workbook defers the
+ledger steps while mail and channels go on; a network that is down delays its own items only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bridge.app import App
+from bridge.errors import DeliveryError
+from bridge.intake import case_from_row, open_case, take_items
+from bridge.operator import apply_changes, manual_key
+from bridge.store import utcnow
+from bridge import effects
+from ledger.render import RenderContext, next_flip, render_row
+from ledger.service import render_all
+
+log = logging.getLogger("otklik.cycle")
+
+
+@dataclass
+class CycleReport:
+    decisions_read: int = 0
+    new_cases: int = 0
+    replies: int = 0
+    sent: int = 0
+    ledger: str = ""                 # 'записан' | 'без изменений' | 'занят' …
+    problems: list[str] = field(default_factory=list)
+
+
+def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
+    now = now or utcnow()
+    report = CycleReport()
+    cases = {c.id: c for c in app.store.all_cases()}
+    ctx = render_context(app, now)
+    changes = _read_ledger(app, cases, ctx, now, report)
+    report.sent = _step(report, "отправка", lambda: app.outbox.run(now))
+    report.new_cases += _step(report, "соцсети", lambda: app.take_channels(now))
+    report.replies = _step(report, "почта", lambda: app.take_mail(now))
+    _step(report, "сайт", lambda: app.refresh_site(now))
+    _write_ledger(app, now, force=bool(changes and changes.needs_rewrite), report=report)
+    return report
+
+
+def _step(report: CycleReport, name: str, action) -> int:
+    try:
+        return action() or 0
+    except DeliveryError as exc:
+        report.problems.append(f"{name}: {exc}")
+        log.warning("%s: %s", name, exc)
+    except Exception:
+        report.problems.append(f"{name}: внутренняя ошибка (см. журнал работы)")
+        log.exception("step %s failed", name)
+    return 0
+
+
+def render_context(app: App, now: datetime) -> RenderContext:
+    names = {d.code: d.name for d in app.config.departments}
+    return RenderContext(app.config.calendar, now, lambda code: names.get(code, code))
+
+
+def _read_ledger(app: App, cases, ctx, now, report):
+    result = app.ledger.read(cases, lambda case: render_row(case, ctx), now)
+    changes = result.changes
+    if changes is None:
+        return None
+    report.decisions_read = sum(1 for e in changes.edits if e.key == "decision")
+
+    def new_case(row, actor):
+        case = case_from_row(row, app.config.tz, now, manual_key(row))
+        if open_case(app.store, app.config.case_prefix, case, actor, app.hint_text, now):
+            report.new_cases += 1
+
+    apply_changes(app.store, app.config, changes, result.modified_by, now, app.decision_context(now),
+                  lambda case, effect: effects.emit(app.store, app.config, case, effect, now), new_case)
+    return changes
+
+
+def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport) -> None:
+    month = f"{app.config.calendar.local(now):%Y-%m}"
+    if not app.ledger.needs_write(now, force, extra=month):
+        report.ledger = "без изменений"
+        _clear_lock_alarm(app)
+        return
+    cases = app.store.all_cases()
+    ctx = render_context(app, now)
+    rows = render_all(cases, ctx)
+    flips = [f for f in (next_flip(c, app.config.calendar, now) for c in cases) if f]
+    if app.ledger.write(rows, app.summary(cases, now), now, min(flips, default=None), extra=month):
+        report.ledger = "записан"
+        _clear_lock_alarm(app)
+    else:
+        report.ledger = "занят (открыт в Excel или LibreOffice): запись отложена"
+        _lock_alarm(app, now)
+
+
+def _lock_alarm(app: App, now: datetime) -> None:
+    """SPEC §2: tell the operator when the ledger stays locked too long."""
+    with app.store.transaction():
+        since = app.store.get_value("ledger.locked_since")
+        if since is None:
+            app.store.set_value("ledger.locked_since", now.isoformat())
+            return
+        minutes = app.config.ledger_lock_alert_minutes
+        if now - datetime.fromisoformat(since) >= timedelta(minutes=minutes):
+            lock = app.ledger.is_locked()
+            app.store.alert("ledger", f"Журнал открыт и не обновляется уже более {minutes} мин. "
+                            "Закройте его в Excel/LibreOffice. Если программа закрыта, а файл "
+                            f"блокировки остался после сбоя, удалите «{lock.name if lock else ''}».",
+                            key=f"locked:{since}", at=now)
+
+
+def _clear_lock_alarm(app: App) -> None:
+    if app.store.get_value("ledger.locked_since") is not None:
+        with app.store.transaction():
+            app.store.db.execute("DELETE FROM kv WHERE key = 'ledger.locked_since'")

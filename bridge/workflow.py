@@ -1,0 +1,213 @@
+"""The case state machine: what an operator's decision or a department's answer does to a case.
+
+Pure functions: a case and the moment in, an `Outcome` out (the changed copy, the effects to put
+in the outbox, a note for «Примечание системы»). No I/O here; bridge/cycle.py carries effects out.
+
+| decision                | allowed when                                   | п.       | result                               |
+|-------------------------|------------------------------------------------|----------|--------------------------------------|
+| Направить               | not closed, «Отдел» chosen                      | 3.1, 3.2 | email to the department, 24 h start  |
+| Опубликовать            | an answer or text for publication exists       | 3.3–3.5  | publication queued                   |
+| На доработку            | an answer came, «Комментарий оператора» given   | 3.3      | email back in the thread, same term  |
+| Разъяснение             | «Основание» is one of п. 3.7's reasons         | 3.7      | template to the department or review |
+| Не подлежит обработке   | not closed                                     | 3.6      | closed, nothing published            |
+| Обращение 59-ФЗ         | not closed                                     | 3.8      | consent request, then the card       |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Callable
+
+from bridge.model import YES, Basis, Case, Decision, Status
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Something to send or publish; `key` makes it once-only in the outbox."""
+
+    kind: str      # 'email_case' | 'email_rework' | 'email_explanation' | 'publish' | 'post_info'
+                   # | 'consent_request' | 'registration_card'
+    key: str
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    case: Case
+    effects: list[Effect] = field(default_factory=list)
+    note: str = ""
+    applied: bool = True
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    now: datetime
+    department_exists: Callable[[str], bool]
+    explanation_text: Callable[[Case, str], str]     # п. 3.7 standard text per reason
+
+
+def refuse(case: Case, decision: str, why: str) -> Outcome:
+    return Outcome(case, note=f"Решение «{decision}» не применено: {why}.", applied=False)
+
+
+def apply_decision(case: Case, decision: str, ctx: DecisionContext) -> Outcome:
+    """Apply the operator's decision; SPEC §2: once per case state (`epoch`)."""
+    handler = _DECISIONS.get(decision)
+    if handler is None:
+        return refuse(case, decision, "такого решения нет; выберите из списка")
+    if case.closed:
+        return refuse(case, decision, "обращение уже закрыто")
+    outcome = handler(replace(case), ctx)
+    if outcome.applied:
+        outcome.case.applied_decision = decision
+        outcome.case.applied_epoch = outcome.case.epoch
+    return outcome
+
+
+def already_applied(case: Case, decision: str) -> bool:
+    return bool(decision) and case.applied_decision == decision and case.applied_epoch == case.epoch
+
+
+def _tag(case: Case, what: str) -> str:
+    return f"{case.id}:{what}:{case.epoch}"
+
+
+def _route(case: Case, ctx: DecisionContext) -> Outcome:
+    if not case.department:
+        return refuse(case, Decision.ROUTE, "не выбран «Отдел»")
+    if not ctx.department_exists(case.department):
+        return refuse(case, Decision.ROUTE, f"отдел «{case.department}» не найден в справочнике")
+    case.status = Status.ROUTED
+    case.routed_at = ctx.now
+    case.deadline_kind, case.deadline_start, case.handled_at = "answer", ctx.now, None   # п. 3.2
+    key = f"{case.id}:route:{case.department}:{case.epoch}"
+    return Outcome(case, [Effect("email_case", key, {"department": case.department})],
+                   note="Направлено в отдел; срок ответа — 24 часа рабочих дней (п. 3.2).")
+
+
+def _publish(case: Case, ctx: DecisionContext) -> Outcome:
+    if case.status in (Status.NEW, Status.ROUTED, Status.REWORK) and not case.publish_text.strip():
+        return refuse(case, Decision.PUBLISH, "нет текста для публикации (ответ отдела ещё не получен)")
+    if not case.publish_text.strip():
+        return refuse(case, Decision.PUBLISH, "пустой «Текст для публикации»")
+    effects = [Effect("publish", _tag(case, "publish"), {})]
+    if case.informational:   # п. 3.5: also on the official pages and the site section
+        effects.append(Effect("post_info", _tag(case, "info"), {}))
+    return Outcome(case, effects, note="Публикация поставлена в очередь.")
+
+
+def _rework(case: Case, ctx: DecisionContext) -> Outcome:
+    if case.status not in (Status.ANSWERED, Status.PUBLISH_FAILED):
+        return refuse(case, Decision.REWORK, "ответа отдела ещё нет")
+    if not case.operator_comment.strip():
+        return refuse(case, Decision.REWORK, "заполните «Комментарий оператора»: что доработать")
+    case.status = Status.REWORK
+    case.handled_at = None   # п. 3.3: a return does not restart the deadline, the clock goes on
+    return Outcome(case, [Effect("email_rework", _tag(case, "rework"), {"comment": case.operator_comment})],
+                   note="Возвращено на доработку; срок не продлевается.")
+
+
+def _explain(case: Case, ctx: DecisionContext) -> Outcome:
+    if case.basis not in Basis.EXPLANATIONS:
+        return refuse(case, Decision.EXPLAIN, "выберите «Основание»: " + ", ".join(Basis.EXPLANATIONS))
+    case.deadline_kind, case.deadline_start, case.handled_at = "explain", case.posted_at, None  # п. 3.7
+    draft = ctx.explanation_text(case, case.basis)
+    if not case.publish_text.strip():
+        case.publish_text = draft
+    if case.department and ctx.department_exists(case.department):
+        case.status = Status.ROUTED
+        case.routed_at = ctx.now
+        return Outcome(case, [Effect("email_explanation", _tag(case, "explain"),
+                                     {"department": case.department, "draft": draft})],
+                       note="Запрошено разъяснение у отдела (п. 3.7).")
+    case.status = Status.ANSWERED
+    return Outcome(case, note="Разъяснение подготовлено по шаблону: проверьте и опубликуйте (п. 3.7).")
+
+
+def _reject(case: Case, ctx: DecisionContext) -> Outcome:
+    case.status = Status.REJECTED
+    case.closed_at = ctx.now
+    if case.deadline_kind == "triage":
+        case.handled_at = ctx.now
+    reason = f" ({case.basis})" if case.basis else ""
+    return Outcome(case, note=f"Закрыто без ответа по п. 3.6{reason}.")
+
+
+def _appeal(case: Case, ctx: DecisionContext) -> Outcome:
+    if case.deadline_kind == "triage":
+        case.handled_at = ctx.now
+    if case.consent:
+        return _hand_to_registry(case)
+    case.status = Status.AWAITING_CONSENT
+    return Outcome(case, [Effect("consent_request", _tag(case, "consent"), {})],
+                   note="Пользователю отправлен запрос согласия на регистрацию обращения (п. 3.8).")
+
+
+def _hand_to_registry(case: Case) -> Outcome:
+    case.status = Status.APPEAL
+    return Outcome(case, [Effect("registration_card", f"{case.id}:card", {})],
+                   note="Карточка передана в канцелярию; впишите «Рег. № СЭД» (п. 3.8).")
+
+
+_DECISIONS: dict[str, Callable[[Case, DecisionContext], Outcome]] = {
+    Decision.ROUTE: _route,
+    Decision.PUBLISH: _publish,
+    Decision.REWORK: _rework,
+    Decision.EXPLAIN: _explain,
+    Decision.REJECT: _reject,
+    Decision.APPEAL: _appeal,
+}
+
+
+# -- events that are not decisions ------------------------------------------------------------
+
+def consent_given(case: Case) -> Outcome | None:
+    """The operator recorded «Согласие» = да while the case awaited it (п. 3.8)."""
+    if case.status == Status.AWAITING_CONSENT and case.consent:
+        return _hand_to_registry(replace(case))
+    return None
+
+
+def sed_number_entered(case: Case, now: datetime) -> Outcome | None:
+    """The СЭД registration number closes a converted case (п. 3.8)."""
+    if case.status == Status.APPEAL and case.sed_number.strip() and not case.closed:
+        case = replace(case, closed_at=now)
+        return Outcome(case, note=f"Зарегистрировано в СЭД № {case.sed_number}; обращение закрыто.")
+    return None
+
+
+def answer_received(case: Case, text: str, attachments: list[str], now: datetime) -> Outcome:
+    """A department's answer (п. 3.2); a second one before publication replaces the first."""
+    case = replace(case)
+    if case.closed:
+        return Outcome(case, note="Пришёл ответ по закрытому обращению: сохранён в истории.", applied=False)
+    previous = case.dept_answer
+    case.dept_answer = text
+    if not case.publish_text.strip() or case.publish_text == previous:
+        case.publish_text = text
+    case.attachments = case.attachments + [a for a in attachments if a not in case.attachments]
+    case.status = Status.ANSWERED
+    case.answered_at = now
+    if case.deadline_kind == "answer":
+        case.handled_at = now
+    case.epoch += 1
+    note = "Получен новый ответ отдела (заменил предыдущий)." if previous else "Получен ответ отдела."
+    return Outcome(case, note=note)
+
+
+def published(case: Case, link: str, now: datetime) -> Case:
+    case = replace(case, status=Status.PUBLISHED, published=link, closed_at=now)
+    if case.deadline_kind in ("explain", "triage"):
+        case.handled_at = case.handled_at or now
+    return case
+
+
+def publication_failed(case: Case, error: str) -> Case:
+    """The case moves on by itself: a new «Опубликовать» after fixing the cause is a new decision."""
+    return replace(case, status=Status.PUBLISH_FAILED, system_note=f"Ошибка публикации: {error}",
+                   epoch=case.epoch + 1)
+
+
+def consent_value(text: str) -> bool:
+    return text.strip().casefold() in (YES, "yes", "+", "1", "true", "истина")

@@ -1,0 +1,115 @@
+"""A case as a ledger row: the values the operator sees, computed from the store (pure).
+
+Text is made safe for a cell here, once: characters XML forbids become «�», and text longer than
+Excel's 32,767-character limit is cut with a visible mark (the store keeps it whole).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Mapping
+
+from bridge.deadlines import control, due, rule_for
+from bridge.model import YES, Case
+from bridge.worktime import WorkCalendar, add_counted
+from ledger.columns import CELL_LIMIT, COLUMNS
+
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CUT_MARK = "\n… [текст обрезан: полностью ({n} симв.) хранится в системе]"
+
+Value = str | datetime | None
+
+
+def cell_text(value: str) -> str:
+    """Text as it can live in a cell: no XML-forbidden characters, at most 32,767 characters."""
+    text = _XML_FORBIDDEN.sub("\ufffd", value or "")
+    if len(text) <= CELL_LIMIT:
+        return text
+    mark = _CUT_MARK.format(n=len(text))
+    return text[: CELL_LIMIT - len(mark)] + mark
+
+
+def normalize(value: object) -> str:
+    """How a cell compares: text stripped, dates to the minute, numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def cell_hash(value: object) -> str:
+    return hashlib.blake2b(normalize(value).encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    calendar: WorkCalendar
+    now: datetime
+    department_name: Callable[[str], str]
+
+
+def local_naive(calendar: WorkCalendar, moment: datetime | None) -> datetime | None:
+    """Excel has no time zones: dates are written as local wall-clock time (SPEC §4 zone)."""
+    if moment is None:
+        return None
+    return calendar.local(moment).replace(tzinfo=None, microsecond=0)
+
+
+def deadline_of(case: Case, calendar: WorkCalendar) -> datetime:
+    return due(calendar, case.deadline_kind, case.deadline_start or case.posted_at)
+
+
+def control_of(case: Case, calendar: WorkCalendar, now: datetime) -> str:
+    start = case.deadline_start or case.posted_at
+    return control(calendar, case.deadline_kind, start, now, case.handled_at)
+
+
+def render_row(case: Case, ctx: RenderContext) -> dict[str, Value]:
+    cal = ctx.calendar
+    row: dict[str, Value] = {
+        "id": case.id,
+        "posted": local_naive(cal, case.posted_at),
+        "channel": case.channel_label,
+        "kind": case.kind,
+        "author": case.author_name,
+        "text": case.text,
+        "attachments": "; ".join(case.attachments),
+        "hint": case.hint,
+        "status": case.status,
+        "due": local_naive(cal, deadline_of(case, cal)),
+        "control": control_of(case, cal, ctx.now),
+        "department": ctx.department_name(case.department) if case.department else "",
+        "decision": "",           # SPEC §2: a decision is applied once, then the cell is cleared
+        "basis": case.basis,
+        "dept_answer": case.dept_answer,
+        "publish_text": case.publish_text,
+        "operator_comment": case.operator_comment,
+        "informational": YES if case.informational else "",
+        "consent": YES if case.consent else "",
+        "sed_number": case.sed_number,
+        "published": case.published,
+        "note": case.system_note,
+    }
+    return {key: (cell_text(v) if isinstance(v, str) else v) for key, v in row.items()}
+
+
+def row_hashes(row: Mapping[str, Value]) -> list[str]:
+    """The fingerprint of a written row, one short hash per column in COLUMNS order."""
+    return [cell_hash(row.get(c.key)) for c in COLUMNS]
+
+
+def next_flip(case: Case, calendar: WorkCalendar, now: datetime) -> datetime | None:
+    """When this case's «Контроль срока» label changes next without anything happening."""
+    if case.handled_at is not None or case.closed:
+        return None
+    rule = rule_for(case.deadline_kind)
+    start = case.deadline_start or case.posted_at
+    expiring_at = add_counted(calendar, rule.meter, start, rule.length * 3 / 4)
+    due_at = add_counted(calendar, rule.meter, start, rule.length)
+    return next((moment for moment in (expiring_at, due_at) if moment > now), None)
