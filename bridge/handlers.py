@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
 from bridge import workflow
@@ -108,6 +110,9 @@ def compose_email(app, case: Case | None, payload: dict) -> bytes:
         context.setdefault("operator_comment", case.operator_comment)
         context.setdefault("previous_answer", case.dept_answer)
         context.setdefault("reason", _reason_code(case.basis))
+        context.setdefault("consent_at", _consent_time(app, case))
+        context.setdefault("citizen_details", case.author_link)
+        context.setdefault("operator_contact", ", ".join(config.operator_emails))
         context.setdefault("history", [f"{r['at'][:16]} {r['action']}" for r in app.store.history(case.id)
                                        if r["field"] in ("", "status")][-20:])
     message = compose(payload["template"], case=mail_case, to=payload["to"], from_addr=config.mail["address"],
@@ -115,7 +120,15 @@ def compose_email(app, case: Case | None, payload: dict) -> bytes:
                       attachments=_outgoing(citizen_files(app, case, "citizen")) if case else (),
                       attachment_limit=config.attachment_limit, in_reply_to=payload.get("in_reply_to"),
                       references=payload.get("references", ()), msgid=payload["msgid"])
-    return bytes(message)
+    return message.as_bytes(policy=SMTP_POLICY)   # CRLF on the wire (RFC 5321)
+
+
+def _consent_time(app, case: Case):
+    """When «Согласие» = да was recorded (п. 3.8), from the history."""
+    for row in reversed(app.store.history(case.id)):
+        if row["field"] == "consent" and row["new"] == "True":
+            return datetime.fromisoformat(row["at"])
+    return utcnow()
 
 
 def _reason_code(basis: str) -> str:

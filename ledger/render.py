@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Callable, Mapping
 
 from bridge.deadlines import control, due, rule_for
@@ -33,11 +33,13 @@ def cell_text(value: str) -> str:
 
 
 def normalize(value: object) -> str:
-    """How a cell compares: text stripped, dates to the minute, numbers without '.0'."""
+    """How a cell compares: text stripped, dates to the second, numbers without '.0'."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date) and not isinstance(value, datetime):   # calamine reads midnight as a date
+        value = datetime.combine(value, time())
+    if isinstance(value, datetime):   # a spreadsheet's float may be a hair off: round to the second
+        return (value + timedelta(microseconds=500_000)).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).replace("\r\n", "\n").strip()

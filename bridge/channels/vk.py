@@ -1,0 +1,286 @@
+"""The VK community adapter: intake through the Bots Long Poll API (or the Callback API) and
+publication of answers with a community token, via the `vk-api` library.
+
+The one seam is `ApiSession`: vk-api posts to a fixed `https://api.vk.ru/method/`; the session
+rewrites that prefix to the configured `api_url` (identical in production, a local stand-in in
+tests and the demo). Every VK error is translated in `_translate` (one table, `VK_ERRORS`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import requests
+import vk_api
+from vk_api.exceptions import ApiError, ApiHttpError, VkApiError
+
+from bridge.channels import vk_events
+from bridge.channels.base import (
+    HTTP_TIMEOUT, AttachmentRef, IncomingItem, Published, guard_request, is_image,
+    random_id_from_key, read_attachment, transient_from_http,
+)
+from bridge.channels.vk_callback import CallbackJournal, serve_callback
+from bridge.errors import PermanentError, TransientError
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "5.199"
+LIBRARY_API_URL = "https://api.vk.ru/method/"
+ADMIN_TOKEN_NOTE = "требует токена администратора (vk.user_token_env)"
+NEEDS_USER_TOKEN = {
+    "photos.createComment": f"Ответ на комментарий к фото {ADMIN_TOKEN_NOTE}",
+    "video.createComment": f"Ответ на комментарий к видео {ADMIN_TOKEN_NOTE}",
+    "board.createComment": f"Ответ в обсуждении {ADMIN_TOKEN_NOTE}",
+}
+
+# VK error code → (retry later?, message for the operator's row note)
+VK_ERRORS: dict[int, tuple[bool, str]] = {
+    1: (True, "VK: неизвестная ошибка сервера"),
+    5: (False, "VK: ключ доступа недействителен или истёк — выпустите новый ключ сообщества"),
+    6: (True, "VK: слишком много запросов в секунду"),
+    7: (False, "VK: у ключа доступа нет прав на это действие"),
+    9: (True, "VK: сработал контроль флуда, повторим позже"),
+    10: (True, "VK: внутренняя ошибка сервера"),
+    15: (False, "VK: доступ запрещён (нет прав у сообщества или комментарии закрыты)"),
+    27: (False, "VK: метод недоступен с ключом сообщества — нужен токен администратора (vk.user_token_env)"),
+    29: (True, "VK: достигнут дневной лимит запросов"),
+    212: (False, "VK: комментирование этой записи закрыто"),
+    213: (False, "VK: комментирование этой записи закрыто"),
+    901: (False, "VK: пользователь не разрешил сообщения от сообщества — ответить в личные сообщения нельзя"),
+    902: (False, "VK: пользователь ограничил круг тех, кто может ему писать"),
+}
+RETRY_AFTER = {6: 1.0, 9: 60.0, 29: 3600.0}
+
+
+class ApiSession(requests.Session):
+    """Routes vk-api's fixed API URL to `api_url` and gives every request a timeout."""
+
+    def __init__(self, api_url: str) -> None:
+        super().__init__()
+        self.api_url = api_url if api_url.endswith("/") else api_url + "/"
+
+    def request(self, method, url, *args, **kwargs):
+        if isinstance(url, str) and url.startswith(LIBRARY_API_URL):
+            url = self.api_url + url[len(LIBRARY_API_URL):]
+        kwargs.setdefault("timeout", HTTP_TIMEOUT)
+        return super().request(method, url, *args, **kwargs)
+
+
+class VkChannel:
+    """One VK community (`group_id`) seen through its community token."""
+
+    name = "vk"
+
+    def __init__(self, group_id: int, token: str, api_url: str = LIBRARY_API_URL,
+                 user_token: str | None = None, min_interval: float = 0.05,
+                 callback: CallbackJournal | None = None, listener: dict | None = None) -> None:
+        self.group_id = abs(int(group_id))
+        self.session = ApiSession(api_url)
+        self._group = self._client(token, min_interval)
+        self._admin = self._client(user_token, min_interval) if user_token else None
+        self.callback = callback
+        self._listener_args = listener  # host, port, confirmation, secret for callback mode
+        self.listener = None
+
+    def _client(self, token: str, min_interval: float) -> vk_api.VkApi:
+        client = vk_api.VkApi(token=token, api_version=API_VERSION, session=self.session)
+        client.RPS_DELAY = min_interval
+        client.error_handlers.pop(6, None)  # "too many requests" is a TransientError, not a busy loop
+        return client
+
+    # ---- intake -----------------------------------------------------------------------
+    def fetch(self, cursor: str | None, timeout: float = 0) -> tuple[list[IncomingItem], str | None]:
+        if self.callback is not None:
+            self._start_listener()
+            events, new_cursor = self.callback.read(cursor)
+        else:
+            events, new_cursor = self._poll(cursor, timeout)
+        return self._items(events), new_cursor
+
+    def _start_listener(self) -> None:
+        if self.listener is None and self._listener_args is not None:
+            self.listener = serve_callback(self.callback, **self._listener_args)
+
+    def _poll(self, cursor: str | None, timeout: float) -> tuple[list[dict], str]:
+        """One long-poll check; the cursor is {server, key, ts} as JSON (п. 1: nothing skipped)."""
+        state = json.loads(cursor) if cursor else self._new_session(keep_ts=None)
+        for _ in range(3):
+            answer = self._check(state, timeout)
+            failed = answer.get("failed")
+            if failed is None:
+                state["ts"] = str(answer["ts"])
+                return answer.get("updates", []), json.dumps(state)
+            if failed == 1:  # history partly lost on VK's side: go on from the ts it gives
+                log.warning("VK long poll: история событий устарела, продолжаем с ts=%s", answer.get("ts"))
+                state["ts"] = str(answer["ts"])
+            elif failed == 2:  # key expired: a new key, the same ts, so nothing is skipped
+                state = self._new_session(keep_ts=state["ts"])
+            else:  # 3: information lost, VK requires a new key and ts
+                log.warning("VK long poll: сессия потеряна (failed=3), начинаем заново")
+                state = self._new_session(keep_ts=None)
+        return [], json.dumps(state)
+
+    def _new_session(self, keep_ts: str | None) -> dict:
+        server = self._call(self._group, "groups.getLongPollServer", group_id=self.group_id)
+        return {"server": server["server"], "key": server["key"], "ts": keep_ts or str(server["ts"])}
+
+    def _check(self, state: dict, timeout: float) -> dict:
+        wait = max(0, int(timeout))
+        params = {"act": "a_check", "key": state["key"], "ts": state["ts"], "wait": wait}
+        response = guard_request("VK", self.session.get, state["server"], params=params,
+                                 timeout=(HTTP_TIMEOUT[0], wait + HTTP_TIMEOUT[1]))
+        if response.status_code >= 500 or response.status_code == 429:
+            raise transient_from_http("VK", response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise TransientError("VK: сервер long poll вернул не JSON") from exc
+
+    def _items(self, events: list[dict]) -> list[IncomingItem]:
+        names = self._names(vk_events.author_ids(events))
+        items = []
+        for event in events:
+            try:
+                item = vk_events.parse_event(event, names, self.group_id)
+            except (KeyError, TypeError, ValueError):
+                log.warning("VK: событие %s пропущено — неизвестный формат", event.get("type"))
+                continue
+            if item is not None:
+                items.append(item)
+        return items
+
+    def _names(self, ids: set[int]) -> dict[int, str]:
+        names: dict[int, str] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 1000):
+            chunk = ",".join(str(i) for i in ordered[start:start + 1000])
+            for user in self._call(self._group, "users.get", user_ids=chunk):
+                full = f"{user.get('first_name', '')} {user.get('last_name', '')}".strip()
+                names[user["id"]] = full
+        return names
+
+    # ---- publication (п. 3.4, 3.5) ---------------------------------------------------
+    def publish_reply(self, target: dict, text: str, attachments: Sequence[Path], key: str) -> Published:
+        method = target.get("method")
+        if method == "messages.send":
+            return self._send_message(int(target["peer_id"]), text, attachments, key)
+        if method == "wall.createComment":
+            return self._comment_on_wall(target, text, attachments, key)
+        if method in NEEDS_USER_TOKEN:
+            return self._comment_as_admin(method, target, text, attachments)
+        raise PermanentError(f"VK: неизвестный способ ответа «{method}»")
+
+    def post_informational(self, text: str, attachments: Sequence[Path], key: str) -> Published:
+        uploaded = self._upload_for_wall(attachments)
+        answer = self._call(self._admin or self._group, "wall.post", owner_id=-self.group_id,
+                            from_group=1, message=text, attachments=",".join(uploaded), guid=_guid(key))
+        post = answer["post_id"]
+        return Published(f"wall_post:-{self.group_id}_{post}",
+                         f"{vk_events.VK_SITE}/wall-{self.group_id}_{post}")
+
+    def _send_message(self, peer: int, text: str, attachments: Sequence[Path], key: str) -> Published:
+        uploaded = self._upload_for_message(peer, attachments)
+        message_id = self._call(self._group, "messages.send", peer_id=peer, message=text,
+                                random_id=random_id_from_key(key), attachment=",".join(uploaded))
+        return Published(f"message:{peer}_{message_id}", f"{vk_events.VK_SITE}/gim{self.group_id}?sel={peer}")
+
+    def _comment_on_wall(self, target: dict, text: str, attachments: Sequence[Path], key: str) -> Published:
+        owner, post = int(target["owner_id"]), int(target["post_id"])
+        uploaded = self._upload_for_wall(attachments)
+        answer = self._call(self._group, "wall.createComment", owner_id=owner, post_id=post,
+                            from_group=self.group_id, reply_to_comment=target.get("reply_to_comment"),
+                            message=text, attachments=",".join(uploaded), guid=_guid(key))
+        cid = answer["comment_id"]
+        return Published(f"wall_comment:{owner}_{post}_{cid}", f"{vk_events.VK_SITE}/wall{owner}_{post}?reply={cid}")
+
+    def _comment_as_admin(self, method: str, target: dict, text: str, attachments: Sequence[Path]) -> Published:
+        if self._admin is None:
+            raise PermanentError(NEEDS_USER_TOKEN[method])
+        params = {k: v for k, v in target.items() if k != "method"}
+        uploaded = self._upload_for_wall(attachments)
+        # board.createComment takes from_group=1; the others take the community id
+        params["from_group"] = 1 if method == "board.createComment" else self.group_id
+        answer = self._call(self._admin, method, message=text, attachments=",".join(uploaded), **params)
+        cid = answer.get("comment_id") if isinstance(answer, dict) else answer
+        return Published(f"{method.split('.')[0]}_comment:{cid}", "")
+
+    # ---- attachments ------------------------------------------------------------------
+    def _upload_for_message(self, peer: int, files: Sequence[Path]) -> list[str]:
+        out = []
+        for path in files:
+            if is_image(path):
+                server = self._call(self._group, "photos.getMessagesUploadServer", peer_id=peer)
+                sent = self._post_file(server["upload_url"], "photo", path)
+                saved = self._call(self._group, "photos.saveMessagesPhoto", **sent)[0]
+                out.append(f"photo{saved['owner_id']}_{saved['id']}")
+            else:
+                server = self._call(self._group, "docs.getMessagesUploadServer", type="doc", peer_id=peer)
+                out.append(self._save_doc(server, path, self._group))
+        return out
+
+    def _upload_for_wall(self, files: Sequence[Path]) -> list[str]:
+        client, out = self._admin or self._group, []
+        for path in files:
+            if is_image(path):
+                server = self._call(client, "photos.getWallUploadServer", group_id=self.group_id)
+                sent = self._post_file(server["upload_url"], "photo", path)
+                saved = self._call(client, "photos.saveWallPhoto", group_id=self.group_id, **sent)[0]
+                out.append(f"photo{saved['owner_id']}_{saved['id']}")
+            else:
+                server = self._call(client, "docs.getWallUploadServer", group_id=self.group_id)
+                out.append(self._save_doc(server, path, client))
+        return out
+
+    def _save_doc(self, server: dict, path: Path, client: vk_api.VkApi) -> str:
+        sent = self._post_file(server["upload_url"], "file", path)
+        doc = self._call(client, "docs.save", title=Path(path).name, **sent)["doc"]
+        return f"doc{doc['owner_id']}_{doc['id']}"
+
+    def _post_file(self, url: str, field: str, path: Path) -> dict:
+        files = {field: (Path(path).name, read_attachment(path))}
+        response = guard_request("VK", self.session.post, url, files=files)
+        if response.status_code >= 400:
+            raise transient_from_http("VK", response)
+        return response.json()
+
+    def download(self, ref: AttachmentRef) -> bytes:
+        response = guard_request("VK", self.session.get, ref.url)
+        if response.status_code >= 500:
+            raise transient_from_http("VK", response)
+        if response.status_code >= 400:
+            raise PermanentError(f"VK: вложение «{ref.name}» недоступно (HTTP {response.status_code})")
+        return response.content
+
+    # ---- the one place VK errors are translated --------------------------------------
+    def _call(self, client: vk_api.VkApi, method: str, **params):
+        params = {k: v for k, v in params.items() if v not in (None, "")}
+        try:
+            return client.method(method, params)
+        except ApiError as exc:
+            raise _translate(exc.code, exc.error.get("error_msg", ""), method) from exc
+        except ApiHttpError as exc:
+            raise transient_from_http("VK", exc.response) from exc
+        except requests.Timeout as exc:
+            raise TransientError("VK: сервер не ответил вовремя") from exc
+        except (requests.RequestException, VkApiError) as exc:
+            raise TransientError(f"VK: нет связи с сервером ({type(exc).__name__})") from exc
+
+
+def _translate(code: int, text: str, method: str) -> Exception:
+    if code == 100 and "comment" in text.lower():
+        return PermanentError("VK: комментарий, на который нужно ответить, удалён")
+    if code == 27 and method in NEEDS_USER_TOKEN:
+        return PermanentError(NEEDS_USER_TOKEN[method])
+    transient, message = VK_ERRORS.get(code, (False, f"VK: ошибка {code} при вызове {method}"))
+    if transient:
+        return TransientError(message, RETRY_AFTER.get(code))
+    return PermanentError(message)
+
+
+def _guid(key: str) -> str:
+    """VK's `guid` keeps a retried wall post or comment from being published twice."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]

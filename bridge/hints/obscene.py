@@ -1,0 +1,147 @@
+"""Find obscene or insulting words (п. 3.6), including disguised spellings.
+
+Every raw word of the message is read in several ways before it is compared with the root
+lists of ``data/``: as written; with Latin look-alike letters and digits read as Cyrillic
+(«xуй», «бл9», «пи3дец»); with dots and dashes between letters removed («б.л.я»); with repeated
+letters collapsed («бляяяя»); and letters spaced out («б л я д ь») are joined first. A word
+with masked letters («х*й», «п**дец», «о..ели») is obscene when its mask can spell a known form.
+Roots are matched at the start of a word (after a verbal prefix), never as substrings, so
+«страхуй», «оскорблять», «рубля», «требую», «скипидар» stay innocent; whole-word exceptions
+cover what anchoring cannot.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bridge.hints.lexicon import read_entries
+from bridge.hints.text import fold
+
+PREFIX = r"(?:на|по|от|ни|до|за|раз|рас|вы|о|об|пере|при|под|про|у|с)?"
+LOOKALIKES = str.maketrans(
+    {"a": "а", "b": "б", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о",
+     "p": "р", "t": "т", "x": "х", "y": "у", "u": "и", "3": "з", "0": "о", "6": "б",
+     "9": "я", "4": "ч", "@": "а", "$": "с",
+     # phonetic readings, for words that mix alphabets («пизdец», «бlядь»)
+     "d": "д", "l": "л", "z": "з", "i": "и", "r": "р", "s": "с", "g": "г", "n": "н"}
+)
+MASK_CHARS = "*#%"
+RAW_WORD_RE = re.compile(r"[\w*#%@$.\-]+")
+SPACED_RE = re.compile(r"(?<![\w*])(?:[\w*][ .\-_]+){2,}[\w*](?![\w*])")
+CYRILLIC_RE = re.compile(r"[а-я]")
+LATIN_ONLY_RE = re.compile(r"^[a-z]+$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An obscene or insulting word: what it read as, its kind, and whether it was quoted."""
+
+    word: str
+    kind: str  # 'obscene' | 'insult'
+    quoted: bool
+
+
+@lru_cache(maxsize=1)
+def root_pattern() -> re.Pattern[str]:
+    """Compile ``obscene_roots.txt`` (see its header for MODE REGEX) into one alternation."""
+    alternatives = []
+    for entry in read_entries("obscene_roots.txt"):
+        mode, _, regex = entry.partition(" ")
+        regex = regex.strip().replace("{P}", PREFIX)
+        wrapped = {"start": f"^(?:{regex})", "any": f"(?:{regex})", "word": f"^(?:{regex})$"}
+        alternatives.append(wrapped[mode])
+    return re.compile("|".join(alternatives))
+
+
+@lru_cache(maxsize=1)
+def exceptions() -> frozenset[str]:
+    """Innocent whole words that a root would otherwise catch."""
+    return frozenset(read_entries("obscene_exceptions.txt"))
+
+
+@lru_cache(maxsize=1)
+def insult_rules() -> tuple[frozenset[str], tuple[str, ...]]:
+    """Return the insult list as (whole words, prefixes)."""
+    entries = read_entries("insults.txt")
+    words = frozenset(entry for entry in entries if not entry.endswith("*"))
+    prefixes = tuple(entry[:-1] for entry in entries if entry.endswith("*"))
+    return words, prefixes
+
+
+def collapse_repeats(word: str) -> str:
+    """Collapse runs of one letter: «бляяяя» → «бля», «сууука» → «сука»."""
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def read_as_cyrillic(word: str) -> str:
+    """Read Latin look-alikes and digits as Cyrillic when the word is meant to be Russian."""
+    if CYRILLIC_RE.search(word) or LATIN_ONLY_RE.match(word):
+        return word.translate(LOOKALIKES)
+    return word
+
+
+def spellings(raw: str) -> set[str]:
+    """Return the readings of one raw word (without masks) to compare with the lists."""
+    plain = raw.strip(".-_")
+    squashed = re.sub(r"[.\-_]", "", plain)
+    readings = {plain, squashed, read_as_cyrillic(squashed)}
+    return readings | {collapse_repeats(reading) for reading in readings}
+
+
+def masked_regex(raw: str) -> re.Pattern[str] | None:
+    """For a self-censored word («х*й», «о..ели»), a regex its hidden letters may fill."""
+    word = read_as_cyrillic(raw.strip("-_"))
+    word = re.sub(r"(?<=\w)\.{2,}(?=\w)|\.{2,}$", "*", word)
+    if not any(char in word for char in MASK_CHARS) or not CYRILLIC_RE.search(word):
+        return None
+    pieces = re.split(r"[*#%]+", word)
+    return re.compile("[а-я]{1,4}".join(re.escape(piece) for piece in pieces) + "$")
+
+
+def classify_reading(reading: str) -> str | None:
+    """Return 'obscene', 'insult' or None for one reading of a word."""
+    if reading in exceptions():
+        return None
+    if root_pattern().search(reading):
+        return "obscene"
+    words, prefixes = insult_rules()
+    if reading in words or reading.startswith(prefixes):
+        return "insult"
+    return None
+
+
+def classify_raw(raw: str) -> tuple[str, str] | None:
+    """Return (reading, kind) when the raw word is obscene or insulting, else None."""
+    if raw in exceptions():
+        return None
+    mask = masked_regex(raw)
+    if mask is not None:
+        form = next((f for f in read_entries("obscene_forms.txt") if mask.match(f)), None)
+        return (form, "obscene") if form else None
+    for reading in sorted(spellings(raw)):
+        kind = classify_reading(reading)
+        if kind:
+            return reading, kind
+    return None
+
+
+def raw_words(folded: str) -> list[tuple[str, int]]:
+    """Split folded text into raw words (keeping masks and look-alikes) with their offsets."""
+    found = [(m.group(), m.start()) for m in RAW_WORD_RE.finditer(folded)]
+    for match in SPACED_RE.finditer(folded):
+        found.append((re.sub(r"[ .\-_]", "", match.group()), match.start()))
+    return found
+
+
+def find_obscene(folded: str, quote_spans: tuple[tuple[int, int], ...] = ()) -> list[Finding]:
+    """Return every obscene or insulting word of FOLDED text (see ``text.fold``)."""
+    findings, seen = [], set()
+    for raw, offset in raw_words(fold(folded)):
+        result = classify_raw(raw)
+        if result and (result[0], offset) not in seen:  # «б.л.я» is both a word and a run
+            seen.add((result[0], offset))
+            quoted = any(start <= offset < end for start, end in quote_spans)
+            findings.append(Finding(word=result[0], kind=result[1], quoted=quoted))
+    return findings

@@ -1,0 +1,130 @@
+"""The small phrase language every hint list is written in, and its matcher.
+
+    отопление            the word in any form (same Russian stem: «отопления», «отоплением»)
+    батаре*              any word starting with «батаре» («батареи», «батарея»)
+    =убью                exactly this form (stems are too coarse: «убью», «убило» share one)
+    горячая вода         consecutive words
+    знаю где ... жив*    «...» skips up to three words («знаю где ты живешь»)
+    обжал* & суд*        every part somewhere in the message, in any order
+
+Administrators edit lists in this language (data files, configuration), so it stays this small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bridge.hints.text import Message, fold, stem
+
+GAP = "..."
+MAX_GAP = 3
+
+
+@dataclass(frozen=True)
+class Element:
+    """One word of a phrase: a stem to equal, a prefix to start with, or a gap."""
+
+    kind: str  # 'stem' | 'prefix' | 'exact' | 'gap'
+    value: str = ""
+
+    def accepts(self, word: str, word_stem: str) -> bool:
+        """True when WORD (with its stem) satisfies this element."""
+        if self.kind == "prefix":
+            return word.startswith(self.value)
+        if self.kind == "exact":
+            return word == self.value
+        return word_stem == self.value
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A compiled phrase: all of its parts must match; ``source`` is the line as written."""
+
+    source: str
+    parts: tuple[tuple[Element, ...], ...]
+
+    @property
+    def display(self) -> str:
+        """The phrase as a reader sees it: «=убью» → «убью», «оторв*» → «оторв…»."""
+        words = (word.lstrip("=").replace("*", "…") for word in self.source.split())
+        return " ".join(words)
+
+    def find(self, message: Message) -> tuple[int, ...]:
+        """Return the positions of the words that matched, or () when the phrase is absent."""
+        positions: list[int] = []
+        for part in self.parts:
+            found = find_part(part, message)
+            if not found:
+                return ()
+            positions.extend(found)
+        return tuple(sorted(set(positions)))
+
+
+def compile_element(token: str) -> Element:
+    """Compile one written word of a phrase."""
+    if token == GAP:
+        return Element("gap")
+    if token.startswith("=") and len(token) > 1:
+        return Element("exact", token[1:])
+    if token.endswith("*"):
+        return Element("prefix", token[:-1])
+    return Element("stem", stem(token))
+
+
+@lru_cache(maxsize=4096)
+def compile_phrase(source: str) -> Phrase:
+    """Compile a phrase line (see the module docstring); words are folded like messages."""
+    parts = tuple(
+        tuple(compile_element(token) for token in fold(part).replace("-", " ").split())
+        for part in source.split(" & ")
+    )
+    return Phrase(source=source, parts=tuple(part for part in parts if part))
+
+
+def find_part(part: tuple[Element, ...], message: Message) -> tuple[int, ...]:
+    """Return the word positions of the first occurrence of PART in MESSAGE, or ()."""
+    first = part[0]
+    if first.kind == "stem" and first.value not in message.stem_set:
+        return ()  # quick rejections, checked in C, before walking the words
+    if first.kind != "gap" and first.value not in message.folded:
+        return ()
+    for start in range(len(message.words)):
+        if first.accepts(message.words[start], message.stems[start]):
+            found = match_from(part, 1, start + 1, message, [start])
+            if found:
+                return found
+    return ()
+
+
+def match_from(
+    part: tuple[Element, ...], index: int, position: int, message: Message, taken: list[int]
+) -> tuple[int, ...]:
+    """Match PART[INDEX:] starting at word POSITION; return all taken positions or ()."""
+    if index == len(part):
+        return tuple(taken)
+    element = part[index]
+    if element.kind == "gap":
+        for skip in range(MAX_GAP + 1):
+            found = match_from(part, index + 1, position + skip, message, taken)
+            if found:
+                return found
+        return ()
+    if position >= len(message.words):
+        return ()
+    if not element.accepts(message.words[position], message.stems[position]):
+        return ()
+    return match_from(part, index + 1, position + 1, message, taken + [position])
+
+
+def compile_all(sources: tuple[str, ...] | list[str]) -> tuple[Phrase, ...]:
+    """Compile every phrase line of a list."""
+    return tuple(compile_phrase(source) for source in sources)
+
+
+def first_match(phrases: tuple[Phrase, ...], message: Message) -> Phrase | None:
+    """Return the first phrase of the list found in MESSAGE, or None."""
+    for phrase in phrases:
+        if phrase.find(message):
+            return phrase
+    return None

@@ -1,0 +1,285 @@
+"""Reminders, escalations, the operator's digest and the deputy head's summary (п. 4.1, 4.2).
+
+Everything is derived from the store at `now` and queued in the outbox under a deterministic key,
+so a restart or a missed tick neither loses nor repeats a mail:
+
+| mail     | to                | when (working day, working hours, local time)            | key                             |
+|----------|-------------------|----------------------------------------------------------|---------------------------------|
+| reminder | department        | less than a quarter of the time left (SPEC §4)           | {case}:reminder:{epoch}         |
+| overdue  | department        | past the deadline; again each working day                | {case}:overdue:{epoch}:{date}   |
+| overdue  | department head   | `escalate_after_days` working days past the deadline     | {case}:escalation:{epoch}       |
+| digest   | operator          | once a working day, after `digest_time`                  | digest:{date}                   |
+| summary  | deputy head       | first working day of the ISO week, after `digest_time`   | summary:{iso week}              |
+
+Settings (optional, `[reminders]` in the config): `escalate_after_days = 2`, `digest_time = "09:30"`.
+Outbox payloads are JSON: moments in a mail's context travel as ISO text (`encode_times`) and the
+sender turns them back with `revive_times` before rendering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Iterable
+
+from bridge.config import Config
+from bridge.deadlines import EXPIRING, OVERDUE, control, due, rule_for
+from bridge.effects import new_message_id
+from bridge.figures import figures_by, returned_case_ids
+from bridge.model import Case, Status
+from bridge.outbox import enqueue
+from bridge.store import Store, case_from_json
+from bridge.worktime import WorkCalendar, counted_between, working_days_meter
+from mailer.compose import format_duration, general_message_id
+
+ACTOR = "система"
+UNASSIGNED = "Отдел не выбран"
+
+# Context keys of the templates that hold a moment (digest.txt.j2, summary.txt.j2, reminder.txt.j2).
+TIME_KEYS = ("now", "due", "period_start", "period_end", "ledger_locked_since")
+
+# Alert kind (store.alert) → digest section; what is not listed goes to «publication_errors»,
+# the digest's section for failures.
+DIGEST_SECTIONS = {"bounce": "bounces", "unknown_sender": "unknown_senders"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    escalate_after_days: int = 2
+    digest_time: time = time(9, 30)
+
+
+def settings_of(config: Config) -> Settings:
+    section = config.raw.get("reminders", {}) if isinstance(config.raw, dict) else {}
+    days = section.get("escalate_after_days", 2)
+    try:
+        digest_time = time.fromisoformat(str(section.get("digest_time", "09:30")))
+    except ValueError:
+        digest_time = time(9, 30)
+    return Settings(escalate_after_days=days if isinstance(days, int) and days > 0 else 2,
+                    digest_time=digest_time)
+
+
+# ---------------------------------------------------------------------------------- pure rules
+
+def in_working_hours(calendar: WorkCalendar, now: datetime) -> bool:
+    local = calendar.local(now)
+    return any(start <= local.time() < end for start, end in calendar.working_intervals(local.date()))
+
+
+@dataclass(frozen=True)
+class CaseMail:
+    template: str        # 'reminder' | 'overdue'
+    key: str
+    to_head: bool = False
+    time_left: str = ""
+
+
+def case_mails(case: Case, calendar: WorkCalendar, now: datetime, escalate_after_days: int) -> list[CaseMail]:
+    """The mails a case with a department needs at `now` (п. 3.2, 4.1); pure."""
+    if case.closed or case.handled_at is not None or case.status not in Status.WITH_DEPARTMENT:
+        return []
+    start = case.deadline_start or case.posted_at
+    label = control(calendar, case.deadline_kind, start, now)
+    due_at = due(calendar, case.deadline_kind, start)
+    if label == EXPIRING:
+        left = counted_between(calendar, rule_for(case.deadline_kind).meter, now, due_at)
+        return [CaseMail("reminder", f"{case.id}:reminder:{case.epoch}", time_left=format_duration(left))]
+    if label != OVERDUE:
+        return []
+    today = calendar.local(now).date().isoformat()
+    mails = [CaseMail("overdue", f"{case.id}:overdue:{case.epoch}:{today}")]
+    # «N working days overdue»: whole working days counted from the due moment (п. 4.1).
+    if counted_between(calendar, working_days_meter, due_at, now) >= timedelta(days=escalate_after_days):
+        mails.append(CaseMail("overdue", f"{case.id}:escalation:{case.epoch}", to_head=True))
+    return mails
+
+
+def is_first_working_day_of_week(calendar: WorkCalendar, day: date) -> bool:
+    monday = day - timedelta(days=day.weekday())
+    earlier = (monday + timedelta(days=n) for n in range(day.weekday()))
+    return calendar.is_working_day(day) and not any(calendar.is_working_day(d) for d in earlier)
+
+
+def encode_times(value: Any) -> Any:
+    """Moments and dates as ISO text, so a mail's context fits a JSON payload."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: encode_times(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode_times(v) for v in value]
+    return value
+
+
+def revive_times(context: dict) -> dict:
+    """The inverse of `encode_times` for TIME_KEYS, at the top and in list items (for the sender)."""
+    def revive(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {k: (_moment(v) if k in TIME_KEYS else revive(v)) for k, v in item.items()}
+        if isinstance(item, list):
+            return [revive(v) for v in item]
+        return item
+    return revive(dict(context))
+
+
+def _moment(value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    except ValueError:
+        return value
+
+
+# ---------------------------------------------------------------------------------- queueing
+
+def queue_reminders(app, now: datetime) -> int:
+    """Queue every reminder, digest and summary due at `now`; returns how many were queued."""
+    calendar = app.config.calendar
+    if not in_working_hours(calendar, now):
+        return 0
+    settings = settings_of(app.config)
+    queued = 0
+    for case in _cases(app.store, "status IN (?, ?) AND closed_at IS NULL", Status.WITH_DEPARTMENT):
+        queued += _queue_case_mails(app, case, now, settings)
+    local = calendar.local(now)
+    if local.time() >= settings.digest_time:
+        queued += _queue_digest(app, now)
+        if is_first_working_day_of_week(calendar, local.date()):
+            queued += _queue_summary(app, now)
+    return queued
+
+
+def _cases(store: Store, where: str, params: Iterable = ()) -> list[Case]:
+    rows = store.db.execute(f"SELECT data FROM cases WHERE {where} ORDER BY year, seq", tuple(params))
+    return [case_from_json(r["data"]) for r in rows]
+
+
+def _already_queued(store: Store, key: str) -> bool:
+    return store.db.execute("SELECT 1 FROM outbox WHERE key = ?", (key,)).fetchone() is not None
+
+
+def _queue_case_mails(app, case: Case, now: datetime, settings: Settings) -> int:
+    config, store = app.config, app.store
+    department = config.department(case.department)
+    if department is None:
+        return 0
+    mails = [m for m in case_mails(case, config.calendar, now, settings.escalate_after_days)
+             if not _already_queued(store, m.key)]
+    queued = 0
+    with store.transaction():
+        for mail in mails:
+            to = list(department.head_emails if mail.to_head else department.emails)
+            if not to:
+                continue   # no head address configured: the department's own mails still go
+            msgid = new_message_id(case.id, config.host)
+            context = {"now": now, "escalation": mail.to_head}
+            if mail.time_left:
+                context["time_left"] = mail.time_left
+            payload = {"template": mail.template, "case_id": case.id, "to": to, "msgid": msgid,
+                       "in_reply_to": case.thread_ids[-1] if case.thread_ids else None,
+                       "references": list(case.thread_ids), "context": encode_times(context)}
+            if enqueue(store, mail.key, "email", payload, case.id, now):
+                case.thread_ids = case.thread_ids + [msgid]   # SPEC §3: one thread per case
+                queued += 1
+        if queued:
+            store.save(case, ACTOR, "напоминание о сроке", at=now)
+    return queued
+
+
+def _general_payload(config: Config, template: str, to: Iterable[str], context: dict) -> dict:
+    return {"template": template, "case_id": "", "to": list(to), "msgid": general_message_id(config.host),
+            "in_reply_to": None, "references": [], "context": encode_times(context)}
+
+
+def _queue_digest(app, now: datetime) -> int:
+    config, store = app.config, app.store
+    key = f"digest:{config.calendar.local(now).date().isoformat()}"
+    if not config.operator_emails or _already_queued(store, key):
+        return 0
+    with store.transaction():
+        alerts = store.unreported_alerts()
+        context = digest_context(app, now, alerts)
+        if not enqueue(store, key, "email", _general_payload(config, "digest", config.operator_emails, context),
+                       "", now):
+            return 0
+        store.mark_alerts_reported([a["id"] for a in alerts], at=now)
+    return 1
+
+
+def digest_context(app, now: datetime, alerts: Iterable) -> dict:
+    """What the operator's digest shows (templates/mail/digest.txt.j2)."""
+    config, calendar = app.config, app.config.calendar
+    context: dict[str, Any] = {"now": now, "near_triage": near_triage(app.store, calendar, now),
+                               "awaiting_review": [], "bounces": [], "unknown_senders": [],
+                               "publication_errors": []}
+    for case in _cases(app.store, "status = ?", (Status.ANSWERED,)):
+        department = config.department(case.department)
+        when = f"{calendar.local(case.answered_at):%d.%m.%Y %H:%M}" if case.answered_at else ""
+        context["awaiting_review"].append({"case_id": case.id, "label": f"ответ получен {when}".strip(),
+                                           "department": department.name if department else UNASSIGNED})
+    for alert in alerts:
+        section = DIGEST_SECTIONS.get(alert["kind"], "publication_errors")
+        context[section].append({"case_id": alert["case_id"], "label": alert["text"]})
+    locked = app.store.get_value("ledger.locked_since")
+    context["ledger_locked_since"] = locked or None
+    return context
+
+
+def near_triage(store: Store, calendar: WorkCalendar, now: datetime) -> list[dict]:
+    """New cases whose triage term (п. 3.1) ends before today's working day does, overdue included."""
+    local = calendar.local(now)
+    intervals = calendar.working_intervals(local.date())
+    day_end = datetime.combine(local.date(), intervals[-1][1] if intervals else time(23, 59), calendar.tz)
+    items = []
+    for case in _cases(store, "status = ? AND closed_at IS NULL", (Status.NEW,)):
+        if case.handled_at is not None:
+            continue
+        start = case.deadline_start or case.posted_at
+        due_at = due(calendar, case.deadline_kind, start)
+        if due_at <= day_end:
+            label = control(calendar, case.deadline_kind, start, now)
+            items.append({"case_id": case.id, "due": due_at, "label": f"{case.channel_label}, {label}"})
+    return items
+
+
+def _queue_summary(app, now: datetime) -> int:
+    config, store = app.config, app.store
+    local = config.calendar.local(now).date()
+    year, week, _ = local.isocalendar()
+    key = f"summary:{year}-W{week:02d}"
+    if not config.deputy_head_emails or _already_queued(store, key):
+        return 0
+    monday = local - timedelta(days=local.weekday())
+    context = summary_context(app, now, monday - timedelta(days=7), monday - timedelta(days=1))
+    with store.transaction():
+        queued = enqueue(store, key, "email", _general_payload(config, "summary", config.deputy_head_emails,
+                                                                 context), "", now)
+    return int(queued)
+
+
+def summary_context(app, now: datetime, first: date, last: date) -> dict:
+    """Per-department figures for cases posted from `first` to `last` (п. 4.2; summary.txt.j2)."""
+    config, calendar = app.config, app.config.calendar
+    posted = [c for c in app.store.all_cases() if first <= calendar.local(c.posted_at).date() <= last]
+    table = figures_by(posted, lambda c: c.department, config, now, returned_case_ids(app.store))
+    overdue: dict[str, int] = {}
+    for case in _cases(app.store, "closed_at IS NULL"):
+        start = case.deadline_start or case.posted_at
+        if case.handled_at is None and control(calendar, case.deadline_kind, start, now) == OVERDUE:
+            overdue[case.department] = overdue.get(case.department, 0) + 1
+    codes = [d.code for d in config.departments] + sorted((set(table) | set(overdue)) - {d.code for d in config.departments})
+    rows = []
+    for code in codes:
+        figures, late_now = table.get(code), overdue.get(code, 0)
+        if figures is None and not late_now:
+            continue
+        department = config.department(code)
+        rows.append({"department": department.name if department else (code or UNASSIGNED),
+                     "received": figures.received if figures else 0,
+                     "in_time": figures.on_time if figures else 0,
+                     "late": figures.late if figures else 0,
+                     "returned": figures.returned if figures else 0,
+                     "overdue_now": late_now})
+    return {"now": now, "period_start": first, "period_end": last, "rows": rows}

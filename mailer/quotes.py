@@ -1,0 +1,208 @@
+"""Keep only what the department wrote: no quoted original, signature, footer or disclaimer.
+
+SPEC §3 «Answer text». Works on plain text in which quoted lines start with '>' (HTML bodies
+are converted by `html_text.py` first). Every rule below is a named pattern in a table, so an
+administrator can read which lines are dropped and why.
+"""
+
+from __future__ import annotations
+
+import re
+
+I = re.IGNORECASE
+
+# «Вы писали 26 ноября 2026 г., 10:15:» (The Bat!) — preceded by its template greeting.
+BAT_ATTRIBUTION = re.compile(r"^(вы писали|you wrote)\b.*:$", I)
+BAT_GREETING = re.compile(r"^(здравствуйте|добрый день|hello|hi)\b.{0,60}$", I)
+DATE_OR_TIME = re.compile(r"\d{1,2}:\d{2}|\b(19|20)\d\d\b|\d{1,2}\.\d{1,2}\.\d{2,4}")
+ADDRESS = re.compile(r"@|<[^<>]*>")
+WROTE = re.compile(r"(пишет|писал|писала|написал|написала|написал\(а\)|писал\(а\)|wrote|"
+                   r"schrieb|a écrit)\s*:$", I)
+
+# Lines from which the rest is the original (Outlook, OWA, МойОфис, forwards).
+SEPARATORS = [
+    ("original", re.compile(r"^-{2,}\s*(исходное сообщение|original message|"
+                            r"пересылаемое сообщение|forwarded message|переадресованное "
+                            r"сообщение|перенаправленное сообщение)\s*-{2,}$", I)),
+    ("forward", re.compile(r"^(begin forwarded message|начало переадресованного сообщения|"
+                           r"начало пересылаемого сообщения):?$", I)),
+    ("outlook rule", re.compile(r"^_{10,}$")),
+]
+HEADER_FROM = re.compile(r"^\*?(от|from|отправитель)\s*:\*?\s*\S", I)
+HEADER_FIELD = re.compile(r"^\*?(отправлено|дата|sent|date|кому|to|тема|subject|копия|cc)"
+                          r"\s*:\*?", I)
+
+# Lines at which the department's own words end (SPEC §3: signature, footers, disclaimers).
+SIGNATURE_STARTS = [
+    ("sig dash", re.compile(r"^(--|—|__)\s*$")),
+    ("valediction", re.compile(
+        r"^(с уважением|с наилучшими пожеланиями|всего доброго|всего наилучшего|"
+        r"best regards|kind regards|warm regards|regards|best wishes|sincerely)"
+        r"\s*([,.!]|$)", I)),
+    ("thanks", re.compile(r"^(спасибо|благодарю|thanks|thank you|cheers)\s*,?\s*$", I)),
+    ("mobile footer", re.compile(
+        r"^(отправлено|послано|sent|get|получить|скачайте)\b.{0,40}(iphone|ipad|android|"
+        r"samsung|galaxy|huawei|xiaomi|honor|мобильн|mail\.ru|яндекс|yandex|outlook|почт|"
+        r"mail|устройств|телефон|смартфон|blackberry|gmail|windows).{0,40}$", I)),
+    ("disclaimer", re.compile(
+        r"^(конфиденциальность\s*:|предупреждение о конфиденциальности|confidentiality|"
+        r"disclaimer|(данное|настоящее|это)\s+(электронное\s+)?(сообщение|письмо)\b.{0,60}"
+        r"(вложени|приложени|конфиденциальн|предназначен)|информация,? содержащаяся в|"
+        r"this (e-?mail|message)\b.{0,40}(attachments|confidential|intended))", I)),
+]
+
+# A trailing block of such lines, with a phone or a title and a name, is a signature.
+SIGNATURE_LINES = [
+    ("phone", re.compile(r"^(тел|tel|телефон|моб|мобильный|факс|fax|phone|т\.|т/ф|раб)"
+                         r"[\s.:/]|^[+\d][\d\s()\-+]{6,}$", I)),
+    ("contact", re.compile(r"^(e-?mail|эл\.?\s*почта|почта|сайт|web)\s*:|^\S+@\S+$|"
+                           r"^(https?://|www\.)\S+$", I)),
+    ("title", re.compile(
+        r"^(начальник|заместитель|зам\.|главный|ведущий|старший|специалист|консультант|"
+        r"эксперт|инспектор|директор|руководитель|заведующ|председатель|глава|советник|"
+        r"помощник|секретарь|инженер|бухгалтер|юрист|отдел|управление|комитет|департамент|"
+        r"администрация|мку|мбу|муп|мау|гку)\b[^.!?]{0,100}$", I)),
+    ("name", re.compile(r"^([А-ЯЁ][а-яё]+\s+[А-ЯЁ]\.\s?[А-ЯЁ]\.?|[А-ЯЁ]\.\s?[А-ЯЁ]\.\s?"
+                        r"[А-ЯЁ][а-яё]+|[А-ЯЁ][а-яё]+(\s+[А-ЯЁ][а-яё]+){1,2})$")),
+]
+MAX_SIGNATURE_LINES = 10
+BREAK = None   # marks where a quoted block stood: the department's blocks become paragraphs
+
+
+def normalize_lines(text: str) -> list[str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
+    text = re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", text).replace("\t", " ")
+    return [line.rstrip() for line in text.split("\n")]
+
+
+def is_quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def attribution_span(lines: list[str], i: int) -> tuple[int, bool]:
+    """How many lines (1-3) starting at i form a «… пишет:» line; 0 if none. Bat! style flag."""
+    candidate = ""
+    for width in range(1, 4):
+        if i + width > len(lines) or is_quoted(lines[i + width - 1]) or (
+                width > 1 and not lines[i + width - 1].strip()):
+            break
+        candidate = (candidate + " " + lines[i + width - 1].strip()).strip()
+        if len(candidate) > 400:
+            break
+        if BAT_ATTRIBUTION.match(candidate):
+            return width, True
+        if is_attribution(candidate):
+            return (width, False) if width == 1 or is_wrapped_start(lines, i, width) else (0, False)
+    return 0, False
+
+
+def is_wrapped_start(lines: list[str], i: int, width: int) -> bool:
+    """A wrapped attribution starts with its date or address, and must not swallow the
+    department's last line before an attribution that is complete without it."""
+    first = lines[i]
+    rest = " ".join(line.strip() for line in lines[i + 1:i + width])
+    starts = bool(DATE_OR_TIME.search(first) or ADDRESS.search(first))
+    return starts and not (is_attribution(rest) and DATE_OR_TIME.search(rest))
+
+
+def is_attribution(line: str) -> bool:
+    if not line.endswith(":"):
+        return False
+    dated, addressed, wrote = (bool(DATE_OR_TIME.search(line)), bool(ADDRESS.search(line)),
+                               bool(WROTE.search(line)))
+    return (dated and (wrote or addressed)) or (addressed and wrote)
+
+
+def is_header_block(lines: list[str], i: int) -> bool:
+    """«От: … / Отправлено: … / Кому: … / Тема: …» — Outlook's and МойОфис's reply header."""
+    if not HEADER_FROM.match(lines[i].strip()):
+        return False
+    following = [line.strip() for line in lines[i + 1:i + 9] if line.strip()][:6]
+    return sum(1 for line in following if HEADER_FIELD.match(line)) >= 2
+
+
+def is_separator(line: str) -> bool:
+    return any(pattern.match(line.strip()) for _, pattern in SEPARATORS)
+
+
+def drop_quotes(lines: list[str]) -> list[str | None]:
+    """The unquoted lines, with BREAK where quoted material stood; stops at the original."""
+    out: list[str | None] = []
+    i = 0
+    while i < len(lines):
+        if is_quoted(lines[i]):
+            out.append(BREAK)
+            i += 1
+            continue
+        span, bat = attribution_span(lines, i)
+        if span:
+            if bat:
+                drop_greeting(out)
+            nxt = next((j for j in range(i + span, len(lines)) if lines[j].strip()), None)
+            if nxt is not None and not is_quoted(lines[nxt]):
+                break   # the original follows unquoted: nothing after is the department's
+            out.append(BREAK)
+            i += span
+            continue
+        if is_separator(lines[i]) or is_header_block(lines, i):
+            break
+        out.append(lines[i])
+        i += 1
+    return out
+
+
+def drop_greeting(out: list[str | None]) -> None:
+    """The Bat!'s template greeting right before «Вы писали …:» is not the department's."""
+    while out and (out[-1] is BREAK or not out[-1].strip()):
+        out.pop()
+    if out and out[-1] is not BREAK and BAT_GREETING.match(out[-1].strip()):
+        out.pop()
+
+
+def cut_signature(lines: list[str | None]) -> list[str | None]:
+    for index, line in enumerate(lines):
+        if line is not BREAK and any(p.match(line.strip()) for _, p in SIGNATURE_STARTS):
+            return lines[:index]
+    return lines
+
+
+def drop_trailing_signature(lines: list[str | None]) -> list[str | None]:
+    """Titles, names and phones at the very end, without a valediction before them."""
+    end = len(lines)
+    while end and (lines[end - 1] is BREAK or not lines[end - 1].strip()):
+        end -= 1
+    start, kinds = end, set()
+    while start and end - start < MAX_SIGNATURE_LINES:
+        line = lines[start - 1]
+        if line is BREAK:
+            break
+        if not line.strip():
+            start -= 1
+            continue
+        kind = next((name for name, p in SIGNATURE_LINES if p.match(line.strip())), None)
+        if kind is None:
+            break
+        kinds.add(kind)
+        start -= 1
+    is_signature = "phone" in kinds or {"title", "name"} <= kinds
+    has_content = any(line is not BREAK and line.strip() for line in lines[:start])
+    return lines[:start] if is_signature and has_content else lines
+
+
+def format_paragraphs(lines: list[str | None]) -> str:
+    paragraphs, current = [], []
+    for line in lines + [BREAK]:
+        if line is BREAK or not line.strip():
+            if current:
+                paragraphs.append("\n".join(current))
+            current = []
+        else:
+            current.append(re.sub(r" {2,}", " ", line.strip()))
+    return "\n\n".join(paragraphs)
+
+
+def extract_answer(text: str) -> str:
+    """The department's words from a reply body, paragraphs separated by one blank line."""
+    lines = drop_quotes(normalize_lines(text))
+    lines = drop_trailing_signature(cut_signature(lines))
+    return format_paragraphs(lines)

@@ -1,0 +1,52 @@
+"""Standard texts for citizens (п. 3.7 explanations, п. 3.8 consent) from `templates/texts/`."""
+
+from __future__ import annotations
+
+from bridge.config import Config
+from bridge.model import Basis, Case
+from mailer.compose import render_text
+
+# «Основание» → template name and the reason code the department mail uses.
+EXPLANATION_TEMPLATES = {
+    Basis.OUT_OF_COMPETENCE: "out_of_competence",
+    Basis.BYPASS_LAW: "bypass_law",
+    Basis.COURT_APPEAL: "court_appeal",
+    Basis.REPEAT: "repeat",
+}
+
+
+def explanation_for(case: Case, basis: str, config: Config, store) -> str:
+    reason = EXPLANATION_TEMPLATES[basis]
+    context = {"author_name": case.author_name, "reason": reason}
+    if reason == "out_of_competence":
+        body = _body_for(case, config)
+        context["body"] = {"name": body.name, "competence": body.competence,
+                           "address": body.address, "site": body.site} if body else \
+            {"name": "уполномоченный орган (уточните в справочнике external_bodies)"}
+    if reason == "repeat":
+        earlier = _earlier(case, store)
+        context.update(earlier_case_id=earlier.id if earlier else "—",
+                       earlier_date=(earlier.closed_at or earlier.posted_at) if earlier else case.posted_at,
+                       earlier_link=earlier.published if earlier else "")
+    return render_text(f"explanation_{reason}", **context)
+
+
+def consent_request(case: Case) -> str:
+    return render_text("consent_request", author_name=case.author_name)
+
+
+def _body_for(case: Case, config: Config):
+    """The external body whose competence words appear in the message, else the first one."""
+    text = case.text.casefold()
+    for body in config.external_bodies:
+        words = [w.strip().casefold() for w in body.competence.split(",") if w.strip()]
+        if any(word[:6] in text for word in words):
+            return body
+    return config.external_bodies[0] if config.external_bodies else None
+
+
+def _earlier(case: Case, store):
+    """The case the hint named as answered before (п. 3.7 repeated question)."""
+    import re
+    found = re.search(rf"{re.escape(case.id.split('-')[0])}-\d{{4}}-\d{{5}}", case.hint or "")
+    return store.get(found.group(0)) if found else None

@@ -1,0 +1,140 @@
+"""Hostile and broken input: parse_reply never raises, names are made safe, walks are capped."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+
+from mailer.mime import sanitize_filename
+from mailer.reply import parse_reply
+
+DEPARTMENTS = {"zhkh@adm-okha.ru": "zhkh"}
+HEAD = ("From: zhkh@adm-okha.ru\r\nSubject: Re: [OKH-2026-00042] x\r\nMIME-Version: 1.0\r\n")
+
+
+def with_attachment(disposition: str, data: str = "aGVsbG8=") -> bytes:
+    return (HEAD + 'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nСм. файл.\r\n--b\r\n"
+            f"Content-Type: application/octet-stream\r\nContent-Disposition: {disposition}\r\n"
+            f"Content-Transfer-Encoding: base64\r\n\r\n{data}\r\n--b--\r\n").encode()
+
+
+def names(raw: bytes) -> list[str]:
+    return [a.filename for a in parse_reply(raw, departments=DEPARTMENTS).attachments]
+
+
+@pytest.mark.parametrize("given, safe", [
+    ("../../x", "x"), ("..\\..\\Windows\\system.ini", "system.ini"), ("CON", "_CON"),
+    ("nul.txt", "_nul.txt"), ("com1", "_com1"), ("a..b.pdf", "a.b.pdf"), ("..", "вложение.bin"),
+    ("evil\x00na\x1bme\r\n.doc", "evilname.doc"), ('a<b>c:"d|e?f*.txt', "a_b_c__d_e_f_.txt"),
+    ("отчёт\u202e.exe", "отчёт.exe"),
+])
+def test_filenames_are_made_safe(given, safe):
+    assert sanitize_filename(given) == safe
+
+
+def test_long_name_is_cut_to_150_keeping_the_extension():
+    name = sanitize_filename("д" * 300 + ".pdf")
+    assert len(name) == 150 and name.endswith("д.pdf")
+
+
+def test_hostile_names_in_a_real_message():
+    assert names(with_attachment('attachment; filename="../../x"')) == ["x"]
+    assert names(with_attachment('attachment; filename="CON"')) == ["_CON"]
+    long = names(with_attachment(f'attachment; filename="{"a" * 300}.xlsx"'))[0]
+    assert len(long) == 150 and long.endswith(".xlsx")
+    encoded = base64.b64encode("../Отчёт\r\nX-Evil: 1.pdf".encode()).decode()
+    assert names(with_attachment(f'attachment; filename="=?utf-8?B?{encoded}?="')) == [
+        "Отчёт X-Evil_ 1.pdf"]
+
+
+def test_broken_base64_keeps_going():
+    reply = parse_reply(with_attachment('attachment; filename="a.bin"', "@@not*base64==="),
+                        departments=DEPARTMENTS)
+    assert reply.kind == "answer" and reply.answer == "См. файл."
+    assert [a.filename for a in reply.attachments] == ["a.bin"]
+
+
+def test_broken_base64_text_body():
+    raw = (HEAD + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64"
+           "\r\n\r\n0J7RgtCy0LXRgi4=!!!\r\n%%%").encode()
+    reply = parse_reply(raw, departments=DEPARTMENTS)
+    assert reply.kind == "answer"
+
+
+@pytest.mark.parametrize("charset, codec", [("x-unknown-cyr", "cp1251"), ("x-unknown-cyr", "koi8-r"),
+                                            ("utf-99", "utf-8"), ("", "cp1251")])
+def test_unknown_charset_falls_back_to_cyrillic_guess(charset, codec):
+    text = "Работы будут выполнены в срок."
+    raw = (HEAD + f"Content-Type: text/plain; charset={charset}\r\n\r\n").encode() + text.encode(codec)
+    assert parse_reply(raw, departments=DEPARTMENTS).answer == text
+
+
+def test_raw_8bit_cp1251_subject_and_filename():
+    raw = (b"From: zhkh@adm-okha.ru\r\nSubject: " + "Ответ: [OKH-2026-00042] фонарь".encode("cp1251")
+           + b'\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: '
+           b"text/plain\r\n\r\nok\r\n--b\r\nContent-Disposition: attachment; filename=\""
+           + "Акт.pdf".encode("cp1251") + b'"\r\n\r\nx\r\n--b--\r\n')
+    reply = parse_reply(raw, departments=DEPARTMENTS)
+    assert (reply.kind, reply.case_id) == ("answer", "OKH-2026-00042")
+    assert [a.filename for a in reply.attachments] == ["Акт.pdf"]
+
+
+def test_crlf_and_folding_in_headers_do_not_leak():
+    raw = (b"From: =?utf-8?Q?=D0=9E=0D=0AX-Evil=3A_1?=\r\n <zhkh@adm-okha.ru>\r\n"
+           b"Subject: =?utf-8?B?" + base64.b64encode("Re:\r\n[OKH-2026-00042]".encode())
+           + b"?=\r\n\r\nOK\r\n")
+    reply = parse_reply(raw, departments=DEPARTMENTS)
+    assert (reply.kind, reply.sender, reply.case_id) == ("answer", "zhkh@adm-okha.ru",
+                                                         "OKH-2026-00042")
+
+
+@pytest.mark.parametrize("raw", [b"", b"\x00\xff" * 1000, b"From:\r\n\r\n", b"Content-Type: "
+                                 b"multipart/mixed; boundary=\r\n\r\n--\r\n--\r\n",
+                                 b"Content-Type: text/html\r\n\r\n<div><blockquote><p>" * 50])
+def test_garbage_never_raises(raw):
+    reply = parse_reply(raw, departments=DEPARTMENTS)
+    assert reply.kind in {"no_case", "answer", "auto_reply", "bounce", "unknown_sender"}
+
+
+def timed(raw: bytes):
+    start = time.monotonic()
+    reply = parse_reply(raw, departments=DEPARTMENTS)
+    return reply, time.monotonic() - start
+
+
+def test_200_levels_of_nesting_finish_quickly():
+    raw = HEAD
+    for level in range(200):
+        raw += f'Content-Type: multipart/mixed; boundary="b{level}"\r\n\r\n--b{level}\r\n'
+    raw += "Content-Type: text/plain\r\n\r\nглубоко\r\n"
+    for level in reversed(range(200)):
+        raw += f"--b{level}--\r\n"
+    reply, seconds = timed(raw.encode())
+    assert reply.kind in {"answer", "no_case"} and seconds < 5
+
+
+def test_5000_parts_finish_quickly_and_say_so():
+    parts = "".join(f"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: "
+                    f"attachment; filename=f{i}.bin\r\n\r\nx\r\n" for i in range(5000))
+    raw = (HEAD + 'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: '
+           "text/plain\r\n\r\nОтвет.\r\n" + parts + "--b--\r\n").encode()
+    reply, seconds = timed(raw)
+    assert reply.kind == "answer" and seconds < 5
+    assert 0 < len(reply.attachments) < 5000 and "только его часть" in reply.note
+
+
+def test_huge_text_is_handled_quickly():
+    body = ("Строка ответа без конца " * 40 + "\n") * 20_000   # ~20 MB of text
+    raw = (HEAD + "Content-Type: text/plain; charset=utf-8\r\n\r\nКороткий ответ.\r\n\r\n")
+    reply, seconds = timed(raw.encode() + body.encode())
+    assert reply.kind == "answer" and reply.answer.startswith("Короткий ответ.") and seconds < 10
+
+
+def test_huge_html_with_unclosed_tags():
+    raw = (HEAD + "Content-Type: text/html; charset=utf-8\r\n\r\n<p>Ответ.</p>").encode() \
+        + b"<div><span>x" * 100_000
+    reply, seconds = timed(raw)
+    assert reply.answer.startswith("Ответ.") and seconds < 10
