@@ -1,0 +1,78 @@
+"""`python run.py serve`: the long-running service.
+
+One cycle on each change (IMAP IDLE push, channel events) and on a timer; reminders and digests
+ticked by `schedule` (a ticker only: what is due is derived from the store, so a restart or a
+missed tick neither loses nor repeats one). Stops cleanly on SIGTERM / Ctrl+C after the current
+step; logs carry case ids, never message text.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+
+import schedule
+
+from bridge.app import build_app
+from bridge.config import Config
+from bridge.cycle import run_cycle
+from bridge.store import utcnow
+
+log = logging.getLogger("otklik.service")
+
+CYCLE_EVERY = 60          # seconds: the timer cycle (ledger edits, deadlines, channel polling)
+IDLE_SLICE = 20           # seconds: IMAP IDLE is renewed this often, so a stop is prompt
+
+
+def serve(config: Config) -> int:
+    app = build_app(config)
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    ticker = schedule.Scheduler()
+    ticker.every(1).minutes.do(_tick_reminders, app)
+    log.info("Отклик запущен: журнал %s", config.ledger)
+    last_cycle = 0.0
+    while not stopping.is_set():
+        if time.monotonic() - last_cycle >= CYCLE_EVERY or _mail_arrived(app):
+            _safe_cycle(app)
+            last_cycle = time.monotonic()
+        ticker.run_pending()
+        if app.mailbox is None:
+            stopping.wait(5)
+    log.info("Отклик остановлен")
+    app.store.close()
+    return 0
+
+
+def _mail_arrived(app) -> bool:
+    """Wait a slice for an IMAP push (IDLE) or poll; a broken connection is not fatal."""
+    if app.mailbox is None or not hasattr(app.mailbox, "wait_for_change"):
+        return False
+    try:
+        return app.mailbox.wait_for_change(IDLE_SLICE)
+    except Exception as exc:   # the cycle reports mail outages; here we only wait and retry
+        log.warning("ожидание почты: %s", exc)
+        time.sleep(5)
+        return False
+
+
+def _safe_cycle(app) -> None:
+    try:
+        report = run_cycle(app)
+        for problem in report.problems:
+            log.warning("цикл: %s", problem)
+    except Exception:
+        log.exception("цикл завершился с ошибкой; следующий — по таймеру")
+
+
+def _tick_reminders(app) -> None:
+    try:
+        from bridge.reminders import queue_reminders
+        queued = queue_reminders(app, utcnow())
+        if queued:
+            app.outbox.run()
+    except Exception:
+        log.exception("напоминания: ошибка")
