@@ -95,21 +95,21 @@ def cmd_serve(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from bridge.report import write_report
-    config = _config(args)
     try:
         year, month = map(int, args.month.split("-"))
         date(year, month, 1)
     except ValueError:
         raise InputError(f"--month «{args.month}»: нужно ГГГГ-ММ, например 2026-11") from None
+    config = _config(args)
+    from bridge.report import write_report
     path = write_report(config, year, month)
     print(f"Отчёт записан: {path}")
     return 0
 
 
 def cmd_check_config(args) -> int:
-    from bridge.checks import check_all
     config = _config(args)
+    from bridge.checks import check_all
     results = check_all(config)
     for name, problem in results:
         print(f"{'ОШИБКА' if problem else 'ок':6} {name}{': ' + problem if problem else ''}")
@@ -117,12 +117,12 @@ def cmd_check_config(args) -> int:
 
 
 def cmd_purge(args) -> int:
-    from bridge.purge import purge
-    config = _config(args)
     try:
         before = date.fromisoformat(args.before)
     except ValueError:
         raise InputError(f"--before «{args.before}»: нужна дата ГГГГ-ММ-ДД") from None
+    config = _config(args)
+    from bridge.purge import purge
     count = purge(config, before)
     print(f"Удалены персональные данные {count} закрытых обращений (до {before:%d.%m.%Y}).")
     return 0

@@ -8,7 +8,7 @@ An edit updates the text and stays in the history; a deletion is noted, never er
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Callable, Iterable
 
 from bridge.model import CHANNEL_LABELS, Case
@@ -83,10 +83,23 @@ def _update_known(store: Store, case_id: str, item, now: datetime) -> None:
         store.save(case, "пользователь", "удалено пользователем", at=now)
 
 
+def _typed_moment(value, tz) -> datetime | None:
+    """«Поступило» as the operator typed it: an Excel date, or text like 28.11.2026 10:00."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=tz)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tz)
+    for pattern in ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(normalize(value), pattern).replace(tzinfo=tz)
+        except ValueError:
+            continue
+    return None
+
+
 def case_from_row(row: dict, tz, now: datetime, external_id: str) -> Case:
     """A hand-made ledger row (phone call, «Медиалогия», …) as a new case."""
-    posted = row.get("posted")
-    posted_at = posted.replace(tzinfo=tz) if isinstance(posted, datetime) else now
+    posted_at = _typed_moment(row.get("posted"), tz) or now
     # A hand-made case keeps the channel as typed: it has no reply target, so its answer is
     # handed over by the operator (phone, «Медиалогия»), never published automatically.
     channel = normalize(row.get("channel")) or CHANNEL_LABELS["manual"]
