@@ -15,6 +15,7 @@ from bridge.app import App
 from bridge.errors import DeliveryError
 from bridge.intake import case_from_row, open_case, take_items
 from bridge.operator import apply_changes, manual_key
+from bridge.reminders import queue_reminders
 from bridge.store import utcnow
 from bridge import effects
 from ledger.render import RenderContext, next_flip, render_row
@@ -39,6 +40,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     cases = {c.id: c for c in app.store.all_cases()}
     ctx = render_context(app, now)
     changes = _read_ledger(app, cases, ctx, now, report)
+    _step(report, "напоминания", lambda: queue_reminders(app, now))   # п. 4.1, 4.2
     report.sent = _step(report, "отправка", lambda: app.outbox.run(now))
     report.new_cases += _step(report, "соцсети", lambda: app.take_channels(now))
     report.replies = _step(report, "почта", lambda: app.take_mail(now))

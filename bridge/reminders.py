@@ -167,6 +167,8 @@ def _queue_case_mails(app, case: Case, now: datetime, settings: Settings) -> int
         return 0
     mails = [m for m in case_mails(case, config.calendar, now, settings.escalate_after_days)
              if not _already_queued(store, m.key)]
+    if not mails:
+        return 0
     queued = 0
     with store.transaction():
         for mail in mails:
@@ -269,7 +271,8 @@ def summary_context(app, now: datetime, first: date, last: date) -> dict:
         start = case.deadline_start or case.posted_at
         if case.handled_at is None and control(calendar, case.deadline_kind, start, now) == OVERDUE:
             overdue[case.department] = overdue.get(case.department, 0) + 1
-    codes = [d.code for d in config.departments] + sorted((set(table) | set(overdue)) - {d.code for d in config.departments})
+    configured = [d.code for d in config.departments]
+    codes = configured + sorted((set(table) | set(overdue)) - set(configured))
     rows = []
     for code in codes:
         figures, late_now = table.get(code), overdue.get(code, 0)

@@ -64,6 +64,8 @@ def _apply(store: Store, data_dir: Path, parsed, now: datetime) -> str:
     outcome = workflow.answer_received(case, parsed.answer, names, now)
     outcome.case.system_note = outcome.note
     store.save(outcome.case, parsed.sender, "ответ отдела", at=now)
+    if not outcome.applied:   # the note promises the late text is in the history (purge blanks it)
+        store.record(case.id, parsed.sender, "ответ по закрытому обращению", "dept_answer", None, parsed.answer, at=now)
     return "answer" if outcome.applied else "answer_to_closed"
 
 

@@ -31,7 +31,7 @@ def serve(config: Config) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    ticker = schedule.Scheduler()
+    ticker = schedule.Scheduler()   # a ticker only: reminders are derived from the store
     ticker.every(1).minutes.do(_tick_reminders, app)
     log.info("Отклик запущен: журнал %s", config.ledger)
     last_cycle = 0.0

@@ -49,7 +49,8 @@ def add_case(store, posted_at: datetime, **fields) -> Case:
 def add_routed(store, routed_at: datetime, department: str = "zhkh", **fields) -> Case:
     """A case sent to `department` at `routed_at` (answer term п. 3.2)."""
     fields.setdefault("posted_at", routed_at)
-    return add_case(store, fields.pop("posted_at"), status=Status.ROUTED, department=department,
+    fields.setdefault("status", Status.ROUTED)
+    return add_case(store, fields.pop("posted_at"), department=department,
                     routed_at=routed_at, deadline_kind="answer", deadline_start=routed_at,
                     thread_ids=[f"<first-{department}@adm-okha.ru>"], **fields)
 

@@ -83,6 +83,15 @@ def edit_ledger(app: App, change: Callable[[openpyxl.worksheet.worksheet.Workshe
     book.save(app.config.ledger)
 
 
+def delete_rows(sheet, first: int, amount: int = 1) -> None:
+    """Delete rows as Excel does: openpyxl moves cells but leaves hyperlink refs behind, fix them."""
+    sheet.delete_rows(first, amount)
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.hyperlink is not None:
+                cell.hyperlink.ref = cell.coordinate
+
+
 def row_of(sheet, case_id: str) -> int:
     rows = [cell.row for cell in sheet["A"] if cell.value == case_id]
     assert len(rows) == 1, f"{case_id}: rows {rows}"

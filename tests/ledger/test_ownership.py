@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bridge.model import Decision, Status
-from tests.ledger.conftest import (OPERATOR, add_messages, col, cycle, edit_ledger, history, outbox_items,
+from tests.ledger.conftest import (OPERATOR, add_messages, col, cycle, delete_rows, edit_ledger, history, outbox_items,
                                    read_rows, row_of, rows_by_id, set_cell)
 
 TEXTS = ["Яма на дороге у школы", "Нет воды на Ленина, 5", "Когда уберут снег?", "Не горят фонари"]
@@ -41,7 +41,7 @@ def test_deleted_rows_come_back_and_edits_in_the_same_save_count(app, clock):
 
     def delete_and_comment(sheet):
         sheet.cell(row_of(sheet, ids[3]), col("Комментарий оператора")).value = "позвонить заявителю"
-        sheet.delete_rows(row_of(sheet, ids[0]), 2)
+        delete_rows(sheet, row_of(sheet, ids[0]), 2)
     edit_ledger(app, delete_and_comment)
     assert len(read_rows(app.config.ledger)) == 2
 

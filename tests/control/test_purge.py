@@ -1,0 +1,90 @@
+"""`purge`: personal data of cases closed before a date goes; figures for reports stay; twice is once."""
+
+from __future__ import annotations
+
+import json
+
+from bridge.model import Status
+from bridge.outbox import enqueue
+from bridge.purge import ACTION, purge
+from bridge.store import Store
+from tests.control.conftest import add_case, add_routed, local
+
+PERSONAL = dict(author_name="Иванова Мария", author_link="https://vk.com/id42", author_key="vk:42",
+                link="https://vk.com/wall-1_2?reply=3", text="Мой адрес: ул. Ленина, 5, кв. 7",
+                attachments=["фото.jpg"], reply_target={"peer_id": 42})
+
+
+def closed_case(app, closed_at, **extra):
+    case = add_routed(app.store, local(2026, 1, 12, 10), **PERSONAL, **extra)
+    case.dept_answer = case.publish_text = "Мария, мусор вывезут завтра."
+    case.operator_comment = "Уточните дату для Марии"
+    case.status, case.answered_at, case.handled_at = Status.PUBLISHED, local(2026, 1, 12, 15), local(2026, 1, 12, 15)
+    case.closed_at = closed_at
+    app.store.save(case, "оператор", "опубликовано", at=closed_at)
+    folder = app.config.data_dir / "attachments" / case.id / "citizen"
+    folder.mkdir(parents=True)
+    (folder / "фото.jpg").write_bytes(b"jpeg")
+    raw = app.config.data_dir / "mail" / "2026-01" / f"{case.id}.eml"
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_bytes("From: zhkh@adm-okha.ru\r\n\r\nМария, мусор вывезут завтра.".encode())
+    with app.store.transaction():
+        app.store.db.execute("INSERT INTO mail_seen (message_key, case_id, kind, at, raw_path) VALUES (?, ?, ?, ?, ?)",
+                             (f"<{case.id}@x>", case.id, "answer", closed_at.isoformat(), str(raw)))
+        enqueue(app.store, f"{case.id}:rework:1", "email", {"template": "rework", "case_id": case.id, "to": [],
+                "msgid": "<m@x>", "context": {"comment": "Уточните дату для Марии"}}, case.id, closed_at)
+        app.store.db.execute("UPDATE outbox SET state = 'done'")
+    return app.store.get(case.id), raw
+
+
+def test_purge_blanks_personal_data_and_keeps_figures(app, config):
+    old, raw = closed_case(app, local(2026, 1, 13, 10))
+    recent, recent_raw = closed_case(app, local(2026, 3, 2, 10))
+    still_open = add_case(app.store, local(2026, 1, 12, 9), **PERSONAL)
+    app.store.close()
+
+    assert purge(config, local(2026, 2, 1).date(), now=local(2026, 4, 1, 9)) == 1
+
+    store = Store(config.data_dir / "otklik.sqlite3")
+    case = store.get(old.id)
+    for name in ("author_name", "author_link", "author_key", "link", "text", "dept_answer", "publish_text",
+                 "operator_comment"):
+        assert getattr(case, name) == "", name
+    assert case.attachments == [] and case.reply_target == {}
+    assert (case.id, case.status, case.department, case.channel, case.posted_at, case.closed_at,
+            case.routed_at, case.answered_at) == (old.id, old.status, old.department, old.channel, old.posted_at,
+                                                  old.closed_at, old.routed_at, old.answered_at)
+    history = store.history(old.id)
+    dump = json.dumps([dict(r) for r in history], ensure_ascii=False)
+    assert "Мария" not in dump and "Ленина" not in dump and "vk.com" not in dump
+    assert history[-1]["action"] == ACTION
+    assert not (config.data_dir / "attachments" / old.id).exists() and not raw.exists()
+    payload = store.db.execute("SELECT payload FROM outbox WHERE case_id = ?", (old.id,)).fetchone()[0]
+    assert "Мария" not in payload and json.loads(payload)["msgid"] == "<m@x>"
+    # Cases closed later, or still open, keep everything.
+    assert store.get(recent.id).author_name == "Иванова Мария" and recent_raw.exists()
+    assert (config.data_dir / "attachments" / recent.id).exists()
+    assert store.get(still_open.id).text == PERSONAL["text"]
+    store.close()
+
+
+def test_purge_is_idempotent(app, config):
+    old, _ = closed_case(app, local(2026, 1, 13, 10))
+    app.store.close()
+    assert purge(config, local(2026, 2, 1).date()) == 1
+    store = Store(config.data_dir / "otklik.sqlite3")
+    before = (store.history_count(), store.get(old.id))
+    store.close()
+    assert purge(config, local(2026, 2, 1).date()) == 0
+    store = Store(config.data_dir / "otklik.sqlite3")
+    assert (store.history_count(), store.get(old.id)) == before
+    assert [r["action"] for r in store.history(old.id)].count(ACTION) == 1
+    store.close()
+
+
+def test_purge_uses_the_local_date_of_closing(app, config):
+    # 31.01.2026 23:30 Сахалин is still 31 January locally (12:30 UTC), so «before 01.02» covers it.
+    old, _ = closed_case(app, local(2026, 1, 31, 23, 30))
+    app.store.close()
+    assert purge(config, local(2026, 1, 31).date()) == 0
+    assert purge(config, local(2026, 2, 1).date()) == 1

@@ -1,0 +1,110 @@
+"""The monthly report workbook: figures per department and channel, read back with openpyxl."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import openpyxl
+import pytest
+
+from bridge.model import Status
+from bridge.report import NOT_ENOUGH, percentile_90, write_report
+from tests.control.conftest import add_case, add_routed, local
+
+HEADERS = ["Отдел", "Поступило", "Ответ в срок", "С нарушением срока", "В работе", "из них просрочено",
+           "Возвращено на доработку", "Медиана ответа, раб. ч", "90-й процентиль ответа, раб. ч",
+           "Доля ответов в срок", "Оценка (как в ЦУР)"]
+
+
+def answered(store, routed_at, answered_at, department="zhkh", **fields):
+    return add_routed(store, routed_at, department=department, status=Status.ANSWERED,
+                      answered_at=answered_at, handled_at=answered_at, **fields)
+
+
+@pytest.fixture
+def filled(app):
+    """April 2026: ЖКХ 6 cases (4 in time, 1 late, 1 open overdue, one returned); roads 1 case."""
+    store = app.store
+    # Answer times in working hours: 2, 4, 6, 8 (in time) and 26 (late: routed Mon 10:00, due Tue 10:00).
+    answered(store, local(2026, 4, 13, 9), local(2026, 4, 13, 11))
+    answered(store, local(2026, 4, 13, 9), local(2026, 4, 13, 14))
+    answered(store, local(2026, 4, 13, 9), local(2026, 4, 13, 16))
+    reworked = answered(store, local(2026, 4, 13, 9), local(2026, 4, 14, 9))   # 8 h, Tue 9:00 < Wed 9:00
+    answered(store, local(2026, 4, 13, 10), local(2026, 4, 16, 10), channel="telegram")  # Thu: late, 24 h
+    add_routed(store, local(2026, 4, 20, 10))                                  # still open, overdue
+    answered(store, local(2026, 4, 14, 10), local(2026, 4, 14, 12), department="dorogi", channel="ok")
+    add_case(store, local(2026, 3, 31, 17))                                    # March: not counted
+    case = store.get(reworked.id)
+    case.status = Status.REWORK
+    store.save(case, "оператор", "на доработку")
+    case.status = Status.ANSWERED
+    store.save(case, "отдел", "ответ")
+    return app
+
+
+def sheet_rows(path, name):
+    workbook = openpyxl.load_workbook(path)
+    return [list(r) for r in workbook[name].iter_rows(values_only=True)], workbook
+
+
+def test_department_figures(filled, config):
+    path = write_report(config, 2026, 4, now=local(2026, 4, 30, 12))
+    assert path == config.data_dir / "reports" / "Отчёт 2026-04.xlsx"
+    rows, workbook = sheet_rows(path, "По отделам")
+    assert rows[0][0] == "Работа с сообщениями пользователей за апрель 2026 г."
+    assert rows[3] == HEADERS
+    by_name = {r[0]: r[1:] for r in rows[4:] if r[0] and r[1] is not None}
+    zhkh = by_name["Отдел ЖКХ"]
+    assert zhkh[:6] == [6, 4, 1, 1, 1, 1]
+    assert zhkh[6] == pytest.approx(6.0)                      # median of 2, 4, 6, 8, 24
+    assert zhkh[7] == pytest.approx(percentile_90([2, 4, 6, 8, 24]))
+    assert zhkh[8] == pytest.approx(4 / 5)
+    assert zhkh[9] == pytest.approx(4 / 6)                    # the open overdue case counts against
+    roads = by_name["Отдел транспорта, дорог и благоустройства"]
+    assert roads[:6] == [1, 1, 0, 0, 0, 0] and roads[8] == 1 and roads[9] == NOT_ENOUGH
+    assert by_name["Отдел ГО и ЧС"][0] == 0 and by_name["Отдел ГО и ЧС"][9] == NOT_ENOUGH
+    assert by_name["Всего"][:6] == [7, 5, 1, 1, 1, 1]
+    assert workbook["По отделам"].freeze_panes == "B5"
+
+
+def test_channel_sheet(filled, config):
+    rows, _ = sheet_rows(write_report(config, 2026, 4, now=local(2026, 4, 30, 12)), "По каналам")
+    assert rows[3] == ["Канал"] + HEADERS[1:-1]
+    by_name = {r[0]: r[1:] for r in rows[4:] if r[0]}
+    assert by_name["ВКонтакте"][:3] == [5, 4, 0]
+    assert by_name["Telegram"][:3] == [1, 0, 1]
+    assert by_name["Одноклассники"][:3] == [1, 1, 0]
+    assert by_name["Всего"][0] == 7
+
+
+def test_min_messages_from_config(filled, config):
+    strict = dataclasses.replace(config, raw={**config.raw, "report": {"min_messages": 7}})
+    rows, _ = sheet_rows(write_report(strict, 2026, 4, now=local(2026, 4, 30, 12)), "По отделам")
+    assert {r[0]: r[10] for r in rows[4:] if r[0]}["Отдел ЖКХ"] == NOT_ENOUGH
+
+
+def test_chart_and_print_setup_are_in_the_file(filled, config):
+    import zipfile
+    path = write_report(config, 2026, 4, now=local(2026, 4, 30, 12))
+    names = zipfile.ZipFile(path).namelist()
+    assert "xl/charts/chart1.xml" in names
+    chart = zipfile.ZipFile(path).read("xl/charts/chart1.xml").decode()
+    assert "<c:barChart>" in chart and "'По отделам'!$J$5:$J$14" in chart
+    sheet = openpyxl.load_workbook(path)["По отделам"]
+    assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$4:$4"
+
+
+def test_empty_month_writes_zeros(app, config):
+    rows, _ = sheet_rows(write_report(config, 2025, 12, now=local(2026, 1, 12, 12)), "По отделам")
+    assert {r[0]: r[1] for r in rows[4:] if r[0]}["Всего"] == 0
+
+
+def test_percentile_matches_excel_percentile_inc():
+    assert percentile_90([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) == pytest.approx(9.1)
+    assert percentile_90([5.0]) == 5.0 and percentile_90([]) is None
+
+
+def test_wrong_month_is_an_input_error(config):
+    from bridge.errors import InputError
+    with pytest.raises(InputError, match="неверный месяц 2026-13"):
+        write_report(config, 2026, 13)
