@@ -76,11 +76,15 @@ def _update_known(store: Store, case_id: str, item, now: datetime) -> None:
     case = store.get(case_id)
     if item.event == "edit" and item.text != case.text:
         case.text = item.text              # the old text stays in the history
-        case.system_note = "Пользователь изменил сообщение (прежний текст — в истории)."
+        case.system_note = _noted(case.system_note, "Пользователь изменил сообщение (прежний текст — в истории).")
         store.save(case, "пользователь", "изменено пользователем", at=now)
     elif item.event == "delete" and "удалил" not in case.system_note:
-        case.system_note = "Пользователь удалил сообщение; ответить под ним может быть нельзя."
+        case.system_note = _noted(case.system_note, "Пользователь удалил сообщение; ответить под ним может быть нельзя.")
         store.save(case, "пользователь", "удалено пользователем", at=now)
+
+
+def _noted(note: str, addition: str) -> str:   # an edit never hides an earlier note (a publication error)
+    return note if addition in note else f"{note} {addition}".strip()
 
 
 def _typed_moment(value, tz) -> datetime | None:

@@ -37,6 +37,8 @@ def pymap_arguments(host: str, port: int, user: str, password: str) -> Namespace
 def cancel_remaining_tasks(loop: asyncio.AbstractEventLoop) -> None:
     """End the connections still open at stop, so the loop closes without complaints."""
     tasks = asyncio.all_tasks(loop)
+    if not tasks:
+        return
     for task in tasks:
         task.cancel()
     loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))

@@ -35,7 +35,7 @@ from tests.servers.dovecot import Dovecot
 OPERATOR = "Петрова Е. В. (оператор)"
 MAILBOX_PASSWORD = "mailbox-secret"
 MAILBOX_USERS = 40             # more than the tests of this folder
-ZHKH = ("Отдел ЖКХ", "zhkh@adm-okha.ru")
+ZHKH = "Отдел ЖКХ"
 CASE_IN_SUBJECT = re.compile(rb"\[(OKH-\d{4}-\d{5})\]")
 
 
@@ -94,20 +94,22 @@ class Stand:
         assert len(found) == 1, f"{case_id}: {len(found)} ledger rows"
         return found[0]
 
-    def route(self, case_id: str, department: str = ZHKH[0], **cells: str) -> None:
-        self.operator(case_id, Отдел=department, Решение_оператора="Направить", **cells)
+    def route(self, case_id: str, **cells: str) -> None:
+        """«Отдел» (ЖКХ unless given) and «Направить», plus any other cells."""
+        self.operator(case_id, **{"Отдел": ZHKH, **cells, "Решение_оператора": "Направить"})
 
     # -- the department -------------------------------------------------------------------------
 
     def mails_for(self, case_id: str) -> list[bytes]:
         return [raw for _, _, raw in self.smtp.messages if _case_in_subject(raw) == case_id]
 
-    def department_answers(self, case_id: str, text: str, sender: str = ZHKH[1],
-                           style: str = "outlook") -> None:
-        """The department replies (from its mail program) to the case mail it got."""
+    def department_answers(self, case_id: str, text: str, style: str = "outlook") -> None:
+        """The department the case went to replies (from its mail program) to the case mail."""
         sent = self.mails_for(case_id)
         assert len(sent) == 1, f"{case_id}: {len(sent)} case mails sent"
-        self.dovecot.deliver(reply(sent[0], sender, text, style), to=self.app.config.mail["address"])
+        department = self.app.config.department(self.app.store.get(case_id).department)
+        self.dovecot.deliver(reply(sent[0], department.emails[0], text, style),
+                             to=self.app.config.mail["address"])
 
     # -- whole stretches of the path ------------------------------------------------------------
 
@@ -163,7 +165,8 @@ def mailboxes():
 @pytest.fixture
 def stand(tmp_path, monkeypatch, mailboxes):
     dovecot, addresses = mailboxes
-    address = next(addresses)
+    address = next(addresses, None)
+    assert address, "raise MAILBOX_USERS: every test needs a mailbox of its own"
     with FakeVk() as vk, FakeTelegram() as tg, FakeOk() as ok:
         smtp = SmtpSink(tmp_path / "sent").start()
         try:
