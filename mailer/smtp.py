@@ -96,7 +96,9 @@ class SmtpSender:
 
     def _connect(self) -> smtplib.SMTP:
         """The seam: open, secure and authenticate one SMTP connection."""
-        context = self.ssl_context or ssl.create_default_context()
+        if self.security != "none" and self.ssl_context is None:   # built once, only for TLS
+            self.ssl_context = ssl.create_default_context()
+        context = self.ssl_context
         if self.security == "ssl":
             client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:

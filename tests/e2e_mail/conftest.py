@@ -14,3 +14,11 @@ def loop(tmp_path, dovecot, smtp_sink):  # noqa: F811 - pytest fixtures by name
     mail_loop = MailLoop(tmp_path, dovecot, smtp_sink)
     yield mail_loop
     mail_loop.close()
+
+
+@pytest.fixture
+def fast_loop(tmp_path, dovecot, smtp_sink):  # noqa: F811
+    """The same wiring, with an SMTP sender that does not rebuild its TLS context per mail."""
+    mail_loop = MailLoop(tmp_path, dovecot, smtp_sink, shared_tls_context=True)
+    yield mail_loop
+    mail_loop.close()

@@ -12,6 +12,7 @@ import email
 import email.policy
 import os
 import re
+import ssl
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from bridge.cycle import CycleReport, run_cycle
 from bridge.intake import open_case
 from bridge.model import Case
 from ledger.columns import SHEET
+from mailer.smtp import SmtpSender
 
 BRIDGE_ADDRESS = "obrashcheniya@adm-okha.ru"
 PASSWORD_ENV = "OTKLIK_E2E_IMAP_PASSWORD"
@@ -71,15 +73,22 @@ def parse(raw: bytes) -> email.message.EmailMessage:
 class MailLoop:
     """One bridge wired to a private Dovecot and an SMTP sink."""
 
-    def __init__(self, root: Path, dovecot, smtp_sink) -> None:
+    def __init__(self, root: Path, dovecot, smtp_sink, shared_tls_context: bool = False) -> None:
         os.environ[PASSWORD_ENV] = PASSWORD
         self.dovecot, self.sink, self.root = dovecot, smtp_sink, root
         dovecot.add_user(BRIDGE_ADDRESS, PASSWORD)
         self.config = make_config(root, dovecot, smtp_sink.port)
-        self.app: App = build_app(self.config, channels={})
+        sender = None
+        if shared_tls_context:
+            # SmtpSender builds a fresh ssl context (~50 ms: the CA store is loaded) on every
+            # send, even with smtp_security = "none"; a burst test hands in one made once.
+            sender = SmtpSender("127.0.0.1", smtp_sink.port, "none", None, None,
+                                ssl_context=ssl.create_default_context())
+        self.app: App = build_app(self.config, sender=sender, channels={})
         self._external = 0
 
     def close(self) -> None:
+        """Let go of the store and the IMAP connection (another process may take over)."""
         if self.app.mailbox is not None:
             self.app.mailbox.close()
         self.app.store.close()
@@ -136,7 +145,14 @@ class MailLoop:
         return [raw for _, _, raw in self.sink.messages]
 
     def sent_for(self, case_id: str) -> list[bytes]:
-        return [raw for raw in self.sent() if case_of(raw) == case_id]
+        return self.sent_by_case().get(case_id, [])
+
+    def sent_by_case(self) -> dict[str, list[bytes]]:
+        """Case id → the mails sent for it, oldest first."""
+        found: dict[str, list[bytes]] = {}
+        for raw in self.sent():
+            found.setdefault(case_of(raw), []).append(raw)
+        return found
 
     def deliver(self, *raws: bytes) -> None:
         self.dovecot.deliver_many(list(raws), BRIDGE_ADDRESS)
