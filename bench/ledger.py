@@ -33,7 +33,6 @@ import tracemalloc
 import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
 
 # The repo root first, and not this folder: here `ledger` must be the package, not this file.
 _HERE = Path(__file__).resolve().parent
@@ -145,15 +144,15 @@ def operator_edit(path: Path) -> None:
 
 
 def _type_into_row(xml: str, row: int, cells: dict[str, str]) -> str:
+    """Put `cells` (header → text) into row `row` of the sheet XML, keeping cells in column order."""
     found = re.search(rf'<row r="{row}"[^>]*>(.*?)</row>', xml, re.S)
-    body = found.group(1)
-    new = {_LETTER[h]: f'<c r="{_LETTER[h]}{row}" t="inlineStr"><is><t>{v}</t></is></c>' for h, v in cells.items()}
-    existing = re.findall(rf'<c r="([A-Z]+){row}".*?(?:</c>|/>)', body, re.S)
-    assert not set(new) & set(existing), "the edited cells must be empty"
-    pieces = re.findall(rf'<c r="[A-Z]+{row}".*?(?:</c>|/>)', body, re.S)
-    merged = sorted([(_col(re.match(r'<c r="([A-Z]+)', p).group(1)), p) for p in pieces]
-                    + [(_col(letter), cell) for letter, cell in new.items()])
-    return xml[:found.start(1)] + "".join(p for _, p in merged) + xml[found.end(1):]
+    pieces = re.findall(rf'<c r="[A-Z]+{row}".*?(?:</c>|/>)', found.group(1), re.S)
+    by_letter = {re.match(r'<c r="([A-Z]+)', p).group(1): p for p in pieces}
+    for header, text in cells.items():
+        letter = _LETTER[header]
+        by_letter[letter] = f'<c r="{letter}{row}" t="inlineStr"><is><t>{text}</t></is></c>'
+    body = "".join(by_letter[letter] for letter in sorted(by_letter, key=_col))
+    return xml[:found.start(1)] + body + xml[found.end(1):]
 
 
 def _col(letter: str) -> int:
@@ -242,10 +241,14 @@ def measure(folder: Path, step: str, traced: bool) -> Measure:
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(str(folder), step, traced, send))
     child.start()
-    result = receive.recv()
+    send.close()                 # only the child holds the sending end: its death ends recv()
+    try:
+        result = receive.recv()
+    except EOFError:
+        result = None
     child.join()
-    if child.exitcode != 0:
-        raise RuntimeError(f"step {step} failed")
+    if child.exitcode != 0 or result is None:
+        raise RuntimeError(f"step «{step}» failed in the child process (exit code {child.exitcode})")
     return result
 
 

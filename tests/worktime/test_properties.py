@@ -22,7 +22,7 @@ meters = st.sampled_from([working_hours_meter, working_days_meter])
 lengths = st.integers(min_value=0, max_value=60 * 60).map(lambda minutes: timedelta(minutes=minutes))
 calendars = st.sampled_from([CAL, MOSCOW])
 
-SETTINGS = settings(max_examples=150, deadline=None)
+SETTINGS = settings(max_examples=150, deadline=None, database=None)
 
 
 @SETTINGS
