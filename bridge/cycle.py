@@ -19,7 +19,10 @@ from bridge.reminders import queue_reminders
 from bridge.store import utcnow
 from bridge import effects
 from ledger.render import RenderContext, next_flip, render_row
+from ledger.columns import OPERATOR_KEYS
+from ledger.render import normalize
 from ledger.service import render_all
+from ledger.sync import Edit, Reconciliation
 
 log = logging.getLogger("otklik.cycle")
 
@@ -37,9 +40,11 @@ class CycleReport:
 def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     now = now or utcnow()
     report = CycleReport()
-    cases = {c.id: c for c in app.store.all_cases()}
-    ctx = render_context(app, now)
-    changes = _read_ledger(app, cases, ctx, now, report)
+    changes = None
+    if app.ledger.path.exists() and not app.ledger.untouched_since_write():
+        # Only a workbook someone saved needs reading, and only then the cases for comparing.
+        cases = {c.id: c for c in app.store.all_cases()}
+        changes = _read_ledger(app, cases, render_context(app, now), now, report)
     _step(report, "напоминания", lambda: queue_reminders(app, now))   # п. 4.1, 4.2
     report.sent = _step(report, "отправка", lambda: app.outbox.run(now))
     report.new_cases += _step(report, "соцсети", lambda: app.take_channels(now))
@@ -73,13 +78,23 @@ def _read_ledger(app: App, cases, ctx, now, report):
         return None
     report.decisions_read = sum(1 for e in changes.edits if e.key == "decision")
 
+    def emit(case, effect):
+        effects.emit(app.store, app.config, case, effect, now)
+
     def new_case(row, actor):
         case = case_from_row(row, app.config.tz, now, manual_key(row))
-        if open_case(app.store, app.config.case_prefix, case, actor, app.hint_text, now):
-            report.new_cases += 1
+        made = open_case(app.store, app.config.case_prefix, case, actor, app.hint_text, now)
+        if made is None:
+            return
+        report.new_cases += 1
+        # The operator may have filled «Отдел», a decision, a comment on the new row already.
+        typed = [Edit(made.id, key, normalize(row.get(key))) for key in OPERATOR_KEYS if normalize(row.get(key))]
+        if typed:
+            apply_changes(app.store, app.config, Reconciliation(edits=typed), result.modified_by, now,
+                          app.decision_context(now), emit, new_case)
 
     apply_changes(app.store, app.config, changes, result.modified_by, now, app.decision_context(now),
-                  lambda case, effect: effects.emit(app.store, app.config, case, effect, now), new_case)
+                  emit, new_case)
     return changes
 
 

@@ -205,8 +205,6 @@ def test_filtered_and_hidden_rows_lose_nothing(app, clock):
     assert all(not rows[i]["Примечание системы"] for i in ids)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: operator-owned cells of a new hand-made row are dropped "
-                                       "(bridge/cycle.py _read_ledger.new_case); remove this mark when fixed")
 def test_hand_made_row_keeps_its_department_decision_and_comment(app, clock):
     _start(app, clock)
 
