@@ -19,7 +19,9 @@ moments = st.integers(min_value=0, max_value=3 * 366 * 24 * 60).map(
     lambda minutes: datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=minutes))
 kinds = st.sampled_from(sorted(RULES))
 meters = st.sampled_from([working_hours_meter, working_days_meter])
-lengths = st.integers(min_value=0, max_value=60 * 60).map(lambda minutes: timedelta(minutes=minutes))
+# Positive lengths: every rule has one. (A zero length from the very end of a working interval gives
+# the next interval's start rather than that end, so 0 is no identity element; no deadline uses 0.)
+lengths = st.integers(min_value=1, max_value=60 * 60).map(lambda minutes: timedelta(minutes=minutes))
 calendars = st.sampled_from([CAL, MOSCOW])
 
 SETTINGS = settings(max_examples=150, deadline=None, database=None)
