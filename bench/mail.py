@@ -38,7 +38,7 @@ from python_calamine import CalamineWorkbook  # noqa: E402
 import bridge.config  # noqa: E402
 from bridge.app import App, build_app  # noqa: E402
 from bridge.cycle import run_cycle  # noqa: E402
-from bridge.effects import new_message_id  # noqa: E402
+from mailer.compose import message_id  # noqa: E402
 from bridge.model import Case, Status  # noqa: E402
 from standins.department_replies import reply  # noqa: E402
 from tests.servers.dovecot import Dovecot  # noqa: E402
@@ -70,7 +70,7 @@ def add_routed_cases(app: App, count: int) -> list[tuple[str, bytes]]:
     with app.store.transaction():
         for n in range(count):
             case_id = app.store.next_case_id("OKH", now.year)
-            msgid = new_message_id(case_id, app.config.host)
+            msgid = message_id(case_id, app.config.host)
             text = f"Житель {n}: в доме по ул. Ленина, {n} нет горячей воды третий день."
             case = Case(id=case_id, channel="vk", external_id=f"bench:{n}", posted_at=now - timedelta(hours=1),
                         kind="Комментарий", author_name=f"Житель {n}", text=text, status=Status.ROUTED,

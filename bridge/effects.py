@@ -7,7 +7,6 @@ publication); the content is composed when the item is sent.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from bridge.config import Config
@@ -15,6 +14,7 @@ from bridge.model import Case
 from bridge.outbox import enqueue
 from bridge.store import Store
 from bridge.workflow import Effect
+from mailer.compose import message_id
 
 # effect kind → (outbox kind, email template or None)
 _EMAILS = {
@@ -23,11 +23,6 @@ _EMAILS = {
     "email_explanation": "explanation",
     "registration_card": "registration_card",
 }
-
-
-def new_message_id(case_id: str, host: str) -> str:
-    """SPEC §3: `<OKH-2026-00042.<random>@<host>>`."""
-    return f"<{case_id}.{secrets.token_hex(8)}@{host}>"
 
 
 def emit(store: Store, config: Config, case: Case, effect: Effect, now: datetime) -> None:
@@ -53,9 +48,17 @@ def _queue_email(store: Store, config: Config, case: Case, effect: Effect, templ
     else:
         department = config.department(effect.data.get("department") or case.department)
         to = list(department.emails) if department else []
-    msgid = new_message_id(case.id, config.host)
+    queue_case_email(store, config, case, effect.key, template, to, dict(effect.data), now)
+
+
+def queue_case_email(store: Store, config: Config, case: Case, key: str, template: str, to: list[str],
+                     context: dict, now: datetime) -> bool:
+    """Queue one mail about a case in the case's thread (SPEC §3); the caller saves the case."""
+    msgid = message_id(case.id, config.host)   # SPEC §3: `<OKH-2026-00042.<random>@<host>>`
     payload = {"template": template, "case_id": case.id, "to": to, "msgid": msgid,
                "in_reply_to": case.thread_ids[-1] if case.thread_ids else None,
-               "references": list(case.thread_ids), "context": dict(effect.data)}
-    if enqueue(store, effect.key, "email", payload, case.id, now):
-        case.thread_ids = case.thread_ids + [msgid]   # all mail for a case stays in one thread
+               "references": list(case.thread_ids), "context": context}
+    if not enqueue(store, key, "email", payload, case.id, now):
+        return False
+    case.thread_ids = case.thread_ids + [msgid]   # all mail for a case stays in one thread
+    return True

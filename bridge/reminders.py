@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 from bridge.config import Config
 from bridge.deadlines import EXPIRING, OVERDUE, control, due, rule_for
-from bridge.effects import new_message_id
+from bridge.effects import queue_case_email
 from bridge.figures import figures_by, returned_case_ids
 from bridge.model import Case, Status
 from bridge.outbox import enqueue
@@ -175,16 +175,11 @@ def _queue_case_mails(app, case: Case, now: datetime, settings: Settings) -> int
             to = list(department.head_emails if mail.to_head else department.emails)
             if not to:
                 continue   # no head address configured: the department's own mails still go
-            msgid = new_message_id(case.id, config.host)
             context = {"now": now, "escalation": mail.to_head}
             if mail.time_left:
                 context["time_left"] = mail.time_left
-            payload = {"template": mail.template, "case_id": case.id, "to": to, "msgid": msgid,
-                       "in_reply_to": case.thread_ids[-1] if case.thread_ids else None,
-                       "references": list(case.thread_ids), "context": encode_times(context)}
-            if enqueue(store, mail.key, "email", payload, case.id, now):
-                case.thread_ids = case.thread_ids + [msgid]   # SPEC §3: one thread per case
-                queued += 1
+            queued += queue_case_email(store, config, case, mail.key, mail.template, to,
+                                       encode_times(context), now)
         if queued:
             store.save(case, ACTOR, "напоминание о сроке", at=now)
     return queued

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from standins.http_stand import LoopbackStand
 from urllib.parse import parse_qs, unquote, urlparse
 
 ERRORS = {
@@ -31,7 +32,7 @@ def signature(params: dict, token: str, secret_key: str) -> str:
     return hashlib.md5((pairs + secret).encode("utf-8")).hexdigest()
 
 
-class FakeOk:
+class FakeOk(LoopbackStand):
     def __init__(self, group_id: str = "5000", app_key: str = "CBAOKAPP", app_secret: str = "ok-secret",
                  token: str = "ok-token", bot_token: str | None = None):
         self.group_id, self.app_key, self.app_secret, self.token = group_id, app_key, app_secret, token
@@ -43,28 +44,13 @@ class FakeOk:
         self.faults: dict[str, list] = {}
         self.deleted: set[str] = set()
         self._ids = itertools.count(9000)
-        self._server: ThreadingHTTPServer | None = None
 
-    def start(self) -> "FakeOk":
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> "FakeOk":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def handler_class(self):
+        return _handler_for(self)
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        return self.base_url + "/"
 
     # ---- scripting citizens -----------------------------------------------------------
     def add_topic(self) -> str:

@@ -13,7 +13,9 @@ import itertools
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from standins.http_stand import LoopbackStand
 from urllib.parse import parse_qs, unquote, urlparse
 
 MAX_UPDATES = 100
@@ -25,7 +27,7 @@ FAULTS = {
 }
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackStand):
     def __init__(self, token: str = "123:tg-token", channel_id: int = -1001000000001,
                  group_id: int = -1001000000002, group_username: str = "okha_talk"):
         self.token, self.channel_id, self.group_id = token, channel_id, group_id
@@ -39,28 +41,13 @@ class FakeTelegram:
         self._ids = itertools.count(500)
         self._update_ids = itertools.count(700000)
         self._cond = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
 
-    def start(self) -> "FakeTelegram":
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> "FakeTelegram":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def handler_class(self):
+        return _handler_for(self)
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base_url
 
     # ---- scripting citizens -----------------------------------------------------------
     def user(self, user_id: int, first_name: str, last_name: str = "", username: str | None = None) -> dict:

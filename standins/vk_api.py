@@ -13,7 +13,9 @@ import itertools
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from standins.http_stand import LoopbackStand
 from urllib.parse import parse_qs, urlparse
 
 API_VERSION = "5.199"
@@ -35,7 +37,7 @@ PUBLISH_METHODS = frozenset(
 )
 
 
-class FakeVk:
+class FakeVk(LoopbackStand):
     """One VK community with its long-poll queue; start() binds a free port on 127.0.0.1."""
 
     def __init__(self, group_id: int = 100, token: str = "vk-group-token", user_token: str = "vk-admin-token"):
@@ -54,29 +56,10 @@ class FakeVk:
         self._dedup: dict[tuple, dict] = {}
         self._ids = itertools.count(1000)
         self._cond = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
 
     # ---- life cycle -------------------------------------------------------------------
-    def start(self) -> "FakeVk":
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> "FakeVk":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def handler_class(self):
+        return _handler_for(self)
 
     @property
     def api_url(self) -> str:
