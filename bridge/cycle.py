@@ -40,7 +40,8 @@ class CycleReport:
 def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     now = now or utcnow()
     report = CycleReport()
-    changes = None
+    changes, cases = None, None
+    app.store.touched.clear()
     if app.ledger.path.exists() and not app.ledger.untouched_since_write():
         # Only a workbook someone saved needs reading, and only then the cases for comparing.
         cases = {c.id: c for c in app.store.all_cases()}
@@ -50,7 +51,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     report.new_cases += _step(report, "соцсети", lambda: app.take_channels(now))
     report.replies = _step(report, "почта", lambda: app.take_mail(now))
     _step(report, "сайт", lambda: app.refresh_site(now))
-    _write_ledger(app, now, force=bool(changes and changes.needs_rewrite), report=report)
+    _write_ledger(app, now, bool(changes and changes.needs_rewrite), report, cases)
     return report
 
 
@@ -98,13 +99,13 @@ def _read_ledger(app: App, cases, ctx, now, report):
     return changes
 
 
-def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport) -> None:
+def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport, known: dict | None) -> None:
     month = f"{app.config.calendar.local(now):%Y-%m}"
     if not app.ledger.needs_write(now, force, extra=month):
         report.ledger = "без изменений"
         _clear_lock_alarm(app)
         return
-    cases = app.store.all_cases()
+    cases = _current_cases(app, known)
     ctx = render_context(app, now)
     rows = render_all(cases, ctx)
     flips = [f for f in (next_flip(c, app.config.calendar, now) for c in cases) if f]
@@ -114,6 +115,15 @@ def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport) -> 
     else:
         report.ledger = "занят (открыт в Excel или LibreOffice): запись отложена"
         _lock_alarm(app, now)
+
+
+def _current_cases(app: App, known: dict | None) -> list:
+    """All cases: those read at the start of the cycle, refreshed where this cycle changed them."""
+    if known is None:
+        return app.store.all_cases()
+    for case_id in app.store.touched:
+        known[case_id] = app.store.get(case_id)
+    return list(known.values())   # new cases have higher numbers: the store's order is kept
 
 
 def _lock_alarm(app: App, now: datetime) -> None:

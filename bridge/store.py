@@ -56,6 +56,10 @@ MIGRATIONS: tuple[str, ...] = (
         text TEXT NOT NULL, key TEXT UNIQUE, reported_at TEXT
     );
     """,
+    # 1 → 2: the reports' and the «Сводка» query «which cases were ever returned for rework».
+    """
+    CREATE INDEX history_field ON history (field, new);
+    """,
 )
 
 _NOT_IN_HISTORY = {"epoch", "applied_epoch"}   # bookkeeping, not something a person did
@@ -100,6 +104,7 @@ class Store:
         self.db.execute("PRAGMA synchronous=FULL")   # an acknowledged answer survives a power cut
         self.db.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
+        self.touched: set[str] = set()   # ids added or changed through this object (see cycle.py)
         self.migrate()
 
     def close(self) -> None:
@@ -167,6 +172,7 @@ class Store:
                 (case.id, year, seq, case.status, case.department, _iso(case.posted_at),
                  _iso(case.closed_at), case_to_json(case)))
             self.record(case.id, actor, action, at=at)
+        self.touched.add(case.id)
 
     def save(self, case: Case, actor: str, action: str, at: datetime | None = None) -> bool:
         """Write `case`; one history row per changed field. Returns False when nothing changed."""
@@ -187,6 +193,7 @@ class Store:
             for name, old, new in changes:
                 if name not in _NOT_IN_HISTORY:
                     self.record(case.id, actor, action, name, old, new, at=at)
+        self.touched.add(case.id)
         return True
 
     def record(self, case_id: str, actor: str, action: str, field: str = "",

@@ -189,6 +189,7 @@ def _stretches(calendar: WorkCalendar, meter: Meter, day: date) -> list[tuple[da
     return result
 
 
+@lru_cache(maxsize=8192)   # a ledger row asks for the same due moment several times
 def add_counted(calendar: WorkCalendar, meter: Meter, start: datetime, length: timedelta) -> datetime:
     """The earliest instant at which the time counted from `start` reaches `length`."""
     moment = calendar.local(start)

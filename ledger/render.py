@@ -6,8 +6,8 @@ Excel's 32,767-character limit is cut with a visible mark (the store keeps it wh
 
 from __future__ import annotations
 
-import hashlib
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Mapping
@@ -16,6 +16,10 @@ from bridge.deadlines import control, due, rule_for
 from bridge.model import YES, Case
 from bridge.worktime import WorkCalendar, add_counted
 from ledger.columns import CELL_LIMIT, COLUMNS
+
+# What a row's fingerprint covers: «№» names the row and the decision cell is always written empty.
+BRIDGE_KEYS = tuple(c.key for c in COLUMNS if not c.operator and c.key != "id")
+TRACKED_KEYS = tuple(c.key for c in COLUMNS if c.operator and c.key != "decision")
 
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CUT_MARK = "\n… [текст обрезан: полностью ({n} симв.) хранится в системе]"
@@ -34,19 +38,22 @@ def cell_text(value: str) -> str:
 
 def normalize(value: object) -> str:
     """How a cell compares: text stripped, dates to the second, numbers without '.0'."""
+    if value.__class__ is str:   # the common case first: this runs for every cell of every row
+        return (value.replace("\r\n", "\n") if "\r" in value else value).strip()
     if value is None:
         return ""
     if isinstance(value, date) and not isinstance(value, datetime):   # calamine reads midnight as a date
         value = datetime.combine(value, time())
     if isinstance(value, datetime):   # a spreadsheet's float may be a hair off: round to the second
-        return (value + timedelta(microseconds=500_000)).strftime("%Y-%m-%d %H:%M:%S")
+        return (value + timedelta(microseconds=500_000)).replace(microsecond=0).isoformat(" ")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).replace("\r\n", "\n").strip()
 
 
-def cell_hash(value: object) -> str:
-    return hashlib.blake2b(normalize(value).encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+def fingerprint(text: str) -> int:
+    """A cheap, stable checksum of normalized cell text (change detection, not security)."""
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True)
@@ -101,9 +108,11 @@ def render_row(case: Case, ctx: RenderContext) -> dict[str, Value]:
     return {key: (cell_text(v) if isinstance(v, str) else v) for key, v in row.items()}
 
 
-def row_hashes(row: Mapping[str, Value]) -> list[str]:
-    """The fingerprint of a written row, one short hash per column in COLUMNS order."""
-    return [cell_hash(row.get(c.key)) for c in COLUMNS]
+def row_hashes(row: Mapping[str, Value]) -> list[int]:
+    """The fingerprint of a written row: one checksum over all bridge-owned cells, then one per
+    operator-owned cell (those are compared one by one, SPEC §2)."""
+    bridge_text = "\x1f".join(normalize(row.get(key)) for key in BRIDGE_KEYS)
+    return [fingerprint(bridge_text), *(fingerprint(normalize(row.get(key))) for key in TRACKED_KEYS)]
 
 
 def next_flip(case: Case, calendar: WorkCalendar, now: datetime) -> datetime | None:

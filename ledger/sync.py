@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from bridge.model import CASE_ID
-from ledger.columns import BY_KEY, COLUMNS
-from ledger.render import Value, cell_hash, normalize, row_hashes
+from ledger.columns import BY_KEY
+from ledger.render import BRIDGE_KEYS, TRACKED_KEYS, Value, fingerprint, normalize, row_hashes
 
-_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,10 @@ class Reconciliation:
 
 
 def reconcile(rows: Sequence[Mapping[str, object]], known_ids: set[str],
-              written: Mapping[str, Sequence[str]],
+              written: Mapping[str, Sequence[int]],
               current: Callable[[str], Mapping[str, Value]]) -> Reconciliation:
-    """`written`: case id → hashes of the row as last written; `current`: a case's row rendered now
-    (the base for a row the bridge has no record of writing)."""
+    """`written`: case id → `row_hashes` of the row as last written; `current`: a case's row rendered
+    now (the base for a row the bridge has no record of writing, and for naming restored cells)."""
     result = Reconciliation()
     seen: set[str] = set()
     for row in rows:
@@ -62,28 +61,28 @@ def reconcile(rows: Sequence[Mapping[str, object]], known_ids: set[str],
             result.duplicates.add(case_id)
             continue
         seen.add(case_id)
-        base = written.get(case_id) or row_hashes(current(case_id))
-        _compare(result, case_id, row, base)
+        base = written.get(case_id)
+        if not base or len(base) != 1 + len(TRACKED_KEYS):   # never written by us (or an old format)
+            base = row_hashes(current(case_id))
+        _compare(result, case_id, row, base, current)
     result.missing = known_ids - seen
     return result
 
 
-def _compare(result: Reconciliation, case_id: str, row: Mapping[str, object], base: Sequence[str]) -> None:
-    restored = []
-    for column in COLUMNS:
-        value = row.get(column.key)
-        if column.key == "decision":
-            if normalize(value):
-                result.edits.append(Edit(case_id, "decision", normalize(value)))
-            continue
-        if cell_hash(value) == base[_INDEX[column.key]]:
-            continue
-        if column.operator:
-            result.edits.append(Edit(case_id, column.key, normalize(value)))
-        elif column.key != "id":
-            restored.append(column.header)
-    if restored:
-        result.bridge_edits[case_id] = restored
+def _compare(result: Reconciliation, case_id: str, row: Mapping[str, object], base: Sequence[int],
+             current: Callable[[str], Mapping[str, Value]]) -> None:
+    if normalize(row.get("decision")):
+        result.edits.append(Edit(case_id, "decision", normalize(row.get("decision"))))
+    for key, written in zip(TRACKED_KEYS, base[1:]):
+        value = normalize(row.get(key))
+        if fingerprint(value) != written:
+            result.edits.append(Edit(case_id, key, value))
+    if fingerprint("\x1f".join(normalize(row.get(key)) for key in BRIDGE_KEYS)) != base[0]:
+        # Some bridge-owned cell was changed; name the ones that differ from the store's view.
+        now = current(case_id)
+        restored = [BY_KEY[key].header for key in BRIDGE_KEYS if normalize(row.get(key)) != normalize(now.get(key))]
+        if restored:
+            result.bridge_edits[case_id] = restored
 
 
 def _unknown(result: Reconciliation, case_id: str, row: Mapping[str, object]) -> None:
