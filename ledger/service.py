@@ -39,14 +39,18 @@ class Ledger:
         self.backup_dir = backup_dir
         self.store = store
         self.directory = list(directory)
+        self._snapshot: dict[str, list[int]] | None = None   # the rows as last written, loaded once
 
     # -- state ----------------------------------------------------------------------------------
 
     def _state(self) -> dict:
         return self.store.get_value(_STATE_KEY, {}) or {}
 
-    def _written_rows(self) -> dict[str, list[str]]:
-        return {r["case_id"]: json.loads(r["cells"]) for r in self.store.db.execute("SELECT * FROM ledger_rows")}
+    def _written_rows(self) -> dict[str, list[int]]:
+        if self._snapshot is None:
+            self._snapshot = {r["case_id"]: json.loads(r["cells"])
+                              for r in self.store.db.execute("SELECT * FROM ledger_rows")}
+        return self._snapshot
 
     def is_locked(self) -> Path | None:
         return lock_file(self.path)
@@ -70,6 +74,7 @@ class Ledger:
                                        "и собран заново из базы.", at=now)
             with self.store.transaction():
                 self.store.db.execute("DELETE FROM ledger_rows")
+                self._snapshot = {}
                 self.store.set_value(_STATE_KEY, {})
             return ReadResult(None, rebuilt_from=moved)
         changes = reconcile(found.rows, set(cases), self._written_rows(),
@@ -113,6 +118,7 @@ class Ledger:
             "ON CONFLICT (case_id) DO UPDATE SET cells = excluded.cells", changed)
         gone = [(k,) for k in old if k not in written]
         self.store.db.executemany("DELETE FROM ledger_rows WHERE case_id = ?", gone)
+        self._snapshot = written
 
 
 def render_all(cases: Sequence[Case], ctx: RenderContext) -> list[dict]:
