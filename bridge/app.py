@@ -21,6 +21,8 @@ from ledger.workbook import DirectoryRow
 
 log = logging.getLogger("otklik.app")
 
+MAX_PAGES_PER_CYCLE = 200   # a page is ~100 items: bounded so mail and the ledger get their turn
+
 
 @dataclass
 class App:
@@ -52,18 +54,26 @@ class App:
         return month_summary(cases, self.config, now, self.store)
 
     def take_channels(self, now: datetime) -> int:
+        """New items from every channel; a network that is down never stops the others."""
+        return sum(self._take_channel(name, channel, now) for name, channel in self.channels.items())
+
+    def _take_channel(self, name: str, channel, now: datetime) -> int:
+        """Page after page until the channel has nothing more (a burst of 10,000 comments is
+        taken in one cycle, not 100 a minute); the cursor is saved after each saved page."""
         created = 0
-        for name, channel in self.channels.items():
+        for _ in range(MAX_PAGES_PER_CYCLE):
             cursor = self.store.get_value(f"cursor.{name}")
             try:
                 items, new_cursor = channel.fetch(cursor)
-            except Exception as exc:   # one network down never stops the others
+            except Exception as exc:
                 log.warning("channel %s: %s", name, exc)
                 self.store.alert("outage", f"{name}: {exc}", key=f"fetch:{name}:{now:%Y-%m-%d %H}", at=now)
-                continue
+                break
             created += take_items(self.store, self.config.case_prefix, items, self.hint_text, now)
             with self.store.transaction():
                 self.store.set_value(f"cursor.{name}", new_cursor)
+            if not items or new_cursor == cursor:
+                break
         return created
 
     def take_mail(self, now: datetime) -> int:

@@ -60,6 +60,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX history_field ON history (field, new);
     """,
+    # 2 → 3: the repeated-question hint (п. 3.7) looks up earlier cases of the same author.
+    """
+    CREATE INDEX cases_author ON cases (json_extract(data, '$.author_key'));
+    """,
 )
 
 _NOT_IN_HISTORY = {"epoch", "applied_epoch"}   # bookkeeping, not something a person did
