@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bridge import workflow
 from bridge.store import Store
+from mailer.mime import WINDOWS_RESERVED
 
 log = logging.getLogger("otklik.replies")
 
@@ -63,6 +64,9 @@ def _apply(store: Store, data_dir: Path, parsed, now: datetime) -> str:
     names = _save_attachments(data_dir, case.id, parsed.attachments)
     outcome = workflow.answer_received(case, parsed.answer, names, now)
     outcome.case.system_note = outcome.note
+    if parsed.department and case.department and parsed.department != case.department:
+        outcome.case.system_note += (f" Ответ прислал другой отдел ({parsed.department}, {parsed.sender}), "
+                                     f"а обращение направлено в «{case.department}»: проверьте.")
     store.save(outcome.case, parsed.sender, "ответ отдела", at=now)
     if not outcome.applied:   # the note promises the late text is in the history (purge blanks it)
         store.record(case.id, parsed.sender, "ответ по закрытому обращению", "dept_answer", None, parsed.answer, at=now)
@@ -90,7 +94,9 @@ def _save_attachments(data_dir: Path, case_id: str, attachments) -> list[str]:
     names = []
     for attachment in attachments:
         folder.mkdir(parents=True, exist_ok=True)
-        name = _UNSAFE.sub("_", attachment.filename).strip("._") or "file"
+        name = _UNSAFE.sub("_", attachment.filename).strip(".") or "file"
+        if name.split(".")[0].upper() in WINDOWS_RESERVED:   # CON, nul.txt: devices on Windows
+            name = "_" + name
         target = folder / name
         counter = 1
         while target.exists() and target.read_bytes() != attachment.data:

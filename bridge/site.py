@@ -9,6 +9,7 @@ a page. The caller passes every informational item from the store, so nothing pu
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "site"
 SECTION_NAME = "Информационные сообщения"
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")   # never valid in XML 1.0
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,8 @@ def write_site(output_dir: Path, items: Sequence[SiteItem], title: str) -> None:
 def _environment() -> Environment:
     # autoescape=True for every template, .xml included: RSS text must be escaped too.
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
-                      undefined=StrictUndefined, keep_trailing_newline=True)
+                      undefined=StrictUndefined, keep_trailing_newline=True,
+                      finalize=lambda value: _XML_FORBIDDEN.sub("", value) if isinstance(value, str) else value)
     env.filters["rfc822"] = lambda moment: format_datetime(moment)
     env.filters["headline"] = headline
     return env

@@ -98,6 +98,7 @@ class ImapMailbox:
         self.max_messages = max_messages
         self._client: IMAPClient | None = None
         self._uidnext_seen = 0
+        self._uidvalidity_seen = 0
         self._keywords_allowed = True
 
     @property
@@ -149,7 +150,7 @@ class ImapMailbox:
     def _fetch_new(self, client: IMAPClient, state: MailboxState | None
                    ) -> tuple[list[FetchedMail], MailboxState]:
         selected = client.select_folder(self.folder)
-        uidvalidity = int(selected[b"UIDVALIDITY"])
+        uidvalidity = self._uidvalidity_seen = int(selected[b"UIDVALIDITY"])
         self._uidnext_seen = int(selected.get(b"UIDNEXT", 0))
         self._keywords_allowed = allows_keyword(selected)
         if state is not None and state.uidvalidity == uidvalidity:
@@ -185,6 +186,11 @@ class ImapMailbox:
 
     def _mark_processed(self, client: IMAPClient, uids: list[int]) -> None:
         selected = client.select_folder(self.folder)
+        if int(selected[b"UIDVALIDITY"]) != self._uidvalidity_seen:
+            # Renumbered since the fetch: these UIDs may name other (unread) mail. Flag nothing;
+            # the next fetch re-reads what is unprocessed and Message-IDs drop the repeats.
+            log.warning("IMAP %s: UIDVALIDITY changed before flagging; not flagged", self.server_name)
+            return
         if self.processed_folder is None:
             flags = [b"\\Seen"]
             if allows_keyword(selected):

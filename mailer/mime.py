@@ -58,6 +58,7 @@ class MailParts:
     dsn_blocks: list[dict[str, str]] = field(default_factory=list)
     embedded_headers: list[dict[str, list[str]]] = field(default_factory=list)
     truncated: bool = False
+    raw_from: str = ""      # From as sent: encoded words undecoded, for the sender's address
 
     def header(self, name: str) -> str:
         values = self.headers.get(name.lower())
@@ -192,7 +193,8 @@ def collect_parts(raw: bytes) -> MailParts:
     """Walk the message iteratively (no recursion, capped) and sort out what each part is."""
     msg = load_message(raw)
     parts = MailParts(headers=read_headers(msg), content_type=safe_type(msg),
-                      report_type=str(msg.get_param("report-type", "") or "").lower())
+                      report_type=str(msg.get_param("report-type", "") or "").lower(),
+                      raw_from=str(msg.get("from", "") or ""))
     stack: list[tuple[Message, int]] = [(msg, 0)]
     visited = 0
     while stack:

@@ -8,6 +8,7 @@ is what the regulation's review step (п. 3.3) starts from.
 from __future__ import annotations
 
 import email.utils
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -113,7 +114,11 @@ def answer_note(kind: str, answer: str, attachments: tuple, base: dict) -> str:
 
 
 def sender_address(parts: MailParts) -> str:
-    _, address = email.utils.parseaddr(parts.header("from"))
+    """The address the mail really came from: the last <angle address> of the From header as
+    sent, never one spelled inside a display name or an encoded word (SPEC §8 allow-list)."""
+    raw = parts.raw_from or parts.header("from")
+    angled = re.findall(r"<([^<>\s]+@[^<>\s]+)>", raw)
+    address = angled[-1] if angled else email.utils.parseaddr(raw)[1]
     return address.strip().lower()
 
 

@@ -1,0 +1,40 @@
+"""Found by the kill -9 workload: the operator saves the workbook (lock file there, then gone)
+while a cycle is between reading the ledger and writing it; the cycle then writes the ledger
+from the store over the save, and the operator's decision is gone (SPEC §2 «No operator edit is
+lost»). The fix belongs in ledger/service.py or bridge/cycle.py (not this helper's files):
+remember the workbook's `signature()` when the cycle starts (read or found untouched) and, in
+`Ledger.write`, return False (defer) when the file's signature is no longer that one, so the
+next cycle reads the save first.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e_channels.sources import SOURCES
+
+BY_NAME = {source.name: source for source in SOURCES}
+
+
+@pytest.mark.xfail(strict=True, reason="ledger write overwrites an operator save made during the cycle "
+                                       "(fix in ledger/service.py Ledger.write, see module docstring)")
+def test_operator_save_during_a_cycle_is_not_overwritten(stand, monkeypatch):
+    BY_NAME["vk-dm"].write(stand, "Во дворе не убран снег, пройти невозможно.")
+    stand.cycle()
+    case = stand.case_with("снег")
+    ledger = stand.app.config.ledger
+    real_take_mail = stand.app.take_mail
+
+    def operator_saves_meanwhile(now):
+        lock = ledger.with_name("~$" + ledger.name)
+        lock.write_text("Петрова", encoding="utf-8")
+        stand.route(case.id)                   # «Отдел» and «Направить», saved
+        lock.unlink()                          # Excel closed: the book is free again
+        monkeypatch.setattr(stand.app, "take_mail", real_take_mail)
+        return real_take_mail(now)
+
+    monkeypatch.setattr(stand.app, "take_mail", operator_saves_meanwhile)
+    stand.cycle()
+    for _ in range(2):
+        stand.cycle()
+    assert stand.app.store.get(case.id).status == "Направлено в отдел", "the operator's decision was lost"
