@@ -8,6 +8,8 @@ ledger steps while mail and channels go on; a network that is down delays its ow
 from __future__ import annotations
 
 import logging
+
+from xlsxwriter.exceptions import XlsxWriterException
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,18 +42,18 @@ class CycleReport:
 def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     now = now or utcnow()
     report = CycleReport()
-    changes, cases = None, None
+    read, cases = None, None
     app.store.touched.clear()
     if app.ledger.path.exists() and not app.ledger.untouched_since_write():
         # Only a workbook someone saved needs reading, and only then the cases for comparing.
         cases = {c.id: c for c in app.store.all_cases()}
-        changes = _read_ledger(app, cases, render_context(app, now), now, report)
+        read = _read_ledger(app, cases, render_context(app, now), now, report)
     _step(report, "напоминания", lambda: queue_reminders(app, now))   # п. 4.1, 4.2
     report.sent = _step(report, "отправка", lambda: app.outbox.run(now))
     report.new_cases += _step(report, "соцсети", lambda: app.take_channels(now))
     report.replies = _step(report, "почта", lambda: app.take_mail(now))
     _step(report, "сайт", lambda: app.refresh_site(now))
-    _write_ledger(app, now, bool(changes and changes.needs_rewrite), report, cases)
+    _write_ledger(app, now, bool(read and read.needs_rewrite), report, cases)
     return report
 
 
@@ -73,10 +75,11 @@ def render_context(app: App, now: datetime) -> RenderContext:
 
 
 def _read_ledger(app: App, cases, ctx, now, report):
+    """The operator's work applied; returns what the read found (its `needs_rewrite`)."""
     result = app.ledger.read(cases, lambda case: render_row(case, ctx), now)
     changes = result.changes
     if changes is None:
-        return None
+        return result
     report.decisions_read = sum(1 for e in changes.edits if e.key == "decision")
 
     def emit(case, effect):
@@ -96,7 +99,7 @@ def _read_ledger(app: App, cases, ctx, now, report):
 
     apply_changes(app.store, app.config, changes, result.modified_by, now, app.decision_context(now),
                   emit, new_case)
-    return changes
+    return result
 
 
 def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport, known: dict | None) -> None:
@@ -109,12 +112,35 @@ def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport, kno
     ctx = render_context(app, now)
     rows = render_all(cases, ctx)
     flips = [f for f in (next_flip(c, app.config.calendar, now) for c in cases) if f]
-    if app.ledger.write(rows, app.summary(cases, now), now, min(flips, default=None), extra=month):
-        report.ledger = "записан"
-        _clear_lock_alarm(app)
-    else:
-        report.ledger = "занят (открыт в Excel или LibreOffice): запись отложена"
+    try:
+        outcome = app.ledger.write(rows, app.summary(cases, now), now, min(flips, default=None), extra=month)
+    except (OSError, XlsxWriterException) as exc:   # disk full, read-only folder, file held open
+        _write_failed(app, now, report, exc)
+        return
+    report.ledger = _LEDGER_OUTCOMES[outcome]
+    if outcome == "locked":
         _lock_alarm(app, now)
+    else:
+        _clear_lock_alarm(app)
+
+
+_LEDGER_OUTCOMES = {
+    "written": "записан",
+    "locked": "занят (открыт в Excel или LibreOffice): запись отложена",
+    "changed": "сохранён оператором во время цикла: будет прочитан и записан в следующем цикле",
+}
+
+
+def _write_failed(app: App, now: datetime, report: CycleReport, exc: Exception) -> None:
+    """The old ledger stays as it was and the store loses nothing; a person must free the disk."""
+    why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    report.ledger = f"не записан: {why}"
+    report.problems.append(f"журнал: не записан ({why})")
+    log.error("ledger write failed: %s", why)
+    with app.store.transaction():
+        app.store.alert("ledger", f"Журнал не удаётся записать ({why}): проверьте место на диске и права "
+                        f"на папку «{app.config.ledger.parent}». Данные в базе сохранены.",
+                        key=f"write-failed:{now:%Y-%m-%d %H}", at=now)
 
 
 def _current_cases(app: App, known: dict | None) -> list:

@@ -64,6 +64,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX cases_author ON cases (json_extract(data, '$.author_key'));
     """,
+    # 3 → 4: the ledger's snapshots are kept per write (the last few), so a file saved from an
+    # earlier write is compared with what that write contained (ledger/service.py).
+    """
+    CREATE TABLE ledger_writes (write_id INTEGER PRIMARY KEY, at TEXT NOT NULL, snapshot BLOB NOT NULL);
+    DROP TABLE ledger_rows;
+    """,
 )
 
 _NOT_IN_HISTORY = {"epoch", "applied_epoch"}   # bookkeeping, not something a person did

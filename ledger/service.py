@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,18 +20,24 @@ from bridge.store import Store
 from ledger.render import RenderContext, render_row, row_hashes
 from ledger.sync import Reconciliation, reconcile
 from ledger.workbook import DirectoryRow, LedgerRead, LedgerUnreadable, lock_file, read_ledger
-from ledger.workbook import set_aside, signature, write_ledger
+from ledger.workbook import build_ledger, install_ledger, set_aside, signature
 
 log = logging.getLogger("otklik.ledger")
 
 _STATE_KEY = "ledger.state"
+SNAPSHOTS_KEPT = 2      # the latest write, and one more for a kill between snapshot and file
 
 
 @dataclass(frozen=True)
 class ReadResult:
-    changes: Reconciliation | None      # None: the file is as we wrote it (or absent)
+    changes: Reconciliation | None      # None: nothing to take from the file
     modified_by: str = ""
     rebuilt_from: Path | None = None    # an unreadable ledger was set aside here
+    stale: bool = False                 # the file is a copy of an older write (a restored backup)
+
+    @property
+    def needs_rewrite(self) -> bool:
+        return self.rebuilt_from is not None or self.stale or bool(self.changes and self.changes.needs_rewrite)
 
 
 class Ledger:
@@ -39,18 +46,27 @@ class Ledger:
         self.backup_dir = backup_dir
         self.store = store
         self.directory = list(directory)
-        self._snapshot: dict[str, list[int]] | None = None   # the rows as last written, loaded once
+        self._latest: tuple[int, dict[str, list[int]]] | None = None   # (write id, snapshot) cache
+        self._seen: list[int] | None = None    # the file's signature when this cycle read it
 
     # -- state ----------------------------------------------------------------------------------
 
     def _state(self) -> dict:
         return self.store.get_value(_STATE_KEY, {}) or {}
 
-    def _written_rows(self) -> dict[str, list[int]]:
-        if self._snapshot is None:
-            self._snapshot = {r["case_id"]: json.loads(r["cells"])
-                              for r in self.store.db.execute("SELECT * FROM ledger_rows")}
-        return self._snapshot
+    def _snapshot(self, write_id: int | None) -> dict[str, list[int]] | None:
+        """What write `write_id` contained (None: the latest); None when it is no longer kept."""
+        latest = self._state().get("write_id", 0)
+        wanted = latest if write_id is None else write_id
+        if self._latest and self._latest[0] == wanted:
+            return self._latest[1]
+        row = self.store.db.execute("SELECT snapshot FROM ledger_writes WHERE write_id = ?", (wanted,)).fetchone()
+        if row is None:
+            return {} if wanted == latest else None
+        snapshot = json.loads(zlib.decompress(row["snapshot"]))
+        if wanted == latest:
+            self._latest = (wanted, snapshot)
+        return snapshot
 
     def is_locked(self) -> Path | None:
         return lock_file(self.path)
@@ -63,23 +79,39 @@ class Ledger:
     def read(self, cases: dict[str, Case], render: Callable[[Case], dict], now: datetime) -> ReadResult:
         if not self.path.exists() or self.untouched_since_write():
             return ReadResult(None)
+        self._seen = signature(self.path)   # taken before reading: a later save means "read again"
         try:
             found: LedgerRead = read_ledger(self.path)
         except LedgerUnreadable as exc:
-            if self.is_locked():
-                log.info("ledger unreadable while open (probably being saved): %s", exc)
-                return ReadResult(None)
-            moved = set_aside(self.path, self.backup_dir, now, str(exc))
-            self.store.alert("ledger", f"Журнал не читается ({exc}); он отложен как «{moved.name}» "
-                                       "и собран заново из базы.", at=now)
-            with self.store.transaction():
-                self.store.db.execute("DELETE FROM ledger_rows")
-                self._snapshot = {}
-                self.store.set_value(_STATE_KEY, {})
-            return ReadResult(None, rebuilt_from=moved)
-        changes = reconcile(found.rows, set(cases), self._written_rows(),
-                            lambda case_id: render(cases[case_id]))
+            return self._unreadable(exc, now)
+        # Only a file based on our latest write can hold new work: an older one is a copy (a backup
+        # put back, a window left open while we wrote) whose differences were applied long ago.
+        if found.write_id is not None and found.write_id < self._state().get("write_id", 0):
+            return self._stale(found, now)
+        base = self._snapshot(found.write_id)
+        if base is None:
+            return self._stale(found, now)
+        changes = reconcile(found.rows, set(cases), base, lambda case_id: render(cases[case_id]))
         return ReadResult(changes, found.modified_by)
+
+    def _unreadable(self, exc: LedgerUnreadable, now: datetime) -> ReadResult:
+        if self.is_locked():
+            log.info("ledger unreadable while open (probably being saved): %s", exc)
+            return ReadResult(None)
+        moved = set_aside(self.path, self.backup_dir, now, str(exc))
+        self.store.alert("ledger", f"Журнал не читается ({exc}); он отложен как «{moved.name}» "
+                                   "и собран заново из базы.", at=now)
+        self._seen = None
+        return ReadResult(None, rebuilt_from=moved)
+
+    def _stale(self, found: LedgerRead, now: datetime) -> ReadResult:
+        """A copy of a write we no longer remember (an old backup put back): its cells can't be
+        told from edits, so nothing in it is applied; the store's newer state is written back."""
+        self.store.alert("ledger", "Журнал заменён старой копией: правки и решения из неё не применены, "
+                         "журнал восстановлен из базы. Старая копия сохранена в папке резервных копий; "
+                         "перенесите нужные правки в новый журнал.",
+                         key=f"stale:{found.write_id}:{self._seen}", at=now)
+        return ReadResult(None, found.modified_by, stale=True)
 
     # -- write ----------------------------------------------------------------------------------
 
@@ -95,30 +127,31 @@ class Ledger:
         return next_flip is not None and now >= datetime.fromisoformat(next_flip)
 
     def write(self, rows: list[dict], summary: list[list], now: datetime, next_flip: datetime | None,
-              extra: str = "") -> bool:
-        """Write unless the workbook is open; returns False when it was locked."""
+              extra: str = "") -> str:
+        """'written'; 'locked' while the workbook is open; 'changed' when someone saved it after
+        this cycle read it (it is read again next cycle, so the save is never overwritten)."""
         if self.is_locked():
-            return False
-        write_ledger(self.path, rows, self.directory, summary, self.backup_dir, now)
-        written = {row["id"]: row_hashes(row) for row in rows}
+            return "locked"
+        state = self._state()
+        expected = self._seen if self._seen is not None else state.get("signature")
+        if self.path.exists() and signature(self.path) != expected:
+            return "changed"
+        write_id = state.get("write_id", 0) + 1
+        temp = build_ledger(self.path, rows, self.directory, summary, now, write_id)
+        snapshot = {row["id"]: row_hashes(row) for row in rows}
+        with self.store.transaction():   # the snapshot first: a copy of this write is understood
+            self.store.db.execute("INSERT OR REPLACE INTO ledger_writes (write_id, at, snapshot) VALUES (?, ?, ?)",
+                                  (write_id, now.isoformat(), zlib.compress(json.dumps(snapshot).encode(), 1)))
+            self.store.db.execute("DELETE FROM ledger_writes WHERE write_id <= ?", (write_id - SNAPSHOTS_KEPT,))
+        install_ledger(temp, self.path, self.backup_dir, now)
         with self.store.transaction():
-            self._save_snapshot(written)
             self.store.set_value(_STATE_KEY, {
-                "signature": signature(self.path),
+                "signature": signature(self.path), "write_id": write_id,
                 "fingerprint": self.fingerprint(now, extra),
                 "next_flip": next_flip.isoformat() if next_flip else None,
             })
-        return True
-
-    def _save_snapshot(self, written: dict[str, list[str]]) -> None:
-        old = self._written_rows()
-        changed = [(k, json.dumps(v)) for k, v in written.items() if old.get(k) != v]
-        self.store.db.executemany(
-            "INSERT INTO ledger_rows (case_id, cells) VALUES (?, ?) "
-            "ON CONFLICT (case_id) DO UPDATE SET cells = excluded.cells", changed)
-        gone = [(k,) for k in old if k not in written]
-        self.store.db.executemany("DELETE FROM ledger_rows WHERE case_id = ?", gone)
-        self._snapshot = written
+        self._latest, self._seen = (write_id, snapshot), None
+        return "written"
 
 
 def render_all(cases: Sequence[Case], ctx: RenderContext) -> list[dict]:

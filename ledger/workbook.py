@@ -26,6 +26,8 @@ KEY_BY_HEADER = {c.header: c.key for c in COLUMNS}
 BACKUPS_KEPT = 30
 VALIDATION_ROWS = 2000          # empty rows below the data that still get drop-downs
 _LAST_MODIFIED_BY = re.compile(rb"<cp:lastModifiedBy>([^<]*)</cp:lastModifiedBy>")
+WRITE_ID_PROPERTY = "Otklik write"
+_WRITE_ID = re.compile(rb'name="Otklik write"[^>]*>\s*<vt:[a-z0-9]+[^>]*>\s*(\d+)\s*<')
 
 CONTROL_COLOURS = {             # «Контроль срока» (SPEC §5): background, font
     "просрочено": ("#F4B6B6", "#7A0000"),
@@ -44,6 +46,7 @@ class LedgerUnreadable(Exception):
 class LedgerRead:
     rows: list[dict[str, object]]   # one dict per data row, keyed by column key
     modified_by: str                # docProps lastModifiedBy: who saved it last
+    write_id: int | None = None     # which of our writes the file comes from (custom property)
 
 
 def lock_file(path: Path) -> Path | None:
@@ -82,7 +85,7 @@ def read_ledger(path: Path) -> LedgerRead:
         row = {key: (values[i] if i < len(values) else None) for key, i in positions.items()}
         if any(v not in (None, "") for v in row.values()):
             rows.append(row)
-    return LedgerRead(rows, _modified_by(path))
+    return LedgerRead(rows, _modified_by(path), _write_id(path))
 
 
 def _modified_by(path: Path) -> str:
@@ -92,6 +95,15 @@ def _modified_by(path: Path) -> str:
     except (KeyError, OSError, zipfile.BadZipFile):
         return ""
     return found.group(1).decode("utf-8", "replace").strip() if found else ""
+
+
+def _write_id(path: Path) -> int | None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            found = _WRITE_ID.search(archive.read("docProps/custom.xml"))
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    return int(found.group(1)) if found else None
 
 
 def set_aside(path: Path, backup_dir: Path, now: datetime, why: str) -> Path:
@@ -109,23 +121,36 @@ class DirectoryRow:
     emails: str
 
 
-def write_ledger(path: Path, rows: Sequence[Mapping[str, object]], departments: Sequence[DirectoryRow],
-                 summary: Sequence[Sequence[object]], backup_dir: Path, now: datetime) -> None:
-    """Write the whole ledger to a temporary file, back up the old one, replace atomically."""
+def build_ledger(path: Path, rows: Sequence[Mapping[str, object]], departments: Sequence[DirectoryRow],
+                 summary: Sequence[Sequence[object]], now: datetime, write_id: int) -> Path:
+    """Write the whole ledger to a temporary file beside `path`; returns the temporary file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.stem}.writing{path.suffix}")
-    book = xlsxwriter.Workbook(str(temp), {"constant_memory": True, "strings_to_formulas": False,
-                                           "strings_to_urls": False, "strings_to_numbers": False})
-    book.set_properties({"title": "Журнал обращений", "author": "Отклик", "comments": "Отклик"})
-    formats = _formats(book)
-    _write_journal(book, formats, rows, len(departments))
-    _write_directory(book, formats, departments)
-    _write_summary(book, formats, summary, now)
-    book.close()
-    with open(temp, "rb") as handle:
-        os.fsync(handle.fileno())
-    _backup(path, backup_dir, now)
-    os.replace(temp, path)
+    try:
+        book = xlsxwriter.Workbook(str(temp), {"constant_memory": True, "strings_to_formulas": False,
+                                               "strings_to_urls": False, "strings_to_numbers": False})
+        book.set_properties({"title": "Журнал обращений", "author": "Отклик", "comments": "Отклик"})
+        book.set_custom_property(WRITE_ID_PROPERTY, write_id)   # which snapshot a saved copy is based on
+        formats = _formats(book)
+        _write_journal(book, formats, rows, len(departments))
+        _write_directory(book, formats, departments)
+        _write_summary(book, formats, summary, now)
+        book.close()
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def install_ledger(temp: Path, path: Path, backup_dir: Path, now: datetime) -> None:
+    """Back up the current ledger, then replace it with `temp` atomically."""
+    try:
+        _backup(path, backup_dir, now)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def _formats(book: xlsxwriter.Workbook) -> dict:

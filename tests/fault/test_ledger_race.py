@@ -16,8 +16,6 @@ from tests.e2e_channels.sources import SOURCES
 BY_NAME = {source.name: source for source in SOURCES}
 
 
-@pytest.mark.xfail(strict=True, reason="ledger write overwrites an operator save made during the cycle "
-                                       "(fix in ledger/service.py Ledger.write, see module docstring)")
 def test_operator_save_during_a_cycle_is_not_overwritten(stand, monkeypatch):
     BY_NAME["vk-dm"].write(stand, "Во дворе не убран снег, пройти невозможно.")
     stand.cycle()

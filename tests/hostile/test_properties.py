@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from ledger.columns import COLUMNS, HEADERS, SHEET
 from ledger.render import row_hashes
 from ledger.sync import reconcile
-from ledger.workbook import DirectoryRow, read_ledger, write_ledger
+from ledger.workbook import DirectoryRow, build_ledger, install_ledger, read_ledger
 from mailer.reply import KINDS, parse_reply
 
 DEPARTMENTS = {"zhkh@adm-okha.ru": "zhkh"}
@@ -162,8 +162,9 @@ def test_our_own_write_reads_back_as_no_edit(tmp_path_factory, rows):
         row["id"] = f"OKH-2026-{n + 1:05d}"
     folder = tmp_path_factory.mktemp("own")
     path = folder / "ledger.xlsx"
-    write_ledger(path, rows, [DirectoryRow("zhkh", "Отдел ЖКХ", "zhkh@adm-okha.ru")], [["Сводка"]],
-                 folder / "backups", datetime(2026, 3, 12, 11))
+    temp = build_ledger(path, rows, [DirectoryRow("zhkh", "Отдел ЖКХ", "zhkh@adm-okha.ru")], [["Сводка"]],
+                        datetime(2026, 3, 12, 11), write_id=1)
+    install_ledger(temp, path, folder / "backups", datetime(2026, 3, 12, 11))
     written = {row["id"]: row_hashes(row) for row in rows}
     result = reconcile(read_ledger(path).rows, set(written), written, lambda case_id: {})
     assert not result.edits and not result.bridge_edits and not result.new_rows, (

@@ -102,7 +102,6 @@ def test_disk_full_keeps_the_old_ledger_and_the_store_and_the_next_cycle_writes(
     assert not list(app.config.ledger.parent.glob(".*writing*"))       # no half file left behind
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_REPORTED)
 def test_disk_full_is_reported_by_the_cycle(tiny_disk, clock):
     app, ids, saved, filler = _disk_full_start(tiny_disk, clock)
     try:
@@ -137,7 +136,6 @@ def test_immutable_ledger_keeps_the_edits_and_writes_once_released(app, clock, i
     assert set(rows_by_id(app.config.ledger)) == set(ids + more)
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_REPORTED)
 def test_immutable_ledger_is_reported_by_the_cycle(app, clock, immutable_ledger):
     add_messages(app, ["Ещё одно"], clock.now)
     report = run_cycle(app, clock.tick())

@@ -59,7 +59,6 @@ def test_restored_backup_brings_back_newer_rows_and_bridge_cells(app, clock):
     assert app.store.get(ids[1]).dept_answer == "Яму засыплем завтра."
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_BASE + ": a newer operator edit is reverted")
 def test_restored_backup_does_not_revert_a_newer_operator_edit(app, clock):
     ids, old = _history_with_a_backup(app, clock)
     shutil.copy(old, app.config.ledger)
@@ -67,7 +66,6 @@ def test_restored_backup_does_not_revert_a_newer_operator_edit(app, clock):
     assert app.store.get(ids[0]).operator_comment == "новый комментарий"
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_BASE + ": «Направить» is applied again, a second mail")
 def test_restored_backup_does_not_apply_an_old_decision_again(app, clock):
     ids, old = _history_with_a_backup(app, clock)
     assert len(outbox_items(app, ids[1])) == 1

@@ -24,7 +24,6 @@ def _start(app, clock):
     return ids
 
 
-@pytest.mark.xfail(strict=True, reason=LOST_EDIT)
 def test_save_and_close_between_read_and_write_loses_no_edit(app, clock):
     ids = _start(app, clock)
     lock = app.config.ledger.with_name(EXCEL_LOCK)
@@ -44,7 +43,6 @@ def test_save_and_close_between_read_and_write_loses_no_edit(app, clock):
     assert rows_by_id(app.config.ledger)[ids[1]]["Комментарий оператора"] == "вторая правка"
 
 
-@pytest.mark.xfail(strict=True, reason=LOST_EDIT)
 def test_save_without_a_lock_between_read_and_write_loses_no_decision(app, clock):
     """A script or a viewer that saves without a lock file (openpyxl, a sync client)."""
     ids = _start(app, clock)
