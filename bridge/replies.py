@@ -98,10 +98,10 @@ def _save_attachments(data_dir: Path, case_id: str, attachments) -> list[str]:
         if name.split(".")[0].upper() in WINDOWS_RESERVED:   # CON, nul.txt: devices on Windows
             name = "_" + name
         target = folder / name
-        counter = 1
+        counter, first = 1, target
         while target.exists() and target.read_bytes() != attachment.data:
             counter += 1
-            target = folder / f"{target.stem}-{counter}{target.suffix}"
+            target = folder / f"{first.stem}-{counter}{first.suffix}"
         target.write_bytes(attachment.data)
         names.append(target.name)
     return names

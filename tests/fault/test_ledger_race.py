@@ -1,10 +1,9 @@
 """Found by the kill -9 workload: the operator saves the workbook (lock file there, then gone)
 while a cycle is between reading the ledger and writing it; the cycle then writes the ledger
 from the store over the save, and the operator's decision is gone (SPEC §2 «No operator edit is
-lost»). The fix belongs in ledger/service.py or bridge/cycle.py (not this helper's files):
-remember the workbook's `signature()` when the cycle starts (read or found untouched) and, in
-`Ledger.write`, return False (defer) when the file's signature is no longer that one, so the
-next cycle reads the save first.
+lost»). Fixed in ledger/service.py: `Ledger.read` remembers the file's `signature()` and
+`Ledger.write` defers ('changed') when the file is no longer the one read, so the next cycle
+reads the save first.
 """
 
 from __future__ import annotations

@@ -1,14 +1,12 @@
 """An old backup copied over the ledger (the operator restores data/backups/… by hand).
 
-The three-way compare (ledger/sync.py) uses the snapshot of the *last* write as its base. A
-restored old copy differs from that base wherever the store moved on since, so:
-- rows newer than the backup are missing from it and come back (passes);
-- a bridge-owned cell that is older in the copy is restored, with a note (passes);
-- an operator-owned cell holding an older value looks like a fresh edit and reverts the newer
-  edit in the store (xfail: bug);
-- a decision the operator had typed into that copy (backups are the operator's saved files,
-  taken just before our write) is read again and, the case having moved on, applied a second
-  time: a second email to the department (xfail: bug).
+Every write is stamped with an id (ledger/service.py). A restored old copy carries the id of an
+older write, so nothing in it is taken as an edit; the ledger is written back from the store and
+the operator is told. Found by these tests before the stamp existed: the copy's older operator
+cells reverted newer edits, and a decision typed into it was applied a second time.
+- rows newer than the backup come back, with their bridge-owned cells;
+- a newer operator edit is not reverted by the copy's older value;
+- a decision in the copy is not applied again (no second email to the department).
 """
 
 from __future__ import annotations
