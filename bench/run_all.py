@@ -3,8 +3,8 @@
 Run from the repository root:  python bench/run_all.py [--quick]
 
 hints (bench/hints.py), the 10,000-message burst (bench/burst.py), 1,000 replies at once
-(bench/mail.py, its own Dovecot) and the ledger cycle (bench/ledger.py) at 1,000 / 10,000 / 50,000
-cases, or 1,000 / 20,000 with --quick. Every benchmark prints its own lines as it goes; at the end
+(bench/mail.py, its own Dovecot) and the ledger cycle (bench/ledger.py) at 1,000 / 10,000 / 20,000 /
+50,000 cases, or 1,000 / 20,000 with --quick. Every benchmark prints its own lines as it goes; at the end
 a short Markdown table puts each figure beside the baseline measured in the same run, with the
 ratio, and the same table goes to bench/results.md under a line saying when and on what machine.
 """
@@ -30,7 +30,7 @@ from bridge.hints import suggest  # noqa: E402
 from bridge.hints.evaluation import measure  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.md"
-SIZES = {"default": [1000, 10_000, 50_000], "quick": [1000, 20_000]}
+SIZES = {"default": [1000, 10_000, 20_000, 50_000], "quick": [1000, 20_000]}
 
 Row = tuple[str, str, str, str, str]     # benchmark, figure, ours, baseline, ratio
 
