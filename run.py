@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bridge.errors import OtklikError  # noqa: E402
+from bridge.core.errors import OtklikError  # noqa: E402
 from bridge import commands  # noqa: E402
 
 for _stream in (sys.stdout, sys.stderr):   # Russian text on a Windows console too

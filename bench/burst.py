@@ -46,7 +46,7 @@ from bench.hints import read_sample  # noqa: E402
 from bench.ledger import _reset_peak, _vm, bare_write, bench_size, fill, make_app, print_table  # noqa: E402
 from bridge.channels.vk import VkChannel  # noqa: E402
 from bridge.cycle import render_context, run_cycle  # noqa: E402
-from bridge.service import CYCLE_EVERY  # noqa: E402
+from bridge.serve import CYCLE_EVERY  # noqa: E402
 from ledger.service import render_all  # noqa: E402
 from standins.vk_api import FakeVk  # noqa: E402
 

@@ -45,9 +45,9 @@ import bridge.config  # noqa: E402
 from bridge.app import App, build_app  # noqa: E402
 from bridge.cycle import render_context, run_cycle  # noqa: E402
 from ledger.render import next_flip  # noqa: E402
-from bridge.model import Case, Decision, Status  # noqa: E402
-from bridge.model import CASE_FIELDS  # noqa: E402
-from bridge.store import _encode, case_from_json, case_to_json  # noqa: E402
+from bridge.core.model import Case, Decision, Status  # noqa: E402
+from bridge.core.model import CASE_FIELDS  # noqa: E402
+from bridge.storage.store import _encode, case_from_json, case_to_json  # noqa: E402
 from ledger.columns import COLUMNS  # noqa: E402
 from ledger.service import render_all  # noqa: E402
 from ledger.workbook import read_ledger  # noqa: E402

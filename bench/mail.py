@@ -39,7 +39,7 @@ import bridge.config  # noqa: E402
 from bridge.app import App, build_app  # noqa: E402
 from bridge.cycle import run_cycle  # noqa: E402
 from mailer.compose import message_id  # noqa: E402
-from bridge.model import Case, Status  # noqa: E402
+from bridge.core.model import Case, Status  # noqa: E402
 from standins.department_replies import reply  # noqa: E402
 from tests.servers.dovecot import Dovecot  # noqa: E402
 

@@ -1,161 +1,136 @@
-"""The one composition root: `build_app(config, …)` wires the store, the ledger, the outbox, the
-mail and channel adapters (or the test stand-ins handed in), and nothing reaches for a global.
+"""The one composition root: `build_app(config, …)` wires the store, the data folder, the ledger,
+the mail and channel adapters (or the test stand-ins handed in) and the hints, and nothing else
+reaches for a global. With `cycle.py`, `serve.py` and `commands.py` it is the shell: the only
+modules that read the wall clock (`utcnow`) or the environment.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Callable, Sequence
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
 
-from bridge import replies, workflow
 from bridge.config import Config, secret
-from bridge.figures import month_summary
-from bridge.intake import take_items
-from bridge.model import Case
-from bridge.outbox import OutboxRunner
-from bridge.store import Store, case_from_json
+from bridge.core.model import Case
+from bridge.steps import intake, answers, outgoing
+from bridge.steps.ports import Ports
+from bridge.storage.files import DataFiles
+from bridge.storage.store import Store
 from ledger.service import Ledger
 from ledger.workbook import DirectoryRow
 
 log = logging.getLogger("otklik.app")
 
-MAX_PAGES_PER_CYCLE = 200   # a page is ~100 items: bounded so mail and the ledger get their turn
+
+def utcnow() -> datetime:
+    """The wall clock: read here, in the shell, and handed to every step as `now`."""
+    return datetime.now(timezone.utc)
+
+
+class _Outbox:
+    """`app.outbox.run(now)`: one outbox run (bridge/steps/outgoing.py)."""
+
+    def __init__(self, app: "App") -> None:
+        self._app = app
+
+    def run(self, now: datetime | None = None) -> int:
+        app = self._app
+        return outgoing.run_outbox(app.store, app.config, app.ports, now or utcnow())
 
 
 @dataclass
 class App:
     config: Config
     store: Store
-    ledger: Ledger
-    outbox: OutboxRunner = None            # set in build_app
-    sender: Any = None                     # SmtpSender / EwsSender: send(from, to, bytes)
-    mailbox: Any = None                    # ImapMailbox / EwsMailbox: fetch_new, mark_processed
-    channels: dict[str, Any] = field(default_factory=dict)
-    hinter: Callable[[Case], Any] | None = None
+    ports: Ports
 
-    # -- helpers used by the cycle ----------------------------------------------------------------
+    # The adapters, by name (tests and the demo hand in stand-ins and look at them).
+    @property
+    def files(self) -> DataFiles:
+        return self.ports.files
 
-    def hint_text(self, case: Case) -> str:
-        if self.hinter is None:
-            return ""
-        return self.hinter(case).summary()
+    @property
+    def ledger(self) -> Ledger:
+        return self.ports.ledger
 
-    def decision_context(self, now: datetime) -> workflow.DecisionContext:
-        return workflow.DecisionContext(now=now, department_exists=lambda c: self.config.department(c) is not None,
-                                        explanation_text=self.explanation_text)
+    @property
+    def sender(self) -> Any:
+        return self.ports.sender
 
-    def explanation_text(self, case: Case, basis: str) -> str:
-        from mailer.texts import explanation_for
-        return explanation_for(case, basis, self.config, self.store)
+    @property
+    def mailbox(self) -> Any:
+        return self.ports.mailbox
 
-    def summary(self, cases: Sequence[Case], now: datetime) -> list[list]:
-        return month_summary(cases, self.config, now, self.store)
+    @property
+    def channels(self) -> dict[str, Any]:
+        return self.ports.channels
 
+    @property
+    def hinter(self):
+        return self.ports.hinter
+
+    @property
+    def outbox(self) -> _Outbox:
+        return _Outbox(self)
+
+    # The cycle's steps, for tests that run one of them on its own.
     def take_channels(self, now: datetime) -> int:
-        """New items from every channel; a network that is down never stops the others."""
-        return sum(self._take_channel(name, channel, now) for name, channel in self.channels.items())
-
-    def _take_channel(self, name: str, channel, now: datetime) -> int:
-        """Page after page until the channel has nothing more (a burst of 10,000 comments is
-        taken in one cycle, not 100 a minute); the cursor is saved after each saved page."""
-        created = 0
-        for _ in range(MAX_PAGES_PER_CYCLE):
-            cursor = self.store.get_value(f"cursor.{name}")
-            try:
-                items, new_cursor = channel.fetch(cursor)
-            except Exception as exc:
-                log.warning("channel %s: %s", name, exc)
-                self.store.alert("outage", f"{name}: {exc}", key=f"fetch:{name}:{now:%Y-%m-%d %H}", at=now)
-                break
-            created += take_items(self.store, self.config.case_prefix, items, self.hint_text, now)
-            with self.store.transaction():
-                self.store.set_value(f"cursor.{name}", new_cursor)
-            if not items or new_cursor == cursor:
-                break
-        return created
+        return intake.take_channels(self.store, self.config, self.ports, now)
 
     def take_mail(self, now: datetime) -> int:
-        if self.mailbox is None:
-            return 0
-        from mailer.reply import parse_reply
-        from mailer.imap import MailboxState
-        state_json = self.store.get_value("mailbox.state")
-        state = MailboxState.from_json(state_json) if state_json else None
-        mails, new_state = self.mailbox.fetch_new(state)
-        answers = 0
-        for mail in mails:
-            parsed = parse_reply(mail.raw, case_prefix=self.config.case_prefix,
-                                 departments=self.config.allow_list())
-            answers += replies.take_reply(self.store, self.config.data_dir, mail.raw, parsed, now) == "answer"
-        if mails:
-            self.mailbox.mark_processed([m.uid for m in mails])
-        with self.store.transaction():
-            self.store.set_value("mailbox.state", new_state.to_json())
-        return answers
+        return answers.take_mail(self.store, self.config, self.ports, now)
 
     def refresh_site(self, now: datetime, force: bool = False) -> int:
-        """п. 3.5: rewrite «Информационные сообщения» when an informational answer was published."""
-        from bridge.site import SiteItem, write_site
-        rows = self.store.db.execute(
-            "SELECT data FROM cases WHERE status = 'Опубликовано' "
-            "AND json_extract(data, '$.informational') ORDER BY closed_at")
-        items = [SiteItem(c.id, c.closed_at or c.posted_at, c.publish_text,
-                          getattr(self.config.department(c.department), "name", ""))
-                 for c in (case_from_json(r["data"]) for r in rows)]
-        marker = [len(items), items[-1].case_id if items else ""]
-        if not force and (not items or self.store.get_value("site.marker") == marker):
-            return 0
-        write_site(self.config.site_dir, items, self.config.site_title)
-        with self.store.transaction():
-            self.store.set_value("site.marker", marker)
-        return len(items)
+        return outgoing.refresh_site(self.store, self.config, now, force)
+
+    def hint_text(self, case: Case) -> str:
+        return self.ports.hint_text(case)
 
 
 def build_app(config: Config, *, sender: Any = None, mailbox: Any = None,
               channels: dict[str, Any] | None = None, connect: bool = True) -> App:
     """Wire the application; adapters handed in (tests, demo) replace the configured ones."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(config.data_dir / "otklik.sqlite3")
+    files = DataFiles(config.data_dir)
+    store = Store(files.store_path)
     directory = [DirectoryRow(d.code, d.name, ", ".join(d.emails)) for d in config.departments]
-    ledger = Ledger(config.ledger, config.data_dir / "backups", store, directory)
-    app = App(config, store, ledger)
+    ports = Ports(files=files, ledger=Ledger(config.ledger, files.backups, store, directory))
     if connect:
-        app.sender = sender or _configured_sender(config)
-        app.mailbox = mailbox or _configured_mailbox(config)
-        app.channels = channels if channels is not None else _configured_channels(config)
+        ports.sender = sender or configured_sender(config)
+        ports.mailbox = mailbox or configured_mailbox(config)
+        ports.channels = channels if channels is not None else configured_channels(config)
     else:
-        app.sender, app.mailbox, app.channels = sender, mailbox, channels or {}
-    app.hinter = _hinter(config, store)
-    from bridge.handlers import outbox_handlers
-    handlers, completions, on_failure = outbox_handlers(app)
-    app.outbox = OutboxRunner(store, handlers, completions, on_failure)
-    return app
+        ports.sender, ports.mailbox, ports.channels = sender, mailbox, channels or {}
+    ports.hinter = hinter(config, store)
+    return App(config, store, ports)
 
 
-def _configured_sender(config: Config):
+def configured_sender(config: Config):
     mail = config.mail
     if not mail:
         return None
     if mail.get("backend") == "exchange":
         from mailer.exchange import EwsSender
         return EwsSender(mail["exchange_url"], mail["exchange_user"],
-                         secret(mail.get("exchange_password_env"), "Exchange"), mail["address"])
+                         secret(mail.get("exchange_password_env"), "Exchange"), mail["address"],
+                         **_exchange_options(mail))
     from mailer.smtp import SmtpSender
     return SmtpSender(mail.get("smtp_host", "localhost"), mail.get("smtp_port", 587),
                       mail.get("smtp_security", "starttls"), mail.get("smtp_user") or None,
                       _optional_secret(mail.get("smtp_password_env")))
 
 
-def _configured_mailbox(config: Config):
+def configured_mailbox(config: Config):
     mail = config.mail
     if not mail:
         return None
     if mail.get("backend") == "exchange":
         from mailer.exchange import EwsMailbox
         return EwsMailbox(mail["exchange_url"], mail["exchange_user"],
-                          secret(mail.get("exchange_password_env"), "Exchange"), mail["address"])
+                          secret(mail.get("exchange_password_env"), "Exchange"), mail["address"],
+                          **_exchange_options(mail))
     from mailer.imap import ImapMailbox
     return ImapMailbox(mail.get("imap_host", "localhost"), mail.get("imap_port", 993),
                        mail.get("imap_security", "ssl"), mail.get("imap_user", mail.get("address", "")),
@@ -163,12 +138,21 @@ def _configured_mailbox(config: Config):
                        processed_folder=mail.get("processed_folder"))
 
 
+def _exchange_options(mail) -> dict:
+    """`exchange_auth` ("ntlm" | "basic") and `exchange_version` ("2013" | "2016" | "2019")."""
+    options = {}
+    if mail.get("exchange_auth"):
+        options["auth_type"] = mail["exchange_auth"]
+    if mail.get("exchange_version"):
+        options["server_version"] = str(mail["exchange_version"])
+    return options
+
+
 def _optional_secret(env_name: str | None) -> str:
-    import os
     return os.environ.get(env_name or "", "")
 
 
-def _configured_channels(config: Config) -> dict[str, Any]:
+def configured_channels(config: Config) -> dict[str, Any]:
     if not config.channels:
         return {}
     from bridge.channels import build_channels
@@ -179,25 +163,16 @@ def _env_secret(env_name: str) -> str:
     return secret(env_name, "токен")
 
 
-def _hinter(config: Config, store: Store):
+def hinter(config: Config, store: Store | None):
     try:
-        from bridge.hints import DEFAULT_ROUTING, suggest
+        from bridge.hints import DEFAULT_ROUTING, EarlierCase, suggest
     except ImportError:
         return None
     routing = {d.code: d.keywords for d in config.departments if d.keywords}
+    table = {**{k: v for k, v in DEFAULT_ROUTING.items() if config.department(k)}, **routing}
 
     def hint(case: Case):
-        table = {**{k: v for k, v in DEFAULT_ROUTING.items() if config.department(k)}, **routing}
-        return suggest(case.text, routing=table, author_key=case.author_key or None,
-                       earlier=_earlier_answers(store, case))
+        earlier = [EarlierCase(c.id, c.author_key, c.text) for c in store.published_by_author(case.author_key)] \
+            if store is not None and case.author_key else ()
+        return suggest(case.text, routing=table, author_key=case.author_key or None, earlier=earlier)
     return hint
-
-
-def _earlier_answers(store: Store, case: Case):
-    from bridge.hints import EarlierCase
-    if not case.author_key:
-        return ()
-    rows = store.db.execute("SELECT data FROM cases WHERE status = 'Опубликовано' AND json_extract(data, '$.author_key') = ?",
-                            (case.author_key,))
-    return [EarlierCase(c.id, c.author_key, c.text) for c in (case_from_json(r["data"]) for r in rows)]
-

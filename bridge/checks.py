@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from bridge.config import Config
-from bridge.errors import OtklikError
+from bridge.core.errors import OtklikError
 from ledger.workbook import lock_file
 
 Check = tuple[str, str]
@@ -81,13 +81,13 @@ def _ledger_problem(ledger: Path) -> str:
 
 
 def _sender(config: Config):
-    from bridge.app import _configured_sender
-    return _configured_sender(config)
+    from bridge.app import configured_sender
+    return configured_sender(config)
 
 
 def _mailbox(config: Config):
-    from bridge.app import _configured_mailbox
-    return _configured_mailbox(config)
+    from bridge.app import configured_mailbox
+    return configured_mailbox(config)
 
 
 def _probe(build: Callable[[Config], object], config: Config) -> str:
@@ -107,9 +107,9 @@ def _probe(build: Callable[[Config], object], config: Config) -> str:
 def _channel_checks(config: Config) -> list[Check]:
     if not config.channels:
         return []
-    from bridge.app import _configured_channels
+    from bridge.app import configured_channels
     try:
-        channels = _configured_channels(config)
+        channels = configured_channels(config)
     except Exception as exc:   # noqa: BLE001
         return [("Каналы", one_line(exc))]
     results = []

@@ -8,8 +8,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bridge import config as configuration
-from bridge.deadlines import due, rule_for
-from bridge.errors import InputError
+from bridge.app import utcnow
+from bridge.core.deadlines import due, rule_for
+from bridge.core.errors import InputError
 
 
 def run(args) -> int:
@@ -61,13 +62,13 @@ def cmd_parse_reply(args) -> int:
 
 
 def cmd_hint(args) -> int:
-    from bridge.app import _hinter
-    from bridge.model import Case
+    from bridge.app import hinter
+    from bridge.core.model import Case
     config = _config(args)
-    hint = _hinter(config, store=None)
+    hint = hinter(config, store=None)
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     for text in texts:
-        case = Case(id="", channel="manual", external_id="", posted_at=datetime.now(config.tz), text=text)
+        case = Case(id="", channel="manual", external_id="", posted_at=utcnow(), text=text)
         print(json.dumps(hint(case).to_json(), ensure_ascii=False))
     return 0
 
@@ -90,7 +91,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from bridge.service import serve
+    from bridge.serve import serve
     return serve(_config(args))
 
 
@@ -100,9 +101,13 @@ def cmd_report(args) -> int:
         date(year, month, 1)
     except ValueError:
         raise InputError(f"--month «{args.month}»: нужно ГГГГ-ММ, например 2026-11") from None
-    config = _config(args)
-    from bridge.report import write_report
-    path = write_report(config, year, month)
+    from bridge.app import build_app
+    from bridge.steps.report import write_report
+    app = build_app(_config(args), connect=False)
+    try:
+        path = write_report(app.store, app.config, app.ports, year, month, utcnow())
+    finally:
+        app.store.close()
     print(f"Отчёт записан: {path}")
     return 0
 
@@ -121,9 +126,13 @@ def cmd_purge(args) -> int:
         before = date.fromisoformat(args.before)
     except ValueError:
         raise InputError(f"--before «{args.before}»: нужна дата ГГГГ-ММ-ДД") from None
-    config = _config(args)
-    from bridge.purge import purge
-    count = purge(config, before)
+    from bridge.app import build_app
+    from bridge.steps.purge import purge
+    app = build_app(_config(args), connect=False)
+    try:
+        count = purge(app.store, app.config, app.ports, before, utcnow())
+    finally:
+        app.store.close()
     print(f"Удалены персональные данные {count} закрытых обращений (до {before:%d.%m.%Y}).")
     return 0
 

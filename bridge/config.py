@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bridge.errors import ConfigError
-from bridge.worktime import WorkCalendar, parse_hours
+from bridge.core.errors import ConfigError
+from bridge.core.worktime import WorkCalendar, parse_hours
 
 DEMO_CONFIG = Path(__file__).with_name("demo_config.toml")
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")

@@ -1,5 +1,12 @@
-"""One cycle of the bridge (issue 2): read the operator's decisions from the ledger → apply them →
-run the outbox → take in new messages and replies → write the ledger.
+"""One cycle of the bridge, the story in order (bridge/steps/, one module per step):
+
+1. «журнал: решения» (steps/decisions.py) — read the operator's work from the ledger, apply it;
+2. «напоминания» (steps/reminders.py) — queue what is due by the deadlines (п. 4.1, 4.2);
+3. «отправка» (steps/outgoing.py) — send and publish what the outbox holds;
+4. «соцсети» (steps/intake.py) — take in new messages from the channels;
+5. «почта» (steps/answers.py) — take in the departments' replies;
+6. «сайт» (steps/outgoing.py) — rewrite «Информационные сообщения» when needed;
+7. «журнал: запись» — write the ledger when anything it shows has changed.
 
 Every step works item by item and survives the failure of another: a locked workbook defers the
 ledger steps while mail and channels go on; a network that is down delays its own items only.
@@ -8,23 +15,19 @@ ledger steps while mail and channels go on; a network that is down delays its ow
 from __future__ import annotations
 
 import logging
-
-from xlsxwriter.exceptions import XlsxWriterException
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bridge.app import App
-from bridge.errors import DeliveryError
-from bridge.intake import case_from_row, open_case, take_items
-from bridge.operator import apply_changes, manual_key
-from bridge.reminders import queue_reminders
-from bridge.store import utcnow
-from bridge import effects
-from ledger.render import RenderContext, next_flip, render_row
-from ledger.columns import OPERATOR_KEYS
-from ledger.render import normalize
+from xlsxwriter.exceptions import XlsxWriterException
+
+from bridge.app import App, utcnow
+from bridge.core.deadlines import next_flip
+from bridge.core.errors import DeliveryError
+from bridge.steps import answers, intake, outgoing
+from bridge.steps.decisions import read_decisions
+from bridge.steps.reminders import queue_reminders
+from ledger.render import RenderContext, render_row, summary_rows
 from ledger.service import render_all
-from ledger.sync import Edit, Reconciliation
 
 log = logging.getLogger("otklik.cycle")
 
@@ -41,18 +44,21 @@ class CycleReport:
 
 def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     now = now or utcnow()
+    store, config, ports = app.store, app.config, app.ports
     report = CycleReport()
     read, cases = None, None
-    app.store.touched.clear()
-    if app.ledger.path.exists() and not app.ledger.untouched_since_write():
+    store.touched.clear()
+    if ports.ledger.path.exists() and not ports.ledger.untouched_since_write():
         # Only a workbook someone saved needs reading, and only then the cases for comparing.
-        cases = {c.id: c for c in app.store.all_cases()}
-        read = _read_ledger(app, cases, render_context(app, now), now, report)
-    _step(report, "напоминания", lambda: queue_reminders(app, now))   # п. 4.1, 4.2
-    report.sent = _step(report, "отправка", lambda: app.outbox.run(now))
-    report.new_cases += _step(report, "соцсети", lambda: app.take_channels(now))
-    report.replies = _step(report, "почта", lambda: app.take_mail(now))
-    _step(report, "сайт", lambda: app.refresh_site(now))
+        cases = {c.id: c for c in store.all_cases()}
+        ctx = render_context(app, now)
+        read, counts = read_decisions(store, config, ports, cases, lambda case: render_row(case, ctx), now)
+        report.decisions_read, report.new_cases = counts["decisions"], counts["new_cases"]
+    _step(report, "напоминания", lambda: queue_reminders(store, config, ports, now))
+    report.sent = _step(report, "отправка", lambda: outgoing.run_outbox(store, config, ports, now))
+    report.new_cases += _step(report, "соцсети", lambda: intake.take_channels(store, config, ports, now))
+    report.replies = _step(report, "почта", lambda: answers.take_mail(store, config, ports, now))
+    _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now))
     _write_ledger(app, now, bool(read and read.needs_rewrite), report, cases)
     return report
 
@@ -74,46 +80,20 @@ def render_context(app: App, now: datetime) -> RenderContext:
     return RenderContext(app.config.calendar, now, lambda code: names.get(code, code))
 
 
-def _read_ledger(app: App, cases, ctx, now, report):
-    """The operator's work applied; returns what the read found (its `needs_rewrite`)."""
-    result = app.ledger.read(cases, lambda case: render_row(case, ctx), now)
-    changes = result.changes
-    if changes is None:
-        return result
-    report.decisions_read = sum(1 for e in changes.edits if e.key == "decision")
-
-    def emit(case, effect):
-        effects.emit(app.store, app.config, case, effect, now)
-
-    def new_case(row, actor):
-        case = case_from_row(row, app.config.tz, now, manual_key(row))
-        made = open_case(app.store, app.config.case_prefix, case, actor, app.hint_text, now)
-        if made is None:
-            return
-        report.new_cases += 1
-        # The operator may have filled «Отдел», a decision, a comment on the new row already.
-        typed = [Edit(made.id, key, normalize(row.get(key))) for key in OPERATOR_KEYS if normalize(row.get(key))]
-        if typed:
-            apply_changes(app.store, app.config, Reconciliation(edits=typed), result.modified_by, now,
-                          app.decision_context(now), emit, new_case)
-
-    apply_changes(app.store, app.config, changes, result.modified_by, now, app.decision_context(now),
-                  emit, new_case)
-    return result
-
-
 def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport, known: dict | None) -> None:
-    month = f"{app.config.calendar.local(now):%Y-%m}"
-    if not app.ledger.needs_write(now, force, extra=month):
+    store, config, ledger = app.store, app.config, app.ports.ledger
+    month = f"{config.calendar.local(now):%Y-%m}"
+    if not ledger.needs_write(now, force, extra=month):
         report.ledger = "без изменений"
         _clear_lock_alarm(app)
         return
     cases = _current_cases(app, known)
-    ctx = render_context(app, now)
-    rows = render_all(cases, ctx)
-    flips = [f for f in (next_flip(c, app.config.calendar, now) for c in cases) if f]
+    rows = render_all(cases, render_context(app, now))
+    flips = [f for f in (next_flip(c, config.calendar, now) for c in cases) if f]
+    summary = summary_rows(cases, [(d.code, d.name) for d in config.departments], config.calendar, now,
+                           store.returned_case_ids())
     try:
-        outcome = app.ledger.write(rows, app.summary(cases, now), now, min(flips, default=None), extra=month)
+        outcome = ledger.write(rows, summary, now, min(flips, default=None), extra=month)
     except (OSError, XlsxWriterException) as exc:   # disk full, read-only folder, file held open
         _write_failed(app, now, report, exc)
         return
@@ -171,4 +151,4 @@ def _lock_alarm(app: App, now: datetime) -> None:
 def _clear_lock_alarm(app: App) -> None:
     if app.store.get_value("ledger.locked_since") is not None:
         with app.store.transaction():
-            app.store.db.execute("DELETE FROM kv WHERE key = 'ledger.locked_since'")
+            app.store.delete_value("ledger.locked_since")

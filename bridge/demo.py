@@ -20,6 +20,7 @@ import openpyxl
 
 from bridge import config as configuration
 from bridge.app import App, build_app
+from bridge.core.vocabulary import status_label
 from bridge.cycle import run_cycle
 from standins.department_replies import auto_reply, reply
 from standins.imap_server import DemoImapServer
@@ -137,7 +138,7 @@ def _script(app: App, s: dict, out: Path) -> None:
     _cycle(app, "ответы")
     for case_id in (heat, pit, library):
         case = app.store.get(case_id)
-        say(f"  {case_id}: {case.status} — «{case.dept_answer[:70]}»")
+        say(f"  {case_id}: {status_label(case.status)} — «{case.dept_answer[:70]}»")
 
     say("\n4. Оператор проверяет (п. 3.3): публикует два ответа, третий возвращает на доработку.")
     _operator(app, {heat: {"Решение оператора": "Опубликовать"},
@@ -163,7 +164,7 @@ def _script(app: App, s: dict, out: Path) -> None:
     _control(app, out)
     say("\nИтог по обращениям:")
     for case in app.store.all_cases():
-        say(f"  {case.id}: {case.status:24} · {case.system_note[:80]}")
+        say(f"  {case.id}: {status_label(case.status):24} · {case.system_note[:80]}")
 
 
 def _find(app: App, word: str) -> str:
@@ -191,19 +192,19 @@ def _operator(app: App, edits: dict[str, dict[str, str]]) -> None:
 
 def _control(app: App, out: Path) -> None:
     try:
-        from bridge.reminders import queue_reminders
-        from bridge.report import write_report
+        from bridge.steps.reminders import queue_reminders
+        from bridge.steps.report import write_report
     except ImportError as exc:
         say(f"  (контроль пока недоступен: {exc})")
         return
     later = _next_working_morning(app, datetime.now(timezone.utc) + timedelta(days=2))
     say(f"  Перенесёмся в {later:%d.%m.%Y %H:%M}: отдел ЖКХ так и не ответил про вывоз мусора.")
-    queued = queue_reminders(app, later)
+    queued = queue_reminders(app.store, app.config, app.ports, later)
     app.outbox.run(later)
     say(f"  Напоминаний и сводок поставлено в очередь и отправлено: {queued} "
         "(просрочка — отделу, ежедневная сводка — оператору, недельная — заместителю главы).")
     now = datetime.now(app.config.tz)
-    path = write_report(app.config, now.year, now.month)
+    path = write_report(app.store, app.config, app.ports, now.year, now.month, now)
     say(f"  Отчёт за месяц: {path}")
     _cycle(app, "итог")
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.deadlines import CONTROL_LABELS
-from bridge.model import YES, Basis, Decision
+from bridge.core.vocabulary import BASIS_LABELS, CONTROL_LABELS, DECISION_LABELS, YES
 
 SHEET = "Журнал"
 DEPARTMENTS_SHEET = "Отделы"
@@ -35,10 +34,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("hint", "Подсказка", 28),
     Column("status", "Статус", 18),
     Column("due", "Срок", 16, kind="date"),
-    Column("control", "Контроль срока", 16, choices=CONTROL_LABELS),
+    Column("control", "Контроль срока", 16, choices=tuple(CONTROL_LABELS.values())),
     Column("department", "Отдел", 24, operator=True),
-    Column("decision", "Решение оператора", 20, operator=True, choices=Decision.ALL),
-    Column("basis", "Основание", 22, operator=True, choices=Basis.ALL),
+    Column("decision", "Решение оператора", 20, operator=True, choices=tuple(DECISION_LABELS.values())),
+    Column("basis", "Основание", 22, operator=True, choices=tuple(BASIS_LABELS.values())),
     Column("dept_answer", "Ответ отдела", 50),
     Column("publish_text", "Текст для публикации", 50, operator=True),
     Column("operator_comment", "Комментарий оператора", 30, operator=True),
@@ -52,5 +51,3 @@ COLUMNS: tuple[Column, ...] = (
 HEADERS = tuple(c.header for c in COLUMNS)
 BY_KEY = {c.key: c for c in COLUMNS}
 OPERATOR_KEYS = tuple(c.key for c in COLUMNS if c.operator)
-BRIDGE_KEYS = tuple(c.key for c in COLUMNS if not c.operator)
-MANUAL_KEYS = tuple(c.key for c in COLUMNS if c.manual)

@@ -1,4 +1,5 @@
-"""A case as a ledger row: the values the operator sees, computed from the store (pure).
+"""A case as a ledger row: the values the operator sees, computed from the store (pure); codes
+become the operator's words here (bridge/core/vocabulary.py).
 
 Text is made safe for a cell here, once: characters XML forbids become «�», and text longer than
 Excel's 32,767-character limit is cut with a visible mark (the store keeps it whole).
@@ -10,11 +11,13 @@ import re
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
-from bridge.deadlines import control, due, rule_for
-from bridge.model import YES, Case
-from bridge.worktime import WorkCalendar, add_counted
+from bridge.core.deadlines import control_of, deadline_of
+from bridge.core.figures import Figures, figures_by
+from bridge.core.model import Case
+from bridge.core.vocabulary import YES, basis_label, channel_label, control_label, status_label
+from bridge.core.worktime import WorkCalendar
 from ledger.columns import CELL_LIMIT, COLUMNS
 
 # What a row's fingerprint covers: «№» names the row and the decision cell is always written empty.
@@ -70,32 +73,23 @@ def local_naive(calendar: WorkCalendar, moment: datetime | None) -> datetime | N
     return calendar.local(moment).replace(tzinfo=None, microsecond=0)
 
 
-def deadline_of(case: Case, calendar: WorkCalendar) -> datetime:
-    return due(calendar, case.deadline_kind, case.deadline_start or case.posted_at)
-
-
-def control_of(case: Case, calendar: WorkCalendar, now: datetime) -> str:
-    start = case.deadline_start or case.posted_at
-    return control(calendar, case.deadline_kind, start, now, case.handled_at)
-
-
 def render_row(case: Case, ctx: RenderContext) -> dict[str, Value]:
     cal = ctx.calendar
     row: dict[str, Value] = {
         "id": case.id,
         "posted": local_naive(cal, case.posted_at),
-        "channel": case.channel_label,
+        "channel": channel_label(case.channel),
         "kind": case.kind,
         "author": case.author_name,
         "text": case.text,
         "attachments": "; ".join(case.attachments),
         "hint": case.hint,
-        "status": case.status,
+        "status": status_label(case.status),
         "due": local_naive(cal, deadline_of(case, cal)),
-        "control": control_of(case, cal, ctx.now),
+        "control": control_label(control_of(case, cal, ctx.now)),
         "department": ctx.department_name(case.department) if case.department else "",
         "decision": "",           # SPEC §2: a decision is applied once, then the cell is cleared
-        "basis": case.basis,
+        "basis": basis_label(case.basis),
         "dept_answer": case.dept_answer,
         "publish_text": case.publish_text,
         "operator_comment": case.operator_comment,
@@ -115,12 +109,28 @@ def row_hashes(row: Mapping[str, Value]) -> list[int]:
     return [fingerprint(bridge_text), *(fingerprint(normalize(row.get(key))) for key in TRACKED_KEYS)]
 
 
-def next_flip(case: Case, calendar: WorkCalendar, now: datetime) -> datetime | None:
-    """When this case's «Контроль срока» label changes next without anything happening."""
-    if case.handled_at is not None or case.closed:
-        return None
-    rule = rule_for(case.deadline_kind)
-    start = case.deadline_start or case.posted_at
-    expiring_at = add_counted(calendar, rule.meter, start, rule.length * 3 / 4)
-    due_at = add_counted(calendar, rule.meter, start, rule.length)
-    return next((moment for moment in (expiring_at, due_at) if moment > now), None)
+# -- «Сводка» -------------------------------------------------------------------------------------
+
+SUMMARY_HEADERS = ("Отдел", "Поступило", "Ответ в срок", "С нарушением срока", "В работе",
+                   "Возвращено на доработку", "Доля в срок, %", "Медиана ответа, раб. ч")
+
+
+def summary_rows(cases: Sequence[Case], departments: Sequence[tuple[str, str]], calendar: WorkCalendar,
+                 now: datetime, returned: set[str]) -> list[list]:
+    """The sheet «Сводка»: this month's figures per department (bridge/core/figures.py)."""
+    month = calendar.local(now).strftime("%Y-%m")
+    in_month = [c for c in cases if calendar.local(c.posted_at).strftime("%Y-%m") == month]
+    table = figures_by(in_month, lambda c: c.department, calendar, now, returned)
+    rows = [[f"Сводка по отделам за {month} (обновляется каждый цикл)"], list(SUMMARY_HEADERS)]
+    for code, name in departments:
+        rows.append(_summary_row(name, table.get(code, Figures())))
+    if "" in table:
+        rows.append(_summary_row("Отдел не выбран", table[""]))
+    return rows
+
+
+def _summary_row(label: str, figures: Figures) -> list:
+    share = figures.share_on_time
+    hours = figures.median_hours
+    return [label, figures.received, figures.on_time, figures.late, figures.open, figures.returned,
+            round(100 * share) if share is not None else "", round(hours, 1) if hours is not None else ""]

@@ -11,12 +11,12 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
-from bridge.model import Case
-from bridge.store import Store
+from bridge.core.model import Case
+from bridge.storage.store import Store
 from ledger.render import RenderContext, render_row, row_hashes
 from ledger.sync import Reconciliation, reconcile
 from ledger.workbook import DirectoryRow, LedgerRead, LedgerUnreadable, lock_file, read_ledger
@@ -60,10 +60,10 @@ class Ledger:
         wanted = latest if write_id is None else write_id
         if self._latest and self._latest[0] == wanted:
             return self._latest[1]
-        row = self.store.db.execute("SELECT snapshot FROM ledger_writes WHERE write_id = ?", (wanted,)).fetchone()
-        if row is None:
+        blob = self.store.ledger_snapshot(wanted)
+        if blob is None:
             return {} if wanted == latest else None
-        snapshot = json.loads(zlib.decompress(row["snapshot"]))
+        snapshot = json.loads(zlib.decompress(blob))
         if wanted == latest:
             self._latest = (wanted, snapshot)
         return snapshot
@@ -116,8 +116,7 @@ class Ledger:
     # -- write ----------------------------------------------------------------------------------
 
     def fingerprint(self, now: datetime, extra: str = "") -> list:
-        last_history = self.store.db.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
-        return [last_history, signature(self.path), extra]
+        return [self.store.last_history_id(), signature(self.path), extra]
 
     def needs_write(self, now: datetime, force: bool, extra: str = "") -> bool:
         state = self._state()
@@ -139,10 +138,8 @@ class Ledger:
         write_id = state.get("write_id", 0) + 1
         temp = build_ledger(self.path, rows, self.directory, summary, now, write_id)
         snapshot = {row["id"]: row_hashes(row) for row in rows}
-        with self.store.transaction():   # the snapshot first: a copy of this write is understood
-            self.store.db.execute("INSERT OR REPLACE INTO ledger_writes (write_id, at, snapshot) VALUES (?, ?, ?)",
-                                  (write_id, now.isoformat(), zlib.compress(json.dumps(snapshot).encode(), 1)))
-            self.store.db.execute("DELETE FROM ledger_writes WHERE write_id <= ?", (write_id - SNAPSHOTS_KEPT,))
+        # The snapshot first: a copy of this write is understood.
+        self.store.keep_ledger_snapshot(write_id, now, zlib.compress(json.dumps(snapshot).encode(), 1), SNAPSHOTS_KEPT)
         install_ledger(temp, self.path, self.backup_dir, now)
         with self.store.transaction():
             self.store.set_value(_STATE_KEY, {
@@ -161,7 +158,3 @@ def render_all(cases: Sequence[Case], ctx: RenderContext) -> list[dict]:
         row["link"] = case.link
         rows.append(row)
     return rows
-
-
-def lock_age(first_seen: str | None, now: datetime) -> timedelta:
-    return now - datetime.fromisoformat(first_seen) if first_seen else timedelta()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
-from bridge.model import CASE_ID
+from bridge.core.model import CASE_ID
 from ledger.columns import BY_KEY
 from ledger.render import BRIDGE_KEYS, TRACKED_KEYS, Value, fingerprint, normalize, row_hashes
 
@@ -94,7 +94,3 @@ def _unknown(result: Reconciliation, case_id: str, row: Mapping[str, object]) ->
 
 def _has_text(row: Mapping[str, object]) -> bool:
     return bool(normalize(row.get("text")))
-
-
-def header_of(key: str) -> str:
-    return BY_KEY[key].header

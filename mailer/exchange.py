@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -23,7 +24,8 @@ from exchangelib.errors import (EWSError, ErrorInvalidSyncStateData, ErrorItemNo
 from exchangelib.properties import ItemId
 from exchangelib.protocol import FailFast
 
-from bridge.errors import ConfigError, PermanentError, TransientError
+from bridge.core.errors import ConfigError, PermanentError, TransientError
+from mailer.mailbox import FetchedMail
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ SERVER_BUILDS = {"2013": Build(15, 0, 847, 32), "2016": Build(15, 1, 2507, 0),
                  "2019": Build(15, 2, 1118, 7)}
 PROCESSED_CATEGORY = "Отклик"
 SYNC_BATCH = 100
+POLL_INTERVAL = 10.0          # seconds between two looks at the inbox while waiting
 # Response codes that mean "the server is busy or restarting": retry later.
 TRANSIENT_CODES = {"ErrorServerBusy", "ErrorTimeoutExpired", "ErrorMailboxStoreUnavailable",
                    "ErrorConnectionFailed", "ErrorInternalServerTransientError",
@@ -53,10 +56,6 @@ class EwsState:
         return cls(sync_state=str(json.loads(text)["sync_state"]))
 
 
-@dataclass(frozen=True)
-class FetchedItem:
-    uid: str  # the EWS item id; named like FetchedMail.uid so the caller treats both alike
-    raw: bytes
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,17 @@ class EwsSettings:
     auth_type: str = "ntlm"
     server_version: str | None = None  # "2013" | "2016" | "2019" or None to let exchangelib ask
     timeout: float = 60
+
+
+def decode_state(state: str | None) -> EwsState | None:
+    """Our own state back; anything else (another backend's, damaged) reads as unknown."""
+    if not state:
+        return None
+    try:
+        return EwsState.from_json(state)
+    except (ValueError, KeyError, TypeError):
+        log.warning("Exchange: the stored mailbox position is not ours; re-reading unprocessed mail")
+        return None
 
 
 @contextlib.contextmanager
@@ -119,6 +129,7 @@ class EwsMailbox:
         self.settings = EwsSettings(url, user, password, email, auth_type, server_version,
                                     timeout)
         self._account: Account | None = None
+        self._total_seen: int | None = None
 
     def _connect(self) -> Account:
         """The seam tests may override."""
@@ -133,8 +144,12 @@ class EwsMailbox:
     def _translated(self):
         return translate_ews_errors(self.settings.url, self.settings.user)
 
-    def fetch_new(self, state: EwsState | None) -> tuple[list[FetchedItem], EwsState]:
+    def fetch_new(self, state: str | None) -> tuple[list[FetchedMail], str]:
         """Items created since `state`; everything not yet processed when the state is lost."""
+        mails, new_state = self._fetch_new(decode_state(state))
+        return mails, new_state.to_json()
+
+    def _fetch_new(self, state: EwsState | None) -> tuple[list[FetchedMail], EwsState]:
         with self._translated():
             try:
                 ids, new_state = self._sync(state)
@@ -143,7 +158,9 @@ class EwsMailbox:
                             self.settings.url)
                 state = None
                 ids, new_state = self._sync(None)
-            return self._fetch_mime(ids, skip_processed=state is None), new_state
+            mails = self._fetch_mime(ids, skip_processed=state is None)
+            self._total_seen = self.account.inbox.total_count
+            return mails, new_state
 
     def _sync(self, state: EwsState | None) -> tuple[list[ItemId], EwsState]:
         inbox = self.account.inbox
@@ -154,7 +171,7 @@ class EwsMailbox:
             max_changes_returned=SYNC_BATCH) if change == "create"]
         return ids, EwsState(sync_state=inbox.item_sync_state)
 
-    def _fetch_mime(self, ids: list, skip_processed: bool) -> list[FetchedItem]:
+    def _fetch_mime(self, ids: list, skip_processed: bool) -> list[FetchedMail]:
         mails = []
         fields = ["mime_content", "categories"]
         for item in self.account.fetch(ids, only_fields=fields, chunk_size=SYNC_BATCH):
@@ -163,7 +180,7 @@ class EwsMailbox:
                 continue
             if skip_processed and PROCESSED_CATEGORY in (item.categories or []):
                 continue
-            mails.append(FetchedItem(uid=item.id, raw=bytes(item.mime_content)))
+            mails.append(FetchedMail(uid=item.id, raw=bytes(item.mime_content)))
         return mails
 
     def mark_processed(self, uids: Iterable[str]) -> None:
@@ -184,6 +201,23 @@ class EwsMailbox:
             for result in results:
                 if isinstance(result, Exception) and not isinstance(result, ErrorItemNotFound):
                     raise result
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Sleep up to `timeout` seconds, asking the inbox's item count (GetFolder) every
+        `POLL_INTERVAL`; True when it moved. EWS has no IDLE here: without this wait the service
+        loop would spin."""
+        deadline = time.monotonic() + timeout
+        while True:
+            time.sleep(max(0.0, min(POLL_INTERVAL, deadline - time.monotonic())))
+            with self._translated():
+                inbox = self.account.inbox
+                inbox.refresh()
+                total = inbox.total_count
+            if self._total_seen is None or total != self._total_seen:
+                self._total_seen = total
+                return True
+            if time.monotonic() >= deadline:
+                return False
 
     def check(self) -> None:
         """Log in and open the inbox (for `check-config`)."""

@@ -19,7 +19,8 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-from bridge.errors import ConfigError, PermanentError, TransientError
+from bridge.core.errors import ConfigError, PermanentError, TransientError
+from mailer.mailbox import FetchedMail
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,15 @@ class MailboxState:
         return cls(uidvalidity=int(data["uidvalidity"]), last_uid=int(data["last_uid"]))
 
 
-@dataclass(frozen=True)
-class FetchedMail:
-    uid: int
-    raw: bytes
+def decode_state(state: str | None) -> MailboxState | None:
+    """Our own state back; anything else (another backend's, damaged) reads as unknown."""
+    if not state:
+        return None
+    try:
+        return MailboxState.from_json(state)
+    except (ValueError, KeyError, TypeError):
+        log.warning("IMAP: the stored mailbox position is not ours; re-reading unprocessed mail")
+        return None
 
 
 @contextlib.contextmanager
@@ -143,9 +149,11 @@ class ImapMailbox:
 
     # -- reading --------------------------------------------------------------------------
 
-    def fetch_new(self, state: MailboxState | None) -> tuple[list[FetchedMail], MailboxState]:
+    def fetch_new(self, state: str | None) -> tuple[list[FetchedMail], str]:
         """Mail that arrived after `state` (everything unprocessed when the state is unknown)."""
-        return self._with_connection(lambda client: self._fetch_new(client, state))
+        known = decode_state(state)
+        mails, new_state = self._with_connection(lambda client: self._fetch_new(client, known))
+        return mails, new_state.to_json()
 
     def _fetch_new(self, client: IMAPClient, state: MailboxState | None
                    ) -> tuple[list[FetchedMail], MailboxState]:

@@ -12,7 +12,7 @@ import smtplib
 import ssl
 from typing import Iterator
 
-from bridge.errors import ConfigError, PermanentError, TransientError
+from bridge.core.errors import ConfigError, PermanentError, TransientError
 
 SECURITY_MODES = ("ssl", "starttls", "none")
 

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from bridge.config import Config
-from bridge.model import Basis, Case
+from bridge.core.model import Basis, Case
 from mailer.compose import render_text
 
-# «Основание» → template name and the reason code the department mail uses.
-EXPLANATION_TEMPLATES = {
-    Basis.OUT_OF_COMPETENCE: "out_of_competence",
-    Basis.BYPASS_LAW: "bypass_law",
-    Basis.COURT_APPEAL: "court_appeal",
-    Basis.REPEAT: "repeat",
-}
-
-
 def explanation_for(case: Case, basis: str, config: Config, store) -> str:
-    reason = EXPLANATION_TEMPLATES[basis]
+    """The п. 3.7 standard text for the reason code `basis` (templates/texts/explanation_<code>)."""
+    if basis not in Basis.EXPLANATIONS:
+        raise ValueError(basis)
+    reason = basis
     context = {"author_name": case.author_name, "reason": reason}
     if reason == "out_of_competence":
         body = _body_for(case, config)

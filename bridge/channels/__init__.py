@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from bridge.channels.base import AttachmentRef, Channel, IncomingItem, Published
-from bridge.errors import ConfigError
+from bridge.core.errors import ConfigError
 
 __all__ = ["AttachmentRef", "Channel", "IncomingItem", "Published", "build_channels"]
 

@@ -2,7 +2,7 @@
 
 An adapter turns a network's events into `IncomingItem`s (intake, п. 1) and publishes the
 approved answer where the citizen wrote (п. 3.4) or as an informational post (п. 3.5).
-Every adapter translates its library's and server's errors into `bridge.errors` here,
+Every adapter translates its library's and server's errors into `bridge.core.errors` here,
 so the outbox only tells "later" (TransientError) from "tell the operator" (PermanentError).
 """
 
@@ -16,7 +16,7 @@ from typing import Protocol, Sequence
 
 import requests
 
-from bridge.errors import PermanentError, TransientError
+from bridge.core.errors import PermanentError, TransientError
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from bridge.channels.base import (
     HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Published,
     from_unix, guard_request, is_image, read_attachment, transient_from_http,
 )
-from bridge.errors import PermanentError, TransientError
+from bridge.core.errors import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 

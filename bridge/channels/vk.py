@@ -24,7 +24,7 @@ from bridge.channels.base import (
     random_id_from_key, read_attachment, transient_from_http,
 )
 from bridge.channels.vk_callback import CallbackJournal, serve_callback
-from bridge.errors import PermanentError, TransientError
+from bridge.core.errors import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 

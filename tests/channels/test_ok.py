@@ -3,7 +3,7 @@
 import pytest
 
 from bridge.channels.ok import OkChannel
-from bridge.errors import PermanentError, TransientError
+from bridge.core.errors import PermanentError, TransientError
 from standins.ok_api import signature
 
 

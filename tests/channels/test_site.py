@@ -3,7 +3,7 @@
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 
-from bridge.site import SiteItem, write_site
+from bridge.channels.site import SiteItem, write_site
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 

@@ -3,7 +3,7 @@
 import pytest
 
 from bridge.channels.telegram import TelegramChannel
-from bridge.errors import PermanentError, TransientError
+from bridge.core.errors import PermanentError, TransientError
 
 
 @pytest.fixture

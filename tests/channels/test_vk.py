@@ -5,7 +5,7 @@ import json
 import pytest
 
 from bridge.channels.vk import VkChannel
-from bridge.errors import PermanentError, TransientError
+from bridge.core.errors import PermanentError, TransientError
 
 
 def drain(channel, cursor):

@@ -9,7 +9,7 @@ from bridge.channels.ok import OkChannel
 from bridge.channels.telegram import TelegramChannel
 from bridge.channels.vk import VkChannel
 from bridge.channels.vk_callback import CallbackJournal, handle_callback
-from bridge.errors import ConfigError
+from bridge.core.errors import ConfigError
 
 
 def test_handle_callback_rules():

@@ -11,7 +11,7 @@ import pytest
 
 from bridge.app import build_app
 from bridge.config import load
-from bridge.model import Case, Status
+from bridge.core.model import Case, Status
 
 TZ = ZoneInfo("Asia/Sakhalin")
 

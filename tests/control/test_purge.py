@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import json
 
-from bridge.model import Status
-from bridge.outbox import enqueue
-from bridge.purge import ACTION, purge
-from bridge.store import Store
+from bridge.core.model import Status
+from bridge.storage.outbox import enqueue
+from bridge.steps.purge import ACTION
+from bridge.steps import purge as purge_step
+from bridge.app import build_app
+from bridge.storage.store import Store
 from tests.control.conftest import add_case, add_routed, local
 
 PERSONAL = dict(author_name="Иванова Мария", author_link="https://vk.com/id42", author_key="vk:42",
                 link="https://vk.com/wall-1_2?reply=3", text="Мой адрес: ул. Ленина, 5, кв. 7",
                 attachments=["фото.jpg"], reply_target={"peer_id": 42})
+
+
+def purge(config, before, now=None):
+    """`run.py purge` as the command runs it: the app over the data folder, one purge."""
+    app = build_app(config, connect=False)
+    try:
+        return purge_step.purge(app.store, app.config, app.ports, before, now or local(2026, 4, 1, 9))
+    finally:
+        app.store.close()
 
 
 def closed_case(app, closed_at, **extra):
@@ -22,9 +33,7 @@ def closed_case(app, closed_at, **extra):
     case.status, case.answered_at, case.handled_at = Status.PUBLISHED, local(2026, 1, 12, 15), local(2026, 1, 12, 15)
     case.closed_at = closed_at
     app.store.save(case, "оператор", "опубликовано", at=closed_at)
-    folder = app.config.data_dir / "attachments" / case.id / "citizen"
-    folder.mkdir(parents=True)
-    (folder / "фото.jpg").write_bytes(b"jpeg")
+    app.files.save(case.id, "citizen", [("фото.jpg", b"jpeg")])
     raw = app.config.data_dir / "mail" / "2026-01" / f"{case.id}.eml"
     raw.parent.mkdir(parents=True, exist_ok=True)
     raw.write_bytes("From: zhkh@adm-okha.ru\r\n\r\nМария, мусор вывезут завтра.".encode())

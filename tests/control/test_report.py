@@ -7,13 +7,24 @@ import dataclasses
 import openpyxl
 import pytest
 
-from bridge.model import Status
-from bridge.report import NOT_ENOUGH, percentile_90, write_report
+from bridge.core.model import Status
+from bridge.app import build_app
+from bridge.steps import report as report_step
+from bridge.steps.report import NOT_ENOUGH, percentile_90
 from tests.control.conftest import add_case, add_routed, local
 
 HEADERS = ["Отдел", "Поступило", "Ответ в срок", "С нарушением срока", "В работе", "из них просрочено",
            "Возвращено на доработку", "Медиана ответа, раб. ч", "90-й процентиль ответа, раб. ч",
            "Доля ответов в срок", "Оценка (как в ЦУР)"]
+
+
+def write_report(config, year, month, now=None):
+    """`run.py report --month` as the command runs it."""
+    app = build_app(config, connect=False)
+    try:
+        return report_step.write_report(app.store, app.config, app.ports, year, month, now or local(2026, 4, 30, 12))
+    finally:
+        app.store.close()
 
 
 def answered(store, routed_at, answered_at, department="zhkh", **fields):
@@ -36,9 +47,9 @@ def filled(app):
     add_case(store, local(2026, 3, 31, 17))                                    # March: not counted
     case = store.get(reworked.id)
     case.status = Status.REWORK
-    store.save(case, "оператор", "на доработку")
+    store.save(case, "оператор", "на доработку", at=local(2026, 4, 15, 10))
     case.status = Status.ANSWERED
-    store.save(case, "отдел", "ответ")
+    store.save(case, "отдел", "ответ", at=local(2026, 4, 15, 11))
     return app
 
 
@@ -105,6 +116,6 @@ def test_percentile_matches_excel_percentile_inc():
 
 
 def test_wrong_month_is_an_input_error(config):
-    from bridge.errors import InputError
+    from bridge.core.errors import InputError
     with pytest.raises(InputError, match="неверный месяц 2026-13"):
         write_report(config, 2026, 13)

@@ -20,11 +20,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from bridge.core.model import Status
 from bridge.app import App, build_app
 from bridge.config import load
 from bridge.cycle import CycleReport, run_cycle
-from bridge.model import Case
-from bridge.store import utcnow
+from bridge.core.model import Case
+from bridge.app import utcnow
 from standins.department_replies import reply
 from standins.ok_api import FakeOk
 from standins.smtp_sink import SmtpSink
@@ -121,7 +122,7 @@ class Stand:
         self.department_answers(case.id, answer)
         self.cycle()
         answered = self.app.store.get(case.id)
-        assert answered.status == "Ответ получен", answered.system_note
+        assert answered.status == Status.ANSWERED, answered.system_note
         return answered
 
 

@@ -4,6 +4,8 @@ also when the network failed on the first try."""
 
 from __future__ import annotations
 
+from bridge.core.model import Status
+
 from datetime import timedelta
 
 import pytest
@@ -65,7 +67,7 @@ def test_network_fails_first_then_published_once(stand, source):
     report = stand.cycle()
     assert report.sent == 0
     assert publications(stand, source) == []
-    assert stand.app.store.get(case.id).status == "Ответ получен"
+    assert stand.app.store.get(case.id).status == Status.ANSWERED
     assert stand.ledger_row(case.id)["Статус"] == "Ответ получен"
     pending = outbox_item(stand, case.id)
     assert (pending["state"], pending["attempts"]) == ("pending", 1)
@@ -98,5 +100,5 @@ def test_answer_lost_on_the_way_back_is_not_doubled(stand, source):
     expected = source.expected(stand, written, ANSWER)
     [entry] = stand.published()
     assert subset(entry, expected) == expected
-    assert stand.app.store.get(case.id).status == "Опубликовано"
+    assert stand.app.store.get(case.id).status == Status.PUBLISHED
     assert len([call for call in stand.vk.calls if call[0] == source.method]) == 2

@@ -3,6 +3,8 @@ the network refuses for good shows in the row and reaches the operator (SPEC §1
 
 from __future__ import annotations
 
+from bridge.core.model import Status
+
 import html
 import json
 from datetime import timedelta
@@ -86,7 +88,7 @@ def test_permanent_refusal_reaches_row_and_operator(stand, name, refuse, reason,
     for _ in range(2):                                               # no retry of a refusal
         stand.cycle(timedelta(hours=2))
     assert publications(stand, source) == []
-    assert stand.app.store.get(case.id).status == "Ошибка публикации"
+    assert stand.app.store.get(case.id).status == Status.PUBLISH_FAILED
 
     if repair is None:
         return

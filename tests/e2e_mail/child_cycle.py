@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bridge import replies  # noqa: E402
+from bridge.storage.files import DataFiles  # noqa: E402
 from bridge.app import build_app  # noqa: E402
 from bridge.config import load  # noqa: E402
 from bridge.cycle import run_cycle  # noqa: E402
@@ -39,7 +39,7 @@ def pause(data_dir: Path, point: str) -> None:
 def install(app, point: str, count: int) -> None:
     data_dir = app.config.data_dir
     if point == "raw_saved":
-        keep_raw, calls = replies._keep_raw, []
+        keep_raw, calls = DataFiles.keep_raw_mail, []
 
         def keep_then_pause(*args, **kwargs):
             path = keep_raw(*args, **kwargs)
@@ -47,7 +47,7 @@ def install(app, point: str, count: int) -> None:
             if len(calls) == count:
                 pause(data_dir, point)
             return path
-        replies._keep_raw = keep_then_pause
+        DataFiles.keep_raw_mail = keep_then_pause
     elif point in ("stored", "marked"):
         mark = app.mailbox.mark_processed
 

@@ -22,8 +22,8 @@ import bridge.config
 from bridge.app import App, build_app
 from bridge.config import Config
 from bridge.cycle import CycleReport, run_cycle
-from bridge.intake import open_case
-from bridge.model import Case
+from bridge.steps.intake import open_case
+from bridge.core.model import Case
 from ledger.columns import SHEET
 from mailer.smtp import SmtpSender
 

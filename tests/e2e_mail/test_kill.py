@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from bridge.store import Store
+from bridge.storage.store import Store
 from standins.department_replies import reply
 from tests.e2e_mail.child_cycle import SIGNAL
 from tests.e2e_mail.loop import ZHKH, read_ledger_rows, write_config_file

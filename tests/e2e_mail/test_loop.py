@@ -66,7 +66,7 @@ def test_an_answer_with_an_attachment_lists_the_file_and_keeps_it(loop):
     row = loop.ledger_rows()[case_id]
     assert row["Ответ отдела"] == "Акт во вложении."
     [name] = row["Вложения"].split("; ")
-    assert (loop.config.data_dir / "attachments" / case_id / name).read_bytes() == b"%PDF-1.4 act"
+    assert (loop.config.data_dir / "attachments" / case_id / "answer" / name).read_bytes() == b"%PDF-1.4 act"
 
 
 def test_an_auto_reply_is_history_only_and_the_real_answer_still_counts(loop):

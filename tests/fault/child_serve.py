@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bridge import service  # noqa: E402
+from bridge import serve as service  # noqa: E402
 from bridge.config import load  # noqa: E402
 
 service.CYCLE_EVERY = float(os.environ.get("OTKLIK_FAULT_CYCLE", "0.3"))

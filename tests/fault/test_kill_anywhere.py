@@ -27,7 +27,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bridge.store import Store
+from bridge.core.model import Decision, Status
+from bridge.storage.store import Store
 from standins.ok_api import FakeOk
 from standins.telegram_api import FakeTelegram
 from standins.vk_api import FakeVk
@@ -166,8 +167,8 @@ def check_everything_once(data_dir: Path, people: People, vk, tg, ok, sink, kill
             answers = [r["new"] for r in history if r["action"] == "ответ отдела" and r["field"] == "dept_answer"]
             assert answers == [answer(number)], f"{case.id}: one «ответ отдела» per reply"
             decisions = [r["new"] for r in history if r["action"] == "решение" and r["field"] == "decision"]
-            assert decisions == ["Направить", "Опубликовать"], f"{case.id}: each decision applied once"
-            assert case.status == "Опубликовано", case.id
+            assert decisions == [Decision.ROUTE, Decision.PUBLISH], f"{case.id}: each decision applied once"
+            assert case.status == Status.PUBLISHED, case.id
         seen = [r[0] for r in store.db.execute("SELECT message_key FROM mail_seen")]
         assert sorted(seen) == sorted(people.replied.values()), "every reply taken in exactly once"
         states = Counter(r[0] for r in store.db.execute("SELECT state FROM outbox"))

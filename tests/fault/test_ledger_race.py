@@ -8,6 +8,8 @@ reads the save first.
 
 from __future__ import annotations
 
+from bridge.core.model import Status
+
 import pytest
 
 from tests.e2e_channels.sources import SOURCES
@@ -20,18 +22,19 @@ def test_operator_save_during_a_cycle_is_not_overwritten(stand, monkeypatch):
     stand.cycle()
     case = stand.case_with("снег")
     ledger = stand.app.config.ledger
-    real_take_mail = stand.app.take_mail
+    mailbox = stand.app.mailbox
+    real_fetch = mailbox.fetch_new
 
-    def operator_saves_meanwhile(now):
+    def operator_saves_meanwhile(state):       # while the cycle reads the mailbox
         lock = ledger.with_name("~$" + ledger.name)
         lock.write_text("Петрова", encoding="utf-8")
         stand.route(case.id)                   # «Отдел» and «Направить», saved
         lock.unlink()                          # Excel closed: the book is free again
-        monkeypatch.setattr(stand.app, "take_mail", real_take_mail)
-        return real_take_mail(now)
+        monkeypatch.setattr(mailbox, "fetch_new", real_fetch)
+        return real_fetch(state)
 
-    monkeypatch.setattr(stand.app, "take_mail", operator_saves_meanwhile)
+    monkeypatch.setattr(mailbox, "fetch_new", operator_saves_meanwhile)
     stand.cycle()
     for _ in range(2):
         stand.cycle()
-    assert stand.app.store.get(case.id).status == "Направлено в отдел", "the operator's decision was lost"
+    assert stand.app.store.get(case.id).status == Status.ROUTED, "the operator's decision was lost"

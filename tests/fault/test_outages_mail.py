@@ -20,8 +20,9 @@ import pytest
 
 import mailer.imap
 import standins.smtp_sink
-from bridge.outbox import OUTAGE_ALERT_AFTER, backoff
-from bridge.reminders import digest_context
+from bridge.core.model import Status
+from bridge.storage.outbox import OUTAGE_ALERT_AFTER, backoff
+from bridge.steps.reminders import digest_context
 from tests.e2e_channels.sources import SOURCES
 
 BY_NAME = {source.name: source for source in SOURCES}
@@ -76,9 +77,9 @@ def test_smtp_refusing_waits_backs_off_alerts_and_the_rest_goes_on(stand, caplog
     stand.department_answers(waiting.id, ANSWER)
     stand.cycle()
     # SMTP is refusing, yet the VK publication and the IMAP answer went through in this cycle.
-    assert stand.app.store.get(answered.id).status == "Опубликовано"
+    assert stand.app.store.get(answered.id).status == Status.PUBLISHED
     assert len(stand.vk.published) == 1
-    assert stand.app.store.get(waiting.id).status == "Ответ получен"
+    assert stand.app.store.get(waiting.id).status == Status.ANSWERED
     assert stand.mails_for(blocked.id) == []
 
     waits = retry_until_sent(stand, blocked.id, 6)
@@ -87,7 +88,7 @@ def test_smtp_refusing_waits_backs_off_alerts_and_the_rest_goes_on(stand, caplog
     outage = stand.app.store.db.execute("SELECT * FROM alerts WHERE kind = 'outage'").fetchall()
     assert [a["case_id"] for a in outage] == [blocked.id], "told once, after 5 failed attempts"
     assert "5 раз подряд" in outage[0]["text"]
-    digest = digest_context(stand.app, stand.now, outage)
+    digest = digest_context(stand.app.store, stand.app.config, stand.now, outage)
     assert [e["case_id"] for e in digest["publication_errors"]] == [blocked.id]
     assert sum("attempt" in r.getMessage() and blocked.id in r.getMessage() for r in caplog.records) == 6
 
@@ -96,7 +97,7 @@ def test_smtp_refusing_waits_backs_off_alerts_and_the_rest_goes_on(stand, caplog
     for _ in range(2):
         stand.cycle(timedelta(hours=2))
     assert len(stand.mails_for(blocked.id)) == 1
-    assert stand.app.store.get(blocked.id).status == "Направлено в отдел"
+    assert stand.app.store.get(blocked.id).status == Status.ROUTED
     assert OUTAGE_ALERT_AFTER == 5
 
 

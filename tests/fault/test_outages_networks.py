@@ -14,7 +14,8 @@ import pytest
 import bridge.channels.ok
 import bridge.channels.telegram
 import bridge.channels.vk
-from bridge.reminders import digest_context
+from bridge.core.model import Status
+from bridge.steps.reminders import digest_context
 from tests.e2e_channels.sources import SOURCES, publications, subset
 
 BY_NAME = {source.name: source for source in SOURCES}
@@ -74,13 +75,13 @@ def test_network_answering_too_late_is_retried_and_published_once(stand, short_t
     stand.cycle()
     assert time.monotonic() - started < SERVER_DELAY + 5
     assert publish_item(stand, case.id)["state"] == "pending"
-    assert stand.app.store.get(case.id).status == "Ответ получен"
+    assert stand.app.store.get(case.id).status == Status.ANSWERED
     time.sleep(SERVER_DELAY)                                     # the late answer is over
     for _ in range(3):
         stand.cycle(timedelta(minutes=10))
     expected = source.expected(stand, written, ANSWER)
     assert [subset(e, expected) for e in publications(stand, source)] == [expected]
-    assert stand.app.store.get(case.id).status == "Опубликовано"
+    assert stand.app.store.get(case.id).status == Status.PUBLISHED
 
 
 def test_long_5xx_outage_waits_tells_the_operator_and_publishes_once(stand):
@@ -97,7 +98,7 @@ def test_long_5xx_outage_waits_tells_the_operator_and_publishes_once(stand):
     other = stand.take_to_review(stand.case_with("снег"), "Снег у школы уберут сегодня.")
     stand.operator(other.id, Решение_оператора="Опубликовать")
     stand.cycle()
-    assert stand.app.store.get(other.id).status == "Опубликовано"
+    assert stand.app.store.get(other.id).status == Status.PUBLISHED
 
     for attempt in range(2, 8):
         item = publish_item(stand, blocked.id)
@@ -108,11 +109,11 @@ def test_long_5xx_outage_waits_tells_the_operator_and_publishes_once(stand):
     assert len(stand.ok.published) == 1
     alerts = stand.app.store.db.execute("SELECT * FROM alerts WHERE kind = 'outage'").fetchall()
     assert [a["case_id"] for a in alerts] == [blocked.id]
-    assert [e["case_id"] for e in digest_context(stand.app, stand.now, alerts)["publication_errors"]] == [blocked.id]
+    assert [e["case_id"] for e in digest_context(stand.app.store, stand.app.config, stand.now, alerts)["publication_errors"]] == [blocked.id]
     for _ in range(2):
         stand.cycle(timedelta(hours=1))
     assert len(stand.ok.published) == 1
-    assert stand.app.store.get(blocked.id).status == "Опубликовано"
+    assert stand.app.store.get(blocked.id).status == Status.PUBLISHED
 
 
 def test_reading_a_network_failing_delays_its_messages_only(stand):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from tests.ledger.conftest import app, clock  # noqa: F401 - pytest fixtures by name
 from tests.ledger.conftest import add_messages
-from bridge import workflow
-from bridge.model import Decision
-from bridge.replies import take_reply
+from bridge.core import workflow
+from bridge.steps.decisions import decision_context
+from bridge.core.model import Decision
+from bridge.steps.answers import take_reply
 from mailer.reply import KINDS, parse_reply
 
 ZHKH = "zhkh@adm-okha.ru"
@@ -19,7 +20,7 @@ def routed_case(app, clock, text: str = "Нет отопления", department:
     [case_id] = add_messages(app, [text], clock.now)
     case = app.store.get(case_id)
     case.department = department
-    outcome = workflow.apply_decision(case, Decision.ROUTE, app.decision_context(clock.tick()))
+    outcome = workflow.apply_decision(case, Decision.ROUTE, decision_context(app.config, app.store, clock.tick()))
     assert outcome.applied
     app.store.save(outcome.case, "оператор", "решение", at=clock.now)
     return case_id
@@ -37,4 +38,4 @@ def take(app, raw: bytes, now):
     """Parse and apply one mail as the mail step does; returns (outcome, parsed)."""
     parsed = parse_reply(raw, case_prefix=app.config.case_prefix, departments=app.config.allow_list())
     assert parsed.kind in KINDS
-    return take_reply(app.store, app.config.data_dir, raw, parsed, now), parsed
+    return take_reply(app.store, app.files, raw, parsed, now), parsed

@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 
 from bridge.channels.base import IncomingItem
-from bridge.handlers import compose_email
-from bridge.intake import take_items
-from bridge.model import Status
+from bridge.steps.outgoing import compose_email
+from bridge.steps.intake import take_items
+from bridge.core.model import Status
 from ledger.columns import CELL_LIMIT, HEADERS, SHEET
 from tests.ledger.conftest import cycle
 
@@ -84,7 +84,7 @@ def test_department_email_escapes_and_has_no_injected_header(app, cases):
     for name, case_id in cases.items():
         case = app.store.get(case_id)
         case.department = "zhkh"
-        raw = compose_email(app, case, {"template": "new_case", "to": ["zhkh@adm-okha.ru"],
+        raw = compose_email(app.store, app.config, app.files, case, {"template": "new_case", "to": ["zhkh@adm-okha.ru"],
                                         "msgid": f"<{case_id}.t@adm-okha.ru>", "context": {}})
         head = raw.split(b"\r\n\r\n", 1)[0]
         assert b"Bcc" not in head and b"X-Injected" not in head, name
@@ -95,7 +95,7 @@ def test_department_email_escapes_and_has_no_injected_header(app, cases):
         assert "<b>жирный" not in html
         plain = message.get_body(("plain",)).get_content()
         assert "\x00" not in plain and "\x1b" not in plain
-    html = email.message_from_bytes(compose_email(app, app.store.get(cases["html"]), {
+    html = email.message_from_bytes(compose_email(app.store, app.config, app.files, app.store.get(cases["html"]), {
         "template": "new_case", "to": ["zhkh@adm-okha.ru"], "msgid": "<h.t@adm-okha.ru>", "context": {}}),
         policy=email.policy.default).get_body(("html",)).get_content()
     assert "&lt;script&gt;" in html

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import time
 
-from bridge.handlers import compose_email
-from bridge.model import Status
+from bridge.steps.outgoing import compose_email
+from bridge.core.model import Status
 from tests.hostile.conftest import ZHKH, mail, routed_case, take
 from tests.e2e_mail.loop import parse
 
@@ -31,14 +31,14 @@ def test_hostile_attachment_names_stay_in_the_case_folder(app, clock, tmp_path):
              ("a" * 300 + ".pdf", b"5"), ("/etc/passwd", b"6"), (".htaccess", b"7")]
     outcome, _ = take(app, _with_files(case_id, files), clock.tick())
     assert outcome == "answer"
-    folder = app.config.data_dir / "attachments" / case_id
+    folder = app.config.data_dir / "attachments" / case_id / "answer"   # bridge/storage/files.py
     new = _all_files(tmp_path) - before
     assert {p for p in new if p.suffix != ".eml"} <= set(folder.iterdir())
     assert all(p.parent == folder or p.suffix == ".eml" for p in new)
     names = sorted(p.name for p in folder.iterdir())
     assert "x" in names and "boot.ini" in names and "passwd" in names
     assert "_CON" in names and "_nul.txt" in names, names                # never a Windows device
-    assert all(len(n) <= 150 for n in names) and any(n.endswith(".pdf") for n in names)
+    assert all(len(n.encode()) <= 180 for n in names) and any(n.endswith(".pdf") for n in names)
     assert sorted(p.read_bytes() for p in folder.iterdir()) == sorted(d for _, d in files)
     assert sorted(app.store.get(case_id).attachments) == names
 
@@ -58,15 +58,12 @@ def test_25_mb_attachment_is_stored_and_the_outgoing_mail_keeps_the_limit(app, c
     big = bytes(range(256)) * (25 * 1024 * 1024 // 256)
     outcome, _ = take(app, _with_files(case_id, [("план.pdf", big)]), clock.tick())
     assert outcome == "answer"
-    stored = app.config.data_dir / "attachments" / case_id / "план.pdf"
+    stored = app.files.folder(case_id, "answer") / "план.pdf"
     assert stored.read_bytes() == big
     # The same file as a citizen's attachment of a case mail: listed, not attached (config limit).
-    citizen = app.config.data_dir / "attachments" / case_id / "citizen"
-    citizen.mkdir()
-    (citizen / "фото.jpg").write_bytes(big)
-    (citizen / "схема.png").write_bytes(b"\x89PNG small")
+    app.files.save(case_id, "citizen", [("фото.jpg", big), ("схема.png", b"\x89PNG small")])
     case = app.store.get(case_id)
-    raw = compose_email(app, case, {"template": "new_case", "to": [ZHKH], "msgid": f"<{case_id}.t@x>",
+    raw = compose_email(app.store, app.config, app.files, case, {"template": "new_case", "to": [ZHKH], "msgid": f"<{case_id}.t@x>",
                                     "context": {}})
     assert len(raw) < app.config.attachment_limit * 1.4 + 200_000
     message = parse(raw)
@@ -97,7 +94,7 @@ def test_mime_bomb_finishes_quickly_and_says_so(app, clock):
     assert seconds < 10, seconds
     assert outcome == "answer" and "слишком сложное" in parsed.note
     assert app.store.get(case_id).dept_answer == "Ответ при бомбе."
-    assert len(list((app.config.data_dir / "attachments" / case_id).iterdir())) < 1000
+    assert len(list(app.files.folder(case_id, "answer").iterdir())) < 1000
 
 
 def test_broken_base64_and_unknown_charset_still_give_the_answer(app, clock):

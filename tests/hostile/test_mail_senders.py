@@ -13,7 +13,7 @@ import base64
 
 import pytest
 
-from bridge.model import Status
+from bridge.core.model import Status
 from tests.hostile.conftest import ZHKH, mail, routed_case, take
 
 

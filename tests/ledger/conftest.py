@@ -14,7 +14,7 @@ import bridge.config
 from bridge.app import App, build_app
 from bridge.channels.base import IncomingItem
 from bridge.cycle import run_cycle
-from bridge.intake import take_items
+from bridge.steps.intake import take_items
 from ledger.columns import HEADERS, SHEET
 
 OPERATOR = "Иванова"

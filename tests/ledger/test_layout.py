@@ -8,8 +8,10 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from bridge.deadlines import CONTROL_LABELS
-from bridge.model import Basis, Decision
+from bridge.core.vocabulary import BASIS_LABELS, DECISION_LABELS
+from bridge.core.vocabulary import CONTROL_LABELS as _CONTROL
+CONTROL_LABELS = tuple(_CONTROL.values())
+from bridge.core.model import Basis, Decision
 from ledger.columns import HEADERS, SHEET
 from ledger.workbook import CONTROL_COLOURS
 from tests.ledger.conftest import add_messages, col, cycle
@@ -53,8 +55,8 @@ def _lists(sheet) -> dict[str, str]:
 def test_drop_down_lists(sheet):
     lists = _lists(sheet)
     decision = lists[_letter("Решение оператора")]
-    assert [v for v in decision.strip('"').split(",")] == list(Decision.ALL)
-    assert lists[_letter("Основание")].strip('"').split(",") == list(Basis.ALL)
+    assert [v for v in decision.strip('"').split(",")] == list(DECISION_LABELS.values())
+    assert lists[_letter("Основание")].strip('"').split(",") == list(BASIS_LABELS.values())
     assert lists[_letter("Информационный")] == '"да"' and lists[_letter("Согласие")] == '"да"'
     assert "Отделы" in lists[_letter("Отдел")]
     assert _letter("Статус") not in lists                   # bridge-owned: no list to pick from

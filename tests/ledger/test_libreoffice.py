@@ -16,7 +16,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bridge.model import Decision, Status
+from bridge.core.vocabulary import STATUS_LABELS
+from bridge.core.vocabulary import BASIS_LABELS, DECISION_LABELS
+from bridge.core.model import Decision, Status
 from ledger.columns import SHEET
 from ledger.workbook import CONTROL_COLOURS
 from tests.ledger.conftest import (OPERATOR, add_messages, cycle, edit_ledger, history, outbox_items, rows_by_id,
@@ -71,7 +73,7 @@ def test_libreoffice_keeps_rows_lists_and_colours(app, written, profile, tmp_pat
     assert [r[5] for r in rows] == TEXTS
     assert all(sheet.cell(r, 6).data_type == "s" for r in range(2, len(TEXTS) + 2))   # no formula made
     lists = {str(v.sqref).split(":")[0]: v.formula1 for v in sheet.data_validations.dataValidation}
-    assert lists["M2"].strip('"').split(",") == list(Decision.ALL)
+    assert lists["M2"].strip('"').split(",") == list(DECISION_LABELS.values())
     assert "Отделы" in lists["L2"] and lists["R2"] == '"да"'
     colours = {rule.formula[0].strip('"'): rule.dxf.fill.bgColor.rgb[-6:]
                for area in sheet.conditional_formatting for rule in area.rules}
@@ -98,7 +100,7 @@ def test_libreoffice_renders_csv_and_pdf(app, written, profile, tmp_path):
 
 def test_a_workbook_saved_by_libreoffice_goes_back_through_a_cycle(app, clock, written, profile, tmp_path):
     edit_ledger(app, lambda s: (set_cell(written[0], "Отдел", "Отдел ЖКХ")(s),
-                                set_cell(written[0], "Решение оператора", Decision.ROUTE)(s),
+                                set_cell(written[0], "Решение оператора", "Направить")(s),
                                 set_cell(written[2], "Комментарий оператора", "перезвонить")(s)))
     typed = tmp_path / "typed.xlsx"
     shutil.copy(app.config.ledger, typed)
@@ -111,7 +113,7 @@ def test_a_workbook_saved_by_libreoffice_goes_back_through_a_cycle(app, clock, w
     assert len(history(app, written[0], action="решение")) == 1 and len(outbox_items(app, written[0])) == 1
     assert app.store.get(written[2]).operator_comment == "перезвонить"
     rows = rows_by_id(app.config.ledger)
-    assert rows[written[0]]["Решение оператора"] is None and rows[written[0]]["Статус"] == Status.ROUTED
+    assert rows[written[0]]["Решение оператора"] is None and rows[written[0]]["Статус"] == STATUS_LABELS[Status.ROUTED]
     # LibreOffice's way of storing dates, text and empty cells is not taken for operator edits
     assert all(not rows[i]["Примечание системы"] for i in written[1:])
     edited = {h["field"] for i in written for h in history(app, i) if "оператор" in h["actor"]}

@@ -6,7 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from bridge.model import Decision, Status
+from bridge.core.vocabulary import STATUS_LABELS
+from bridge.core.model import Decision, Status
 from tests.ledger.conftest import (add_messages, col, cycle, edit_ledger, history, outbox_items, read_rows,
                                    rows_by_id, set_cell)
 
@@ -28,7 +29,7 @@ def _locked_start(app, clock, lock):
 def test_locked_workbook_is_not_written_but_the_decision_is_applied_once(app, clock, lock):
     ids = _locked_start(app, clock, lock)
     edit_ledger(app, lambda s: (set_cell(ids[0], "Отдел", "Отдел ЖКХ")(s),
-                                set_cell(ids[0], "Решение оператора", Decision.ROUTE)(s)))
+                                set_cell(ids[0], "Решение оператора", "Направить")(s)))
     saved = app.config.ledger.read_bytes()
     for n in range(3):
         report = cycle(app, clock)
@@ -45,7 +46,7 @@ def test_locked_workbook_is_not_written_but_the_decision_is_applied_once(app, cl
     lock.unlink()
     assert cycle(app, clock).ledger == "записан"
     row = rows_by_id(app.config.ledger)[ids[0]]
-    assert row["Решение оператора"] is None and row["Статус"] == Status.ROUTED
+    assert row["Решение оператора"] is None and row["Статус"] == STATUS_LABELS[Status.ROUTED]
     cycle(app, clock)
     assert len(history(app, ids[0], action="решение")) == 1
     assert len(outbox_items(app, ids[0])) == 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.model import Decision, Status
+from bridge.core.vocabulary import STATUS_LABELS
+from bridge.core.model import Decision, Status
 from tests.ledger.conftest import (OPERATOR, add_messages, col, cycle, delete_rows, edit_ledger, history, outbox_items,
                                    read_rows, row_of, rows_by_id, set_cell)
 
@@ -51,7 +52,7 @@ def test_deleted_rows_come_back_and_edits_in_the_same_save_count(app, clock):
     rows = rows_by_id(app.config.ledger)
     assert sorted(rows) == sorted(ids)
     assert rows[ids[0]]["Текст сообщения"] == TEXTS[0]
-    assert rows[ids[1]]["Статус"] == Status.NEW
+    assert rows[ids[1]]["Статус"] == STATUS_LABELS[Status.NEW]
     assert rows[ids[3]]["Комментарий оператора"] == "позвонить заявителю"
     assert app.store.get(ids[3]).operator_comment == "позвонить заявителю"
 
@@ -62,7 +63,7 @@ def test_edits_to_bridge_cells_are_restored_and_noted(app, clock):
                                     set_cell(ids[1], "Текст сообщения", "подменённый текст")(sheet)))
     cycle(app, clock)
     row = rows_by_id(app.config.ledger)[ids[1]]
-    assert row["Статус"] == Status.NEW
+    assert row["Статус"] == STATUS_LABELS[Status.NEW]
     assert row["Текст сообщения"] == TEXTS[1]
     assert "«Статус»" in row["Примечание системы"] and "«Текст сообщения»" in row["Примечание системы"]
     case = app.store.get(ids[1])
@@ -90,12 +91,12 @@ def test_operator_edits_are_recorded_with_who(app, clock):
 def test_a_decision_is_applied_once_and_the_cell_cleared(app, clock):
     ids = _start(app, clock)
     edit_ledger(app, lambda sheet: (set_cell(ids[0], "Отдел", "Отдел ЖКХ")(sheet),
-                                    set_cell(ids[0], "Решение оператора", Decision.ROUTE)(sheet)))
+                                    set_cell(ids[0], "Решение оператора", "Направить")(sheet)))
     report = cycle(app, clock)
     assert report.decisions_read == 1
     row = rows_by_id(app.config.ledger)[ids[0]]
     assert row["Решение оператора"] is None
-    assert row["Статус"] == Status.ROUTED
+    assert row["Статус"] == STATUS_LABELS[Status.ROUTED]
     assert "Направлено в отдел" in row["Примечание системы"]
     assert [k for k, _ in outbox_items(app, ids[0])] == ["email"]
     decisions = history(app, ids[0], action="решение")
@@ -110,11 +111,11 @@ def test_a_decision_is_applied_once_and_the_cell_cleared(app, clock):
 
 def test_route_without_department_is_a_clear_note(app, clock):
     ids = _start(app, clock)
-    edit_ledger(app, set_cell(ids[1], "Решение оператора", Decision.ROUTE))
+    edit_ledger(app, set_cell(ids[1], "Решение оператора", "Направить"))
     cycle(app, clock)
     row = rows_by_id(app.config.ledger)[ids[1]]
     assert row["Решение оператора"] is None
-    assert row["Статус"] == Status.NEW
+    assert row["Статус"] == STATUS_LABELS[Status.NEW]
     assert "не применено" in row["Примечание системы"] and "«Отдел»" in row["Примечание системы"]
     assert outbox_items(app, ids[1]) == []
 
@@ -213,7 +214,7 @@ def test_hand_made_row_keeps_its_department_decision_and_comment(app, clock):
         sheet.cell(r, col("Канал")).value = "Телефон"
         sheet.cell(r, col("Текст сообщения")).value = "Звонок: нет отопления"
         sheet.cell(r, col("Отдел")).value = "Отдел ЖКХ"
-        sheet.cell(r, col("Решение оператора")).value = Decision.ROUTE
+        sheet.cell(r, col("Решение оператора")).value = "Направить"
         sheet.cell(r, col("Комментарий оператора")).value = "срочно"
     edit_ledger(app, add_row)
     cycle(app, clock)

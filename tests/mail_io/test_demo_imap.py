@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bridge.errors import PermanentError
+from bridge.core.errors import PermanentError
 from mailer.imap import ImapMailbox
 from standins.imap_server import DemoImapServer
 from tests.mail_io.mails import make_mail, message_id_of

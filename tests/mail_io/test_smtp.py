@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from bridge.errors import PermanentError, TransientError
+from bridge.core.errors import PermanentError, TransientError
 from mailer.smtp import SmtpSender
 from standins.smtp_sink import SmtpSink, find_free_port
 

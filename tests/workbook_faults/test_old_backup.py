@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from bridge.model import Decision, Status
+from bridge.core.model import Decision, Status
 from tests.ledger.conftest import add_messages, cycle, edit_ledger, outbox_items, rows_by_id, set_cell
 from tests.workbook_faults.conftest import department_answer
 
@@ -34,7 +34,7 @@ def _history_with_a_backup(app, clock):
     cycle(app, clock)
     edit_ledger(app, lambda s: (set_cell(ids[0], "Комментарий оператора", "старый комментарий")(s),
                                 set_cell(ids[1], "Отдел", "Отдел ЖКХ")(s),
-                                set_cell(ids[1], "Решение оператора", Decision.ROUTE)(s)))
+                                set_cell(ids[1], "Решение оператора", "Направить")(s)))
     cycle(app, clock)
     old = _backups(app)[-1]               # the operator's saved file, taken before our write
     edit_ledger(app, set_cell(ids[0], "Комментарий оператора", "новый комментарий"))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.model import Decision, Status
+from bridge.core.model import Decision, Status
 from tests.ledger.conftest import add_messages, cycle, edit_ledger, rows_by_id, set_cell
-from tests.workbook_faults.conftest import EXCEL_LOCK, with_step
+from tests.workbook_faults.conftest import EXCEL_LOCK, with_step, without_step
 
 LOST_EDIT = ("ledger/service.Ledger.write replaces the workbook without checking that the file is "
              "still the one the cycle read: an edit saved after the read (lock gone by then) is "
@@ -35,7 +35,7 @@ def test_save_and_close_between_read_and_write_loses_no_edit(app, clock):
         lock.unlink()                                            # Excel closed before our write
     with_step(app, "take_mail", save_and_close)
     cycle(app, clock)
-    del app.take_mail
+    without_step(app, "take_mail")
     for _ in range(2):
         cycle(app, clock)
     assert app.store.get(ids[0]).operator_comment == "первая правка"
@@ -47,9 +47,9 @@ def test_save_without_a_lock_between_read_and_write_loses_no_decision(app, clock
     """A script or a viewer that saves without a lock file (openpyxl, a sync client)."""
     ids = _start(app, clock)
     with_step(app, "take_channels", lambda now: edit_ledger(app, lambda s: (
-        set_cell(ids[2], "Отдел", "Отдел ЖКХ")(s), set_cell(ids[2], "Решение оператора", Decision.ROUTE)(s))))
+        set_cell(ids[2], "Отдел", "Отдел ЖКХ")(s), set_cell(ids[2], "Решение оператора", "Направить")(s))))
     cycle(app, clock)
-    del app.take_channels
+    without_step(app, "take_channels")
     cycle(app, clock)
     assert app.store.get(ids[2]).status == Status.ROUTED
 
@@ -64,7 +64,7 @@ def test_lock_appearing_mid_cycle_defers_the_write_and_keeps_the_save(app, clock
     with_step(app, "take_mail", open_and_save)
     report = cycle(app, clock)
     saved = app.config.ledger.read_bytes()
-    del app.take_mail
+    without_step(app, "take_mail")
     assert report.ledger.startswith("занят")
     report = cycle(app, clock)                       # still open: read, applied, not written
     assert report.ledger.startswith("занят") and app.config.ledger.read_bytes() == saved

@@ -7,8 +7,8 @@ from datetime import date, time, timedelta
 import pytest
 
 import bridge.config
-from bridge.errors import ConfigError
-from bridge.worktime import WorkCalendar
+from bridge.core.errors import ConfigError
+from bridge.core.worktime import WorkCalendar
 
 CAL = WorkCalendar()
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bridge.deadlines import (DONE_LATE, DONE_ON_TIME, EXPIRING, ON_TIME, OVERDUE, control, due)
-from bridge.worktime import WorkCalendar
+from bridge.core.deadlines import (DONE_LATE, DONE_ON_TIME, EXPIRING, ON_TIME, OVERDUE, control, due)
+from bridge.core.worktime import WorkCalendar
 
 ROOT = Path(__file__).resolve().parents[2]
 SAKH = ZoneInfo("Asia/Sakhalin")

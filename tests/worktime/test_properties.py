@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings, strategies as st
 
-from bridge.deadlines import RULES, due
-from bridge.worktime import (WorkCalendar, add_counted, counted_between, working_days_meter,
+from bridge.core.deadlines import RULES, due
+from bridge.core.worktime import (WorkCalendar, add_counted, counted_between, working_days_meter,
                              working_hours_meter)
 
 CAL = WorkCalendar()

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "site"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "site"
 SECTION_NAME = "Информационные сообщения"
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")   # never valid in XML 1.0
 
@@ -32,12 +32,14 @@ class SiteItem:
     department_name: str
 
 
-def write_site(output_dir: Path, items: Sequence[SiteItem], title: str) -> None:
-    """Render both files and put them in place atomically."""
+def write_site(output_dir: Path, items: Sequence[SiteItem], title: str, now: datetime | None = None) -> None:
+    """Render both files and put them in place atomically; `now` is the feed's build date (by
+    default the newest item's, so the same items give the same files)."""
     env = _environment()
     ordered = sorted(items, key=lambda item: (item.published_at, item.case_id), reverse=True)
+    now = now or (ordered[0].published_at if ordered else datetime(2000, 1, 1, tzinfo=timezone.utc))
     context = {"title": title, "section": SECTION_NAME, "items": ordered,
-               "built_at": datetime.now(timezone.utc)}
+               "built_at": now}
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     _write_atomically(output_dir / "index.html", env.get_template("index.html").render(context))

@@ -1,4 +1,5 @@
-"""A case and the closed vocabularies the operator sees (SPEC §5), each kept in one place."""
+"""A case and its closed vocabularies as codes (pure). The Russian words of SPEC §5 that the
+operator sees live in `bridge/core/vocabulary.py`, one table per vocabulary, used only at the edges."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from datetime import datetime
 
 
 class Status:
-    NEW = "Новое"
-    ROUTED = "Направлено в отдел"
-    ANSWERED = "Ответ получен"
-    REWORK = "На доработке"
-    AWAITING_CONSENT = "Ожидает согласия"
-    PUBLISHED = "Опубликовано"
-    PUBLISH_FAILED = "Ошибка публикации"
-    REJECTED = "Не подлежит обработке"
-    APPEAL = "Переведено в обращение"
+    """Where a case stands. Codes inside the program; the ledger's words are in vocabulary.py."""
+
+    NEW = "new"
+    ROUTED = "routed"
+    ANSWERED = "answered"
+    REWORK = "rework"
+    AWAITING_CONSENT = "awaiting_consent"
+    PUBLISHED = "published"
+    PUBLISH_FAILED = "publish_failed"
+    REJECTED = "rejected"
+    APPEAL = "appeal"
 
     ALL = (NEW, ROUTED, ANSWERED, REWORK, AWAITING_CONSENT, PUBLISHED, PUBLISH_FAILED, REJECTED, APPEAL)
     CLOSED = (PUBLISHED, REJECTED, APPEAL)
@@ -24,32 +27,34 @@ class Status:
 
 
 class Decision:
-    ROUTE = "Направить"
-    PUBLISH = "Опубликовать"
-    REWORK = "На доработку"
-    EXPLAIN = "Разъяснение"
-    REJECT = "Не подлежит обработке"
-    APPEAL = "Обращение 59-ФЗ"
+    """The operator's decisions (SPEC §5 «Решение оператора»)."""
+
+    ROUTE = "route"
+    PUBLISH = "publish"
+    REWORK = "rework"
+    EXPLAIN = "explain"
+    REJECT = "reject"
+    APPEAL = "appeal"
 
     ALL = (ROUTE, PUBLISH, REWORK, EXPLAIN, REJECT, APPEAL)
 
 
-# «Основание» for «Разъяснение» (п. 3.7) and «Не подлежит обработке» (п. 3.6).
 class Basis:
-    OUT_OF_COMPETENCE = "вне компетенции"
-    BYPASS_LAW = "обход закона"
-    COURT_APPEAL = "обжалование судебного акта"
-    REPEAT = "повторный вопрос"
-    OBSCENE = "нецензурные или оскорбительные выражения"
-    THREAT = "угроза или намерение причинить вред"
+    """«Основание» for «Разъяснение» (п. 3.7) and «Не подлежит обработке» (п. 3.6)."""
+
+    OUT_OF_COMPETENCE = "out_of_competence"
+    BYPASS_LAW = "bypass_law"
+    COURT_APPEAL = "court_appeal"
+    REPEAT = "repeat"
+    OBSCENE = "obscene"
+    THREAT = "threat"
 
     EXPLANATIONS = (OUT_OF_COMPETENCE, BYPASS_LAW, COURT_APPEAL, REPEAT)
     REJECTIONS = (OBSCENE, THREAT)
     ALL = EXPLANATIONS + REJECTIONS
 
 
-CHANNEL_LABELS = {"vk": "ВКонтакте", "telegram": "Telegram", "ok": "Одноклассники", "manual": "Вручную"}
-YES, NO = "да", "нет"
+MANUAL_CHANNEL = "manual"
 
 CASE_ID = re.compile(r"^(?P<prefix>[A-Z][A-Z0-9]{0,9})-(?P<year>\d{4})-(?P<number>\d{5,})$")
 
@@ -76,9 +81,9 @@ class Case:
     attachments: list[str] = field(default_factory=list)   # stored file names (data_dir/attachments/ID/)
     reply_target: dict = field(default_factory=dict)
     hint: str = ""
-    status: str = Status.NEW
+    status: str = Status.NEW            # a Status code
     department: str = ""                # department code
-    basis: str = ""                     # «Основание»
+    basis: str = ""                     # a Basis code (or the operator's own words)
     dept_answer: str = ""
     publish_text: str = ""
     operator_comment: str = ""
@@ -95,7 +100,7 @@ class Case:
     closed_at: datetime | None = None
     thread_ids: list[str] = field(default_factory=list)    # our Message-IDs for this case
     epoch: int = 0                      # moves when the case moves on by itself (new answer)
-    applied_decision: str = ""          # the last decision applied, and at which epoch (SPEC §2)
+    applied_decision: str = ""          # the last Decision code applied, and at which epoch (SPEC §2)
     applied_epoch: int = -1
     author_key: str = ""                # channel-scoped author id, for the repeat hint (п. 3.7)
 
@@ -105,7 +110,8 @@ class Case:
 
     @property
     def channel_label(self) -> str:
-        return CHANNEL_LABELS.get(self.channel, self.channel)
+        from bridge.core.vocabulary import channel_label
+        return channel_label(self.channel)
 
 
 CASE_FIELDS = tuple(f.name for f in fields(Case))

@@ -1,4 +1,4 @@
-"""The regulation's three deadlines and the «Контроль срока» of a case (SPEC §4).
+"""The regulation's three deadlines and the «Контроль срока» of a case (SPEC §4); pure.
 
 | kind      | point  | starts at                   | length                                   |
 |-----------|--------|-----------------------------|------------------------------------------|
@@ -12,8 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bridge.worktime import Meter, WorkCalendar, add_counted, counted_between
-from bridge.worktime import working_days_meter, working_hours_meter
+from typing import TYPE_CHECKING
+
+from bridge.core.worktime import Meter, WorkCalendar, add_counted, counted_between
+from bridge.core.worktime import working_days_meter, working_hours_meter
+
+if TYPE_CHECKING:
+    from bridge.core.model import Case
 
 
 @dataclass(frozen=True)
@@ -33,13 +38,13 @@ RULES = {
     )
 }
 
-# «Контроль срока» labels (SPEC §4), kept in one place.
-ON_TIME = "в срок"
-EXPIRING = "истекает"
-OVERDUE = "просрочено"
-DONE_ON_TIME = "выполнено в срок"
-DONE_LATE = "выполнено с нарушением срока"
-CONTROL_LABELS = (ON_TIME, EXPIRING, OVERDUE, DONE_ON_TIME, DONE_LATE)
+# «Контроль срока» (SPEC §4) as codes; the ledger's words are in vocabulary.CONTROL_LABELS.
+ON_TIME = "on_time"
+EXPIRING = "expiring"
+OVERDUE = "overdue"
+DONE_ON_TIME = "done_on_time"
+DONE_LATE = "done_late"
+CONTROLS = (ON_TIME, EXPIRING, OVERDUE, DONE_ON_TIME, DONE_LATE)
 
 
 def rule_for(kind: str) -> DeadlineRule:
@@ -71,3 +76,27 @@ def control(calendar: WorkCalendar, kind: str, start: datetime, now: datetime,
 def worked_hours(calendar: WorkCalendar, start: datetime, end: datetime) -> float:
     """Working hours between two moments (for reports: answer times in working hours)."""
     return counted_between(calendar, working_hours_meter, start, end).total_seconds() / 3600
+
+
+# -- a case's deadline ------------------------------------------------------------------------
+
+def deadline_of(case: "Case", calendar: WorkCalendar) -> datetime:
+    """«Срок»: when the case's current deadline (triage, answer or explanation) is due."""
+    return due(calendar, case.deadline_kind, case.deadline_start or case.posted_at)
+
+
+def control_of(case: "Case", calendar: WorkCalendar, now: datetime) -> str:
+    """«Контроль срока» of a case at `now` (a code of CONTROLS)."""
+    start = case.deadline_start or case.posted_at
+    return control(calendar, case.deadline_kind, start, now, case.handled_at)
+
+
+def next_flip(case: "Case", calendar: WorkCalendar, now: datetime) -> datetime | None:
+    """When this case's «Контроль срока» changes next without anything happening."""
+    if case.handled_at is not None or case.closed:
+        return None
+    rule = rule_for(case.deadline_kind)
+    start = case.deadline_start or case.posted_at
+    expiring_at = add_counted(calendar, rule.meter, start, rule.length * 3 / 4)
+    due_at = add_counted(calendar, rule.meter, start, rule.length)
+    return next((moment for moment in (expiring_at, due_at) if moment > now), None)

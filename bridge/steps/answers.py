@@ -1,48 +1,62 @@
-"""Department mail into cases (SPEC §1 steps 5–6, §3).
+"""Step «почта»: department mail into cases (SPEC §1 steps 5–6, §3).
 
-Each fetched mail is first stored raw (data_dir/mail/…eml) and recorded in `mail_seen` under its
-Message-ID (or a digest of its bytes), in the same transaction as its effect on the case, so a
-crash between reading a reply and writing the ledger can neither lose nor double the answer. The
-mailbox state moves only after that.
+Each fetched mail is first stored raw (`mail/YYYY-MM/…eml`, bridge/storage/files.py) and
+recorded under its Message-ID (or a digest of its bytes), in the same transaction as its effect
+on the case, so a crash between reading a reply and writing the ledger can neither lose nor
+double the answer. The department's files go to `attachments/<case>/answer/`. The mailbox state
+(an opaque string, mailer/mailbox.py) moves only after every mail of the batch was stored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from datetime import datetime
-from pathlib import Path
 
-from bridge import workflow
-from bridge.store import Store
-from mailer.mime import WINDOWS_RESERVED
+from bridge.config import Config
+from bridge.core import workflow
+from bridge.steps.ports import Ports
+from bridge.storage.files import ANSWER, DataFiles
+from bridge.storage.store import Store
 
-log = logging.getLogger("otklik.replies")
+log = logging.getLogger("otklik.answers")
 
-_UNSAFE = re.compile(r"[^\w.\-]+")
+
+def take_mail(store: Store, config: Config, ports: Ports, now: datetime) -> int:
+    """Read new mail and apply it; returns how many answers were taken."""
+    if ports.mailbox is None:
+        return 0
+    from mailer.reply import parse_reply
+    mails, new_state = ports.mailbox.fetch_new(store.get_value("mailbox.state"))
+    answers = 0
+    for mail in mails:
+        parsed = parse_reply(mail.raw, case_prefix=config.case_prefix, departments=config.allow_list())
+        answers += take_reply(store, ports.files, mail.raw, parsed, now) == "answer"
+    if mails:
+        ports.mailbox.mark_processed([m.uid for m in mails])
+    with store.transaction():
+        store.set_value("mailbox.state", new_state)
+    return answers
 
 
 def message_key(parsed, raw: bytes) -> str:
     return parsed.message_id.strip() or "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def take_reply(store: Store, data_dir: Path, raw: bytes, parsed, now: datetime) -> str:
+def take_reply(store: Store, files: DataFiles, raw: bytes, parsed, now: datetime) -> str:
     """Apply one parsed mail; returns what happened (for logs and tests)."""
     key = message_key(parsed, raw)
-    if store.db.execute("SELECT 1 FROM mail_seen WHERE message_key = ?", (key,)).fetchone():
+    if store.mail_known(key):
         return "duplicate"
-    raw_path = _keep_raw(data_dir, raw, key, now)
+    raw_path = files.keep_raw_mail(raw, key, now)
     with store.transaction():
-        store.db.execute("INSERT INTO mail_seen (message_key, case_id, kind, at, raw_path, note) "
-                         "VALUES (?, ?, ?, ?, ?, ?)",
-                         (key, parsed.case_id, parsed.kind, now.isoformat(), str(raw_path), parsed.note))
-        outcome = _apply(store, data_dir, parsed, now)
+        store.remember_mail(key, parsed.case_id, parsed.kind, now, files.relative(raw_path), parsed.note)
+        outcome = _apply(store, files, parsed, now)
     log.info("mail %s for %s: %s", parsed.kind, parsed.case_id or "-", outcome)
     return outcome
 
 
-def _apply(store: Store, data_dir: Path, parsed, now: datetime) -> str:
+def _apply(store: Store, files: DataFiles, parsed, now: datetime) -> str:
     case = store.get(parsed.case_id) if parsed.case_id else None
     if parsed.kind == "bounce":
         text = "Письмо не доставлено: " + (", ".join(parsed.failed_recipients) or "адрес не указан")
@@ -61,7 +75,7 @@ def _apply(store: Store, data_dir: Path, parsed, now: datetime) -> str:
                     f"({parsed.sender}): не принято как ответ.", case.id, at=now)
         return _note(store, case, f"Письмо от постороннего адреса {parsed.sender} не принято как ответ.",
                      now, "посторонний отправитель")
-    names = _save_attachments(data_dir, case.id, parsed.attachments)
+    names = files.save(case.id, ANSWER, [(a.filename, a.data) for a in parsed.attachments])
     outcome = workflow.answer_received(case, parsed.answer, names, now)
     outcome.case.system_note = outcome.note
     if parsed.department and case.department and parsed.department != case.department:
@@ -78,30 +92,3 @@ def _note(store: Store, case, text: str, now: datetime, action: str) -> str:
         case.system_note = text
         store.save(case, "почта", action, at=now)
     return action
-
-
-def _keep_raw(data_dir: Path, raw: bytes, key: str, now: datetime) -> Path:
-    folder = data_dir / "mail" / f"{now:%Y-%m}"
-    folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    path = folder / f"{now:%Y%m%d-%H%M%S}-{digest}.eml"
-    path.write_bytes(raw)
-    return path
-
-
-def _save_attachments(data_dir: Path, case_id: str, attachments) -> list[str]:
-    folder = data_dir / "attachments" / case_id
-    names = []
-    for attachment in attachments:
-        folder.mkdir(parents=True, exist_ok=True)
-        name = _UNSAFE.sub("_", attachment.filename).strip(".") or "file"
-        if name.split(".")[0].upper() in WINDOWS_RESERVED:   # CON, nul.txt: devices on Windows
-            name = "_" + name
-        target = folder / name
-        counter, first = 1, target
-        while target.exists() and target.read_bytes() != attachment.data:
-            counter += 1
-            target = folder / f"{first.stem}-{counter}{first.suffix}"
-        target.write_bytes(attachment.data)
-        names.append(target.name)
-    return names

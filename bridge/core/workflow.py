@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable
 
-from bridge.model import YES, Basis, Case, Decision, Status
+from bridge.core.model import Basis, Case, Decision, Status
+from bridge.core.vocabulary import BASIS_LABELS, basis_label, decision_label
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class DecisionContext:
 
 
 def refuse(case: Case, decision: str, why: str) -> Outcome:
-    return Outcome(case, note=f"Решение «{decision}» не применено: {why}.", applied=False)
+    return Outcome(case, note=f"Решение «{decision_label(decision)}» не применено: {why}.", applied=False)
 
 
 def apply_decision(case: Case, decision: str, ctx: DecisionContext) -> Outcome:
@@ -110,7 +111,8 @@ def _rework(case: Case, ctx: DecisionContext) -> Outcome:
 
 def _explain(case: Case, ctx: DecisionContext) -> Outcome:
     if case.basis not in Basis.EXPLANATIONS:
-        return refuse(case, Decision.EXPLAIN, "выберите «Основание»: " + ", ".join(Basis.EXPLANATIONS))
+        return refuse(case, Decision.EXPLAIN, "выберите «Основание»: "
+                      + ", ".join(BASIS_LABELS[b] for b in Basis.EXPLANATIONS))
     case.deadline_kind, case.deadline_start, case.handled_at = "explain", case.posted_at, None  # п. 3.7
     draft = ctx.explanation_text(case, case.basis)
     if not case.publish_text.strip():
@@ -130,7 +132,7 @@ def _reject(case: Case, ctx: DecisionContext) -> Outcome:
     case.closed_at = ctx.now
     if case.deadline_kind == "triage":
         case.handled_at = ctx.now
-    reason = f" ({case.basis})" if case.basis else ""
+    reason = f" ({basis_label(case.basis)})" if case.basis else ""
     return Outcome(case, note=f"Закрыто без ответа по п. 3.6{reason}.")
 
 
@@ -207,7 +209,3 @@ def publication_failed(case: Case, error: str) -> Case:
     """The case moves on by itself: a new «Опубликовать» after fixing the cause is a new decision."""
     return replace(case, status=Status.PUBLISH_FAILED, system_note=f"Ошибка публикации: {error}",
                    epoch=case.epoch + 1)
-
-
-def consent_value(text: str) -> bool:
-    return text.strip().casefold() in (YES, "yes", "+", "1", "true", "истина")

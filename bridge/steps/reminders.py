@@ -12,8 +12,7 @@ so a restart or a missed tick neither loses nor repeats a mail:
 | summary  | deputy head       | first working day of the ISO week, after `digest_time`   | summary:{iso week}              |
 
 Settings (optional, `[reminders]` in the config): `escalate_after_days = 2`, `digest_time = "09:30"`.
-Outbox payloads are JSON: moments in a mail's context travel as ISO text (`encode_times`) and the
-sender turns them back with `revive_times` before rendering.
+Outbox payloads are JSON: moments in a mail's context travel as ISO text (bridge/storage/outbox.py).
 """
 
 from __future__ import annotations
@@ -23,20 +22,19 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 
 from bridge.config import Config
-from bridge.deadlines import EXPIRING, OVERDUE, control, due, rule_for
-from bridge.effects import queue_case_email
-from bridge.figures import figures_by, returned_case_ids
-from bridge.model import Case, Status
-from bridge.outbox import enqueue
-from bridge.store import Store, case_from_json
-from bridge.worktime import WorkCalendar, counted_between, working_days_meter
+from bridge.core.deadlines import EXPIRING, OVERDUE, control, due, rule_for
+from bridge.core.figures import figures_by, overdue_by, posted_between
+from bridge.core.model import Case, Status
+from bridge.core.vocabulary import channel_label, control_label
+from bridge.core.worktime import WorkCalendar, counted_between, working_days_meter
+from bridge.steps.outgoing import queue_case_email
+from bridge.steps.ports import Ports
+from bridge.storage.outbox import encode_times, enqueue
+from bridge.storage.store import Store
 from mailer.compose import format_duration, general_message_id
 
 ACTOR = "система"
 UNASSIGNED = "Отдел не выбран"
-
-# Context keys of the templates that hold a moment (digest.txt.j2, summary.txt.j2, reminder.txt.j2).
-TIME_KEYS = ("now", "due", "period_start", "period_end", "ledger_locked_since")
 
 # Alert kind (store.alert) → digest section; what is not listed goes to «publication_errors»,
 # the digest's section for failures.
@@ -101,72 +99,31 @@ def is_first_working_day_of_week(calendar: WorkCalendar, day: date) -> bool:
     return calendar.is_working_day(day) and not any(calendar.is_working_day(d) for d in earlier)
 
 
-def encode_times(value: Any) -> Any:
-    """Moments and dates as ISO text, so a mail's context fits a JSON payload."""
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: encode_times(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [encode_times(v) for v in value]
-    return value
-
-
-def revive_times(context: dict) -> dict:
-    """The inverse of `encode_times` for TIME_KEYS, at the top and in list items (for the sender)."""
-    def revive(item: Any) -> Any:
-        if isinstance(item, dict):
-            return {k: (_moment(v) if k in TIME_KEYS else revive(v)) for k, v in item.items()}
-        if isinstance(item, list):
-            return [revive(v) for v in item]
-        return item
-    return revive(dict(context))
-
-
-def _moment(value: Any) -> Any:
-    if not isinstance(value, str) or not value:
-        return value
-    try:
-        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
-    except ValueError:
-        return value
-
-
 # ---------------------------------------------------------------------------------- queueing
 
-def queue_reminders(app, now: datetime) -> int:
+def queue_reminders(store: Store, config: Config, ports: Ports, now: datetime) -> int:
     """Queue every reminder, digest and summary due at `now`; returns how many were queued."""
-    calendar = app.config.calendar
+    calendar = config.calendar
     if not in_working_hours(calendar, now):
         return 0
-    settings = settings_of(app.config)
+    settings = settings_of(config)
     queued = 0
-    for case in _cases(app.store, "status IN (?, ?) AND closed_at IS NULL", Status.WITH_DEPARTMENT):
-        queued += _queue_case_mails(app, case, now, settings)
+    for case in store.cases_with_status(*Status.WITH_DEPARTMENT, open_only=True):
+        queued += _queue_case_mails(store, config, case, now, settings)
     local = calendar.local(now)
     if local.time() >= settings.digest_time:
-        queued += _queue_digest(app, now)
+        queued += _queue_digest(store, config, now)
         if is_first_working_day_of_week(calendar, local.date()):
-            queued += _queue_summary(app, now)
+            queued += _queue_summary(store, config, now)
     return queued
 
 
-def _cases(store: Store, where: str, params: Iterable = ()) -> list[Case]:
-    rows = store.db.execute(f"SELECT data FROM cases WHERE {where} ORDER BY year, seq", tuple(params))
-    return [case_from_json(r["data"]) for r in rows]
-
-
-def _already_queued(store: Store, key: str) -> bool:
-    return store.db.execute("SELECT 1 FROM outbox WHERE key = ?", (key,)).fetchone() is not None
-
-
-def _queue_case_mails(app, case: Case, now: datetime, settings: Settings) -> int:
-    config, store = app.config, app.store
+def _queue_case_mails(store: Store, config: Config, case: Case, now: datetime, settings: Settings) -> int:
     department = config.department(case.department)
     if department is None:
         return 0
     mails = [m for m in case_mails(case, config.calendar, now, settings.escalate_after_days)
-             if not _already_queued(store, m.key)]
+             if not store.is_queued(m.key)]
     if not mails:
         return 0
     queued = 0
@@ -190,14 +147,13 @@ def _general_payload(config: Config, template: str, to: Iterable[str], context: 
             "in_reply_to": None, "references": [], "context": encode_times(context)}
 
 
-def _queue_digest(app, now: datetime) -> int:
-    config, store = app.config, app.store
+def _queue_digest(store: Store, config: Config, now: datetime) -> int:
     key = f"digest:{config.calendar.local(now).date().isoformat()}"
-    if not config.operator_emails or _already_queued(store, key):
+    if not config.operator_emails or store.is_queued(key):
         return 0
     with store.transaction():
         alerts = store.unreported_alerts()
-        context = digest_context(app, now, alerts)
+        context = digest_context(store, config, now, alerts)
         if not enqueue(store, key, "email", _general_payload(config, "digest", config.operator_emails, context),
                        "", now):
             return 0
@@ -205,13 +161,13 @@ def _queue_digest(app, now: datetime) -> int:
     return 1
 
 
-def digest_context(app, now: datetime, alerts: Iterable) -> dict:
+def digest_context(store: Store, config: Config, now: datetime, alerts: Iterable) -> dict:
     """What the operator's digest shows (templates/mail/digest.txt.j2)."""
-    config, calendar = app.config, app.config.calendar
-    context: dict[str, Any] = {"now": now, "near_triage": near_triage(app.store, calendar, now),
+    calendar = config.calendar
+    context: dict[str, Any] = {"now": now, "near_triage": near_triage(store, calendar, now),
                                "awaiting_review": [], "bounces": [], "unknown_senders": [],
                                "publication_errors": []}
-    for case in _cases(app.store, "status = ?", (Status.ANSWERED,)):
+    for case in store.cases_with_status(Status.ANSWERED):
         department = config.department(case.department)
         when = f"{calendar.local(case.answered_at):%d.%m.%Y %H:%M}" if case.answered_at else ""
         context["awaiting_review"].append({"case_id": case.id, "label": f"ответ получен {when}".strip(),
@@ -219,7 +175,7 @@ def digest_context(app, now: datetime, alerts: Iterable) -> dict:
     for alert in alerts:
         section = DIGEST_SECTIONS.get(alert["kind"], "publication_errors")
         context[section].append({"case_id": alert["case_id"], "label": alert["text"]})
-    locked = app.store.get_value("ledger.locked_since")
+    locked = store.get_value("ledger.locked_since")
     context["ledger_locked_since"] = locked or None
     return context
 
@@ -230,42 +186,38 @@ def near_triage(store: Store, calendar: WorkCalendar, now: datetime) -> list[dic
     intervals = calendar.working_intervals(local.date())
     day_end = datetime.combine(local.date(), intervals[-1][1] if intervals else time(23, 59), calendar.tz)
     items = []
-    for case in _cases(store, "status = ? AND closed_at IS NULL", (Status.NEW,)):
+    for case in store.cases_with_status(Status.NEW, open_only=True):
         if case.handled_at is not None:
             continue
         start = case.deadline_start or case.posted_at
         due_at = due(calendar, case.deadline_kind, start)
         if due_at <= day_end:
-            label = control(calendar, case.deadline_kind, start, now)
-            items.append({"case_id": case.id, "due": due_at, "label": f"{case.channel_label}, {label}"})
+            label = control_label(control(calendar, case.deadline_kind, start, now))
+            items.append({"case_id": case.id, "due": due_at, "label": f"{channel_label(case.channel)}, {label}"})
     return items
 
 
-def _queue_summary(app, now: datetime) -> int:
-    config, store = app.config, app.store
+def _queue_summary(store: Store, config: Config, now: datetime) -> int:
     local = config.calendar.local(now).date()
     year, week, _ = local.isocalendar()
     key = f"summary:{year}-W{week:02d}"
-    if not config.deputy_head_emails or _already_queued(store, key):
+    if not config.deputy_head_emails or store.is_queued(key):
         return 0
     monday = local - timedelta(days=local.weekday())
-    context = summary_context(app, now, monday - timedelta(days=7), monday - timedelta(days=1))
+    context = summary_context(store, config, now, monday - timedelta(days=7), monday - timedelta(days=1))
     with store.transaction():
         queued = enqueue(store, key, "email", _general_payload(config, "summary", config.deputy_head_emails,
                                                                  context), "", now)
     return int(queued)
 
 
-def summary_context(app, now: datetime, first: date, last: date) -> dict:
+def summary_context(store: Store, config: Config, now: datetime, first: date, last: date) -> dict:
     """Per-department figures for cases posted from `first` to `last` (п. 4.2; summary.txt.j2)."""
-    config, calendar = app.config, app.config.calendar
-    posted = [c for c in app.store.all_cases() if first <= calendar.local(c.posted_at).date() <= last]
-    table = figures_by(posted, lambda c: c.department, config, now, returned_case_ids(app.store))
-    overdue: dict[str, int] = {}
-    for case in _cases(app.store, "closed_at IS NULL"):
-        start = case.deadline_start or case.posted_at
-        if case.handled_at is None and control(calendar, case.deadline_kind, start, now) == OVERDUE:
-            overdue[case.department] = overdue.get(case.department, 0) + 1
+    calendar = config.calendar
+    everything = store.all_cases()
+    table = figures_by(posted_between(everything, calendar, first, last), lambda c: c.department, calendar, now,
+                       store.returned_case_ids())
+    overdue = overdue_by(everything, lambda c: c.department, calendar, now)
     configured = [d.code for d in config.departments]
     codes = configured + sorted((set(table) | set(overdue)) - set(configured))
     rows = []

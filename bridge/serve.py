@@ -15,10 +15,11 @@ import time
 
 import schedule
 
-from bridge.app import build_app
+from bridge.app import build_app, utcnow
 from bridge.config import Config
 from bridge.cycle import run_cycle
-from bridge.store import utcnow
+from bridge.steps.outgoing import run_outbox
+from bridge.steps.reminders import queue_reminders
 
 log = logging.getLogger("otklik.service")
 
@@ -40,16 +41,21 @@ def serve(config: Config) -> int:
             _safe_cycle(app)
             last_cycle = time.monotonic()
         ticker.run_pending()
-        if app.mailbox is None:
-            stopping.wait(5)
+        if not _waits(app):
+            stopping.wait(5)   # nothing to block on: sleep, never spin
     log.info("Отклик остановлен")
     app.store.close()
     return 0
 
 
+def _waits(app) -> bool:
+    """Does the mailbox block in `wait_for_change` (IMAP IDLE, Exchange polling)?"""
+    return app.mailbox is not None and hasattr(app.mailbox, "wait_for_change")
+
+
 def _mail_arrived(app) -> bool:
     """Wait a slice for an IMAP push (IDLE) or poll; a broken connection is not fatal."""
-    if app.mailbox is None or not hasattr(app.mailbox, "wait_for_change"):
+    if not _waits(app):
         return False
     try:
         return app.mailbox.wait_for_change(IDLE_SLICE)
@@ -70,9 +76,8 @@ def _safe_cycle(app) -> None:
 
 def _tick_reminders(app) -> None:
     try:
-        from bridge.reminders import queue_reminders
-        queued = queue_reminders(app, utcnow())
-        if queued:
-            app.outbox.run()
+        now = utcnow()
+        if queue_reminders(app.store, app.config, app.ports, now):
+            run_outbox(app.store, app.config, app.ports, now)
     except Exception:
         log.exception("напоминания: ошибка")

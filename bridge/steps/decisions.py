@@ -1,0 +1,164 @@
+"""Step «журнал: решения»: the operator's work read from the ledger, applied to the store (SPEC §2, §5).
+
+Edits to operator-owned cells are recorded with the workbook's `lastModifiedBy`; a decision (the
+word in the cell, turned into a code here, bridge/core/vocabulary.py) is applied once per case
+state; its effects become outbox items (steps/outgoing.py); edits to bridge-owned cells are undone
+and said so in «Примечание системы»; hand-made rows become cases. Each row is handled on its own:
+a bad value in one row becomes that row's note and never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from bridge.config import Config
+from bridge.core import workflow
+from bridge.core.model import Case
+from bridge.core.vocabulary import basis_from_label, decision_from_label, is_yes
+from bridge.steps.intake import case_from_row, manual_key, open_case
+from bridge.steps.outgoing import emit
+from bridge.steps.ports import Ports
+from bridge.storage.store import Store
+from ledger.columns import OPERATOR_KEYS
+from ledger.render import normalize
+from ledger.sync import Edit, Reconciliation
+
+log = logging.getLogger("otklik.decisions")
+
+
+def decision_context(config: Config, store: Store, now: datetime) -> workflow.DecisionContext:
+    from mailer.texts import explanation_for
+    return workflow.DecisionContext(now=now, department_exists=lambda code: config.department(code) is not None,
+                                    explanation_text=lambda case, basis: explanation_for(case, basis, config, store))
+
+
+def operator_name(modified_by: str) -> str:
+    return f"оператор ({modified_by})" if modified_by else "оператор"
+
+
+def read_decisions(store: Store, config: Config, ports: Ports, cases: dict[str, Case], render, now: datetime):
+    """Read the workbook and apply what the operator did; returns the ledger's ReadResult and
+    the counts (decisions read, new cases)."""
+    result = ports.ledger.read(cases, render, now)
+    counts = {"decisions": 0, "new_cases": 0}
+    if result.changes is None:
+        return result, counts
+    counts["decisions"] = sum(1 for e in result.changes.edits if e.key == "decision")
+    actor = operator_name(result.modified_by)
+
+    def new_case(row: dict) -> None:
+        case = case_from_row(row, config.tz, now, manual_key(row))
+        made = open_case(store, config.case_prefix, case, actor, ports.hint_text, now)
+        if made is None:
+            return
+        counts["new_cases"] += 1
+        # The operator may have filled «Отдел», a decision, a comment on the new row already.
+        typed = [Edit(made.id, key, normalize(row.get(key))) for key in OPERATOR_KEYS if normalize(row.get(key))]
+        if typed:
+            apply_changes(store, config, Reconciliation(edits=typed), actor, now, new_case)
+
+    apply_changes(store, config, result.changes, actor, now, new_case)
+    return result, counts
+
+
+def apply_changes(store: Store, config: Config, changes: Reconciliation, actor: str, now: datetime,
+                  new_case) -> None:
+    decide = decision_context(config, store, now)
+    by_case: dict[str, list[Edit]] = {}
+    for edit in changes.edits:
+        by_case.setdefault(edit.case_id, []).append(edit)
+    for case_id, edits in by_case.items():
+        try:
+            _apply_case_edits(store, config, case_id, edits, actor, now, decide)
+        except Exception as exc:   # noqa: BLE001 - one row never stops the others; the log keeps the id only
+            log.error("could not apply the ledger edits of %s: %s", case_id, type(exc).__name__)
+            with store.transaction():
+                store.alert("ledger", "Не удалось применить правки строки; подробности в журнале работы.",
+                            case_id, at=now)
+    for case_id, headers in changes.bridge_edits.items():
+        _note(store, case_id, "Столбцы «" + "», «".join(headers) + "» заполняет система: "
+              "изменения в них не сохраняются (исправлено).", now)
+    for row in changes.new_rows:
+        try:
+            new_case(row)
+        except Exception as exc:   # noqa: BLE001
+            log.error("could not take a hand-made row: %s", type(exc).__name__)
+            with store.transaction():
+                store.alert("ledger", "Не удалось принять новую строку журнала; подробности в журнале работы.", at=now)
+    for case_id in changes.unknown_ids:
+        with store.transaction():
+            store.alert("ledger", f"В журнале строка с № «{case_id}», которого нет в базе: строка убрана.",
+                        key=f"unknown-row:{case_id}", at=now)
+
+
+def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Edit], actor: str,
+                      now: datetime, decide: workflow.DecisionContext) -> None:
+    case = store.get(case_id)
+    original = replace(case)
+    notes: list[str] = []
+    typed = ""
+    for edit in edits:
+        if edit.key == "decision":
+            typed = edit.value
+        else:
+            _set_field(case, config, edit, notes)
+    decision = (decision_from_label(typed) or typed) if typed else ""
+    with store.transaction():
+        if case != original:
+            store.save(case, actor, "правка в журнале", at=now)
+            case = _follow_up(store, config, case, actor, now, original)
+        if decision and not workflow.already_applied(case, decision):
+            outcome = workflow.apply_decision(case, decision, replace(decide, now=now))
+            case = outcome.case
+            notes.append(outcome.note)
+            for effect in outcome.effects:
+                emit(store, config, case, effect, now)
+            store.record(case.id, actor, "решение", "decision", None, decision, at=now)
+        if notes:
+            case.system_note = " ".join(n for n in notes if n)
+        store.save(case, "система", f"решение «{typed}»" if typed else "примечание", at=now)
+
+
+def _set_field(case: Case, config: Config, edit: Edit, notes: list[str]) -> None:
+    value = edit.value
+    if edit.key == "department":
+        if not value:
+            case.department = ""
+            return
+        found = config.department_by_name_or_code(value)
+        if found is None:
+            notes.append(f"Отдел «{value}» не найден в справочнике «Отделы».")
+        else:
+            case.department = found.code
+    elif edit.key == "basis":
+        code = basis_from_label(value) if value else ""
+        if value and code is None:
+            notes.append(f"Основание «{value}» не из списка; сохранено как есть.")
+        case.basis = code or value
+    elif edit.key in ("informational", "consent"):
+        setattr(case, edit.key, is_yes(value))
+    else:   # publish_text, operator_comment, sed_number
+        setattr(case, edit.key, value)
+
+
+def _follow_up(store: Store, config: Config, case: Case, actor: str, now: datetime, original: Case) -> Case:
+    """Edits that are events in themselves: consent given, СЭД number typed (п. 3.8)."""
+    for outcome in (workflow.consent_given(case) if case.consent and not original.consent else None,
+                    workflow.sed_number_entered(case, now)):
+        if outcome is None:
+            continue
+        case = outcome.case
+        case.system_note = outcome.note
+        for effect in outcome.effects:
+            emit(store, config, case, effect, now)
+        store.save(case, actor, "правка в журнале", at=now)
+    return case
+
+
+def _note(store: Store, case_id: str, text: str, now: datetime) -> None:
+    case = store.get(case_id)
+    if case and case.system_note != text:
+        case.system_note = text
+        store.save(case, "система", "примечание", at=now)

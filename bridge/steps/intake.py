@@ -1,0 +1,205 @@
+"""Step «соцсети»: new messages become cases, from the channels and from hand-made ledger rows
+(SPEC §1 step 1).
+
+Each channel is read page after page (a burst of 10,000 comments is taken in one cycle, not 100
+a minute); the cursor is saved after each page, once every item of it was stored or set aside.
+Each item is deduplicated by (channel, external id) in the same transaction that creates the
+case, so an item seen twice (a restart, a long-poll repeated, a ledger read twice) is one case.
+The citizen's files are downloaded before the case is made, into `attachments/<case>/citizen/`
+(bridge/storage/files.py); a file over the configured limit or one that cannot be downloaded
+stays a link, and «Вложения» says so. An edit updates the text and stays in the history; a
+deletion is noted, never erases the case. An item that fails in a way nobody foresaw is set
+aside (its raw form kept in `journals/set_aside/`, the operator told) and the others go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime, time
+from typing import Callable, Iterable
+
+from bridge.config import Config
+from bridge.core.model import MANUAL_CHANNEL, Case
+from bridge.core.vocabulary import channel_label
+from bridge.steps.ports import Ports
+from bridge.storage.files import CITIZEN, DataFiles
+from bridge.storage.store import Store
+from ledger.render import normalize
+
+log = logging.getLogger("otklik.intake")
+
+Hinter = Callable[[Case], str]          # case → the «Подсказка» text
+MAX_PAGES_PER_CYCLE = 200               # a page is ~100 items: bounded so mail and the ledger get their turn
+
+
+def take_channels(store: Store, config: Config, ports: Ports, now: datetime) -> int:
+    """New items from every channel; a network that is down never stops the others."""
+    return sum(_take_channel(store, config, ports, name, channel, now) for name, channel in ports.channels.items())
+
+
+def _take_channel(store: Store, config: Config, ports: Ports, name: str, channel, now: datetime) -> int:
+    created = 0
+    for _ in range(MAX_PAGES_PER_CYCLE):
+        cursor = store.get_value(f"cursor.{name}")
+        try:
+            items, new_cursor = channel.fetch(cursor)
+        except Exception as exc:   # noqa: BLE001 - adapters raise DeliveryError; anything else the same way
+            log.warning("channel %s: %s", name, type(exc).__name__)
+            with store.transaction():
+                store.alert("outage", f"{name}: {exc}", key=f"fetch:{name}:{now:%Y-%m-%d %H}", at=now)
+            break
+        created += take_items(store, config.case_prefix, items, ports.hint_text, now,
+                              files=ports.files, channel=channel, limit=config.attachment_limit)
+        with store.transaction():
+            store.set_value(f"cursor.{name}", new_cursor)
+        if not items or new_cursor == cursor:
+            break
+    return created
+
+
+def open_case(store: Store, prefix: str, case: Case, actor: str, hinter: Hinter | None,
+              now: datetime) -> Case | None:
+    """Create the case unless (channel, external id) is known; returns the new case or None."""
+    with store.transaction():
+        if store.case_for_item(case.channel, case.external_id):
+            return None
+        case.id = store.next_case_id(prefix, case.posted_at.year)
+        if hinter is not None:
+            case.hint = _safe_hint(hinter, case)
+        store.remember_item(case.channel, case.external_id, case.id)
+        store.add(case, actor, "поступило", at=now)
+    log.info("%s: new case from %s", case.id, case.channel)
+    return case
+
+
+def _safe_hint(hinter: Hinter, case: Case) -> str:
+    try:
+        return hinter(case)
+    except Exception:   # a hint is advice; its failure must never lose the message
+        log.exception("hint failed for a %s message", case.channel)
+        return ""
+
+
+def take_items(store: Store, prefix: str, items: Iterable, hinter: Hinter | None, now: datetime, *,
+               files: DataFiles | None = None, channel=None, limit: int = 0) -> int:
+    """Channel items (bridge.channels.base.IncomingItem) into cases; returns new cases."""
+    created = 0
+    for item in items:
+        try:
+            created += _take_item(store, prefix, item, hinter, now, files, channel, limit)
+        except Exception as exc:   # noqa: BLE001 - one item never stops the others
+            _set_aside(store, files, item, exc, now)
+    return created
+
+
+def _set_aside(store: Store, files: DataFiles | None, item, exc: Exception, now: datetime) -> None:
+    """Keep the raw item for a person and tell the operator; the log names the error class only."""
+    where = ""
+    if files is not None:
+        try:
+            raw = asdict(item) if is_dataclass(item) else {"repr": repr(item)}
+            where = files.relative(files.set_aside("item", json.dumps(raw, ensure_ascii=False, default=str,
+                                                                  indent=1).encode("utf-8", "surrogatepass"), now))
+        except Exception:   # noqa: BLE001 - a full disk: the alert below still goes
+            log.exception("could not keep a set-aside item")
+    log.error("could not take in a %s item: %s", getattr(item, "channel", "?"), type(exc).__name__)
+    with store.transaction():
+        store.alert("intake", f"Не удалось принять сообщение {getattr(item, 'channel', '')} "
+                              f"{getattr(item, 'external_id', '')} ({type(exc).__name__}); "
+                              + (f"оно сохранено в «{where}»." if where else "подробности в журнале работы."),
+                    at=now)
+
+
+def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: datetime,
+               files: DataFiles | None, channel, limit: int) -> int:
+    known = store.case_for_item(item.channel, item.external_id)
+    if known:
+        _update_known(store, known, item, now)
+        return 0
+    if item.event == "delete":
+        return 0
+    case = Case(id="", channel=item.channel, external_id=item.external_id, posted_at=item.posted_at,
+                kind=item.kind, public=item.public, author_name=item.author_name,
+                author_link=item.author_link, text=item.text, link=item.link,
+                reply_target=dict(item.reply_target),
+                author_key=f"{item.channel}:{item.reply_target.get('from_id', item.author_link)}")
+    downloaded = _download(channel, item.attachments, limit) if files is not None and channel else None
+    if downloaded is None:
+        case.attachments = [f"{a.name} ({a.url})" for a in item.attachments]
+    made = open_case(store, prefix, case, "пользователь", hinter, now)
+    if made is None:
+        return 0
+    if downloaded:
+        names = files.save(made.id, CITIZEN, [(name, data) for name, data, _ in downloaded if data is not None])
+        names = iter(names)
+        made.attachments = [next(names) if data is not None else f"{name} ({why})" for name, data, why in downloaded]
+        store.save(made, "система", "вложения пользователя", at=now)
+    return 1
+
+
+def _download(channel, refs, limit: int) -> list[tuple[str, bytes | None, str]]:
+    """(name, bytes or None, why not) per attachment; a failed download keeps the link."""
+    result = []
+    for ref in refs:
+        try:
+            data = channel.download(ref)
+        except Exception as exc:   # noqa: BLE001 - a file we could not get is a link, not a lost case
+            log.warning("attachment download failed: %s", type(exc).__name__)
+            result.append((ref.name, None, f"не скачано: {ref.url}"))
+            continue
+        if limit and len(data) > limit:
+            result.append((ref.name, None, f"больше {limit // (1024 * 1024)} МБ, только ссылка: {ref.url}"))
+        else:
+            result.append((ref.name, data, ""))
+    return result
+
+
+def _update_known(store: Store, case_id: str, item, now: datetime) -> None:
+    case = store.get(case_id)
+    if item.event == "edit" and item.text != case.text:
+        case.text = item.text              # the old text stays in the history
+        case.system_note = _noted(case.system_note, "Пользователь изменил сообщение (прежний текст — в истории).")
+        store.save(case, "пользователь", "изменено пользователем", at=now)
+    elif item.event == "delete" and "удалил" not in case.system_note:
+        case.system_note = _noted(case.system_note, "Пользователь удалил сообщение; ответить под ним может быть нельзя.")
+        store.save(case, "пользователь", "удалено пользователем", at=now)
+
+
+def _noted(note: str, addition: str) -> str:   # an edit never hides an earlier note (a publication error)
+    return note if addition in note else f"{note} {addition}".strip()
+
+
+# -- hand-made ledger rows ----------------------------------------------------------------------
+
+def _typed_moment(value, tz) -> datetime | None:
+    """«Поступило» as the operator typed it: an Excel date, or text like 28.11.2026 10:00."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=tz)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tz)
+    for pattern in ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(normalize(value), pattern).replace(tzinfo=tz)
+        except ValueError:
+            continue
+    return None
+
+
+def case_from_row(row: dict, tz, now: datetime, external_id: str) -> Case:
+    """A hand-made ledger row (phone call, «Медиалогия», …) as a new case."""
+    posted_at = _typed_moment(row.get("posted"), tz) or now
+    # A hand-made case keeps the channel as typed: it has no reply target, so its answer is
+    # handed over by the operator (phone, «Медиалогия»), never published automatically.
+    channel = normalize(row.get("channel")) or channel_label(MANUAL_CHANNEL)
+    return Case(id="", channel=channel, external_id=external_id, posted_at=posted_at,
+                kind="Внесено вручную", public=False, author_name=normalize(row.get("author")),
+                text=normalize(row.get("text")))
+
+
+def manual_key(row: dict) -> str:
+    """Dedup key of a hand-made row, so a row read twice (ledger locked) is one case."""
+    parts = [str(row.get(k) or "").strip() for k in ("posted", "channel", "author", "text")]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -1,0 +1,251 @@
+"""Step «отправка»: workflow effects become outbox items, and due items go out (SPEC §8).
+
+An effect is queued in the caller's transaction, under its unique key, with everything fixed that
+must not change on a retry (the Message-ID of an email, the idempotency key of a publication);
+the content is composed when the item is sent. One small handler per kind, in a table:
+
+| kind              | does                                                         | on success           |
+|-------------------|--------------------------------------------------------------|----------------------|
+| `email`           | composes the mail from its template, sends it (SMTP / EWS)   | —                    |
+| `publish`         | the answer and the department's files where the citizen wrote (п. 3.4) | «Опубликовано» |
+| `post_info`       | an informational answer on an official page (п. 3.5)         | link kept in history |
+| `site`            | rewrites «Информационные сообщения» (index.html + rss.xml)   | —                    |
+| `channel_message` | the п. 3.8 consent request in the citizen's dialogue         | —                    |
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from datetime import datetime
+from email.policy import SMTP as SMTP_POLICY
+from pathlib import Path
+from typing import Callable
+
+from bridge.config import Config
+from bridge.core import workflow
+from bridge.core.deadlines import deadline_of
+from bridge.core.errors import PermanentError, TransientError
+from bridge.core.model import Basis, Case
+from bridge.core.workflow import Effect
+from bridge.steps.ports import Ports
+from bridge.storage.files import ANSWER, CITIZEN, DataFiles
+from bridge.storage.outbox import OutboxItem, OutboxRunner, enqueue, revive_times
+from bridge.storage.store import Store
+
+MANUAL_HANDOVER = "передано оператором вручную"
+
+# effect kind → email template
+_EMAILS = {
+    "email_case": "new_case",
+    "email_rework": "rework",
+    "email_explanation": "explanation",
+    "registration_card": "registration_card",
+}
+
+
+# -- effects into the outbox --------------------------------------------------------------------
+
+def emit(store: Store, config: Config, case: Case, effect: Effect, now: datetime) -> None:
+    if effect.kind in _EMAILS:
+        _queue_email(store, config, case, effect, _EMAILS[effect.kind], now)
+    elif effect.kind == "publish":
+        enqueue(store, effect.key, "publish", {"case_id": case.id, "key": effect.key}, case.id, now)
+    elif effect.kind == "post_info":
+        for channel in config.channels:
+            enqueue(store, f"{effect.key}:{channel}", "post_info",
+                    {"case_id": case.id, "channel": channel, "key": effect.key}, case.id, now)
+        enqueue(store, f"{effect.key}:site", "site", {"case_id": case.id}, case.id, now)
+    elif effect.kind == "consent_request":
+        enqueue(store, effect.key, "channel_message",
+                {"case_id": case.id, "key": effect.key, "template": "consent_request"}, case.id, now)
+    else:
+        raise ValueError(f"unknown effect {effect.kind}")
+
+
+def _queue_email(store: Store, config: Config, case: Case, effect: Effect, template: str, now: datetime) -> None:
+    if template == "registration_card":
+        to = list(config.registry_emails)
+    else:
+        department = config.department(effect.data.get("department") or case.department)
+        to = list(department.emails) if department else []
+    queue_case_email(store, config, case, effect.key, template, to, dict(effect.data), now)
+
+
+def queue_case_email(store: Store, config: Config, case: Case, key: str, template: str, to: list[str],
+                     context: dict, now: datetime) -> bool:
+    """Queue one mail about a case in the case's thread (SPEC §3); the caller saves the case."""
+    from mailer.compose import message_id
+    msgid = message_id(case.id, config.host)   # SPEC §3: `<OKH-2026-00042.<random>@<host>>`
+    payload = {"template": template, "case_id": case.id, "to": to, "msgid": msgid,
+               "in_reply_to": case.thread_ids[-1] if case.thread_ids else None,
+               "references": list(case.thread_ids), "context": context}
+    if not enqueue(store, key, "email", payload, case.id, now):
+        return False
+    case.thread_ids = case.thread_ids + [msgid]   # all mail for a case stays in one thread
+    return True
+
+
+# -- the outbox run -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Send:
+    """What every handler may use: the store, the configuration, the adapters and the cycle's now."""
+    store: Store
+    config: Config
+    ports: Ports
+    now: datetime
+
+    def case(self, payload: dict) -> Case:
+        case = self.store.get(payload["case_id"])
+        if case is None:
+            raise PermanentError(f"обращение {payload['case_id']} не найдено (удалено при очистке?)")
+        return case
+
+
+def send_email(s: _Send, payload: dict) -> dict:
+    if s.ports.sender is None:
+        raise TransientError("почта не настроена")
+    if not payload["to"]:
+        raise PermanentError("нет адреса получателя: проверьте справочник отделов в настройках")
+    case = s.case(payload) if payload.get("case_id") else None
+    message = compose_email(s.store, s.config, s.ports.files, case, payload, s.now)
+    s.ports.sender.send(s.config.mail["address"], payload["to"], message)
+    return {"msgid": payload["msgid"]}
+
+
+def publish(s: _Send, payload: dict) -> dict:
+    case = s.case(payload)
+    channel = s.ports.channels.get(case.channel)
+    if channel is None or not case.reply_target:
+        return {"link": MANUAL_HANDOVER}
+    files = s.ports.files.files(case.id, ANSWER)
+    result = channel.publish_reply(case.reply_target, case.publish_text, files, payload["key"])
+    return {"link": result.link or result.external_id}
+
+
+def post_info(s: _Send, payload: dict) -> dict:
+    case = s.case(payload)
+    channel = s.ports.channels.get(payload["channel"])
+    if channel is None:
+        raise PermanentError(f"канал {payload['channel']} не подключён")
+    result = channel.post_informational(case.publish_text, [], payload["key"])
+    return {"link": result.link}
+
+
+def site(s: _Send, payload: dict) -> dict:
+    refresh_site(s.store, s.config, s.now, force=True)
+    return {}
+
+
+def channel_message(s: _Send, payload: dict) -> dict:
+    from mailer.texts import consent_request
+    case = s.case(payload)
+    channel = s.ports.channels.get(case.channel)
+    if channel is None or not case.reply_target:
+        raise PermanentError("запрос согласия нельзя отправить автоматически: свяжитесь с пользователем сами")
+    result = channel.publish_reply(case.reply_target, consent_request(case), [], payload["key"])
+    return {"link": result.link}
+
+
+def published(s: _Send, item: OutboxItem, result: dict) -> None:
+    case = s.store.get(item.case_id)
+    done = workflow.published(case, result.get("link", ""), s.now)
+    done.system_note = "Ответ опубликован." if result.get("link") != MANUAL_HANDOVER else \
+        "Канал без автоматической публикации: передайте ответ пользователю сами."
+    s.store.save(done, "система", "опубликовано", at=s.now)
+
+
+def info_posted(s: _Send, item: OutboxItem, result: dict) -> None:
+    s.store.record(item.case_id, "система", "информационное сообщение", "post_info", None,
+                   result.get("link"), at=s.now)
+
+
+def on_failure(s: _Send, item: OutboxItem, error: str) -> None:
+    case = s.store.get(item.case_id) if item.case_id else None
+    if case is None:
+        return
+    if item.kind == "publish":
+        case = workflow.publication_failed(case, error)
+    else:
+        case.system_note = f"Не отправлено: {error}"
+    s.store.save(case, "система", "ошибка отправки", at=s.now)
+
+
+HANDLERS: dict[str, Callable[[_Send, dict], dict]] = {
+    "email": send_email, "publish": publish, "post_info": post_info, "site": site,
+    "channel_message": channel_message,
+}
+COMPLETIONS: dict[str, Callable[[_Send, OutboxItem, dict], None]] = {"publish": published, "post_info": info_posted}
+
+
+def run_outbox(store: Store, config: Config, ports: Ports, now: datetime) -> int:
+    """Send what is due; returns how many items were completed."""
+    s = _Send(store, config, ports, now)
+    runner = OutboxRunner(store, {kind: (lambda payload, h=h: h(s, payload)) for kind, h in HANDLERS.items()},
+                          {kind: (lambda item, result, c=c: c(s, item, result)) for kind, c in COMPLETIONS.items()},
+                          lambda item, error: on_failure(s, item, error))
+    return runner.run(now)
+
+
+# -- composing --------------------------------------------------------------------------------------
+
+def compose_email(store: Store, config: Config, files: DataFiles, case: Case | None, payload: dict,
+                  now: datetime | None = None) -> bytes:
+    from mailer.compose import MailCase, compose
+    mail_case = None
+    if case is not None:
+        department = config.department(case.department)
+        mail_case = MailCase(case.id, case.channel_label, case.kind, case.author_name, case.link, case.text,
+                             case.posted_at, deadline_of(case, config.calendar),
+                             department.name if department else "")
+    context = revive_times(dict(payload.get("context", {})))
+    if case is not None:
+        context.setdefault("operator_comment", case.operator_comment)
+        context.setdefault("previous_answer", case.dept_answer)
+        context.setdefault("reason", case.basis if case.basis in Basis.EXPLANATIONS else "")
+        context.setdefault("consent_at", _consent_time(store, case, now))
+        context.setdefault("citizen_details", case.author_link)
+        context.setdefault("operator_contact", ", ".join(config.operator_emails))
+        context.setdefault("history", [f"{r['at'][:16]} {r['action']}" for r in store.history(case.id)
+                                       if r["field"] in ("", "status")][-20:])
+    message = compose(payload["template"], case=mail_case, to=payload["to"], from_addr=config.mail["address"],
+                      host=config.host, tz=config.tz, context=context,
+                      attachments=_outgoing(files.files(case.id, CITIZEN)) if case else (),
+                      attachment_limit=config.attachment_limit, in_reply_to=payload.get("in_reply_to"),
+                      references=payload.get("references", ()), msgid=payload["msgid"])
+    # CRLF on the wire (RFC 5321). Long lines are allowed up to RFC 5322's 998: CPython's header
+    # folder drops the space between two encoded words when it splits a Cyrillic subject
+    # («огромная яма» → «огромнаяяма»); one longer encoded word decodes right in every client.
+    return message.as_bytes(policy=SMTP_POLICY.clone(max_line_length=998))
+
+
+def _consent_time(store: Store, case: Case, now: datetime | None) -> datetime:
+    """When «Согласие» = да was recorded (п. 3.8), from the history."""
+    for row in reversed(store.history(case.id)):
+        if row["field"] == "consent" and row["new"] == "True":
+            return datetime.fromisoformat(row["at"])
+    return now or case.posted_at
+
+
+def _outgoing(paths: list[Path]):
+    from mailer.compose import OutgoingFile
+    return [OutgoingFile(p.name, mimetypes.guess_type(p.name)[0] or "application/octet-stream", p.read_bytes())
+            for p in paths]
+
+
+# -- the site section (п. 3.5) ----------------------------------------------------------------------
+
+def refresh_site(store: Store, config: Config, now: datetime, force: bool = False) -> int:
+    """Rewrite «Информационные сообщения» when an informational answer was published."""
+    from bridge.channels.site import SiteItem, write_site
+    items = [SiteItem(c.id, c.closed_at or c.posted_at, c.publish_text,
+                      getattr(config.department(c.department), "name", ""))
+             for c in store.published_informational()]
+    marker = [len(items), items[-1].case_id if items else ""]
+    if not force and (not items or store.get_value("site.marker") == marker):
+        return 0
+    write_site(config.site_dir, items, config.site_title, now)
+    with store.transaction():
+        store.set_value("site.marker", marker)
+    return len(items)

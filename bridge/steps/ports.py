@@ -1,0 +1,26 @@
+"""What a step may use besides the store and the configuration: the adapters, handed in.
+
+Each step is a function `(store, config, ports, now)`; `bridge/app.py` builds the one `Ports`
+(or tests hand in stand-ins), so no step reaches for a global, a connection or the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from bridge.core.model import Case
+from bridge.storage.files import DataFiles
+
+
+@dataclass
+class Ports:
+    files: DataFiles
+    ledger: Any = None                     # ledger.service.Ledger
+    sender: Any = None                     # mailer.mailbox.Sender
+    mailbox: Any = None                    # mailer.mailbox.Mailbox
+    channels: dict[str, Any] = field(default_factory=dict)   # name → bridge.channels.base.Channel
+    hinter: Callable[[Case], Any] | None = None              # case → bridge.hints.Hint
+
+    def hint_text(self, case: Case) -> str:
+        return self.hinter(case).summary() if self.hinter is not None else ""

@@ -1,0 +1,150 @@
+"""Every path of the data folder, in one place (the files seam).
+
+    data_dir/
+    ├── otklik.sqlite3                 the store
+    ├── mail/YYYY-MM/…eml              raw copies of every incoming mail (kept before it is applied)
+    ├── attachments/<case>/citizen/    the citizen's files, downloaded at intake
+    ├── attachments/<case>/answer/     the department's files, taken from its reply
+    ├── backups/                       dated copies of the ledger; unreadable ledgers set aside
+    ├── reports/Отчёт YYYY-MM.xlsx     the monthly reports
+    └── journals/                      append-only journals (the VK callback journal)
+
+Paths stored in the store are relative to the data folder (`relative`), so a data folder moved
+or opened from another working directory still finds its files. File names from outside (a
+department's attachment, a citizen's photo) are made safe here: no path separators or device
+names, at most `NAME_BYTES` bytes of UTF-8 (Linux allows 255), and a counter when two differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+CITIZEN = "citizen"
+ANSWER = "answer"
+NAME_BYTES = 180                      # room for a counter and a temporary suffix below 255
+WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)),
+                              *(f"LPT{n}" for n in range(1, 10))})
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    root: Path
+
+    # -- fixed places ---------------------------------------------------------------------------
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / "otklik.sqlite3"
+
+    @property
+    def backups(self) -> Path:
+        return self.root / "backups"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def journals(self) -> Path:
+        return self.root / "journals"
+
+    def report(self, year: int, month: int) -> Path:
+        return self.reports / f"Отчёт {year:04d}-{month:02d}.xlsx"
+
+    def relative(self, path: Path) -> str:
+        try:
+            return str(Path(path).relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def resolve(self, stored: str) -> Path:
+        path = Path(stored)
+        return path if path.is_absolute() else self.root / path
+
+    # -- raw mail -------------------------------------------------------------------------------
+
+    def keep_raw_mail(self, raw: bytes, key: str, now: datetime) -> Path:
+        """Write one incoming mail as it came, before anything is done with it."""
+        folder = self.root / "mail" / f"{now:%Y-%m}"
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        path = folder / f"{now:%Y%m%d-%H%M%S}-{digest}.eml"
+        _write_atomically(path, raw)
+        return path
+
+    def set_aside(self, kind: str, data: bytes, now: datetime) -> Path:
+        """Keep an outside item that could not be taken in (an event, a mail) for a person."""
+        folder = self.journals / "set_aside" / f"{now:%Y-%m}"
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        path = folder / f"{now:%Y%m%d-%H%M%S}-{kind}-{digest}.json"
+        _write_atomically(path, data)
+        return path
+
+    # -- a case's files -------------------------------------------------------------------------
+
+    def case_folder(self, case_id: str) -> Path:
+        return self.root / "attachments" / case_id
+
+    def folder(self, case_id: str, which: str) -> Path:
+        if which not in (CITIZEN, ANSWER):
+            raise ValueError(which)
+        return self.case_folder(case_id) / which
+
+    def files(self, case_id: str, which: str) -> list[Path]:
+        folder = self.folder(case_id, which)
+        return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+
+    def save(self, case_id: str, which: str, files: Iterable[tuple[str, bytes]]) -> list[str]:
+        """Store (name, bytes) pairs; returns the names they got. The same bytes under the same
+        name are one file; different bytes under one name get «-2», «-3»."""
+        folder = self.folder(case_id, which)
+        names = []
+        for name, data in files:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = first = folder / safe_name(name)
+            counter = 1
+            while target.exists() and target.read_bytes() != data:
+                counter += 1
+                target = folder / f"{first.stem}-{counter}{first.suffix}"
+            _write_atomically(target, data)
+            names.append(target.name)
+        return names
+
+    def remove_case(self, case_id: str) -> bool:
+        folder = self.case_folder(case_id)
+        if not folder.exists():
+            return False
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
+
+
+def safe_name(name: str) -> str:
+    """A file name that every file system of ours accepts (see the module docstring)."""
+    text = _UNSAFE.sub("_", (name or "").encode("utf-8", "replace").decode("utf-8")).strip("._") or "file"
+    if text.split(".")[0].upper() in WINDOWS_RESERVED:   # CON, nul.txt: devices on Windows
+        text = "_" + text
+    if len(text.encode("utf-8")) <= NAME_BYTES:
+        return text
+    stem, dot, suffix = text.rpartition(".")
+    if not dot or len(suffix.encode("utf-8")) > 16:
+        stem, suffix = text, ""
+    budget = NAME_BYTES - len(suffix.encode("utf-8")) - 1 - 9
+    short = stem.encode("utf-8")[:budget].decode("utf-8", "ignore")
+    tag = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return f"{short}~{tag}" + (f".{suffix}" if suffix else "")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """A file is there whole or not at all (a kill -9 mid-write leaves only a temporary file)."""
+    temporary = path.with_name(f".{path.name[:40]}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)

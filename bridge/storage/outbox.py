@@ -1,0 +1,178 @@
+"""The durable outbox: every email, publication and reminder goes through it (SPEC §8).
+
+An item is written in the same transaction as the case change that caused it, under a unique
+`key` (so applying a decision twice cannot queue two sends). The runner takes due items one by
+one: a handler does the work and returns a result; `TransientError` schedules a retry with
+back-off (or the server's `retry_after`); `PermanentError` marks the item failed and tells the
+operator; any other exception sets the item aside (state `set_aside`, payload kept, the operator
+told, the error class in the log) — one failing item never stops the others.
+
+| state       | meaning                                              | tried again             |
+|-------------|------------------------------------------------------|-------------------------|
+| `pending`   | waiting for its turn (`next_at`)                     | yes                     |
+| `done`      | the server accepted it                               | no                      |
+| `failed`    | refused for good (PermanentError): a person must act | no                      |
+| `set_aside` | failed in a way nobody foresaw: kept for a person    | no                      |
+
+Payloads are JSON: moments travel as ISO text (`encode_times`) and come back with `revive_times`.
+
+Worst case for doubles: a process killed after the server accepted an item and before the item
+is marked done sends it once more on restart. Publications carry an idempotency key the networks
+honour (VK `random_id`), and emails keep their Message-ID, so a double is recognisable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Mapping
+
+from bridge.core.errors import PermanentError, TransientError
+from bridge.storage.store import Store
+
+log = logging.getLogger("otklik.outbox")
+
+Handler = Callable[[dict], dict]
+Completion = Callable[["OutboxItem", dict], None]
+Failure = Callable[["OutboxItem", str], None]
+
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+OUTAGE_ALERT_AFTER = 5          # failed attempts in a row before the operator hears of it
+SET_ASIDE = "set_aside"
+
+# Context keys of the mail templates that hold a moment (digest, summary, reminder).
+TIME_KEYS = ("now", "due", "period_start", "period_end", "ledger_locked_since")
+
+KIND_LABELS = {
+    "email": "Письмо",
+    "publish": "Публикация ответа",
+    "post_info": "Информационное сообщение",
+    "site": "Раздел сайта «Информационные сообщения»",
+    "channel_message": "Сообщение пользователю",
+}
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    key: str
+    case_id: str
+    kind: str
+    payload: dict
+    attempts: int
+
+
+def enqueue(store: Store, key: str, kind: str, payload: Mapping[str, Any], case_id: str, now: datetime) -> bool:
+    """Queue an item once per `key`; returns False when it was already queued."""
+    return store.enqueue(key, kind, encode_times(dict(payload)), case_id, now)
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    if retry_after:
+        return timedelta(seconds=max(1.0, retry_after))
+    return min(FIRST_RETRY * (2 ** max(0, attempts - 1)), LONGEST_RETRY)
+
+
+def due_items(store: Store, now: datetime, limit: int = 500) -> list[OutboxItem]:
+    return [OutboxItem(r["id"], r["key"], r["case_id"], r["kind"], json.loads(r["payload"]), r["attempts"])
+            for r in store.due_items(now, limit)]
+
+
+class OutboxRunner:
+    """Runs due items through the handler registered for their kind."""
+
+    def __init__(self, store: Store, handlers: Mapping[str, Handler],
+                 completions: Mapping[str, Completion] | None = None,
+                 on_failure: Failure | None = None) -> None:
+        self.store = store
+        self.handlers = dict(handlers)
+        self.completions = dict(completions or {})
+        self.on_failure = on_failure
+
+    def run(self, now: datetime, limit: int = 500) -> int:
+        """Process due items; returns how many were completed."""
+        done = 0
+        for item in due_items(self.store, now, limit):
+            handler = self.handlers.get(item.kind)
+            if handler is None:
+                continue   # its adapter is not configured: the item waits, nothing is lost
+            done += self._run_one(item, handler, now)
+        return done
+
+    def _run_one(self, item: OutboxItem, handler: Handler, now: datetime) -> int:
+        try:
+            result = handler(item.payload) or {}
+        except TransientError as exc:
+            self._retry(item, str(exc), exc.retry_after, now)
+            return 0
+        except PermanentError as exc:
+            self._stop(item, "failed", str(exc), now)
+            return 0
+        except Exception as exc:   # noqa: BLE001 - one item's surprise never stops the others
+            log.error("outbox %s %s: unexpected %s; set aside", item.kind, item.case_id or item.id,
+                      type(exc).__name__)
+            self._stop(item, SET_ASIDE, f"непредвиденная ошибка ({type(exc).__name__}); "
+                                        "элемент отложен, подробности в журнале работы", now)
+            return 0
+        with self.store.transaction():
+            self.store.outbox_done(item.id, result, now)
+            completion = self.completions.get(item.kind)
+            if completion:
+                completion(item, result)
+        log.info("outbox %s %s: done", item.kind, item.case_id or item.key)
+        return 1
+
+    def _retry(self, item: OutboxItem, error: str, retry_after: float | None, now: datetime) -> None:
+        attempts = item.attempts + 1
+        with self.store.transaction():
+            self.store.outbox_retry(item.id, attempts, now + backoff(attempts, retry_after), error)
+            if attempts == OUTAGE_ALERT_AFTER:
+                self.store.alert("outage", f"{KIND_LABELS.get(item.kind, item.kind)}: не удаётся "
+                                 f"отправить уже {attempts} раз подряд ({error}); повторяем.",
+                                 item.case_id, key=f"outage:{item.id}", at=now)
+        log.warning("outbox %s %s: attempt %d failed, will retry", item.kind, item.case_id or item.key, attempts)
+
+    def _stop(self, item: OutboxItem, state: str, error: str, now: datetime) -> None:
+        with self.store.transaction():
+            self.store.outbox_stop(item.id, state, error, now)
+            self.store.alert("failure", f"{KIND_LABELS.get(item.kind, item.kind)}: {error}",
+                             item.case_id, key=f"failed:{item.id}", at=now)
+            if self.on_failure:
+                self.on_failure(item, error)
+        log.error("outbox %s %s: %s", item.kind, item.case_id or item.key, state)
+
+
+# -- the payload codec ------------------------------------------------------------------------
+
+def encode_times(value: Any) -> Any:
+    """Moments and dates as ISO text, so a mail's context fits a JSON payload."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: encode_times(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode_times(v) for v in value]
+    return value
+
+
+def revive_times(context: dict) -> dict:
+    """The inverse of `encode_times` for TIME_KEYS, at the top and in list items (for the sender)."""
+    def revive(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {k: (_moment(v) if k in TIME_KEYS else revive(v)) for k, v in item.items()}
+        if isinstance(item, list):
+            return [revive(v) for v in item]
+        return item
+    return revive(dict(context))
+
+
+def _moment(value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    except ValueError:
+        return value

@@ -1,0 +1,403 @@
+"""The bridge's store: SQLite in WAL mode, the source of truth (SPEC §2), and the only module
+with SQL in it.
+
+Tables: `cases` (one JSON document per case plus indexed columns), `history` (every change of a
+case: who, when, what, old and new value), `outbox` (everything to send or publish, see
+outbox.py), `intake_keys` (dedup of channel items), `mail_seen` (dedup of incoming mail),
+`counters` (case numbers per year), `kv` (cursors, mailbox state, ledger state), `alerts` (what a
+person must hear of) and `ledger_writes` (the snapshot of each ledger write, ledger/service.py).
+The schema is versioned with `PRAGMA user_version`; `MIGRATIONS[n]` (SQL text or a function of
+the connection) brings version n to n+1. Statuses, decisions and reasons are stored as codes
+(bridge/core/model.py) since version 5; earlier stores held the ledger's Russian words.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from bridge.core.model import CASE_FIELDS, Case, Status, format_case_id
+from bridge.core.vocabulary import BASIS_LABELS, DECISION_LABELS, STATUS_LABELS
+
+
+def _words_to_codes(db: sqlite3.Connection) -> None:
+    """4 → 5: the Russian status, decision and reason words become codes, in cases and history."""
+    tables = {"status": {v: k for k, v in STATUS_LABELS.items()},
+              "applied_decision": {v: k for k, v in DECISION_LABELS.items()},
+              "basis": {v: k for k, v in BASIS_LABELS.items()}}
+    for case_id, data in db.execute("SELECT id, data FROM cases").fetchall():
+        document = json.loads(data)
+        for name, table in tables.items():
+            if document.get(name) in table:
+                document[name] = table[document[name]]
+        db.execute("UPDATE cases SET status = ?, data = ? WHERE id = ?",
+                   (document["status"], json.dumps(document, ensure_ascii=False), case_id))
+    for name, table in (("status", tables["status"]), ("decision", tables["applied_decision"]),
+                        ("basis", tables["basis"])):
+        for word, code in table.items():
+            for column in ("old", "new"):
+                db.execute(f"UPDATE history SET {column} = ? WHERE field = ? AND {column} = ?", (code, name, word))
+
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+MIGRATIONS: tuple[Migration, ...] = (
+    # 0 → 1: the first schema.
+    """
+    CREATE TABLE cases (
+        id TEXT PRIMARY KEY, year INTEGER NOT NULL, seq INTEGER NOT NULL,
+        status TEXT NOT NULL, department TEXT NOT NULL DEFAULT '',
+        posted_at TEXT NOT NULL, closed_at TEXT, data TEXT NOT NULL
+    );
+    CREATE INDEX cases_order ON cases (year, seq);
+    CREATE TABLE history (
+        id INTEGER PRIMARY KEY, case_id TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,
+        action TEXT NOT NULL, field TEXT NOT NULL DEFAULT '', old TEXT, new TEXT
+    );
+    CREATE INDEX history_case ON history (case_id, id);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, case_id TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0, next_at TEXT NOT NULL, last_error TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL, done_at TEXT, result TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX outbox_due ON outbox (state, next_at);
+    CREATE TABLE intake_keys (
+        channel TEXT NOT NULL, external_id TEXT NOT NULL, case_id TEXT NOT NULL,
+        PRIMARY KEY (channel, external_id)
+    );
+    CREATE TABLE mail_seen (
+        message_key TEXT PRIMARY KEY, case_id TEXT, kind TEXT NOT NULL, at TEXT NOT NULL,
+        raw_path TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE counters (year INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE ledger_rows (case_id TEXT PRIMARY KEY, cells TEXT NOT NULL);
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, case_id TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL, key TEXT UNIQUE, reported_at TEXT
+    );
+    """,
+    # 1 → 2: the reports' and the «Сводка» query «which cases were ever returned for rework».
+    """
+    CREATE INDEX history_field ON history (field, new);
+    """,
+    # 2 → 3: the repeated-question hint (п. 3.7) looks up earlier cases of the same author.
+    """
+    CREATE INDEX cases_author ON cases (json_extract(data, '$.author_key'));
+    """,
+    # 3 → 4: the ledger's snapshots are kept per write (the last few), so a file saved from an
+    # earlier write is compared with what that write contained (ledger/service.py).
+    """
+    CREATE TABLE ledger_writes (write_id INTEGER PRIMARY KEY, at TEXT NOT NULL, snapshot BLOB NOT NULL);
+    DROP TABLE ledger_rows;
+    """,
+    # 4 → 5: codes instead of the ledger's words (bridge/core/vocabulary.py has the words).
+    _words_to_codes,
+)
+
+_NOT_IN_HISTORY = {"epoch", "applied_epoch"}   # bookkeeping, not something a person did
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _encode(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def case_to_json(case: Case) -> str:
+    return json.dumps({k: _encode(v) for k, v in asdict(case).items()}, ensure_ascii=False)
+
+
+_DATETIME_FIELDS = ("posted_at", "deadline_start", "routed_at", "answered_at", "handled_at", "closed_at")
+
+
+def case_from_json(text: str) -> Case:
+    data = json.loads(text)
+    for name in _DATETIME_FIELDS:
+        if data.get(name):
+            data[name] = datetime.fromisoformat(data[name])
+    return Case(**{k: v for k, v in data.items() if k in CASE_FIELDS})
+
+
+class Store:
+    """One SQLite database; every write happens inside `transaction()`."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")   # an acknowledged answer survives a power cut
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._depth = 0
+        self.touched: set[str] = set()   # ids added or changed through this object (see cycle.py)
+        self.migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version):
+            with self.transaction():
+                if callable(script):
+                    script(self.db)
+                else:
+                    for statement in filter(str.strip, script.split(";")):
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Nested calls join the outer transaction; the outermost commits or rolls back."""
+        if self._depth == 0:
+            self.db.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield self.db
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.db.execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self.db.execute("COMMIT")
+
+    # -- cases ----------------------------------------------------------------------------------
+
+    def next_case_id(self, prefix: str, year: int) -> str:
+        with self.transaction():
+            row = self.db.execute("SELECT last FROM counters WHERE year = ?", (year,)).fetchone()
+            number = (row["last"] if row else 0) + 1
+            self.db.execute("INSERT INTO counters (year, last) VALUES (?, ?) "
+                            "ON CONFLICT (year) DO UPDATE SET last = excluded.last", (year, number))
+        return format_case_id(prefix, year, number)
+
+    def get(self, case_id: str) -> Case | None:
+        row = self.db.execute("SELECT data FROM cases WHERE id = ?", (case_id,)).fetchone()
+        return case_from_json(row["data"]) if row else None
+
+    def all_cases(self) -> list[Case]:
+        return self._cases("1")
+
+    def cases_with_status(self, *statuses: str, open_only: bool = False) -> list[Case]:
+        marks = ", ".join("?" for _ in statuses)
+        where = f"status IN ({marks})" + (" AND closed_at IS NULL" if open_only else "")
+        return self._cases(where, statuses)
+
+    def open_cases(self) -> list[Case]:
+        return self._cases("closed_at IS NULL")
+
+    def published_informational(self) -> list[Case]:
+        """п. 3.5: every published informational answer, oldest first (the site section)."""
+        return self._cases("status = ? AND json_extract(data, '$.informational')", (Status.PUBLISHED,),
+                           order="closed_at")
+
+    def published_by_author(self, author_key: str) -> list[Case]:
+        """The author's earlier answered cases (the repeated-question hint, п. 3.7)."""
+        return self._cases("status = ? AND json_extract(data, '$.author_key') = ?", (Status.PUBLISHED, author_key))
+
+    def _cases(self, where: str, params: Sequence = (), order: str = "year, seq") -> list[Case]:
+        rows = self.db.execute(f"SELECT data FROM cases WHERE {where} ORDER BY {order}", tuple(params))
+        return [case_from_json(row["data"]) for row in rows]
+
+    def case_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT id FROM cases")}
+
+    def add(self, case: Case, actor: str, action: str = "создано", *, at: datetime) -> None:
+        year, seq = int(case.id.split("-")[-2]), int(case.id.split("-")[-1])
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO cases (id, year, seq, status, department, posted_at, closed_at, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (case.id, year, seq, case.status, case.department, _iso(case.posted_at),
+                 _iso(case.closed_at), case_to_json(case)))
+            self.record(case.id, actor, action, at=at)
+        self.touched.add(case.id)
+
+    def save(self, case: Case, actor: str, action: str, *, at: datetime) -> bool:
+        """Write `case`; one history row per changed field. Returns False when nothing changed."""
+        before = self.get(case.id)
+        if before is None:
+            raise KeyError(case.id)
+        changes = [(name, getattr(before, name), getattr(case, name)) for name in CASE_FIELDS
+                   if getattr(before, name) != getattr(case, name)]
+        if not changes:
+            return False
+        with self.transaction():
+            self._write_case(case)
+            for name, old, new in changes:
+                if name not in _NOT_IN_HISTORY:
+                    self.record(case.id, actor, action, name, old, new, at=at)
+        self.touched.add(case.id)
+        return True
+
+    def overwrite(self, case: Case) -> None:
+        """Write `case` leaving no history of the old values (purge: they are what must go)."""
+        with self.transaction():
+            self._write_case(case)
+        self.touched.add(case.id)
+
+    def _write_case(self, case: Case) -> None:
+        self.db.execute(
+            "UPDATE cases SET status = ?, department = ?, posted_at = ?, closed_at = ?, data = ? WHERE id = ?",
+            (case.status, case.department, _iso(case.posted_at), _iso(case.closed_at), case_to_json(case), case.id))
+
+    def record(self, case_id: str, actor: str, action: str, field: str = "",
+               old: Any = None, new: Any = None, *, at: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO history (case_id, at, actor, action, field, old, new) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (case_id, _iso(at), actor, action, field, _history_value(old), _history_value(new)))
+
+    def history(self, case_id: str) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM history WHERE case_id = ? ORDER BY id", (case_id,)).fetchall()
+
+    def history_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM history").fetchone()[0]
+
+    def last_history_id(self) -> int:
+        return self.db.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
+
+    def returned_case_ids(self) -> set[str]:
+        """Cases ever sent back for rework (п. 3.3), for «Сводка» and the reports."""
+        rows = self.db.execute("SELECT DISTINCT case_id FROM history WHERE field = 'status' AND new = ?",
+                               (Status.REWORK,))
+        return {r[0] for r in rows}
+
+    def blank_history(self, case_id: str, fields: Iterable[str]) -> bool:
+        """Forget the old and new values of `fields` in a case's history (purge)."""
+        fields = tuple(fields)
+        marks = ", ".join("?" for _ in fields)
+        cursor = self.db.execute(
+            f"UPDATE history SET old = NULL, new = NULL WHERE case_id = ? AND field IN ({marks}) "
+            "AND (old IS NOT NULL OR new IS NOT NULL)", (case_id, *fields))
+        return cursor.rowcount > 0
+
+    # -- intake dedup ---------------------------------------------------------------------------
+
+    def case_for_item(self, channel: str, external_id: str) -> str | None:
+        row = self.db.execute("SELECT case_id FROM intake_keys WHERE channel = ? AND external_id = ?",
+                              (channel, external_id)).fetchone()
+        return row["case_id"] if row else None
+
+    def remember_item(self, channel: str, external_id: str, case_id: str) -> None:
+        self.db.execute("INSERT INTO intake_keys (channel, external_id, case_id) VALUES (?, ?, ?)",
+                        (channel, external_id, case_id))
+
+    # -- incoming mail --------------------------------------------------------------------------
+
+    def mail_known(self, message_key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM mail_seen WHERE message_key = ?", (message_key,)).fetchone() is not None
+
+    def remember_mail(self, message_key: str, case_id: str | None, kind: str, at: datetime,
+                      raw_path: str, note: str) -> None:
+        self.db.execute("INSERT INTO mail_seen (message_key, case_id, kind, at, raw_path, note) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (message_key, case_id, kind, _iso(at), raw_path, note))
+
+    def raw_mail_paths(self, case_id: str) -> list[str]:
+        rows = self.db.execute("SELECT raw_path FROM mail_seen WHERE case_id = ? AND raw_path != ''", (case_id,))
+        return [r["raw_path"] for r in rows]
+
+    def forget_raw_mail(self, case_id: str) -> None:
+        self.db.execute("UPDATE mail_seen SET raw_path = '' WHERE case_id = ?", (case_id,))
+
+    # -- outbox (bridge/storage/outbox.py runs it) ----------------------------------------------
+
+    def enqueue(self, key: str, kind: str, payload: dict, case_id: str, at: datetime) -> bool:
+        """Queue an item once per `key`; False when an item with that key exists."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO outbox (key, case_id, kind, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (key, case_id, kind, json.dumps(payload, ensure_ascii=False), _iso(at), _iso(at)))
+        return cursor.rowcount == 1
+
+    def is_queued(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM outbox WHERE key = ?", (key,)).fetchone() is not None
+
+    def due_items(self, now: datetime, limit: int) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT id, key, case_id, kind, payload, attempts FROM outbox "
+            "WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?", (_iso(now), limit)).fetchall()
+
+    def outbox_done(self, item_id: int, result: dict, at: datetime) -> None:
+        self.db.execute("UPDATE outbox SET state = 'done', done_at = ?, attempts = attempts + 1, result = ? "
+                        "WHERE id = ?", (_iso(at), json.dumps(result, ensure_ascii=False), item_id))
+
+    def outbox_retry(self, item_id: int, attempts: int, next_at: datetime, error: str) -> None:
+        self.db.execute("UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
+                        (attempts, _iso(next_at), error, item_id))
+
+    def outbox_stop(self, item_id: int, state: str, error: str, at: datetime) -> None:
+        """An item that will not be tried again: 'failed' (a person must act) or 'set_aside'
+        (it failed in a way nobody foresaw; its payload is kept for a person to look at)."""
+        self.db.execute("UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, done_at = ? "
+                        "WHERE id = ?", (state, error, _iso(at), item_id))
+
+    def outbox_items(self, case_id: str, *, sent_only: bool = False) -> list[sqlite3.Row]:
+        where = "case_id = ?" + (" AND state != 'pending'" if sent_only else "")
+        return self.db.execute(f"SELECT * FROM outbox WHERE {where} ORDER BY id", (case_id,)).fetchall()
+
+    def outbox_item(self, key: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM outbox WHERE key = ?", (key,)).fetchone()
+
+    def replace_payload(self, item_id: int, payload: dict) -> None:
+        self.db.execute("UPDATE outbox SET payload = ? WHERE id = ?", (json.dumps(payload, ensure_ascii=False), item_id))
+
+    # -- the ledger's write snapshots (ledger/service.py) ---------------------------------------
+
+    def ledger_snapshot(self, write_id: int) -> bytes | None:
+        row = self.db.execute("SELECT snapshot FROM ledger_writes WHERE write_id = ?", (write_id,)).fetchone()
+        return row["snapshot"] if row else None
+
+    def keep_ledger_snapshot(self, write_id: int, at: datetime, snapshot: bytes, kept: int) -> None:
+        """Store one write's snapshot and forget all but the last `kept`."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO ledger_writes (write_id, at, snapshot) VALUES (?, ?, ?)",
+                            (write_id, _iso(at), snapshot))
+            self.db.execute("DELETE FROM ledger_writes WHERE write_id <= ?", (write_id - kept,))
+
+    # -- alerts for the operator (digest, log) ---------------------------------------------------
+
+    def alert(self, kind: str, text: str, case_id: str = "", key: str | None = None, *, at: datetime) -> None:
+        """Something a person must know; `key` makes a repeated alert a no-op."""
+        self.db.execute("INSERT OR IGNORE INTO alerts (at, kind, case_id, text, key) VALUES (?, ?, ?, ?, ?)",
+                        (_iso(at), kind, case_id, text, key))
+
+    def unreported_alerts(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM alerts WHERE reported_at IS NULL ORDER BY id").fetchall()
+
+    def mark_alerts_reported(self, ids: list[int], at: datetime) -> None:
+        self.db.executemany("UPDATE alerts SET reported_at = ? WHERE id = ?", [(_iso(at), i) for i in ids])
+
+    # -- key/value ------------------------------------------------------------------------------
+
+    def get_value(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return json.loads(row["value"]) if row else default
+
+    def set_value(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT INTO kv (key, value) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (key, json.dumps(value, ensure_ascii=False)))
+
+    def delete_value(self, key: str) -> None:
+        self.db.execute("DELETE FROM kv WHERE key = ?", (key,))
+
+
+def _history_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(_encode(value))

@@ -1,0 +1,42 @@
+"""The two mail interfaces the cycle uses; `imap.py`, `exchange.py` and `smtp.py` implement them.
+
+A mailbox's position is an opaque string: the cycle stores what `fetch_new` returned and hands it
+back unread, so each backend keeps its own format (IMAP: UIDVALIDITY and the last UID; Exchange:
+its SyncFolderItems state) and one backend's state never reaches the other's decoder. The caller
+saves every returned mail durably before it stores the new state, so a crash re-fetches and
+never skips (SPEC §8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Protocol
+
+
+@dataclass(frozen=True)
+class FetchedMail:
+    uid: int | str        # the backend's id of the mail (an IMAP UID, an EWS item id)
+    raw: bytes
+
+
+class Mailbox(Protocol):
+    def fetch_new(self, state: str | None) -> tuple[list[FetchedMail], str]:
+        """Mail that arrived after `state` (None: everything not yet processed) and the new state."""
+
+    def mark_processed(self, uids: Iterable[int | str]) -> None:
+        """Flag (or move) mail that was stored, so a person sees it was taken."""
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block up to `timeout` seconds; True when new mail may have arrived."""
+
+    def check(self) -> None:
+        """Log in and open the folder (check-config); raises a DeliveryError when it cannot."""
+
+    def close(self) -> None: ...
+
+
+class Sender(Protocol):
+    def send(self, from_addr: str, to_addrs: list[str], message: bytes) -> None:
+        """Hand one ready message to the server; raises TransientError or PermanentError."""
+
+    def check(self) -> None: ...
