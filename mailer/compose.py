@@ -373,11 +373,11 @@ def compose(template: str, *, case: MailCase | None, to: Sequence[str], from_add
             attachments: Sequence[OutgoingFile] = (),
             attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT, in_reply_to: str | None = None,
             references: Sequence[str] = (), msgid: str | None = None,
-            date: datetime | None = None) -> EmailMessage:
+            date: datetime) -> EmailMessage:
     """One ready-to-send mail from `templates/mail/<template>.{txt,html}.j2`.
 
     The subject is the template's `{% block subject %}` when it has one, else `subject_for`.
-    `date` is the Date header (default: now); templates that need "now" get it in `context`.
+    `date` is the Date header (the cycle's now); templates that need "now" get it in `context`.
     """
     shown = clean_case(case) if case else None
     attached, too_big = split_attachments(attachments, attachment_limit)
@@ -388,7 +388,7 @@ def compose(template: str, *, case: MailCase | None, to: Sequence[str], from_add
                  from_addr=from_addr, case_id=case.case_id if case else None,
                  msgid=msgid or (message_id(case.case_id, host) if case
                                  else general_message_id(host)),
-                 when=date or datetime.now(tz))
+                 when=date)
     _set_threading(msg, in_reply_to, references)
     msg.set_content(plain, subtype="plain", cte="base64")
     msg.add_alternative(html, subtype="html", cte="base64")

@@ -191,7 +191,7 @@ def run_outbox(store: Store, config: Config, ports: Ports, now: datetime) -> int
 # -- composing --------------------------------------------------------------------------------------
 
 def compose_email(store: Store, config: Config, files: DataFiles, case: Case | None, payload: dict,
-                  now: datetime | None = None) -> bytes:
+                  now: datetime) -> bytes:
     from mailer.compose import MailCase, compose
     mail_case = None
     if case is not None:
@@ -213,19 +213,19 @@ def compose_email(store: Store, config: Config, files: DataFiles, case: Case | N
                       host=config.host, tz=config.tz, context=context,
                       attachments=_outgoing(files.files(case.id, CITIZEN)) if case else (),
                       attachment_limit=config.attachment_limit, in_reply_to=payload.get("in_reply_to"),
-                      references=payload.get("references", ()), msgid=payload["msgid"])
+                      references=payload.get("references", ()), msgid=payload["msgid"], date=now)
     # CRLF on the wire (RFC 5321). Long lines are allowed up to RFC 5322's 998: CPython's header
     # folder drops the space between two encoded words when it splits a Cyrillic subject
     # («огромная яма» → «огромнаяяма»); one longer encoded word decodes right in every client.
     return message.as_bytes(policy=SMTP_POLICY.clone(max_line_length=998))
 
 
-def _consent_time(store: Store, case: Case, now: datetime | None) -> datetime:
+def _consent_time(store: Store, case: Case, now: datetime) -> datetime:
     """When «Согласие» = да was recorded (п. 3.8), from the history."""
     for row in reversed(store.history(case.id)):
         if row["field"] == "consent" and row["new"] == "True":
             return datetime.fromisoformat(row["at"])
-    return now or case.posted_at
+    return now
 
 
 def _outgoing(paths: list[Path]):

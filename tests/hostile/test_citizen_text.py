@@ -80,12 +80,12 @@ def test_a_second_cycle_reads_no_edits_from_hostile_cells(app, clock, cases):
     assert all(not app.store.get(c).system_note for c in cases.values())
 
 
-def test_department_email_escapes_and_has_no_injected_header(app, cases):
+def test_department_email_escapes_and_has_no_injected_header(app, clock, cases):
     for name, case_id in cases.items():
         case = app.store.get(case_id)
         case.department = "zhkh"
         raw = compose_email(app.store, app.config, app.files, case, {"template": "new_case", "to": ["zhkh@adm-okha.ru"],
-                                        "msgid": f"<{case_id}.t@adm-okha.ru>", "context": {}})
+                                        "msgid": f"<{case_id}.t@adm-okha.ru>", "context": {}}, clock.now)
         head = raw.split(b"\r\n\r\n", 1)[0]
         assert b"Bcc" not in head and b"X-Injected" not in head, name
         message = email.message_from_bytes(raw, policy=email.policy.default)
@@ -96,7 +96,7 @@ def test_department_email_escapes_and_has_no_injected_header(app, cases):
         plain = message.get_body(("plain",)).get_content()
         assert "\x00" not in plain and "\x1b" not in plain
     html = email.message_from_bytes(compose_email(app.store, app.config, app.files, app.store.get(cases["html"]), {
-        "template": "new_case", "to": ["zhkh@adm-okha.ru"], "msgid": "<h.t@adm-okha.ru>", "context": {}}),
+        "template": "new_case", "to": ["zhkh@adm-okha.ru"], "msgid": "<h.t@adm-okha.ru>", "context": {}}, clock.now),
         policy=email.policy.default).get_body(("html",)).get_content()
     assert "&lt;script&gt;" in html
 

@@ -64,7 +64,7 @@ def test_25_mb_attachment_is_stored_and_the_outgoing_mail_keeps_the_limit(app, c
     app.files.save(case_id, "citizen", [("фото.jpg", big), ("схема.png", b"\x89PNG small")])
     case = app.store.get(case_id)
     raw = compose_email(app.store, app.config, app.files, case, {"template": "new_case", "to": [ZHKH], "msgid": f"<{case_id}.t@x>",
-                                    "context": {}})
+                                    "context": {}}, clock.now)
     assert len(raw) < app.config.attachment_limit * 1.4 + 200_000
     message = parse(raw)
     attached = [p.get_filename() for p in message.iter_attachments()]
