@@ -20,7 +20,7 @@ from bridge import serve as service  # noqa: E402
 from bridge.config import load  # noqa: E402
 
 service.CYCLE_EVERY = float(os.environ.get("OTKLIK_FAULT_CYCLE", "0.3"))
-service.IDLE_SLICE = service.CYCLE_EVERY
+service.IDLE_SLICE = min(service.CYCLE_EVERY, 20.0)
 
 
 def main() -> int:
