@@ -120,7 +120,50 @@ def parse(text: str, *, source: Path | None, base_dir: Path) -> Config:
     return config
 
 
+# Every key the configuration knows, per section (SPEC §7); anything else is reported with the
+# closest known key, so a typo («imap_hots») never silently falls back to a default.
+KNOWN_KEYS: dict[str, frozenset[str]] = {
+    "general": frozenset({"case_prefix", "timezone", "data_dir", "ledger", "operator_emails", "deputy_head_emails",
+                          "registry_emails", "attachment_limit_mb", "ledger_lock_alert_minutes"}),
+    "mail": frozenset({"backend", "address", "imap_host", "imap_port", "imap_security", "imap_user",
+                       "imap_password_env", "processed_folder", "smtp_host", "smtp_port", "smtp_security",
+                       "smtp_user", "smtp_password_env", "exchange_url", "exchange_user", "exchange_password_env",
+                       "exchange_auth", "exchange_version"}),
+    "worktime": frozenset({"hours", "extra_days_off", "extra_working_days", "short_days"}),
+    "site": frozenset({"output_dir", "title", "base_url"}),
+    "reminders": frozenset({"escalate_after_days", "digest_time"}),
+    "report": frozenset({"min_messages"}),
+    "departments": frozenset({"code", "name", "emails", "head_emails", "keywords", "description"}),
+    "external_bodies": frozenset({"code", "name", "competence", "address", "site"}),
+}
+CHANNEL_SECTIONS = ("vk", "telegram", "ok")     # their keys are checked by bridge/channels
+
+
+def _unknown_keys(raw: dict, problems: list[str]) -> None:
+    sections = set(KNOWN_KEYS) | set(CHANNEL_SECTIONS)
+    for name, value in raw.items():
+        if name not in sections:
+            problems.append(f"неизвестный раздел [{name}]{_closest(name, sections)}")
+            continue
+        if name in CHANNEL_SECTIONS:
+            continue
+        tables = value if isinstance(value, list) else [value]
+        for table in tables:
+            if not isinstance(table, dict):
+                continue
+            for key in table:
+                if key not in KNOWN_KEYS[name]:
+                    problems.append(f"{name}.{key}: неизвестный параметр{_closest(key, KNOWN_KEYS[name])}")
+
+
+def _closest(word: str, known) -> str:
+    import difflib
+    found = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f" (может быть, «{found[0]}»?)" if found else ""
+
+
 def _build(raw: dict, base_dir: Path, source: Path | None, problems: list[str]) -> Config:
+    _unknown_keys(raw, problems)
     general = _section(raw, "general", problems)
     prefix = str(general.get("case_prefix", "OKH"))
     if not _PREFIX.match(prefix):
