@@ -44,7 +44,8 @@ from xlsxwriter.utility import xl_col_to_name  # noqa: E402
 import bridge.config  # noqa: E402
 from bridge.app import App, build_app  # noqa: E402
 from bridge.cycle import render_context, run_cycle  # noqa: E402
-from ledger.render import next_flip  # noqa: E402
+from bridge.core.deadlines import next_flip  # noqa: E402
+from ledger.render import summary_rows  # noqa: E402
 from bridge.core.model import Case, Decision, Status  # noqa: E402
 from bridge.core.model import CASE_FIELDS  # noqa: E402
 from bridge.storage.store import _encode, case_from_json, case_to_json  # noqa: E402
@@ -122,7 +123,7 @@ def fill(app: App, count: int) -> None:
 # What the operator types (Excel would save the same cells): «Отдел» + «Направить» in the first
 # row, a comment in the second. Inserted into the sheet XML so that preparing the edit costs
 # seconds, not a full openpyxl load and save of a 50,000-row workbook.
-EDITS = {2: {"Отдел": "Отдел ЖКХ", "Решение оператора": Decision.ROUTE},
+EDITS = {2: {"Отдел": "Отдел ЖКХ", "Решение оператора": "Направить"},
          3: {"Комментарий оператора": "перезвонить заявителю"}}
 _LETTER = {c.header: xl_col_to_name(i) for i, c in enumerate(COLUMNS)}
 
@@ -275,7 +276,8 @@ def _write(app: App):
     """What a cycle's write does once the rows are rendered: the workbook, the backup, the snapshot
     of written cells and the state. It also lays the ledger that the operator then edits."""
     cases = app.store.all_cases()
-    rows, summary = render_all(cases, render_context(app, NOW)), app.summary(cases, NOW)
+    rows, summary = render_all(cases, render_context(app, NOW)), summary_rows(
+        cases, [(d.code, d.name) for d in app.config.departments], app.config.calendar, NOW, app.store.returned_case_ids())
     flips = [f for f in (next_flip(c, app.config.calendar, NOW) for c in cases) if f]
     month = f"{app.config.calendar.local(NOW):%Y-%m}"
     return (lambda: app.ledger.write(rows, summary, NOW, min(flips, default=None), extra=month)), None

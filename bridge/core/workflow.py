@@ -1,7 +1,9 @@
 """The case state machine: what an operator's decision or a department's answer does to a case.
 
 Pure functions: a case and the moment in, an `Outcome` out (the changed copy, the effects to put
-in the outbox, a note for «Примечание системы»). No I/O here; bridge/cycle.py carries effects out.
+in the outbox, a note for «Примечание системы»). No I/O here; bridge/steps/outgoing.py turns the effects
+into outbox items. Decisions, statuses and reasons are codes (model.py); the words below are the
+ledger's (vocabulary.py).
 
 | decision                | allowed when                                   | п.       | result                               |
 |-------------------------|------------------------------------------------|----------|--------------------------------------|

@@ -1,0 +1,3 @@
+"""The cycle's steps, one module each, each a function `(store, config, ports, now)`:
+intake (channels → cases), answers (mail → answers), decisions (the ledger → the workflow),
+outgoing (effects → outbox → the world), reminders (п. 4.1, 4.2), report, purge."""
