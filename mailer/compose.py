@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup, escape
 
+from mailer.addresses import ascii_domain
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 # The one line of §1 step 4; templates show it, tests and readers can find it here.
@@ -352,7 +354,8 @@ def _set_threading(msg: EmailMessage, in_reply_to: str | None, references: Seque
 def _set_headers(msg: EmailMessage, *, subject: str, to: Sequence[str], from_addr: str,
                  msgid: str, when: datetime, case_id: str | None) -> None:
     """Every value goes through clean_line: no CR/LF, so header injection is impossible."""
-    recipients, ids = [clean_line(addr) for addr in to if clean_line(addr)], _msg_ids([msgid])
+    recipients = [ascii_domain(clean_line(addr)) for addr in to if clean_line(addr)]
+    ids = _msg_ids([msgid])
     if not recipients or not ids:
         raise ValueError("an email needs a recipient and a valid Message-ID")
     msg["Subject"] = clean_line(subject)

@@ -13,6 +13,7 @@ import ssl
 from typing import Iterator
 
 from bridge.core.errors import ConfigError, PermanentError, TransientError
+from mailer.addresses import ascii_domain
 
 SECURITY_MODES = ("ssl", "starttls", "none")
 
@@ -72,6 +73,9 @@ def translate_smtp_errors(server: str, user: str | None, from_addr: str = "") ->
     except ssl.SSLCertVerificationError as error:
         raise PermanentError(f"SMTP {server}: сертификат сервера не прошёл проверку "
                              f"({error.verify_message})") from error
+    except UnicodeError as error:
+        raise PermanentError(f"SMTP {server}: адрес или заголовок письма содержит символы, которые нельзя "
+                             "передать серверу; проверьте адреса в справочнике отделов") from error
     except (smtplib.SMTPException, OSError) as error:
         # Refused connection, timeout, DNS failure, broken TLS: the server may come back.
         raise TransientError(f"SMTP {server}: сервер недоступен ({error})") from error
@@ -116,13 +120,27 @@ class SmtpSender:
         return client
 
     def send(self, from_addr: str, to_addrs: list[str], message: bytes) -> None:
-        """Send `message` as is; raises TransientError or PermanentError on failure."""
+        """Send `message` as is; raises TransientError or PermanentError on failure.
+
+        A Cyrillic domain (`отдел@администрация-охи.рф`) travels as its ASCII form (IDNA,
+        `xn--…`), as every server accepts; Cyrillic before «@» needs the server's SMTPUTF8
+        (RFC 6531), and without it the mail is refused here with the reason, never retried."""
         if not to_addrs:
             raise PermanentError("Письмо без получателей: укажите адрес отдела")
+        envelope = [ascii_domain(address) for address in to_addrs]
+        international = [a for a in envelope if not a.isascii()]
         with translate_smtp_errors(self.server_name, self.user, from_addr):
             client = self._connect()
             try:
-                refused = client.sendmail(from_addr, to_addrs, message)
+                options = []
+                if international:
+                    if not client.has_extn("smtputf8"):
+                        raise PermanentError(
+                            f"адрес «{international[0]}» содержит русские буквы до «@», а почтовый сервер "
+                            f"{self.server_name} такие адреса не принимает (нет SMTPUTF8): укажите адрес "
+                            "латиницей в справочнике отделов")
+                    options = ["SMTPUTF8"]
+                refused = client.sendmail(ascii_domain(from_addr), envelope, message, mail_options=options)
             finally:
                 close_quietly(client)
         if refused:

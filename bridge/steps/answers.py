@@ -9,12 +9,17 @@ double the answer. The department's files go to `attachments/<case>/answer/`. Th
 
 from __future__ import annotations
 
+import dataclasses
+import email.policy
 import hashlib
 import logging
+import re
 from datetime import datetime
+from email.parser import BytesHeaderParser
 
 from bridge.config import Config
 from bridge.core import workflow
+from bridge.core.model import Status
 from bridge.steps.ports import Ports
 from bridge.storage.files import ANSWER, DataFiles
 from bridge.storage.store import Store
@@ -23,20 +28,73 @@ log = logging.getLogger("otklik.answers")
 
 
 def take_mail(store: Store, config: Config, ports: Ports, now: datetime) -> int:
-    """Read new mail and apply it; returns how many answers were taken."""
+    """Read new mail and apply it, mail by mail; returns how many answers were taken.
+
+    A mail that fails in a way nobody foresaw is set aside (its raw bytes kept in
+    `journals/set_aside/`, the operator told) and the others go on. The mailbox position moves
+    only when every mail of the batch was stored or set aside; if one could be neither (a full
+    disk), the batch stops there and is read again next cycle (duplicates are dropped by
+    Message-ID)."""
     if ports.mailbox is None:
         return 0
-    from mailer.reply import parse_reply
     mails, new_state = ports.mailbox.fetch_new(store.get_value("mailbox.state"))
-    answers = 0
+    answers, ours, complete = 0, [], True
     for mail in mails:
-        parsed = parse_reply(mail.raw, case_prefix=config.case_prefix, departments=config.allow_list())
-        answers += take_reply(store, ports.files, mail.raw, parsed, now) == "answer"
-    if mails:
-        ports.mailbox.mark_processed([m.uid for m in mails])
-    with store.transaction():
-        store.set_value("mailbox.state", new_state)
+        try:
+            outcome = take_one(store, config, ports.files, mail.raw, now)
+        except Exception as exc:   # noqa: BLE001 - one mail never stops the others
+            if not _set_aside(store, ports.files, mail.raw, exc, now):
+                complete = False
+                break
+            outcome = "set_aside"
+        answers += outcome == "answer"
+        if outcome not in NOT_OURS:
+            ours.append(mail.uid)
+    if ours:
+        ports.mailbox.mark_processed(ours)
+    if complete:
+        with store.transaction():
+            store.set_value("mailbox.state", new_state)
     return answers
+
+
+# What we leave unflagged in the mailbox: not ours, so a person still sees it as unread.
+NOT_OURS = ("no_case",)
+
+
+def take_one(store: Store, config: Config, files: DataFiles, raw: bytes, now: datetime) -> str:
+    from mailer.reply import parse_reply
+    parsed = without_surrogates(parse_reply(raw, case_prefix=config.case_prefix, departments=config.allow_list()))
+    return take_reply(store, files, raw, parsed, now)
+
+
+def _set_aside(store: Store, files: DataFiles, raw: bytes, exc: Exception, now: datetime) -> bool:
+    """Keep the raw mail for a person and tell the operator; False when even that failed."""
+    log.error("a mail could not be taken in: %s", type(exc).__name__)
+    try:
+        path = files.set_aside("mail", raw, now)
+        with store.transaction():
+            store.alert("mail", f"Письмо не удалось разобрать ({type(exc).__name__}); оно сохранено в "
+                                f"«{files.relative(path)}» для ручного разбора.", at=now)
+    except Exception:   # noqa: BLE001 - the disk is full or the store is gone: stop the batch here
+        log.exception("could not set a mail aside")
+        return False
+    return True
+
+
+def without_surrogates(parsed):
+    """Text as it can be stored: a lone surrogate (a Message-ID in charset utf-7 decodes to one)
+    becomes «�». Every text field of the parsed mail, attachment names included."""
+    def clean(value):
+        if isinstance(value, str):
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        if isinstance(value, tuple):
+            return tuple(clean(v) for v in value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.replace(value, **{f.name: clean(getattr(value, f.name))
+                                                 for f in dataclasses.fields(value) if f.name != "data"})
+        return value
+    return clean(parsed)
 
 
 def message_key(parsed, raw: bytes) -> str:
@@ -51,12 +109,23 @@ def take_reply(store: Store, files: DataFiles, raw: bytes, parsed, now: datetime
     raw_path = files.keep_raw_mail(raw, key, now)
     with store.transaction():
         store.remember_mail(key, parsed.case_id, parsed.kind, now, files.relative(raw_path), parsed.note)
-        outcome = _apply(store, files, parsed, now)
+        outcome = _apply(store, files, parsed, now, _threading(raw))
     log.info("mail %s for %s: %s", parsed.kind, parsed.case_id or "-", outcome)
     return outcome
 
 
-def _apply(store: Store, files: DataFiles, parsed, now: datetime) -> str:
+# Where a department's answer is expected; any other state needs the mail to answer one of ours.
+AWAITS_ANSWER = (Status.ROUTED, Status.REWORK, Status.ANSWERED, Status.PUBLISH_FAILED)
+
+
+def _threading(raw: bytes) -> set[str]:
+    """The Message-IDs a mail answers (In-Reply-To, References), read from its header only."""
+    head = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw[:65536])
+    text = " ".join(str(head.get(name, "")) for name in ("In-Reply-To", "References"))
+    return set(re.findall(r"<[^<>\s]+>", text))
+
+
+def _apply(store: Store, files: DataFiles, parsed, now: datetime, threading: set[str] = frozenset()) -> str:
     case = store.get(parsed.case_id) if parsed.case_id else None
     if parsed.kind == "bounce":
         text = "Письмо не доставлено: " + (", ".join(parsed.failed_recipients) or "адрес не указан")
@@ -75,6 +144,12 @@ def _apply(store: Store, files: DataFiles, parsed, now: datetime) -> str:
                     f"({parsed.sender}): не принято как ответ.", case.id, at=now)
         return _note(store, case, f"Письмо от постороннего адреса {parsed.sender} не принято как ответ.",
                      now, "посторонний отправитель")
+    if not case.closed and case.status not in AWAITS_ANSWER and not threading & set(case.thread_ids):
+        # A number typed by hand, or one reused after a store was lost: never someone else's answer.
+        store.alert("unknown_sender", f"Письмо по {case.id} от {parsed.sender}: обращение в отдел не "
+                    "направлялось и письмо не отвечает ни на одно наше — не принято как ответ.", case.id, at=now)
+        return _note(store, case, "Пришло письмо с номером этого обращения, хотя в отдел оно не направлялось: "
+                     "не принято как ответ (письмо сохранено).", now, "письмо не по обращению")
     names = files.save(case.id, ANSWER, [(a.filename, a.data) for a in parsed.attachments])
     outcome = workflow.answer_received(case, parsed.answer, names, now)
     outcome.case.system_note = outcome.note

@@ -112,8 +112,13 @@ def _encode(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def storable(text: str) -> str:
+    """Text SQLite accepts: a lone surrogate (from a JSON "\\ud800" or a utf-7 header) becomes «�»."""
+    return text if text.isascii() else text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def case_to_json(case: Case) -> str:
-    return json.dumps({k: _encode(v) for k, v in asdict(case).items()}, ensure_ascii=False)
+    return storable(json.dumps({k: _encode(v) for k, v in asdict(case).items()}, ensure_ascii=False))
 
 
 _DATETIME_FIELDS = ("posted_at", "deadline_start", "routed_at", "answered_at", "handled_at", "closed_at")
@@ -299,12 +304,13 @@ class Store:
     # -- incoming mail --------------------------------------------------------------------------
 
     def mail_known(self, message_key: str) -> bool:
-        return self.db.execute("SELECT 1 FROM mail_seen WHERE message_key = ?", (message_key,)).fetchone() is not None
+        return self.db.execute("SELECT 1 FROM mail_seen WHERE message_key = ?",
+                               (storable(message_key),)).fetchone() is not None
 
     def remember_mail(self, message_key: str, case_id: str | None, kind: str, at: datetime,
                       raw_path: str, note: str) -> None:
         self.db.execute("INSERT INTO mail_seen (message_key, case_id, kind, at, raw_path, note) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (message_key, case_id, kind, _iso(at), raw_path, note))
+                        "VALUES (?, ?, ?, ?, ?, ?)", (storable(message_key), case_id, kind, _iso(at), raw_path, storable(note)))
 
     def raw_mail_paths(self, case_id: str) -> list[str]:
         rows = self.db.execute("SELECT raw_path FROM mail_seen WHERE case_id = ? AND raw_path != ''", (case_id,))
@@ -319,7 +325,7 @@ class Store:
         """Queue an item once per `key`; False when an item with that key exists."""
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO outbox (key, case_id, kind, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (key, case_id, kind, json.dumps(payload, ensure_ascii=False), _iso(at), _iso(at)))
+            (key, case_id, kind, storable(json.dumps(payload, ensure_ascii=False)), _iso(at), _iso(at)))
         return cursor.rowcount == 1
 
     def is_queued(self, key: str) -> bool:
@@ -372,7 +378,7 @@ class Store:
     def alert(self, kind: str, text: str, case_id: str = "", key: str | None = None, *, at: datetime) -> None:
         """Something a person must know; `key` makes a repeated alert a no-op."""
         self.db.execute("INSERT OR IGNORE INTO alerts (at, kind, case_id, text, key) VALUES (?, ?, ?, ?, ?)",
-                        (_iso(at), kind, case_id, text, key))
+                        (_iso(at), kind, case_id, storable(text), key and storable(key)))
 
     def unreported_alerts(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM alerts WHERE reported_at IS NULL ORDER BY id").fetchall()
@@ -389,7 +395,7 @@ class Store:
     def set_value(self, key: str, value: Any) -> None:
         self.db.execute("INSERT INTO kv (key, value) VALUES (?, ?) "
                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        (key, json.dumps(value, ensure_ascii=False)))
+                        (key, storable(json.dumps(value, ensure_ascii=False))))
 
     def delete_value(self, key: str) -> None:
         self.db.execute("DELETE FROM kv WHERE key = ?", (key,))
@@ -399,5 +405,5 @@ def _history_value(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(_encode(value))
+        return storable(json.dumps(value, ensure_ascii=False, default=str))
+    return storable(str(_encode(value)))

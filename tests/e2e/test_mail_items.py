@@ -1,0 +1,127 @@
+"""One bad mail never stops the others (issue 10), through the doors only: the operator types the
+cases into the workbook, a stranger and the departments write into the real Dovecot mailbox, the
+bridge sends through a real SMTP server.
+
+Before the fix: a stranger's Message-ID that decodes to a lone surrogate made every cycle fail
+with «почта: внутренняя ошибка» and no answer was read again; a Cyrillic attachment name of 270
+bytes halted mail intake for good (File name too long) and a new raw copy was written each cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import openpyxl
+import pytest
+
+from bridge.core.model import Status
+from ledger.columns import SHEET
+from standins.department_replies import reply
+from tests.e2e_mail.conftest import loop  # noqa: F401 - pytest fixture by name
+from tests.e2e_mail.loop import BRIDGE_ADDRESS, ZHKH
+from tests.servers.dovecot import dovecot  # noqa: F401
+from tests.servers.smtp import smtp_sink  # noqa: F401
+
+LONG_NAME = "Акт_обследования_квартиры_" + "Иванова_Мария_Петровна_" * 5 + ".pdf"   # > 255 bytes
+
+
+def typed_cases(loop, texts: list[str], department: str = "Отдел ЖКХ") -> list[str]:
+    """The operator types phone calls into new rows with «Отдел» and «Направить»; two cycles."""
+    loop.cycle()
+    book = openpyxl.load_workbook(loop.config.ledger)
+    sheet = book[SHEET]
+    header = [c.value for c in sheet[1]]
+    for text in texts:
+        row = sheet.max_row + 1
+        for name, value in {"Текст сообщения": text, "Автор": "Звонок", "Отдел": department,
+                            "Решение оператора": "Направить"}.items():
+            sheet.cell(row, header.index(name) + 1).value = value
+    book.save(loop.config.ledger)
+    loop.cycle()
+    ids = [c.id for c in loop.app.store.all_cases() if c.text in texts]
+    assert len(ids) == len(texts) and all(loop.sent_for(i) for i in ids)
+    return ids
+
+
+def stranger(msgid: bytes, body: bytes = b"hello", charset: bytes = b"utf-8") -> bytes:
+    return (b"From: someone@evil.example\r\nTo: " + BRIDGE_ADDRESS.encode() + b"\r\nSubject: hi\r\n"
+            b"Message-ID: " + msgid + b"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=" + charset +
+            b"\r\n\r\n" + body + b"\r\n")
+
+
+def test_a_stranger_with_a_surrogate_message_id_stops_nothing(loop):  # noqa: F811
+    first, second = typed_cases(loop, ["Нет горячей воды", "Течёт крыша"])
+    loop.deliver(stranger(b"=?utf-7?q?+2AA-x@evil?="),
+                 stranger(b"<u@evil>", b"\\ud800 broken", b"unicode_escape"),
+                 reply(loop.sent_for(first)[0], ZHKH, "Воду дадут к вечеру.", "outlook"))
+    report = loop.cycle()
+    assert report.replies == 1
+    loop.deliver(reply(loop.sent_for(second)[0], ZHKH, "Крышу починим в среду.", "gmail"))
+    report = loop.cycle()
+    assert report.replies == 1
+    rows = loop.ledger_rows()
+    assert rows[first]["Статус"] == rows[second]["Статус"] == "Ответ получен"
+    assert rows[second]["Ответ отдела"] == "Крышу починим в среду."
+
+
+def test_an_attachment_name_over_255_bytes_is_stored_and_stops_nothing(loop, caplog):  # noqa: F811
+    first, second = typed_cases(loop, ["Нет света в подъезде", "Не убран снег"])
+    assert len(LONG_NAME.encode()) > 255
+    caplog.set_level(logging.DEBUG)
+    loop.deliver(reply(loop.sent_for(first)[0], ZHKH, "Акт во вложении.", "outlook", attachment=(LONG_NAME, b"%PDF-1")),
+                 reply(loop.sent_for(second)[0], ZHKH, "Снег уберём сегодня.", "gmail"))
+    assert loop.cycle().replies == 2
+    [saved] = loop.app.files.files(first, "answer")
+    assert saved.read_bytes() == b"%PDF-1" and len(saved.name.encode()) <= 255
+    assert saved.name.startswith("Акт_обследования")
+    raw_copies = sorted((loop.config.data_dir / "mail").rglob("*.eml"))
+    for _ in range(2):
+        loop.cycle()
+    assert sorted((loop.config.data_dir / "mail").rglob("*.eml")) == raw_copies
+    assert "Иванова" not in caplog.text                       # no citizen's name in the log
+
+
+def test_an_idn_department_address_fails_alone_and_says_why(loop):  # noqa: F811
+    import dataclasses
+    from bridge.config import Department
+    idn = Department("idn", "Отдел на русском домене", ("жкх@администрация-охи.рф",))
+    loop.app.config = dataclasses.replace(loop.config, departments=loop.config.departments + (idn,))
+    loop.cycle()
+    book = openpyxl.load_workbook(loop.config.ledger)
+    sheet = book[SHEET]
+    header = [c.value for c in sheet[1]]
+    for text, department in (("Вопрос на русский домен", "Отдел на русском домене"), ("Вопрос в ЖКХ", "Отдел ЖКХ")):
+        row = sheet.max_row + 1
+        for name, value in {"Текст сообщения": text, "Отдел": department, "Решение оператора": "Направить"}.items():
+            sheet.cell(row, header.index(name) + 1).value = value
+    book.save(loop.config.ledger)
+    loop.cycle()
+    cases = {c.text: c for c in loop.app.store.all_cases()}
+    assert loop.sent_for(cases["Вопрос в ЖКХ"].id)                 # the mail behind it went out
+    idn_case = loop.app.store.get(cases["Вопрос на русский домен"].id)
+    delivered = loop.sent_for(idn_case.id)
+    if not delivered:                                             # the server lacks SMTPUTF8
+        assert "русск" in idn_case.system_note or "SMTPUTF8" in idn_case.system_note, idn_case.system_note
+        assert any(a["case_id"] == idn_case.id for a in loop.app.store.unreported_alerts())
+
+
+def test_a_mail_naming_a_case_never_sent_to_a_department_is_not_its_answer(loop):  # noqa: F811
+    """After a store was lost, numbers restart: a late reply to the old OKH-2026-00001 must not
+    land on a new citizen's case. Only a routed case, or a reply to a mail we sent, is answered."""
+    loop.cycle()
+    book = openpyxl.load_workbook(loop.config.ledger)
+    sheet = book[SHEET]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(2, header.index("Текст сообщения") + 1).value = "Новый вопрос жителя"
+    book.save(loop.config.ledger)
+    loop.cycle()
+    [case] = loop.app.store.all_cases()
+    late = (f"From: {ZHKH}\r\nTo: {BRIDGE_ADDRESS}\r\nSubject: RE: [{case.id}] Старое обращение\r\n"
+            f"Message-ID: <late@adm-okha.ru>\r\nIn-Reply-To: <{case.id}.0123456789abcdef@adm-okha.ru>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nОтвет на старое.\r\n").encode()
+    loop.deliver(late)
+    assert loop.cycle().replies == 0
+    kept = loop.app.store.get(case.id)
+    assert kept.status == Status.NEW and kept.dept_answer == ""
+    assert "не направлялось" in kept.system_note
