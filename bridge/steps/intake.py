@@ -51,8 +51,12 @@ def _take_channel(store: Store, config: Config, ports: Ports, name: str, channel
             with store.transaction():
                 store.alert("outage", f"{name}: {exc}", key=f"fetch:{name}:{now:%Y-%m-%d %H}", at=now)
             break
-        created += take_items(store, config.case_prefix, items, ports.hint_text, now,
-                              files=ports.files, channel=channel, limit=config.attachment_limit)
+        try:
+            created += take_items(store, config.case_prefix, items, ports.hint_text, now,
+                                  files=ports.files, channel=channel, limit=config.attachment_limit)
+        except NotKept:   # an item neither stored nor set aside: the cursor stays, the page comes again
+            log.error("channel %s: an item could be neither stored nor set aside; cursor kept", name)
+            break
         with store.transaction():
             store.set_value(f"cursor.{name}", new_cursor)
         if not items or new_cursor == cursor:
@@ -83,34 +87,41 @@ def _safe_hint(hinter: Hinter, case: Case) -> str:
         return ""
 
 
+class NotKept(Exception):
+    """An item could be neither stored nor set aside (a full disk): the cursor must not move."""
+
+
 def take_items(store: Store, prefix: str, items: Iterable, hinter: Hinter | None, now: datetime, *,
                files: DataFiles | None = None, channel=None, limit: int = 0) -> int:
-    """Channel items (bridge.channels.base.IncomingItem) into cases; returns new cases."""
+    """Channel items (bridge.channels.base.IncomingItem) into cases; returns new cases. Raises
+    NotKept when an item could be neither stored nor set aside."""
     created = 0
     for item in items:
         try:
             created += _take_item(store, prefix, item, hinter, now, files, channel, limit)
         except Exception as exc:   # noqa: BLE001 - one item never stops the others
-            _set_aside(store, files, item, exc, now)
+            if not _set_aside(store, files, item, exc, now):
+                raise NotKept() from exc
     return created
 
 
-def _set_aside(store: Store, files: DataFiles | None, item, exc: Exception, now: datetime) -> None:
-    """Keep the raw item for a person and tell the operator; the log names the error class only."""
-    where = ""
-    if files is not None:
-        try:
-            raw = asdict(item) if is_dataclass(item) else {"repr": repr(item)}
-            where = files.relative(files.set_aside("item", json.dumps(raw, ensure_ascii=False, default=str,
-                                                                  indent=1).encode("utf-8", "surrogatepass"), now))
-        except Exception:   # noqa: BLE001 - a full disk: the alert below still goes
-            log.exception("could not keep a set-aside item")
+def _set_aside(store: Store, files: DataFiles | None, item, exc: Exception, now: datetime) -> bool:
+    """Keep the raw item for a person and tell the operator (the log names the error class only);
+    False when it could not be kept."""
     log.error("could not take in a %s item: %s", getattr(item, "channel", "?"), type(exc).__name__)
-    with store.transaction():
-        store.alert("intake", f"Не удалось принять сообщение {getattr(item, 'channel', '')} "
-                              f"{getattr(item, 'external_id', '')} ({type(exc).__name__}); "
-                              + (f"оно сохранено в «{where}»." if where else "подробности в журнале работы."),
-                    at=now)
+    try:
+        raw = asdict(item) if is_dataclass(item) else {"repr": repr(item)}
+        data = json.dumps(raw, ensure_ascii=False, default=str, indent=1).encode("utf-8", "surrogatepass")
+        where = files.relative(files.set_aside("item", data, now)) if files is not None else ""
+        with store.transaction():
+            store.alert("intake", f"Не удалось принять сообщение {getattr(item, 'channel', '')} "
+                                  f"{getattr(item, 'external_id', '')} ({type(exc).__name__}); "
+                                  + (f"оно сохранено в «{where}»." if where else "подробности в журнале работы."),
+                        at=now)
+    except Exception:   # noqa: BLE001 - a full disk or a store that refuses: not kept
+        log.exception("could not set an item aside")
+        return False
+    return True
 
 
 def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: datetime,
