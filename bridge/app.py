@@ -23,6 +23,8 @@ from ledger.workbook import DirectoryRow
 
 log = logging.getLogger("otklik.app")
 
+FETCH_LIMIT = 200          # mails per IMAP batch: a mailbox of 6,000 is read in bounded steps
+
 
 def utcnow() -> datetime:
     """The wall clock: read here, in the shell, and handed to every step as `now`."""
@@ -135,7 +137,8 @@ def configured_mailbox(config: Config):
     return ImapMailbox(mail.get("imap_host", "localhost"), mail.get("imap_port", 993),
                        mail.get("imap_security", "ssl"), mail.get("imap_user", mail.get("address", "")),
                        _optional_secret(mail.get("imap_password_env")),
-                       processed_folder=mail.get("processed_folder"))
+                       processed_folder=mail.get("processed_folder"),
+                       max_messages=int(mail.get("batch_size", FETCH_LIMIT)))
 
 
 def _exchange_options(mail) -> dict:

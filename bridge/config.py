@@ -128,11 +128,12 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
     "mail": frozenset({"backend", "address", "imap_host", "imap_port", "imap_security", "imap_user",
                        "imap_password_env", "processed_folder", "smtp_host", "smtp_port", "smtp_security",
                        "smtp_user", "smtp_password_env", "exchange_url", "exchange_user", "exchange_password_env",
-                       "exchange_auth", "exchange_version"}),
+                       "exchange_auth", "exchange_version", "read_existing", "batch_size"}),
     "worktime": frozenset({"hours", "extra_days_off", "extra_working_days", "short_days"}),
     "site": frozenset({"output_dir", "title", "base_url"}),
     "reminders": frozenset({"escalate_after_days", "digest_time"}),
     "report": frozenset({"min_messages"}),
+    "retention": frozenset({"raw_mail_days", "journal_days"}),
     "departments": frozenset({"code", "name", "emails", "head_emails", "keywords", "description"}),
     "external_bodies": frozenset({"code", "name", "competence", "address", "site"}),
 }

@@ -6,7 +6,8 @@
 4. «соцсети» (steps/intake.py) — take in new messages from the channels;
 5. «почта» (steps/answers.py) — take in the departments' replies;
 6. «сайт» (steps/outgoing.py) — rewrite «Информационные сообщения» when needed;
-7. «журнал: запись» — write the ledger when anything it shows has changed.
+7. «хранение» (steps/retention.py) — once a day, raw copies past their period go;
+8. «журнал: запись» — write the ledger when anything it shows has changed.
 
 Every step works item by item and survives the failure of another: a locked workbook defers the
 ledger steps while mail and channels go on; a network that is down delays its own items only.
@@ -26,6 +27,7 @@ from bridge.core.errors import DeliveryError
 from bridge.steps import answers, intake, outgoing
 from bridge.steps.decisions import read_decisions
 from bridge.steps.reminders import queue_reminders
+from bridge.steps.retention import apply_retention
 from ledger.render import RenderContext, render_row, summary_rows
 from ledger.service import render_all
 
@@ -59,6 +61,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     report.new_cases += _step(report, "соцсети", lambda: intake.take_channels(store, config, ports, now))
     report.replies = _step(report, "почта", lambda: answers.take_mail(store, config, ports, now))
     _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now))
+    _step(report, "хранение", lambda: apply_retention(store, config, ports, now))
     _write_ledger(app, now, bool(read and read.needs_rewrite), report, cases)
     return report
 

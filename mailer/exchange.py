@@ -149,6 +149,15 @@ class EwsMailbox:
         mails, new_state = self._fetch_new(decode_state(state))
         return mails, new_state.to_json()
 
+    def start_position(self) -> str:
+        """The position "everything here now is old": synced through without reading the mail."""
+        with self._translated():
+            ids, state = self._sync(None)
+            while len(ids) >= SYNC_BATCH:
+                ids, state = self._sync(state)
+            self._total_seen = self.account.inbox.total_count
+        return state.to_json()
+
     def _fetch_new(self, state: EwsState | None) -> tuple[list[FetchedMail], EwsState]:
         with self._translated():
             try:

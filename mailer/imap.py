@@ -178,6 +178,14 @@ class ImapMailbox:
         last_uid = max([known_max, *uids])
         return mails, MailboxState(uidvalidity=uidvalidity, last_uid=last_uid)
 
+    def start_position(self) -> str:
+        """The position "everything here now is old": the first start takes only what comes later."""
+        def look(client: IMAPClient) -> MailboxState:
+            selected = client.select_folder(self.folder, readonly=True)
+            return MailboxState(uidvalidity=int(selected[b"UIDVALIDITY"]),
+                                last_uid=max(0, int(selected.get(b"UIDNEXT", 1)) - 1))
+        return self._with_connection(look).to_json()
+
     def _search_unprocessed(self, client: IMAPClient) -> tuple[list[int], int]:
         """All UIDs not yet processed, and the highest UID present when we looked."""
         everything = client.search(["ALL"])

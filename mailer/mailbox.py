@@ -23,6 +23,9 @@ class Mailbox(Protocol):
     def fetch_new(self, state: str | None) -> tuple[list[FetchedMail], str]:
         """Mail that arrived after `state` (None: everything not yet processed) and the new state."""
 
+    def start_position(self) -> str:
+        """The state meaning "all mail here now is old" (the first start skips it)."""
+
     def mark_processed(self, uids: Iterable[int | str]) -> None:
         """Flag (or move) mail that was stored, so a person sees it was taken."""
 

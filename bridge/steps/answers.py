@@ -37,7 +37,36 @@ def take_mail(store: Store, config: Config, ports: Ports, now: datetime) -> int:
     Message-ID)."""
     if ports.mailbox is None:
         return 0
-    mails, new_state = ports.mailbox.fetch_new(store.get_value("mailbox.state"))
+    if store.get_value("mailbox.state") is None and store.get_value("mailbox.started") is None:
+        _first_start(store, config, ports, now)
+    answers = 0
+    for _ in range(MAX_BATCHES):
+        state = store.get_value("mailbox.state")
+        taken, complete, more = _take_batch(store, config, ports, state, now)
+        answers += taken
+        if not (complete and more):
+            break
+    return answers
+
+
+MAX_BATCHES = 25          # batches of mailer.imap.FETCH_LIMIT mails per cycle: memory stays bounded
+
+
+def _first_start(store: Store, config: Config, ports: Ports, now: datetime) -> None:
+    """The first start skips the mail already in the box (`[mail] read_existing = true` reads it):
+    a mailbox with 6,000 old letters must not become 6,000 alerts."""
+    with store.transaction():
+        store.set_value("mailbox.started", now.isoformat())
+    if config.mail.get("read_existing") or not hasattr(ports.mailbox, "start_position"):
+        return
+    position = ports.mailbox.start_position()
+    with store.transaction():
+        store.set_value("mailbox.state", position)
+    log.info("first start: the mail already in the mailbox is left as it is")
+
+
+def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime) -> tuple[int, bool, bool]:
+    mails, new_state = ports.mailbox.fetch_new(state)
     answers, ours, complete = 0, [], True
     for mail in mails:
         try:
@@ -55,7 +84,7 @@ def take_mail(store: Store, config: Config, ports: Ports, now: datetime) -> int:
     if complete:
         with store.transaction():
             store.set_value("mailbox.state", new_state)
-    return answers
+    return answers, complete, bool(mails) and new_state != state
 
 
 # What we leave unflagged in the mailbox: not ours, so a person still sees it as unread.

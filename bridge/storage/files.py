@@ -89,6 +89,17 @@ class DataFiles:
         _write_atomically(path, data)
         return path
 
+    def remove_set_aside_before(self, before: datetime) -> int:
+        """Delete set-aside items older than `before` (their names begin with the moment)."""
+        folder = self.journals / "set_aside"
+        stamp = f"{before:%Y%m%d-%H%M%S}"
+        removed = 0
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+            if path.is_file() and path.name[:15] < stamp:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     # -- a case's files -------------------------------------------------------------------------
 
     def case_folder(self, case_id: str) -> Path:

@@ -316,6 +316,16 @@ class Store:
         rows = self.db.execute("SELECT raw_path FROM mail_seen WHERE case_id = ? AND raw_path != ''", (case_id,))
         return [r["raw_path"] for r in rows]
 
+    def raw_mail_before(self, kinds: Sequence[str], before: datetime) -> list[tuple[str, str]]:
+        """(message key, raw path) of kept raw mail of these kinds taken in before `before`."""
+        marks = ", ".join("?" for _ in kinds)
+        rows = self.db.execute(f"SELECT message_key, raw_path FROM mail_seen WHERE kind IN ({marks}) "
+                               "AND raw_path != '' AND at < ?", (*kinds, _iso(before)))
+        return [(r["message_key"], r["raw_path"]) for r in rows]
+
+    def forget_raw_mail_of(self, message_key: str) -> None:
+        self.db.execute("UPDATE mail_seen SET raw_path = '' WHERE message_key = ?", (message_key,))
+
     def forget_raw_mail(self, case_id: str) -> None:
         self.db.execute("UPDATE mail_seen SET raw_path = '' WHERE case_id = ?", (case_id,))
 

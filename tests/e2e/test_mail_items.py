@@ -125,3 +125,49 @@ def test_a_mail_naming_a_case_never_sent_to_a_department_is_not_its_answer(loop)
     kept = loop.app.store.get(case.id)
     assert kept.status == Status.NEW and kept.dept_answer == ""
     assert "не направлялось" in kept.system_note
+
+
+def _seen_count(dovecot) -> int:
+    from imapclient import IMAPClient
+    from tests.e2e_mail.loop import PASSWORD
+    with IMAPClient(dovecot.host, dovecot.port, ssl=False) as client:
+        client.login(BRIDGE_ADDRESS, PASSWORD)
+        client.select_folder("INBOX", readonly=True)
+        return len(client.search(["SEEN"]))
+
+
+def test_first_start_over_a_full_mailbox_takes_only_new_mail(loop):  # noqa: F811
+    """6,000 old letters once became one batch of 894 MB, 6,000 alerts and all marked read."""
+    loop.deliver(*[stranger(f"<old-{n}@example.org>".encode(), f"Старое письмо {n}".encode()) for n in range(600)])
+    loop.cycle()
+    assert loop.app.store.unreported_alerts() == [] and _seen_count(loop.dovecot) == 0
+    [case] = typed_cases(loop, ["Нет отопления"])
+    loop.deliver(reply(loop.sent_for(case)[0], ZHKH, "Отопление дадут завтра.", "outlook"),
+                 stranger(b"<new-stranger@example.org>"))
+    assert loop.cycle().replies == 1
+    assert _seen_count(loop.dovecot) == 1                     # ours flagged; the stranger's left unread
+    assert [a["kind"] for a in loop.app.store.unreported_alerts()] == ["no_case"]
+
+
+def test_read_existing_reads_an_old_mailbox_in_bounded_batches(loop):  # noqa: F811
+    import dataclasses
+    loop.app.config = dataclasses.replace(loop.config, mail={**loop.config.mail, "read_existing": True})
+    loop.deliver(*[stranger(f"<old-{n}@example.org>".encode()) for n in range(450)])
+    fetched = []
+    real = loop.app.mailbox.fetch_new
+    loop.app.mailbox.fetch_new = lambda state: (lambda got: fetched.append(len(got[0])) or got)(real(state))
+    loop.cycle()
+    assert max(fetched) <= 200 and sum(fetched) == 450
+    assert loop.app.store.db.execute("SELECT count(*) FROM mail_seen").fetchone()[0] == 450
+
+
+def test_raw_copies_of_mail_that_answered_nothing_expire(loop):  # noqa: F811
+    loop.cycle()
+    loop.deliver(stranger(b"<spam@example.org>", "Иванов И. И., паспорт 1234 567890".encode()))
+    start = datetime.now(timezone.utc)
+    loop.cycle(start)
+    [raw] = (loop.config.data_dir / "mail").rglob("*.eml")
+    loop.cycle(start + timedelta(days=89))
+    assert raw.exists()
+    loop.cycle(start + timedelta(days=91))
+    assert not raw.exists()
