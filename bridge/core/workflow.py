@@ -90,6 +90,8 @@ def _route(case: Case, ctx: DecisionContext) -> Outcome:
 
 
 def _publish(case: Case, ctx: DecisionContext) -> Outcome:
+    if case.status == Status.PUBLISH_FAILED and confirms_publication(case.operator_comment):
+        return _confirmed(case, ctx)
     if case.status in (Status.NEW, Status.ROUTED, Status.REWORK) and not case.publish_text.strip():
         return refuse(case, Decision.PUBLISH, "нет текста для публикации (ответ отдела ещё не получен)")
     if not case.publish_text.strip():
@@ -205,6 +207,28 @@ def published(case: Case, link: str, now: datetime) -> Case:
     if case.deadline_kind in ("explain", "triage"):
         case.handled_at = case.handled_at or now
     return case
+
+
+# «Комментарий оператора» that confirms an answer is already on the page (after «исход неизвестен»).
+CONFIRMED_WORDS = ("опубликовано", "уже опубликовано", "ответ есть")
+UNKNOWN_NOTE = ("Исход публикации неизвестен: служба прервалась во время отправки. Проверьте страницу: "
+                "если ответа нет — выберите «Опубликовать» ещё раз; если ответ есть — впишите в «Комментарий "
+                "оператора» слово «опубликовано» и выберите «Опубликовать» (повторно он не отправится).")
+
+
+def confirms_publication(comment: str) -> bool:
+    return " ".join(comment.split()).casefold().rstrip(".!") in CONFIRMED_WORDS
+
+
+def _confirmed(case: Case, ctx: DecisionContext) -> Outcome:
+    """The operator saw the answer on the page: closed as published, nothing sent again."""
+    done = published(case, "подтверждено оператором", ctx.now)
+    return Outcome(done, note="Публикация подтверждена оператором; повторно не отправлялось.")
+
+
+def outcome_unknown(case: Case) -> Case:
+    """A publication cut by a crash may or may not be on the page: the operator decides (п. 3.4)."""
+    return replace(case, status=Status.PUBLISH_FAILED, system_note=UNKNOWN_NOTE, epoch=case.epoch + 1)
 
 
 def publication_failed(case: Case, error: str) -> Case:

@@ -161,6 +161,37 @@ def info_posted(s: _Send, item: OutboxItem, result: dict) -> None:
                    result.get("link"), at=s.now)
 
 
+# Networks whose publishing calls carry an idempotency key the server honours (VK `random_id`,
+# `guid`); Telegram and OK have none, so their calls are marked in flight (storage/outbox.py).
+IDEMPOTENT_CHANNELS = ("vk",)
+
+
+def idempotent(s: _Send, item: OutboxItem) -> bool:
+    if item.kind in ("email", "site"):
+        return True               # an email keeps its Message-ID; the site is rewritten whole
+    if item.kind == "post_info":
+        channel = item.payload.get("channel", "")
+    else:
+        case = s.store.get(item.case_id)
+        if case is None or not case.reply_target or case.channel not in s.ports.channels:
+            return True           # handed over by the operator: nothing is called
+        channel = case.channel
+    return channel.split(":")[0] in IDEMPOTENT_CHANNELS
+
+
+def on_unknown(s: _Send, item: OutboxItem, error: str) -> None:
+    """A call without an idempotency key was cut by a crash: the operator looks and decides."""
+    case = s.store.get(item.case_id) if item.case_id else None
+    if case is None:
+        return
+    if item.kind == "publish":
+        case = workflow.outcome_unknown(case)
+    else:
+        case.system_note = ("Исход неизвестен: служба прервалась во время отправки сообщения пользователю. "
+                            "Проверьте диалог и при необходимости отправьте сами.")
+    s.store.save(case, "система", "исход неизвестен", at=s.now)
+
+
 def on_failure(s: _Send, item: OutboxItem, error: str) -> None:
     case = s.store.get(item.case_id) if item.case_id else None
     if case is None:
@@ -184,7 +215,9 @@ def run_outbox(store: Store, config: Config, ports: Ports, now: datetime) -> int
     s = _Send(store, config, ports, now)
     runner = OutboxRunner(store, {kind: (lambda payload, h=h: h(s, payload)) for kind, h in HANDLERS.items()},
                           {kind: (lambda item, result, c=c: c(s, item, result)) for kind, c in COMPLETIONS.items()},
-                          lambda item, error: on_failure(s, item, error))
+                          lambda item, error: on_failure(s, item, error),
+                          on_unknown=lambda item, error: on_unknown(s, item, error),
+                          idempotent=lambda item: idempotent(s, item))
     return runner.run(now)
 
 

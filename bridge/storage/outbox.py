@@ -13,12 +13,15 @@ told, the error class in the log) — one failing item never stops the others.
 | `done`      | the server accepted it                               | no                      |
 | `failed`    | refused for good (PermanentError): a person must act | no                      |
 | `set_aside` | failed in a way nobody foresaw: kept for a person    | no                      |
+| `unknown`   | the service died during a call that has no idempotency key (Telegram, OK): it may have gone out | no: the operator checks and decides |
 
 Payloads are JSON: moments travel as ISO text (`encode_times`) and come back with `revive_times`.
 
-Worst case for doubles: a process killed after the server accepted an item and before the item
-is marked done sends it once more on restart. Publications carry an idempotency key the networks
-honour (VK `random_id`), and emails keep their Message-ID, so a double is recognisable.
+Doubles after a kill -9: an item whose API honours an idempotency key (VK `random_id`/`guid`,
+an email's Message-ID) is simply sent again — the server or the reader recognises the repeat.
+An item without one (a Telegram or OK publication) is marked "in flight" in its own committed
+transaction before the call; found still in flight after a restart, its outcome is unknown, so it
+is never resent blindly: it becomes `unknown`, and the operator is told (`on_unknown`).
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class OutboxItem:
     kind: str
     payload: dict
     attempts: int
+    in_flight: bool = False         # a call began and its end was never recorded (a crash)
 
 
 def enqueue(store: Store, key: str, kind: str, payload: Mapping[str, Any], case_id: str, now: datetime) -> bool:
@@ -77,8 +81,12 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 
 
 def due_items(store: Store, now: datetime, limit: int = 500) -> list[OutboxItem]:
-    return [OutboxItem(r["id"], r["key"], r["case_id"], r["kind"], json.loads(r["payload"]), r["attempts"])
-            for r in store.due_items(now, limit)]
+    return [OutboxItem(r["id"], r["key"], r["case_id"], r["kind"], json.loads(r["payload"]), r["attempts"],
+                       r["result"].startswith(IN_FLIGHT)) for r in store.due_items(now, limit)]
+
+
+IN_FLIGHT = '{"in_flight"'
+UNKNOWN = "unknown"
 
 
 class OutboxRunner:
@@ -86,11 +94,14 @@ class OutboxRunner:
 
     def __init__(self, store: Store, handlers: Mapping[str, Handler],
                  completions: Mapping[str, Completion] | None = None,
-                 on_failure: Failure | None = None) -> None:
+                 on_failure: Failure | None = None, *, on_unknown: Failure | None = None,
+                 idempotent: Callable[["OutboxItem"], bool] = lambda item: True) -> None:
         self.store = store
         self.handlers = dict(handlers)
         self.completions = dict(completions or {})
         self.on_failure = on_failure
+        self.on_unknown = on_unknown
+        self.idempotent = idempotent
 
     def run(self, now: datetime, limit: int = 500) -> int:
         """Process due items; returns how many were completed."""
@@ -99,10 +110,17 @@ class OutboxRunner:
             handler = self.handlers.get(item.kind)
             if handler is None:
                 continue   # its adapter is not configured: the item waits, nothing is lost
+            if item.in_flight:
+                self._stop(item, UNKNOWN, "исход неизвестен: служба прервалась во время отправки", now,
+                           self.on_unknown)
+                continue
             done += self._run_one(item, handler, now)
         return done
 
     def _run_one(self, item: OutboxItem, handler: Handler, now: datetime) -> int:
+        if not self.idempotent(item):
+            with self.store.transaction():   # committed before the call: a crash leaves this mark
+                self.store.outbox_in_flight(item.id, json.dumps({"in_flight": now.isoformat()}))
         try:
             result = handler(item.payload) or {}
         except TransientError as exc:
@@ -135,13 +153,15 @@ class OutboxRunner:
                                  item.case_id, key=f"outage:{item.id}", at=now)
         log.warning("outbox %s %s: attempt %d failed, will retry", item.kind, item.case_id or item.key, attempts)
 
-    def _stop(self, item: OutboxItem, state: str, error: str, now: datetime) -> None:
+    def _stop(self, item: OutboxItem, state: str, error: str, now: datetime,
+              tell: Failure | None = None) -> None:
+        tell = tell or self.on_failure
         with self.store.transaction():
             self.store.outbox_stop(item.id, state, error, now)
             self.store.alert("failure", f"{KIND_LABELS.get(item.kind, item.kind)}: {error}",
                              item.case_id, key=f"failed:{item.id}", at=now)
-            if self.on_failure:
-                self.on_failure(item, error)
+            if tell:
+                tell(item, error)
         log.error("outbox %s %s: %s", item.kind, item.case_id or item.key, state)
 
 

@@ -343,22 +343,25 @@ class Store:
 
     def due_items(self, now: datetime, limit: int) -> list[sqlite3.Row]:
         return self.db.execute(
-            "SELECT id, key, case_id, kind, payload, attempts FROM outbox "
+            "SELECT id, key, case_id, kind, payload, attempts, result FROM outbox "
             "WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?", (_iso(now), limit)).fetchall()
 
     def outbox_done(self, item_id: int, result: dict, at: datetime) -> None:
         self.db.execute("UPDATE outbox SET state = 'done', done_at = ?, attempts = attempts + 1, result = ? "
                         "WHERE id = ?", (_iso(at), json.dumps(result, ensure_ascii=False), item_id))
 
+    def outbox_in_flight(self, item_id: int, mark: str) -> None:
+        self.db.execute("UPDATE outbox SET result = ? WHERE id = ?", (mark, item_id))
+
     def outbox_retry(self, item_id: int, attempts: int, next_at: datetime, error: str) -> None:
-        self.db.execute("UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
-                        (attempts, _iso(next_at), error, item_id))
+        self.db.execute("UPDATE outbox SET attempts = ?, next_at = ?, last_error = ?, result = '' WHERE id = ?",
+                        (attempts, _iso(next_at), storable(error), item_id))
 
     def outbox_stop(self, item_id: int, state: str, error: str, at: datetime) -> None:
-        """An item that will not be tried again: 'failed' (a person must act) or 'set_aside'
-        (it failed in a way nobody foresaw; its payload is kept for a person to look at)."""
-        self.db.execute("UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, done_at = ? "
-                        "WHERE id = ?", (state, error, _iso(at), item_id))
+        """An item that will not be tried again: 'failed' (a person must act), 'set_aside' (it
+        failed in a way nobody foresaw; its payload is kept) or 'unknown' (a crash mid-call)."""
+        self.db.execute("UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, done_at = ?, "
+                        "result = '' WHERE id = ?", (state, storable(error), _iso(at), item_id))
 
     def outbox_items(self, case_id: str, *, sent_only: bool = False) -> list[sqlite3.Row]:
         where = "case_id = ?" + (" AND state != 'pending'" if sent_only else "")

@@ -6,12 +6,13 @@ their ports through its config file and the tokens through its environment. At t
 clean run of several cycles: every citizen message is one case, every department answer is in
 the ledger once, every decision was applied once, every publication and every email happened.
 
-Doubles: an email or a Telegram/OK publication whose server accepted it just before the kill,
-before the outbox marked it done, goes out again on restart (at most one per kill; the mail keeps
-its Message-ID, so it is recognisable). VK publications carry `random_id`/`guid` and are never
-doubled. The observed counts are printed.
+Doubles: none on any network. VK publications carry `random_id`/`guid`; a Telegram or OK call is
+marked in flight before it is made, and one cut by a kill becomes «исход неизвестен»: the
+scripted operator looks at the page (the stand-in) and confirms («опубликовано») or publishes
+again, as the row's note asks. An email the server accepted just before the kill goes again
+under its own Message-ID (at most one per kill). The observed counts are printed.
 
-    OTKLIK_KILLS=50 python -m pytest tests/fault/test_kill_anywhere.py -s    # the long run
+    OTKLIK_KILLS=100 python -m pytest tests/fault/test_kill_anywhere.py -s    # the long run
 """
 
 from __future__ import annotations
@@ -167,12 +168,14 @@ def check_everything_once(data_dir: Path, people: People, vk, tg, ok, sink, kill
             answers = [r["new"] for r in history if r["action"] == "ответ отдела" and r["field"] == "dept_answer"]
             assert answers == [answer(number)], f"{case.id}: one «ответ отдела» per reply"
             decisions = [r["new"] for r in history if r["action"] == "решение" and r["field"] == "decision"]
-            assert decisions == [Decision.ROUTE, Decision.PUBLISH], f"{case.id}: each decision applied once"
+            expected = [Decision.ROUTE, Decision.PUBLISH] + ([Decision.PUBLISH] if case.id in people.rechecked else [])
+            assert decisions == expected, f"{case.id}: each decision applied once"
             assert case.status == Status.PUBLISHED, case.id
         seen = [r[0] for r in store.db.execute("SELECT message_key FROM mail_seen")]
         assert sorted(seen) == sorted(people.replied.values()), "every reply taken in exactly once"
         states = Counter(r[0] for r in store.db.execute("SELECT state FROM outbox"))
-        assert set(states) == {"done"}, f"outbox not drained: {states}"
+        assert set(states) <= {"done", "unknown"}, f"outbox not drained: {states}"
+        assert states["unknown"] == len(people.rechecked), "every «исход неизвестен» seen by the operator"
         mails = [json.loads(r[0])["msgid"] for r in store.db.execute(
             "SELECT payload FROM outbox WHERE kind = 'email'")]
     finally:
@@ -186,9 +189,11 @@ def check_everything_once(data_dir: Path, people: People, vk, tg, ok, sink, kill
     assert all(sum(counts.values()) >= 1 for counts in published.values()), "every answer published"
     publication_doubles = sum(sum(c.values()) - 1 for c in published.values())
     print(f"\nkill -9 x{kills}: {len(people.case_of_question)} cases, {len(mails)} emails; "
-          f"email doubles {mail_doubles}, Telegram/OK publication doubles {publication_doubles}, "
-          f"VK repeated publish calls absorbed by random_id/guid {vk_calls}")
-    assert mail_doubles + publication_doubles <= kills, "at most one double per kill"
+          f"emails delivered again under the same Message-ID {mail_doubles}, publication doubles "
+          f"{publication_doubles}, «исход неизвестен» resolved by the operator {len(people.rechecked)} "
+          f"({Counter(people.rechecked.values())}), VK repeated publish calls absorbed by random_id/guid {vk_calls}")
+    assert publication_doubles == 0, "no publication twice on any network"
+    assert mail_doubles <= kills, "an email goes again at most once per kill, under its own Message-ID"
 
 
 def count_mail_doubles(msgids: list[str], sink) -> int:

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 import openpyxl
 
+from bridge.core.vocabulary import decision_from_label
 from standins.department_replies import reply
 from tests.e2e_channels.sources import SOURCES
 from tests.e2e_mail.loop import BRIDGE_ADDRESS, ZHKH, case_of, parse, read_ledger_rows
@@ -55,6 +56,7 @@ class People:
     case_of_question: dict[int, str] = field(default_factory=dict)
     routed: set[str] = field(default_factory=set)
     approved: set[str] = field(default_factory=set)
+    rechecked: dict[str, str] = field(default_factory=dict)   # case id → what the operator saw after «исход неизвестен»
     replied: dict[str, str] = field(default_factory=dict)   # case id → reply Message-ID
     rows: dict[str, dict] = field(default_factory=dict)
 
@@ -91,11 +93,25 @@ class People:
                 decisions[case_id] = {"Отдел": DEPARTMENT, "Решение оператора": "Направить"}
             elif row.get("Статус") == "Ответ получен" and case_id not in self.approved:
                 decisions[case_id] = {"Решение оператора": "Опубликовать"}
+            elif row.get("Статус") == "Ошибка публикации" and case_id not in self.rechecked and \
+                    str(row.get("Примечание системы") or "").startswith("Исход публикации неизвестен"):
+                # The operator looks at the page, as the note asks: confirm, or publish again.
+                seen = self.answer_on_a_page(token_of(row.get("Текст сообщения"), "Вопрос"))
+                self.rechecked[case_id] = "на странице" if seen else "нет на странице"
+                decisions[case_id] = {"Комментарий оператора": "опубликовано", "Решение оператора": "Опубликовать"} \
+                    if seen else {"Решение оператора": "Опубликовать"}
         if not decisions or not self._type_into_ledger(decisions):
             return 0
         for case_id, cells in decisions.items():
             (self.routed if cells["Решение оператора"] == "Направить" else self.approved).add(case_id)
         return len(decisions)
+
+    def answer_on_a_page(self, number: int | None) -> bool:
+        """Is the answer to question `number` visible on any network (what a person checks)?"""
+        import json
+        wanted = f"Ответ №{number:03d}" if number is not None else None
+        return bool(wanted) and any(wanted in json.dumps(entry, ensure_ascii=False)
+                                    for fake in (self.vk, self.tg, self.ok) for entry in list(fake.published))
 
     def _type_into_ledger(self, decisions: dict[str, dict[str, str]]) -> bool:
         """Open in «Excel» (the lock file appears), type, save, close (the lock goes)."""
@@ -130,7 +146,7 @@ class People:
         would overwrite the save (see test_ledger_race.py); a person keeps the book open far
         longer than a cycle, so waiting here stays within what people do."""
         deadline = time.monotonic() + longest
-        wanted = {(case_id, cells["Решение оператора"]) for case_id, cells in decisions.items()}
+        wanted = {(case_id, decision_from_label(cells["Решение оператора"])) for case_id, cells in decisions.items()}
         while time.monotonic() < deadline and not wanted <= self._applied():
             time.sleep(0.05)
 
