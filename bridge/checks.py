@@ -10,6 +10,7 @@ failure is one clear Russian line, never a traceback. The checks, in order:
 | Журнал                 | the ledger's folder is not writable, or the workbook is open     |
 | Переменная <NAME>      | a secret the configured adapters need is not in the environment  |
 | SMTP / Exchange (отправка), IMAP / Exchange (получение) | login or connection fails           |
+| Адреса с русскими буквами | a department address has Cyrillic before «@» and SMTP lacks SMTPUTF8 |
 | Канал <name>           | the channel cannot be built, or its own `check()` fails          |
 """
 
@@ -39,8 +40,24 @@ def check_all(config: Config) -> list[Check]:
         exchange = config.mail.get("backend") == "exchange"
         results.append(("Exchange (отправка)" if exchange else "SMTP (отправка)", _probe(_sender, config)))
         results.append(("Exchange (получение)" if exchange else "IMAP (получение)", _probe(_mailbox, config)))
+        results += _international_addresses(config)
     results += _channel_checks(config)
     return results
+
+
+def _international_addresses(config: Config) -> list[Check]:
+    """Cyrillic before «@» needs the SMTP server's SMTPUTF8; a Cyrillic domain alone is fine."""
+    local = [e for d in config.departments for e in d.emails + d.head_emails if not e.split("@")[0].isascii()]
+    if not local or config.mail.get("backend") == "exchange":
+        return []
+    try:
+        sender = _sender(config)
+        ok = sender is None or not hasattr(sender, "supports_smtputf8") or sender.supports_smtputf8()
+    except Exception as exc:   # noqa: BLE001 - the SMTP line above already says what is wrong
+        return [("Адреса с русскими буквами", f"не удалось проверить SMTPUTF8: {one_line(exc)}")]
+    return [("Адреса с русскими буквами", "" if ok else
+             f"почтовый сервер не принимает адреса с русскими буквами до «@» (нет SMTPUTF8): "
+             f"{', '.join(local)} — укажите адреса латиницей")]
 
 
 def required_secrets(config: Config) -> list[tuple[str, str]]:

@@ -146,6 +146,15 @@ class SmtpSender:
         if refused:
             raise translate_refused(refused, delivered_any=True)
 
+    def supports_smtputf8(self) -> bool:
+        """Does the server take Cyrillic before «@» (RFC 6531)? For `check-config`."""
+        with translate_smtp_errors(self.server_name, self.user):
+            client = self._connect()
+            try:
+                return bool(client.has_extn("smtputf8"))
+            finally:
+                close_quietly(client)
+
     def check(self) -> None:
         """Connect, authenticate and quit (for `check-config`)."""
         with translate_smtp_errors(self.server_name, self.user):
