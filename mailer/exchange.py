@@ -25,7 +25,7 @@ from exchangelib.properties import ItemId
 from exchangelib.protocol import FailFast
 
 from bridge.core.errors import ConfigError, PermanentError, TransientError
-from mailer.mailbox import FetchedMail
+from mailer.mailbox import FetchedMail, decode_state
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +67,6 @@ class EwsSettings:
     auth_type: str = "ntlm"
     server_version: str | None = None  # "2013" | "2016" | "2019" or None to let exchangelib ask
     timeout: float = 60
-
-
-def decode_state(state: str | None) -> EwsState | None:
-    """Our own state back; anything else (another backend's, damaged) reads as unknown."""
-    if not state:
-        return None
-    try:
-        return EwsState.from_json(state)
-    except (ValueError, KeyError, TypeError):
-        log.warning("Exchange: the stored mailbox position is not ours; re-reading unprocessed mail")
-        return None
 
 
 @contextlib.contextmanager
@@ -146,7 +135,7 @@ class EwsMailbox:
 
     def fetch_new(self, state: str | None) -> tuple[list[FetchedMail], str]:
         """Items created since `state`; everything not yet processed when the state is lost."""
-        mails, new_state = self._fetch_new(decode_state(state))
+        mails, new_state = self._fetch_new(decode_state(state, EwsState.from_json, "Exchange"))
         return mails, new_state.to_json()
 
     def start_position(self) -> str:

@@ -20,7 +20,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from bridge.core.errors import ConfigError, PermanentError, TransientError
-from mailer.mailbox import FetchedMail
+from mailer.mailbox import FetchedMail, decode_state
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +52,6 @@ class MailboxState:
     def from_json(cls, text: str) -> "MailboxState":
         data = json.loads(text)
         return cls(uidvalidity=int(data["uidvalidity"]), last_uid=int(data["last_uid"]))
-
-
-def decode_state(state: str | None) -> MailboxState | None:
-    """Our own state back; anything else (another backend's, damaged) reads as unknown."""
-    if not state:
-        return None
-    try:
-        return MailboxState.from_json(state)
-    except (ValueError, KeyError, TypeError):
-        log.warning("IMAP: the stored mailbox position is not ours; re-reading unprocessed mail")
-        return None
 
 
 @contextlib.contextmanager
@@ -151,7 +140,7 @@ class ImapMailbox:
 
     def fetch_new(self, state: str | None) -> tuple[list[FetchedMail], str]:
         """Mail that arrived after `state` (everything unprocessed when the state is unknown)."""
-        known = decode_state(state)
+        known = decode_state(state, MailboxState.from_json, "IMAP")
         mails, new_state = self._with_connection(lambda client: self._fetch_new(client, known))
         return mails, new_state.to_json()
 

@@ -9,8 +9,12 @@ never skips (SPEC §8).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Callable, Iterable, Protocol, TypeVar
+
+log = logging.getLogger(__name__)
+State = TypeVar("State")
 
 
 @dataclass(frozen=True)
@@ -43,3 +47,15 @@ class Sender(Protocol):
         """Hand one ready message to the server; raises TransientError or PermanentError."""
 
     def check(self) -> None: ...
+
+
+def decode_state(state: str | None, from_json: Callable[[str], State], backend: str) -> State | None:
+    """A backend's own state back; anything else (another backend's, damaged) reads as unknown,
+    which makes the backend re-read what is not yet processed."""
+    if not state:
+        return None
+    try:
+        return from_json(state)
+    except (ValueError, KeyError, TypeError):
+        log.warning("%s: the stored mailbox position is not ours; re-reading unprocessed mail", backend)
+        return None
