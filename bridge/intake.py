@@ -47,6 +47,12 @@ def take_items(store: Store, prefix: str, items: Iterable, hinter: Hinter | None
     """Channel items (bridge.channels.base.IncomingItem) into cases; returns new cases."""
     created = 0
     for item in items:
+        if getattr(item, "set_aside", False):   # issue 10: an unreadable event, or a possible gap
+            key = f"set_aside.{item.channel}.{item.external_id}"
+            with store.transaction():
+                store.set_value(key, {"raw": item.raw, "reason": item.reason, "at": now.isoformat()})
+                store.alert("intake", f"{item.reason} (исходное событие сохранено: {key}).", key=key, at=now)
+            continue
         try:
             created += _take_item(store, prefix, item, hinter, now)
         except Exception:

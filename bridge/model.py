@@ -105,6 +105,9 @@ class Case:
 
     @property
     def channel_label(self) -> str:
+        network, _, page = self.channel.partition(":")   # "vk:Глава района" → «ВКонтакте: Глава района»
+        if network in CHANNEL_LABELS and network != "manual":
+            return f"{CHANNEL_LABELS[network]}: {page}" if page else CHANNEL_LABELS[network]
         return CHANNEL_LABELS.get(self.channel, self.channel)
 
 
