@@ -10,7 +10,7 @@ failure is one clear Russian line, never a traceback. The checks, in order:
 | Журнал                 | the ledger's folder is not writable, or the workbook is open     |
 | Переменная <NAME>      | a secret the configured adapters need is not in the environment  |
 | SMTP / Exchange (отправка), IMAP / Exchange (получение) | login or connection fails           |
-| Канал <name>           | the channel cannot be built, or its own `check()` fails          |
+| Канал <page> · …       | the page cannot be built or reached, a token/right/setting lacks |
 """
 
 from __future__ import annotations
@@ -105,18 +105,9 @@ def _probe(build: Callable[[Config], object], config: Config) -> str:
 
 
 def _channel_checks(config: Config) -> list[Check]:
-    if not config.channels:
-        return []
-    from bridge.app import _configured_channels
-    try:
-        channels = _configured_channels(config)
-    except Exception as exc:   # noqa: BLE001
-        return [("Каналы", one_line(exc))]
-    results = []
-    for name, channel in channels.items():
-        check = getattr(channel, "check", None)
-        results.append((f"Канал {name}", _probe(lambda _config: channel, config) if check else ""))
-    return results
+    from bridge.app import _env_secret
+    from bridge.channels.checks import channel_checks
+    return channel_checks(config.channels, _env_secret, config.data_dir)
 
 
 def one_line(exc: BaseException) -> str:

@@ -183,9 +183,10 @@ class VkChannel:
             raise TransientError("VK: сервер long poll вернул не JSON") from exc
 
     # ---- Long Poll settings (dev.vk.com/ru/method/groups.getLongPollSettings, setLongPollSettings)
-    def ensure_long_poll(self) -> str:
-        """Long Poll on, our API version, every event type we take in switched on; returns what
-        is still wrong (for the log and check-config), '' when all is well."""
+    def ensure_long_poll(self, fix: bool | None = None) -> str:
+        """Long Poll on, our API version, every event type we take in switched on (switched on
+        here when `fix`, by default `manage_long_poll`); returns what is still wrong (for the log
+        and check-config), '' when all is well."""
         try:
             settings = self._call(self._group, "groups.getLongPollSettings", group_id=self.group_id)
         except (PermanentError, TransientError) as exc:
@@ -195,7 +196,7 @@ class VkChannel:
         wrong = not settings.get("is_enabled") or settings.get("api_version") != API_VERSION or off
         if not wrong:
             return ""
-        if not self.manage_long_poll:
+        if not (self.manage_long_poll if fix is None else fix):
             return _long_poll_advice(settings, off)
         try:
             self._call(self._group, "groups.setLongPollSettings", group_id=self.group_id, enabled=1,
@@ -366,7 +367,7 @@ def _long_poll_advice(settings: dict, off: list[str]) -> str:
     if off:
         parts.append("выключены типы событий: " + ", ".join(off))
     return ("; ".join(parts) + " — включите в «Управление → Работа с API → Long Poll API» "
-            "или дайте ключу сообщества право «управление сообществом»")
+            "(сервис включает это сам при запуске, если у ключа сообщества есть право «управление сообществом»)")
 
 
 def _event_ident(event) -> str:
@@ -395,8 +396,7 @@ def diagnose(channel: VkChannel) -> list[tuple[str, str, str]]:
         return [("ключ сообщества и страница", f"{exc} — проверьте group_id и ключ (token_env)", "")]
     lines.append(_rights_line(channel))
     if channel.callback is None:
-        problem = channel.ensure_long_poll()
-        channel._settings_checked = True
+        problem = channel.ensure_long_poll(fix=False)   # check-config reports; the service switches on
         lines.append(("Long Poll API", problem, "" if problem else f"включён, версия {API_VERSION}, "
                       f"типов событий: {len(vk_events.NEEDED_EVENTS)}"))
     else:
