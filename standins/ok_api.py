@@ -42,8 +42,8 @@ class FakeOk(LoopbackStand):
                  token: str = "ok-token", bot_token: str | None = None):
         self.group_id, self.app_key, self.app_secret, self.token = group_id, app_key, app_secret, token
         self.bot_token = bot_token or token
-        self.owner_uid = "900"                       # the administrator the access token belongs to
-        self.admins = {"900"}
+        self.owner_uid = "555000"                       # the administrator the access token belongs to
+        self.admins = {"555000"}
         self.permissions = {"GROUP_CONTENT", "VALUABLE_ACCESS"}
         self.session_secret = ""                     # set for client-server (session_key) calls
         self.topics: dict[str, list[dict]] = {}

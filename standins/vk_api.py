@@ -70,6 +70,7 @@ class FakeVk(LoopbackStand):
         self.long_poll = {"is_enabled": long_poll_enabled, "api_version": API_VERSION if long_poll_enabled else "5.131",
                           "events": {name: int(long_poll_enabled) for name in LONG_POLL_EVENTS}}
         self._random_ids: dict[int, dict] = {}
+        self._messages_by_id: dict[int, dict] = {}
         self._guids: dict[tuple, dict] = {}
         self._recent: dict[str, deque] = {}
         self._ids = itertools.count(1000)
@@ -456,9 +457,19 @@ def _messages_send(fake: FakeVk, p: dict, kind: str) -> int:
     if p["random_id"] != 0 and p["random_id"] in fake._random_ids:
         return fake._random_ids[p["random_id"]]["id"]
     entry = _publish(fake, "messages.send", p)
+    fake._messages_by_id[entry["id"]] = {"id": entry["id"], "peer_id": peer, "from_id": -fake.group_id, "out": 1,
+                                         "date": int(time.time()), "text": p.get("message", ""),
+                                         "conversation_message_id": next(fake._ids), "attachments": []}
     if p["random_id"] != 0:
         fake._random_ids[p["random_id"]] = entry
     return entry["id"]
+
+
+def _messages_get_by_id(fake: FakeVk, p: dict, kind: str) -> dict:
+    """dev.vk.com/ru/method/messages.getById — message_ids (≤ 100); answers {count, items}."""
+    ids = [int(x) for x in p.get("message_ids") or [] if x.lstrip("-").isdigit()]
+    items = [fake._messages_by_id[i] for i in ids if i in fake._messages_by_id]
+    return {"count": len(items), "items": items}
 
 
 def _media_comment(method: str):
@@ -551,6 +562,9 @@ METHODS: dict[str, Method] = {
                             [Param("user_id", "int"), Param("random_id", "int32"), Param("peer_id", "int"),
                              Param("message", max_length=9000), Param("attachment", max_length=9000),
                              Param("reply_to", "int"), Param("dont_parse_links", "bool")], _messages_send),
+    "messages.getById": Method("https://dev.vk.com/ru/method/messages.getById", UG,
+                               [Param("message_ids", "list", max_items=100), Param("group_id", "int"),
+                                Param("preview_length", "int"), Param("extended", "bool")], _messages_get_by_id),
     "wall.post": Method("https://dev.vk.com/ru/method/wall.post", U,
                         [Param("owner_id", "int"), Param("from_group", "bool"), Param("message"),
                          Param("attachments", "list"), Param("guid")], _wall_post),

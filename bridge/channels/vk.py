@@ -76,6 +76,7 @@ VK_ERRORS: dict[int, tuple[bool, str]] = {
     902: (False, "VK: пользователь ограничил круг тех, кто может ему писать"),
 }
 RETRY_AFTER = {6: 1.0, 9: 60.0, 29: 3600.0}
+RANDOM_ID_TRIES = 3
 
 
 class ApiSession(requests.Session):
@@ -254,10 +255,32 @@ class VkChannel:
                          f"{vk_events.VK_SITE}/wall-{self.group_id}_{post}")
 
     def _send_message(self, peer: int, text: str, attachments: Sequence[Path], key: str) -> Published:
+        """messages.send with `random_id` from the outbox key (a retry is the same message).
+
+        VK keeps one message per random_id and sender (dev.vk.com/ru/method/messages.send), so
+        two different answers whose ids collide would make the second look sent. After each
+        send the message is read back (messages.getById); if it is another dialogue's or another
+        text, the answer is sent again under the next derived id."""
         uploaded = self._upload_for_message(peer, attachments)
-        message_id = self._call(self._group, "messages.send", peer_id=peer, message=text,
-                                random_id=random_id_from_key(key), attachment=",".join(uploaded))
-        return Published(f"message:{peer}_{message_id}", f"{vk_events.VK_SITE}/gim{self.group_id}?sel={peer}")
+        for attempt in range(RANDOM_ID_TRIES):
+            random_id = random_id_from_key(key if attempt == 0 else f"{key}#{attempt}")
+            message_id = self._call(self._group, "messages.send", peer_id=peer, message=text,
+                                    random_id=random_id, attachment=",".join(uploaded))
+            if self._is_ours(message_id, peer, text):
+                return Published(f"message:{peer}_{message_id}",
+                                 f"{vk_events.VK_SITE}/gim{self.group_id}?sel={peer}")
+            log.warning("VK %s: random_id совпал с ранее отправленным сообщением — отправляем с другим", self.name)
+        raise PermanentError("VK: не удалось подобрать уникальный random_id — повторите публикацию")
+
+    def _is_ours(self, message_id, peer: int, text: str) -> bool:
+        """dev.vk.com/ru/method/messages.getById: the message VK holds under `message_id`."""
+        if not isinstance(message_id, int):
+            return True   # nothing to compare with; VK answered as documented otherwise
+        answer = self._call(self._group, "messages.getById", message_ids=message_id, group_id=self.group_id)
+        found = answer.get("items") if isinstance(answer, dict) else None
+        if not found or not isinstance(found[0], dict):
+            return True
+        return found[0].get("peer_id") == peer and (found[0].get("text") or "") == (text or "")
 
     def _comment_on_wall(self, target: dict, text: str, attachments: Sequence[Path], key: str) -> Published:
         owner, post = int(target["owner_id"]), int(target["post_id"])
