@@ -200,7 +200,9 @@ def _first_url(body: dict) -> str:
     return ""
 
 
-def _payload(event: dict) -> dict:
+def _payload(event) -> dict:
+    if not isinstance(event, dict):
+        raise Malformed(f"событие не объект ({type(event).__name__})")
     obj = event.get("object")
     if not isinstance(obj, dict):
         raise Malformed("поле object: нет или не объект")
