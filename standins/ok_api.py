@@ -363,7 +363,8 @@ def _mediatopic_post(fake: FakeOk, p: dict) -> str:
     topic = str(next(fake._ids))
     fake.topics[topic] = []
     fake.published.append({"method": "mediatopic.post", "topic": topic,
-                           **{k: v for k, v in p.items() if k not in ("access_token", "sig", "session_key")}})
+                           **{k: v for k, v in p.items() if k not in ("access_token", "sig", "session_key")},
+                           "attachment": attachment})   # as the stand-in read it
     return topic
 
 

@@ -110,7 +110,7 @@ def test_informational_topic_on_behalf_of_the_group(fake_ok, ok):
     (entry,) = fake_ok.published
     assert entry["method"] == "mediatopic.post" and entry["gid"] == fake_ok.group_id
     assert entry["type"] == "GROUP_THEME"
-    assert json.loads(entry["attachment"]) == {"media": [{"type": "text", "text": "Анонс субботника"}],
+    assert entry["attachment"] == {"media": [{"type": "text", "text": "Анонс субботника"}],
                                                "onBehalfOfGroup": "true"}
     assert published.link.startswith("https://ok.ru/group/")
 
@@ -140,7 +140,7 @@ def test_deleted_comment_and_bad_secret(fake_ok, ok):
     cid = fake_ok.post_comment(topic, "77", "П", "удалю")
     (item,), _ = ok.fetch(None)
     fake_ok.delete_comment(cid)
-    with pytest.raises(PermanentError, match="удалены"):
+    with pytest.raises(PermanentError, match="удалено"):
         ok.publish_reply(item.reply_target, "т", [], "k")
     wrong = OkChannel(fake_ok.group_id, fake_ok.token, fake_ok.app_key, "wrong", fake_ok.api_url)
     with pytest.raises(PermanentError, match="подпись"):
