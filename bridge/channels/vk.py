@@ -452,8 +452,13 @@ def _admin_line(channel: VkChannel) -> tuple[str, str, str]:
         return ("ключ администратора (user_token_env)", "", "не задан")
     try:
         groups = channel._call(channel._admin, "groups.getById", group_id=channel.group_id, fields="is_admin")
-    except (PermanentError, TransientError) as exc:
-        return ("ключ администратора (user_token_env)", f"{exc}", "")
+    except PermanentError as exc:
+        text = str(exc)
+        if "недействителен" in text:
+            text = "ключ администратора недействителен или истёк — получите новый ключ пользователя-администратора"
+        return ("ключ администратора (user_token_env)", text, "")
+    except TransientError as exc:
+        return ("ключ администратора (user_token_env)", str(exc), "")
     group = (groups.get("groups") if isinstance(groups, dict) else groups or [{}])[0]
     if not group.get("is_admin"):
         return ("ключ администратора (user_token_env)", "владелец ключа не администратор сообщества — "
