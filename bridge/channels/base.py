@@ -170,6 +170,45 @@ def random_id_from_key(key: str) -> int:
     return value or 1
 
 
+def clean_text(text: str) -> str:
+    """Text fit to send: a lone surrogate (a broken emoji from a mail client) becomes U+FFFD
+    instead of an encoding error that no network's error table knows."""
+    if not isinstance(text, str):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def split_text(text: str, limit: int, measure=len) -> list[str]:
+    """The text in pieces of at most `limit` (as `measure` counts), cut at a paragraph, line or
+    word boundary when there is one in the second half of the piece."""
+    pieces, rest = [], text.strip()
+    while rest:
+        if measure(rest) <= limit:
+            pieces.append(rest)
+            break
+        cut = _fit(rest, limit, measure)
+        for separator in ("\n\n", "\n", " "):
+            at = rest.rfind(separator, 0, cut)
+            if at > cut // 2:
+                cut = at
+                break
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [p for p in pieces if p]
+
+
+def _fit(text: str, limit: int, measure) -> int:
+    """The longest prefix length (in characters) that `measure` counts as at most `limit`."""
+    low, high = 1, len(text)
+    while low < high:               # binary search: `measure` may count UTF-16 code units
+        middle = (low + high + 1) // 2
+        if measure(text[:middle]) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def from_unix(seconds) -> datetime:
     """A network's Unix timestamp (an integer, as the docs define it) as an aware UTC datetime."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):

@@ -33,7 +33,7 @@ import requests
 
 from bridge.channels.base import (
     HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Malformed, Published,
-    guard_request, need, parse_each, text_of, transient_from_http,
+    clean_text, guard_request, need, parse_each, text_of, transient_from_http,
 )
 from bridge.errors import PermanentError, TransientError
 
@@ -199,7 +199,7 @@ class OkChannel:
 
     def post_informational(self, text: str, attachments: Sequence[Path], key: str) -> Published:
         _warn_attachments(attachments)
-        attachment = json.dumps({"media": [{"type": "text", "text": text}], "onBehalfOfGroup": "true"},
+        attachment = json.dumps({"media": [{"type": "text", "text": clean_text(text)}], "onBehalfOfGroup": "true"},
                                 ensure_ascii=False)
         topic = self._rest("mediatopic.post", {"gid": self.group_id, "type": "GROUP_THEME", "attachment": attachment})
         topic = topic.get("id", "") if isinstance(topic, dict) else topic
@@ -228,7 +228,7 @@ class OkChannel:
         return hashlib.md5((pairs + secret).encode("utf-8", "surrogatepass")).hexdigest()
 
     def _rest(self, method: str, params: dict):
-        params = {**{k: str(v) for k, v in params.items()}, "method": method,
+        params = {**{k: clean_text(str(v)) for k, v in params.items()}, "method": method,
                   "application_key": self._app_key, "format": "json"}
         params["sig"] = self.sign(params)
         params["session_key" if self._session_secret else "access_token"] = self._token
@@ -240,14 +240,20 @@ class OkChannel:
         call = self.session.get if verb == "GET" else self.session.post
         kwargs = {"params": query, "timeout": HTTP_TIMEOUT}
         if body is not None:   # graph.user.messages: "Content-Type: application/json;charset=utf-8"
-            kwargs["data"] = json.dumps(body, ensure_ascii=True).encode("ascii")
+            kwargs["data"] = json.dumps(_cleaned(body), ensure_ascii=False).encode("utf-8")
             kwargs["headers"] = {"Content-Type": "application/json;charset=utf-8"}
         return _answer(guard_request("OK", call, self.api_url + path, **kwargs), path)
 
 
+def _cleaned(value):
+    if isinstance(value, dict):
+        return {k: _cleaned(v) for k, v in value.items()}
+    return clean_text(value) if isinstance(value, str) else value
+
+
 def _encodable(params: dict) -> dict:
-    """Form values as UTF-8 bytes; a lone surrogate in a text becomes U+FFFD rather than a crash."""
-    return {k: v.encode("utf-8", "replace") if isinstance(v, str) else v for k, v in params.items()}
+    """Form values as UTF-8 bytes (texts already cleaned of lone surrogates before signing)."""
+    return {k: v.encode("utf-8") if isinstance(v, str) else v for k, v in params.items()}
 
 
 def _answer(response: requests.Response, method: str):

@@ -20,9 +20,10 @@ import requests
 
 from bridge.channels.base import (
     HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Malformed, Published,
-    from_unix, gap_item, guard_request, is_image, need, parse_each, read_attachment, text_of,
+    clean_text, from_unix, gap_item, guard_request, is_image, need, parse_each, read_attachment, text_of,
     transient_from_http,
 )
+from bridge.channels.base import split_text as base_split
 from bridge.errors import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,7 @@ class TelegramChannel:
     # ---- the one place Bot API errors are translated ---------------------------------
     def _call(self, method: str, params: dict, files: dict | None = None, read_timeout: float | None = None):
         url = f"{self.api_url}/bot{self._token}/{method}"
+        params = {k: clean_text(v) for k, v in params.items()}
         timeout = (HTTP_TIMEOUT[0], read_timeout or HTTP_TIMEOUT[1])
         if files:  # multipart: nested values travel as JSON strings
             data = {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in params.items()}
@@ -245,36 +247,12 @@ def _item(channel: str, message: dict, change: str, kind: str, public: bool, lin
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """The text in pieces of at most `limit` UTF-16 code units (Telegram counts them so),
-    cut at a paragraph, line or word boundary when there is one."""
-    pieces, rest = [], text.strip()
-    while rest:
-        if _utf16(rest) <= limit:
-            pieces.append(rest)
-            break
-        cut = _fit(rest, limit)
-        for separator in ("\n\n", "\n", " "):
-            at = rest.rfind(separator, 0, cut)
-            if at > cut // 2:
-                cut = at
-                break
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return [p for p in pieces if p]
+    """Pieces of at most 4096 UTF-16 code units (Telegram counts them so)."""
+    return base_split(clean_text(text), limit, _utf16)
 
 
 def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _fit(text: str, limit: int) -> int:
-    """The longest prefix length (in characters) that fits `limit` UTF-16 code units."""
-    count = 0
-    for index, char in enumerate(text):
-        count += 2 if ord(char) > 0xFFFF else 1
-        if count > limit:
-            return index
-    return len(text)
 
 
 def _read_cursor(cursor: str | None) -> tuple[int | None, float | None]:

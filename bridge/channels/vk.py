@@ -26,8 +26,8 @@ from vk_api.exceptions import ApiError, ApiHttpError, VkApiError
 
 from bridge.channels import vk_events
 from bridge.channels.base import (
-    HTTP_TIMEOUT, AttachmentRef, IncomingItem, Published, gap_item, guard_request, is_image,
-    parse_each, random_id_from_key, read_attachment, transient_from_http,
+    HTTP_TIMEOUT, AttachmentRef, IncomingItem, Published, clean_text, gap_item, guard_request, is_image,
+    parse_each, random_id_from_key, read_attachment, split_text, transient_from_http,
 )
 from bridge.channels.vk_callback import CallbackJournal, serve_callback
 from bridge.errors import PermanentError, TransientError
@@ -77,6 +77,7 @@ VK_ERRORS: dict[int, tuple[bool, str]] = {
 }
 RETRY_AFTER = {6: 1.0, 9: 60.0, 29: 3600.0}
 RANDOM_ID_TRIES = 3
+MAX_MESSAGE = 9000   # messages.send.message: maxLength 9000 in the VK API JSON schema
 
 
 class ApiSession(requests.Session):
@@ -261,6 +262,16 @@ class VkChannel:
         two different answers whose ids collide would make the second look sent. After each
         send the message is read back (messages.getById); if it is another dialogue's or another
         text, the answer is sent again under the next derived id."""
+        pieces = split_text(clean_text(text), MAX_MESSAGE) or [""]
+        first = None
+        for number, piece in enumerate(pieces):
+            files = attachments if number == len(pieces) - 1 else ()
+            part_key = key if number == 0 else f"{key}/{number + 1}"
+            sent = self._send_piece(peer, piece, files, part_key)
+            first = first or sent
+        return first
+
+    def _send_piece(self, peer: int, text: str, attachments: Sequence[Path], key: str) -> Published:
         uploaded = self._upload_for_message(peer, attachments)
         for attempt in range(RANDOM_ID_TRIES):
             random_id = random_id_from_key(key if attempt == 0 else f"{key}#{attempt}")
@@ -357,7 +368,7 @@ class VkChannel:
 
     # ---- the one place VK errors are translated --------------------------------------
     def _call(self, client: vk_api.VkApi, method: str, **params):
-        params = {k: v for k, v in params.items() if v not in (None, "")}
+        params = {k: clean_text(v) for k, v in params.items() if v not in (None, "")}
         try:
             return client.method(method, params)
         except ApiError as exc:
