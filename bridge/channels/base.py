@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -109,8 +109,16 @@ def parse_each(channel: str, events, parse, ident=lambda event: "") -> list[Inco
             items.append(set_aside_item(channel, event, reason, _safe_ident(ident, event)))
             continue
         if item is not None:
-            items.append(item)
+            items.append(_cleaned_item(item))
     return items
+
+
+def _cleaned_item(item: IncomingItem) -> IncomingItem:
+    """Lone surrogates out of everything a person reads or the store indexes (issue 10)."""
+    fields = {name: clean_text(getattr(item, name)) for name in
+              ("external_id", "author_name", "author_link", "text", "link")}
+    refs = tuple(AttachmentRef(clean_text(a.name), clean_text(a.url), a.kind) for a in item.attachments)
+    return replace(item, attachments=refs, **fields)
 
 
 def _safe_ident(ident, event) -> str:

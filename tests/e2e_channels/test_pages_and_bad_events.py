@@ -99,3 +99,17 @@ def test_unreadable_events_are_kept_and_reported_and_nothing_else_stops(stand):
     stand.cycle()
     assert len(stand.cases()) == 3
     assert len(stand.app.store.db.execute("SELECT * FROM alerts WHERE kind = 'intake'").fetchall()) == 3
+
+
+def test_hostile_text_reaches_the_ledger_and_the_store_keeps_working(stand):
+    stand.vk.add_user(1, "Анна\ud800", "Смирнова")
+    stand.vk.post_wall_comment(10, 1, "=ЕСЛИ(1;2) \ud83d обрыв эмодзи и \x00 ноль " + "я" * 40_000)
+    stand.tg.send_dm(stand.tg.user(7, "\udfff"), "\ud800")
+    stand.cycle()
+    cases = stand.cases()
+    assert len(cases) == 2
+    long_one = next(c for c in cases if "обрыв эмодзи" in c.text)
+    assert "\ufffd" in long_one.text and len(long_one.text) > 40_000
+    assert str(stand.ledger_row(long_one.id)["Текст сообщения"]).startswith("=ЕСЛИ")   # text, not a formula
+    stand.cycle()
+    assert len(stand.cases()) == 2
