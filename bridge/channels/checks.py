@@ -37,11 +37,11 @@ def channel_checks(pages: Mapping[str, Mapping], secrets: Callable[[str], str],
 def _diagnose(channel) -> list[tuple[str, str, str]]:
     network = network_of(channel.name)
     if network == "vk":
-        from bridge.channels.vk import diagnose
+        from bridge.channels.vk_checks import diagnose
     elif network == "telegram":
-        from bridge.channels.telegram import diagnose
+        from bridge.channels.telegram_checks import diagnose
     else:
-        from bridge.channels.ok import diagnose
+        from bridge.channels.ok_checks import diagnose
     return diagnose(channel)
 
 

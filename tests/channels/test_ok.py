@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from bridge.channels.ok import OkChannel, diagnose
+from bridge.channels.ok import OkChannel
+from bridge.channels.ok_checks import diagnose
 from bridge.errors import PermanentError, TransientError
 from standins.ok_api import FakeOk
 

@@ -211,7 +211,7 @@ def test_files_over_the_bot_api_limits(fake_tg, tg, citizen, tmp_path):
 
 
 def test_privacy_mode_hides_comments_and_check_config_says_why(fake_tg, tg, citizen):
-    from bridge.channels.telegram import diagnose
+    from bridge.channels.telegram_checks import diagnose
     assert all(problem == "" for _, problem, _ in diagnose(tg))
     fake_tg.bot_is_group_admin = False
     thread = fake_tg.channel_post("Пост")
@@ -226,6 +226,6 @@ def test_privacy_mode_hides_comments_and_check_config_says_why(fake_tg, tg, citi
 
 def test_a_wrong_discussion_group_is_named(fake_tg):
     channel = TelegramChannel(fake_tg.token, fake_tg.api_url, channel="@okha_adm", discussion_chat_id=-100777)
-    from bridge.channels.telegram import diagnose
+    from bridge.channels.telegram_checks import diagnose
     problems = {what: problem for what, problem, _ in diagnose(channel) if problem}
     assert "-100777" in problems["связь канала и группы"]

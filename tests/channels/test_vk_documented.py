@@ -7,7 +7,8 @@ import pytest
 
 from bridge.channels import vk as vk_module
 from bridge.channels.base import random_id_from_key
-from bridge.channels.vk import VkChannel, diagnose
+from bridge.channels.vk import VkChannel
+from bridge.channels.vk_checks import diagnose
 from bridge.errors import PermanentError, TransientError
 from standins.vk_api import FakeVk
 
