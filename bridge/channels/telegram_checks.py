@@ -31,6 +31,7 @@ def diagnose(channel: TelegramChannel) -> list[tuple[str, str, str]]:
         lines += _channel_lines(channel, me["id"])
     else:
         lines.append(("канал", "", "не задан (telegram.channel): информационные сообщения в Telegram не публикуются"))
+    lines.append(("удаления сообщений", "", "Bot API о них не сообщает: удалённое сообщение в журнале не отметится"))
     return lines
 
 

@@ -195,3 +195,20 @@ def test_bot_token_of_another_group_is_named(fake_ok):
                       bot_token="tkn-someone-else")
     problems = {what: problem for what, problem, _ in diagnose(wrong) if problem}
     assert "Настройки группы" in problems["сообщения группы (Bot API)"]
+
+
+def test_a_stand_in_restart_delays_intake_and_loses_nothing(fake_ok, ok):
+    topic = fake_ok.add_topic()
+    fake_ok.post_comment(topic, "77", "П", "до перерыва")
+    fake_ok.stop()
+    with pytest.raises(TransientError):
+        ok.fetch(None)
+    fake_ok.restart()
+    fake_ok.post_comment(topic, "77", "П", "после")
+    items, _ = ok.fetch(None)
+    assert [i.text for i in items] == ["до перерыва", "после"]
+
+
+def test_unknown_and_undocumented_methods_are_refused(fake_ok, ok):
+    with pytest.raises(PermanentError, match="не существует"):
+        ok._rest("discussions.comment", {"discussionId": "1"})

@@ -229,3 +229,23 @@ def test_a_wrong_discussion_group_is_named(fake_tg):
     from bridge.channels.telegram_checks import diagnose
     problems = {what: problem for what, problem, _ in diagnose(channel) if problem}
     assert "-100777" in problems["связь канала и группы"]
+
+
+def test_a_stand_in_restart_delays_intake_and_loses_nothing(fake_tg, tg, citizen):
+    fake_tg.send_dm(citizen, "до перерыва")
+    cursor = None
+    fake_tg.stop()
+    with pytest.raises(TransientError):
+        tg.fetch(cursor)
+    fake_tg.restart()
+    fake_tg.send_dm(citizen, "после")
+    items, _ = tg.fetch(cursor)
+    assert [i.text for i in items] == ["до перерыва", "после"]
+
+
+def test_telegram_rate_limit_is_a_retry_with_its_delay(fake_tg, tg, citizen):
+    fake_tg.rate_limits = True
+    mid = fake_tg.send_dm(citizen, "вопрос")
+    with pytest.raises(TransientError) as caught:
+        tg.publish_reply({"chat_id": 42, "reply_to": mid}, "раз\n\n" + "я" * 5000, [], "k")
+    assert caught.value.retry_after == 1
