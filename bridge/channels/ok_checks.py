@@ -39,6 +39,11 @@ def diagnose(channel: OkChannel) -> list[tuple[str, str, str]]:
             continue
         lines.append((f"право {permission}", "" if granted is True else
                       f"у приложения нет права {permission} — запросите его у api-support@ok.ru и выпустите ключ заново", ""))
+    for topic in channel.topic_ids:
+        lines.append(_probe(channel, f"тема {topic}", "discussions.getComments",
+                            {"discussionId": topic, "discussionType": "GROUP_TOPIC", "count": 1},
+                            "комментарии читаются (принадлежность теме группы API не сообщает — проверьте номер)",
+                            "проверьте номер темы в topic_ids"))
     lines.append(_bot_line(channel))
     return lines + [(what, "", note) for what, note in LIMITS]
 

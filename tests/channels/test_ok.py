@@ -212,3 +212,11 @@ def test_a_stand_in_restart_delays_intake_and_loses_nothing(fake_ok, ok):
 def test_unknown_and_undocumented_methods_are_refused(fake_ok, ok):
     with pytest.raises(PermanentError, match="не существует"):
         ok._rest("discussions.comment", {"discussionId": "1"})
+
+
+def test_check_config_reads_each_configured_topic(fake_ok):
+    topic = fake_ok.add_topic()
+    ok = OkChannel(fake_ok.group_id, fake_ok.token, fake_ok.app_key, fake_ok.app_secret, fake_ok.api_url,
+                   topic_ids=(topic, "404"))
+    lines = {what: problem for what, problem, _ in diagnose(ok)}
+    assert lines[f"тема {topic}"] == "" and "topic_ids" in lines["тема 404"]
