@@ -33,7 +33,7 @@ import requests
 
 from bridge.channels.base import (
     HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Malformed, Published,
-    clean_text, guard_request, need, parse_each, text_of, transient_from_http,
+    clean_text, guard_request, need, parse_each, set_aside_item, text_of, transient_from_http,
 )
 from bridge.errors import PermanentError, TransientError
 
@@ -89,7 +89,11 @@ class OkChannel:
         state = _read_state(cursor)
         items: list[IncomingItem] = []
         for topic in self._topics(state):
-            items += self._read_topic(topic, state["anchors"])
+            try:
+                items += self._read_topic(topic, state["anchors"])
+            except PermanentError as exc:   # one unreadable topic must not stop the others
+                items.append(set_aside_item(self.name, {"topic": topic}, f"{self.name}: тема {topic} не читается "
+                                            f"({exc})", external_id=f"unreadable-topic:{topic}"))
         if self._bot_token:
             items += self._read_messages(state)
         return items, json.dumps(state, sort_keys=True)

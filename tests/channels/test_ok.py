@@ -220,3 +220,14 @@ def test_check_config_reads_each_configured_topic(fake_ok):
                    topic_ids=(topic, "404"))
     lines = {what: problem for what, problem, _ in diagnose(ok)}
     assert lines[f"тема {topic}"] == "" and "topic_ids" in lines["тема 404"]
+
+
+def test_an_unreadable_topic_does_not_stop_the_others(fake_ok):
+    topic = fake_ok.add_topic()
+    fake_ok.post_comment(topic, "77", "П", "в живой теме")
+    ok = OkChannel(fake_ok.group_id, fake_ok.token, fake_ok.app_key, fake_ok.app_secret, fake_ok.api_url,
+                   topic_ids=("404",))
+    items, _ = ok.fetch(None)
+    assert [i.text for i in items if not i.set_aside] == ["в живой теме"]
+    (aside,) = [i for i in items if i.set_aside]
+    assert "тема 404 не читается" in aside.reason and aside.external_id == "unreadable-topic:404"
