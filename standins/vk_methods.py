@@ -154,6 +154,8 @@ def _users_get(fake: FakeVk, p: dict, kind: str) -> list:
             ids.append(int(raw))
         except ValueError:
             raise VkError(113, "Invalid user id") from None
+        if not 0 < ids[-1] < 2**63:   # user_ids: format int64, entity profiles
+            raise VkError(113, "Invalid user id")
     return [{"id": i, "first_name": fake.users.get(i, ("DELETED", ""))[0],
              "last_name": fake.users.get(i, ("", ""))[1], "can_access_closed": True,
              "is_closed": False} for i in ids]

@@ -156,9 +156,16 @@ class OkChannel:
             chats = page.get("chats") if isinstance(page, dict) and isinstance(page.get("chats"), list) else []
             fresh = [c for c in chats if isinstance(c, dict) and _ms(c.get("lastEventTime")) > since]
             for chat in fresh:
-                if isinstance(chat.get("chat_id"), str):
+                if not isinstance(chat.get("chat_id"), str):
+                    items.append(set_aside_item(self.name, chat, f"{self.name}: чат без chat_id"))
+                    continue
+                try:
                     items += self._chat_messages(chat["chat_id"], _ms(chat["lastEventTime"]), since)
-                    newest = max(newest, _ms(chat["lastEventTime"]))
+                except PermanentError as exc:   # one unreadable chat must not stop the others
+                    items.append(set_aside_item(self.name, {"chat_id": chat["chat_id"]},
+                                                f"{self.name}: чат не читается ({exc})",
+                                                external_id=f"unreadable-chat:{chat['chat_id']}"))
+                newest = max(newest, _ms(chat["lastEventTime"]))
             marker = page.get("marker") if isinstance(page, dict) else None
             if not marker or len(fresh) < len(chats) or not chats:
                 break

@@ -226,7 +226,12 @@ class VkChannel:
         ordered = sorted(ids)
         for start in range(0, len(ordered), 1000):
             chunk = ",".join(str(i) for i in ordered[start:start + 1000])
-            for user in self._call(self._group, "users.get", user_ids=chunk) or []:
+            try:
+                users = self._call(self._group, "users.get", user_ids=chunk) or []
+            except PermanentError as exc:   # a bad id in one event must not stop the channel
+                log.warning("VK %s: имена авторов не получены (%s); показываем id", self.name, exc)
+                continue
+            for user in users:
                 if isinstance(user, dict) and isinstance(user.get("id"), int):
                     full = f"{user.get('first_name') or ''} {user.get('last_name') or ''}".strip()
                     names[user["id"]] = full

@@ -101,7 +101,7 @@ def author_ids(events: list) -> set[int]:
         except Malformed:
             continue
         author = obj.get("from_id") or obj.get("created_by")
-        if isinstance(author, int) and not isinstance(author, bool) and author > 0:
+        if isinstance(author, int) and not isinstance(author, bool) and 0 < author < 2**63:   # int64 ids
             ids.add(author)
     return ids
 

@@ -154,3 +154,14 @@ def test_unknown_method_and_missing_version_are_refused_as_vk_does(fake_vk):
     body = fake_vk.call("messages.send", {"access_token": fake_vk.token, "v": "5.199", "peer_id": "5",
                                           "message": "т", "random_id": str(2**31)})[1]
     assert body["error"]["error_code"] == 100 and "random_id" in body["error"]["error_msg"]
+
+
+def test_an_author_id_vk_refuses_does_not_stop_the_channel(fake_vk, vk, cursor):
+    fake_vk.post_wall_comment(10, 2**64, "странный автор")
+    fake_vk.post_wall_comment(10, 5, "обычный автор")
+    items, cursor = vk.fetch(cursor)
+    assert [(i.text, i.author_name) for i in items] == [("странный автор", f"id{2**64}"),
+                                                       ("обычный автор", "Иван Петров")]
+    fake_vk.fail_next("users.get", 113)       # VK refusing the names call altogether
+    fake_vk.post_wall_comment(10, 5, "в следующей пачке")
+    assert [(i.text, i.author_name) for i in vk.fetch(cursor)[0]] == [("в следующей пачке", "id5")]
