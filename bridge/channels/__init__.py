@@ -56,7 +56,10 @@ def page_sections(raw: Mapping[str, Any], problems: list[str]) -> dict[str, dict
             if key is None:
                 continue
             if key in pages:
-                problems.append(f"[[{network}]] №{number}: имя страницы «{table.get('name')}» уже занято")
+                problems.append(f"[[{network}]] №{number}: имя страницы «{table.get('name')}» уже занято"
+                                if key != network else
+                                f"[[{network}]] №{number}: без name может быть только одна страница — "
+                                f"дайте name остальным (например, name = \"Глава района\")")
                 continue
             _check_keys(network, table, number, problems)
             pages[key] = dict(table)
@@ -66,10 +69,8 @@ def page_sections(raw: Mapping[str, Any], problems: list[str]) -> dict[str, dict
 def _page_key(network: str, table: dict, count: int, number: int, problems: list[str]) -> str | None:
     name = table.get("name")
     if name is None:
-        if count > 1:
-            problems.append(f"[[{network}]] №{number}: у каждой страницы нужен name (например, "
-                            f"name = \"Глава района\"), чтобы различать их в «Канал»")
-            return None
+        # One page may stay without a name: a page that worked before keeps its key (`vk`), its
+        # cursor and its cases' answers when more pages are added next to it.
         return network
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME \
             or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in name):

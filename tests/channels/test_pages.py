@@ -46,7 +46,7 @@ def test_the_page_shows_in_the_channel_column():
 
 
 @pytest.mark.parametrize("toml, fragment", [
-    ('[[vk]]\ngroup_id = 1\ntoken_env = "VK1"\n[[vk]]\ngroup_id = 2\ntoken_env = "VK2"\n', "нужен name"),
+    ('[[vk]]\ngroup_id = 1\ntoken_env = "VK1"\n[[vk]]\ngroup_id = 2\ntoken_env = "VK2"\n', "только одна страница"),
     ('[[vk]]\nname = "А"\ngroup_id = 1\ntoken_env = "VK1"\n[[vk]]\nname = "А"\ngroup_id = 2\ntoken_env = "VK2"\n',
      "уже занято"),
     ('[vk]\ngroup_id = 1\ntoken_env = "VK1"\ngroup_idd = 3\n', "«group_id»"),
@@ -63,6 +63,12 @@ def test_a_second_vk_table_is_no_longer_dropped():
     problems: list[str] = []
     pages = page_sections({"vk": [{"name": "1", "group_id": 1}, {"name": "2", "group_id": 2}]}, problems)
     assert list(pages) == ["vk:1", "vk:2"] and problems == []
+
+
+def test_a_page_that_worked_alone_keeps_its_key_when_pages_are_added():
+    problems: list[str] = []
+    pages = page_sections({"vk": [{"group_id": 1}, {"name": "Глава района", "group_id": 2}]}, problems)
+    assert list(pages) == ["vk", "vk:Глава района"] and problems == []
 
 
 def test_build_channels_refuses_a_broken_list():
