@@ -159,7 +159,7 @@ def configured_channels(config: Config) -> dict[str, Any]:
     if not config.channels:
         return {}
     from bridge.channels import build_channels
-    return {channel.name: channel for channel in build_channels(config.channels, _env_secret)}
+    return {channel.name: channel for channel in build_channels(config.channels, _env_secret, config.data_dir)}
 
 
 def _env_secret(env_name: str) -> str:

@@ -11,7 +11,7 @@ failure is one clear Russian line, never a traceback. The checks, in order:
 | Переменная <NAME>      | a secret the configured adapters need is not in the environment  |
 | SMTP / Exchange (отправка), IMAP / Exchange (получение) | login or connection fails           |
 | Адреса с русскими буквами | a department address has Cyrillic before «@» and SMTP lacks SMTPUTF8 |
-| Канал <name>           | the channel cannot be built, or its own `check()` fails          |
+| Канал <page> · …       | the page cannot be built or reached, a token/right/setting lacks |
 """
 
 from __future__ import annotations
@@ -122,18 +122,9 @@ def _probe(build: Callable[[Config], object], config: Config) -> str:
 
 
 def _channel_checks(config: Config) -> list[Check]:
-    if not config.channels:
-        return []
-    from bridge.app import configured_channels
-    try:
-        channels = configured_channels(config)
-    except Exception as exc:   # noqa: BLE001
-        return [("Каналы", one_line(exc))]
-    results = []
-    for name, channel in channels.items():
-        check = getattr(channel, "check", None)
-        results.append((f"Канал {name}", _probe(lambda _config: channel, config) if check else ""))
-    return results
+    from bridge.app import _env_secret
+    from bridge.channels.checks import channel_checks
+    return channel_checks(config.channels, _env_secret, config.data_dir)
 
 
 def one_line(exc: BaseException) -> str:

@@ -55,7 +55,7 @@ class Config:
     calendar: WorkCalendar
     departments: tuple[Department, ...]
     mail: Mapping[str, Any]
-    channels: Mapping[str, Mapping[str, Any]]   # "vk" / "telegram" / "ok" sections as given
+    channels: Mapping[str, Mapping[str, Any]]   # one per page: "vk" or "vk:<name>" → its table
     site_dir: Path
     site_title: str
     external_bodies: tuple[ExternalBody, ...] = ()
@@ -180,7 +180,7 @@ def _build(raw: dict, base_dir: Path, source: Path | None, problems: list[str]) 
         calendar=_calendar(_section(raw, "worktime", problems), tz, problems),
         departments=_departments(raw.get("departments", []), problems),
         mail=mail,
-        channels={name: raw[name] for name in ("vk", "telegram", "ok") if isinstance(raw.get(name), dict)},
+        channels=_channel_pages(raw, problems),
         site_dir=base_dir / str(site.get("output_dir", "data/site")),
         site_title=str(site.get("title", "Информационные сообщения")),
         external_bodies=_external_bodies(raw.get("external_bodies", []), problems),
@@ -191,6 +191,12 @@ def _build(raw: dict, base_dir: Path, source: Path | None, problems: list[str]) 
         ledger_lock_alert_minutes=int(_number(general, "ledger_lock_alert_minutes", 60, problems)),
         raw=raw,
     )
+
+
+def _channel_pages(raw: dict, problems: list[str]) -> dict[str, dict]:
+    """[vk]/[[vk]], [telegram]/[[telegram]], [ok]/[[ok]]: one entry per page (`vk`, `vk:<name>`)."""
+    from bridge.channels import page_sections
+    return page_sections(raw, problems)
 
 
 def _section(raw: dict, name: str, problems: list[str]) -> dict:

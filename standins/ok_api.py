@@ -1,9 +1,15 @@
-"""A local stand-in for the OK (Odnoklassniki) REST API and its group Bot API, for tests and
-`run.py demo`.
+"""A local stand-in for the OK (Odnoklassniki) REST API and the group Bot API (Graph API), for
+tests and `run.py demo`.
 
-REST: `POST /fb.do` with `method`, `application_key`, `sig`, `access_token`; answers JSON or
-`{"error_code": N, "error_msg": "...", "error_data": null}`; the signature is checked as OK
-does it. Bot API (group messages): `GET /graph/me/updates`, `POST /graph/me/messages/<chat_id>`.
+Written from apiok.ru (the method pages, mirrored in github.com/apiok/documentation), not from
+Otklik's client. REST (apiok.ru/dev/methods/): `fb.do` with `method`, `application_key`,
+`format=json`, `sig` and `access_token` (or `session_key`); an answer is JSON or
+`{"error_code": N, "error_msg": "NAME : text", "error_data": null}` (apiok.ru/dev/errors). The
+signature is recomputed here from the documented recipe and checked in the tests against the
+worked example of the documentation, never against the client's function. Group Bot API
+(apiok.ru/dev/graph_api/bot_api): `graph/me/info`, `graph/me/chats`, `graph/me/messages/<chat>`
+(GET, and POST with `Content-Type: application/json;charset=utf-8`), `graph/me/subscriptions`,
+with the group's own token in `access_token`.
 """
 
 from __future__ import annotations
@@ -12,24 +18,23 @@ import hashlib
 import itertools
 import json
 import time
-from http.server import BaseHTTPRequestHandler
-
-from standins.http_stand import LoopbackStand
 from urllib.parse import parse_qs, unquote, urlparse
 
-ERRORS = {
+from standins.http_stand import LoopbackStand, QuietHandler
+
+ERRORS = {   # apiok.ru/dev/errors
     1: "UNKNOWN : Unknown error", 2: "SERVICE : Service temporary unavailable",
-    8: "FLOOD_BLOCKED : Flood blocked", 10: "PERMISSION_DENIED : Permission denied",
-    100: "PARAM : Invalid parameter", 102: "PARAM_SESSION_EXPIRED : Session expired",
-    104: "PARAM_SIGNATURE : Invalid signature", 300: "NOT_FOUND : Comment not found",
+    3: "METHOD : Method does not exist", 8: "FLOOD_BLOCKED : Flood blocked",
+    10: "PERMISSION_DENIED : Permission denied", 100: "PARAM : Invalid parameter",
+    101: "PARAM_API_KEY : Application key is invalid", 102: "PARAM_SESSION_EXPIRED : Session expired",
+    103: "PARAM_SESSION_KEY : Invalid session key", 104: "PARAM_SIGNATURE : Invalid signature",
+    300: "NOT_FOUND : Requested object not found",
 }
+DISCUSSION_TYPES = frozenset({"GROUP_TOPIC", "USER_TOPIC", "GROUP_PHOTO", "USER_PHOTO", "MOVIE", "USER_STATUS"})
 
 
-def signature(params: dict, token: str, secret_key: str) -> str:
-    """OK's `sig`: md5 of the sorted `k=v` pairs (without access_token) + md5(token + secret)."""
-    secret = hashlib.md5((token + secret_key).encode("utf-8")).hexdigest()
-    pairs = "".join(f"{k}={params[k]}" for k in sorted(params) if k not in ("sig", "access_token"))
-    return hashlib.md5((pairs + secret).encode("utf-8")).hexdigest()
+def md5_hex(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
 class FakeOk(LoopbackStand):
@@ -37,12 +42,18 @@ class FakeOk(LoopbackStand):
                  token: str = "ok-token", bot_token: str | None = None):
         self.group_id, self.app_key, self.app_secret, self.token = group_id, app_key, app_secret, token
         self.bot_token = bot_token or token
+        self.owner_uid = "555000"                       # the administrator the access token belongs to
+        self.admins = {"555000"}
+        self.permissions = {"GROUP_CONTENT", "VALUABLE_ACCESS"}
+        self.session_secret = ""                     # set for client-server (session_key) calls
         self.topics: dict[str, list[dict]] = {}
         self.users: dict[str, str] = {}
-        self.messages: list[dict] = []
+        self.chats: dict[str, dict] = {}
         self.published: list[dict] = []
+        self.calls: list[tuple[str, dict]] = []
         self.faults: dict[str, list] = {}
         self.deleted: set[str] = set()
+        self.expired = False
         self._ids = itertools.count(9000)
 
     def handler_class(self):
@@ -58,138 +69,346 @@ class FakeOk(LoopbackStand):
         self.topics[topic] = []
         return topic
 
-    def post_comment(self, topic_id: str, user_id: str, name: str, text: str) -> str:
+    def post_comment(self, topic_id: str, user_id: str, name: str, text, date=None) -> str:
+        """A comment as discussions.getComments gives it; `date` 'yyyy-MM-dd HH:mm:ss' (Moscow)."""
         self.users[user_id] = name
-        moscow_now = time.gmtime(time.time() + 3 * 3600)  # OK writes dates in Moscow time
-        comment = {"id": f"C{next(self._ids)}", "text": text, "author_id": user_id,
-                   "date": time.strftime("%Y-%m-%d %H:%M:%S", moscow_now), "author_type": "USER"}
+        moscow_now = time.gmtime(time.time() + 3 * 3600)
+        comment = {"id": f"C{next(self._ids)}", "text": text, "author_id": user_id, "author_type": "USER",
+                   "date": time.strftime("%Y-%m-%d %H:%M:%S", moscow_now) if date is None else date}
         self.topics.setdefault(topic_id, []).append(comment)
         return comment["id"]
+
+    def push_raw_comment(self, topic_id: str, comment) -> None:
+        """Anything at all as one entry of `comments` (hostile-input tests)."""
+        self.topics.setdefault(topic_id, []).append(comment)
 
     def delete_comment(self, comment_id: str) -> None:
         self.deleted.add(comment_id)
 
     def send_group_message(self, user_id: str, name: str, text: str) -> str:
-        mid = f"mid.{next(self._ids)}"
-        self.messages.append({"webhookType": "MESSAGE_CREATED", "timestamp": int(time.time() * 1000),
-                              "sender": {"user_id": f"user:{user_id}", "name": name},
-                              "recipient": {"chat_id": f"chat:C{user_id}"},
-                              "message": {"mid": mid, "text": text}})
+        chat = f"chat:C{user_id}"
+        mid = f"mid:C{user_id}.{next(self._ids):x}"
+        self.push_raw_message(chat, {"sender": {"user_id": f"user:{user_id}", "name": name},
+                                     "recipient": {"chat_id": chat},
+                                     "message": {"mid": mid, "seq": next(self._ids), "text": text},
+                                     "timestamp": self._stamp()})
         return mid
 
+    def push_raw_message(self, chat: str, message) -> None:
+        entry = self.chats.setdefault(chat, {"messages": [], "lastEventTime": 0})
+        entry["messages"].append(message)
+        stamp = message.get("timestamp") if isinstance(message, dict) else None
+        entry["lastEventTime"] = stamp if isinstance(stamp, int) else self._stamp()
+
+    def _stamp(self) -> int:
+        """Milliseconds, strictly increasing (two messages in one millisecond stay ordered)."""
+        now = int(time.time() * 1000)
+        self._last_stamp = max(now, getattr(self, "_last_stamp", 0) + 1)
+        return self._last_stamp
+
     def fail_next(self, method: str, error) -> None:
-        """Next call of `method` ('discussions.comment', 'graph.messages', ...) fails with the OK
-        error code given, or 500 for an HTTP 500."""
+        """Next call of `method` ('graph.messages' for the Bot API send) fails: an OK error
+        code, 500 as HTTP 500, or 'lost_response' (done, answered HTTP 502)."""
         self.faults.setdefault(method, []).append(error)
 
-    # ---- REST -------------------------------------------------------------------------
-    def rest(self, params: dict) -> tuple[int, dict | list | str]:
+    def _fault(self, method: str):
+        queue = self.faults.get(method)
+        return queue.pop(0) if queue else None
+
+    # ---- REST: fb.do ------------------------------------------------------------------
+    def expected_sig(self, params: dict) -> str:
+        """apiok.ru «Подпись запроса»: secret_key = MD5(access_token + application_secret_key), or
+        the session_secret_key for a session; sig = MD5(sorted "name=value" + secret_key), where
+        access_token and session_key take no part."""
+        if "session_key" in params:
+            secret_key = self.session_secret
+        else:
+            secret_key = md5_hex(params.get("access_token", "") + self.app_secret)
+        signed = sorted((k, v) for k, v in params.items() if k not in ("sig", "access_token", "session_key"))
+        return md5_hex("".join(f"{k}={v}" for k, v in signed) + secret_key)
+
+    def rest(self, params: dict) -> tuple[int, dict]:
         method = params.get("method", "")
-        fault = self.faults[method].pop(0) if self.faults.get(method) else None
+        self.calls.append((method, params))
+        fault = self._fault(method)
         if fault == 500:
             return 500, {}
-        if fault:
+        if isinstance(fault, int):
             return 200, _error(fault)
         if params.get("application_key") != self.app_key:
             return 200, _error(101)
-        if params.get("access_token") != self.token:
+        token = params.get("access_token") or params.get("session_key")
+        if token != self.token:
+            return 200, _error(103 if not self.expired else 102)
+        if self.expired:
             return 200, _error(102)
-        if params.get("sig") != signature(params, self.token, self.app_secret):
+        if str(params.get("sig", "")).lower() != self.expected_sig(params):
             return 200, _error(104)
-        handler = _REST.get(method)
-        return (200, handler(self, params)) if handler else (200, _error(3))
+        handler = REST.get(method)
+        if handler is None:
+            return 200, _error(3)
+        try:
+            result = handler(self, params)
+        except _OkError as exc:
+            return 200, _error(exc.code, exc.text)
+        if fault == "lost_response":
+            return 502, {}
+        return 200, result
 
-    def graph(self, verb: str, path: str, query: dict, body: dict) -> tuple[int, dict]:
-        name = "graph.updates" if path.endswith("/updates") else "graph.messages"
-        fault = self.faults[name].pop(0) if self.faults.get(name) else None
+    # ---- Graph API: graph/me/... ------------------------------------------------------
+    def graph(self, verb: str, path: str, query: dict, body: bytes, ctype: str) -> tuple[int, dict]:
+        self.calls.append((f"{verb} {path}", query))
+        if query.get("access_token") != self.bot_token:
+            return 200, _error(102 if self.expired else 103)
+        if verb == "GET" and path == "graph/me/info":
+            return 200, {"name": "Администрация (стенд)", "group_id": f"group:{self.group_id}"}
+        if verb == "GET" and path == "graph/me/subscriptions":
+            return 200, {"subscriptions": []}
+        if verb == "GET" and path == "graph/me/chats":
+            return self._chats(query)
+        if path.startswith("graph/me/messages/"):
+            chat = unquote(path[len("graph/me/messages/"):])
+            return self._get_messages(chat, query) if verb == "GET" else self._post_message(chat, body, ctype)
+        return 404, {"error_code": 3, "error_msg": "METHOD : Method does not exist", "error_data": None}
+
+    def _chats(self, query: dict) -> tuple[int, dict]:
+        """graph.user.chats GET: newest first; count 1..100; `marker` pages; no marker = the end."""
+        try:
+            count = int(query.get("count") or 100)
+        except ValueError:
+            return 200, _error(100, "PARAM : count")
+        if not 1 <= count <= 100:
+            return 200, _error(100, "PARAM : count must be 1..100")
+        ordered = sorted(self.chats.items(), key=lambda kv: -kv[1]["lastEventTime"])
+        start = int(query.get("marker") or 0)
+        page = ordered[start:start + count]
+        chats = [{"type": "DIALOG", "status": "ACTIVE", "chat_id": chat, "lastEventTime": entry["lastEventTime"],
+                  "group_id": f"group:{self.group_id}"} for chat, entry in page]
+        answer = {"chats": chats}
+        if start + count < len(ordered):
+            answer["marker"] = str(start + count)
+        return 200, answer
+
+    def _get_messages(self, chat: str, query: dict) -> tuple[int, dict]:
+        """graph.user.messages GET: newest first; `from` (newest wanted) ≥ `to` (oldest wanted)."""
+        entry = self.chats.get(chat)
+        if entry is None:
+            return 200, _error(300, "NOT_FOUND : chat not found")
+        try:
+            newest = int(query.get("from") or 2**62)
+            oldest = int(query.get("to") or 0)
+            count = int(query.get("count") or 100)
+        except ValueError:
+            return 200, _error(100, "PARAM : from/to/count")
+        if newest < oldest:
+            return 200, _error(100, "PARAM : from must be greater than to")
+
+        def stamp(m):
+            return m.get("timestamp") if isinstance(m, dict) and isinstance(m.get("timestamp"), int) else newest
+        chosen = [m for m in entry["messages"] if oldest <= stamp(m) <= newest]
+        chosen.sort(key=lambda m: -stamp(m))
+        return 200, {"messages": chosen[:max(1, min(count, 100))]}
+
+    def _post_message(self, chat: str, body: bytes, ctype: str) -> tuple[int, dict]:
+        """graph.user.messages POST: JSON payload {recipient, message: {text}}; the recipient is
+        the chat in the path; the header is required to be application/json;charset=utf-8."""
+        fault = self._fault("graph.messages")
         if fault == 500:
             return 500, {}
-        if fault:
+        if isinstance(fault, int):
             return 200, _error(fault)
-        if query.get("access_token") != self.bot_token:
-            return 200, _error(102)
-        if name == "graph.updates":
-            start = int(query.get("marker") or 0)
-            return 200, {"updates": self.messages[start:start + 100],
-                         "marker": str(min(start + 100, len(self.messages)))}
-        chat_id = unquote(path.rsplit("/", 1)[-1])
-        mid = f"mid.{next(self._ids)}"
-        self.published.append({"method": "graph.messages", "chat_id": chat_id, "mid": mid, **body})
+        if not ctype.lower().startswith("application/json"):
+            return 200, _error(100, "PARAM : Content-Type must be application/json;charset=utf-8")
+        try:
+            payload = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return 200, _error(100, "PARAM : payload is not JSON")
+        if not isinstance(payload, dict) or not isinstance(payload.get("message"), dict):
+            return 200, _error(100, "PARAM : message")
+        if chat not in self.chats:
+            return 200, _error(300, "NOT_FOUND : chat not found")
+        mid = f"mid:{chat.removeprefix('chat:')}.{next(self._ids):x}"
+        self.published.append({"method": "graph.messages", "chat_id": chat, **payload})
+        self.push_raw_message(chat, {"sender": {"user_id": f"group:{self.group_id}", "name": "Администрация"},
+                                     "recipient": {"chat_id": chat}, "message": {"mid": mid, **payload["message"]},
+                                     "timestamp": self._stamp()})
+        if fault == "lost_response":
+            return 502, {}
         return 200, {"success": True, "message_id": mid}
 
 
-def _error(code: int) -> dict:
-    return {"error_code": code, "error_msg": ERRORS.get(code, "ERROR"), "error_data": None}
+class _OkError(Exception):
+    def __init__(self, code: int, text: str | None = None):
+        super().__init__(code)
+        self.code, self.text = code, text
 
 
-def _discussions(fake: FakeOk, p: dict) -> dict:
-    return {"discussions": [{"object_id": t, "object_type": "GROUP_TOPIC", "new_comments_count": len(c)}
-                            for t, c in fake.topics.items()]}
+def _error(code: int, text: str | None = None) -> dict:
+    return {"error_code": code, "error_msg": text or ERRORS.get(code, "UNKNOWN"), "error_data": None}
 
 
-def _comments(fake: FakeOk, p: dict) -> dict:
-    comments = [c for c in fake.topics.get(p["discussionId"], []) if c["id"] not in fake.deleted]
-    anchor = p.get("anchor")
-    start = next((i + 1 for i, c in enumerate(comments) if c["id"] == anchor), 0) if anchor else 0
-    page = comments[start:start + int(p.get("count", 100))]
-    users = [{"uid": c["author_id"], "name": fake.users.get(c["author_id"], "")} for c in page]
-    return {"comments": page, "anchor": page[-1]["id"] if page else anchor,
+def _need(params: dict, name: str) -> str:
+    value = params.get(name)
+    if value in (None, ""):
+        raise _OkError(100, f"PARAM : Missing required parameter {name}")
+    return value
+
+
+def _group_admin(fake: FakeOk, params: dict, key: str = "gid") -> None:
+    if _need(params, key) != fake.group_id:
+        raise _OkError(300, "NOT_FOUND : group not found")
+    if fake.owner_uid not in fake.admins:
+        raise _OkError(10, "PERMISSION_DENIED : not a group administrator")
+
+
+# ---- the REST methods ------------------------------------------------------------------------
+def _get_current_user(fake: FakeOk, p: dict) -> dict:
+    """apiok.ru/dev/methods/rest/users/users.getCurrentUser"""
+    return {"uid": fake.owner_uid, "name": "Администратор группы"}
+
+
+def _has_app_permission(fake: FakeOk, p: dict):
+    """apiok.ru/dev/methods/rest/users/users.hasAppPermission — ext_perm; answers a boolean."""
+    return _need(p, "ext_perm") in fake.permissions
+
+
+def _group_info(fake: FakeOk, p: dict) -> dict:
+    """apiok.ru/dev/methods/rest/group/group.getInfo — uids, fields (both required); {"groups": [...]}."""
+    _need(p, "fields")
+    return {"groups": [{"uid": gid, "name": "Администрация (стенд)"} for gid in _need(p, "uids").split(",")
+                       if gid == fake.group_id]}
+
+
+def _stat_topics(fake: FakeOk, p: dict) -> dict:
+    """apiok.ru/dev/methods/rest/group/group.getStatTopics — gid, start_time/end_time (ms),
+    anchor, count; only for the group's administrators; topics that have statistics."""
+    _group_admin(fake, p)
+    count = int(p.get("count") or 20)
+    start = int(p.get("anchor") or 0)
+    ids = list(fake.topics)
+    page = ids[start:start + count]
+    return {"topics": [{"id": t} for t in page], "anchor": str(start + len(page)),
+            "has_more": start + len(page) < len(ids)}
+
+
+def _get_comments(fake: FakeOk, p: dict) -> dict:
+    """apiok.ru/dev/methods/rest/discussions/discussions.getComments — discussionId, discussionType,
+    anchor (or FIRST/LAST/UNREAD), direction (FORWARD/BACKWARD/AROUND), count; answers
+    {comments, anchor, has_more, entities: {users}}; removed comments are not shown."""
+    topic, kind = _need(p, "discussionId"), _need(p, "discussionType")
+    if kind not in DISCUSSION_TYPES:
+        raise _OkError(100, "PARAM : discussionType")
+    if topic not in fake.topics:
+        raise _OkError(300, "NOT_FOUND : discussion not found")
+    if p.get("direction", "FORWARD") not in ("FORWARD", "BACKWARD", "AROUND"):
+        raise _OkError(100, "PARAM : direction")
+    count = int(p.get("count") or 20)
+    if not 1 <= count <= 100:
+        raise _OkError(100, "PARAM : count")
+    comments = fake.topics[topic]
+    anchor = p.get("anchor") or "FIRST"
+    start = 0 if anchor == "FIRST" else len(comments) if anchor in ("LAST", "UNREAD") else _position(anchor)
+    page = comments[start:start + count]
+    visible = [c for c in page if not (isinstance(c, dict) and c.get("id") in fake.deleted)]
+    users = [{"uid": c["author_id"], "name": fake.users.get(c["author_id"], "")}
+             for c in visible if isinstance(c, dict) and c.get("author_id") in fake.users]
+    return {"discussionId": topic, "discussionType": kind, "comments": visible, "anchor": f"A{start + len(page)}",
             "has_more": start + len(page) < len(comments), "entities": {"users": users}}
 
 
-def _comment(fake: FakeOk, p: dict):
-    if p.get("reply_to_comment_id") in fake.deleted:
-        return _error(300)
-    entry = {"method": "discussions.comment", "id": f"C{next(fake._ids)}",
-             **{k: v for k, v in p.items() if k not in ("sig", "access_token", "application_key")}}
-    fake.published.append(entry)
-    return entry["id"]
+def _position(anchor: str) -> int:
+    try:
+        return int(anchor.removeprefix("A"))
+    except ValueError:
+        raise _OkError(100, "PARAM : anchor") from None
 
 
-def _mediatopic(fake: FakeOk, p: dict) -> str:
+def _add_comment(fake: FakeOk, p: dict) -> dict:
+    """apiok.ru/dev/methods/rest/discussions/discussions.addDiscussionComment — entityId,
+    entityType, comment, reply_to_comment_id, as_admin («официальный ответ администратора группы»)."""
+    topic, kind, text = _need(p, "entityId"), _need(p, "entityType"), _need(p, "comment")
+    if kind not in DISCUSSION_TYPES:
+        raise _OkError(100, "PARAM : entityType")
+    if topic not in fake.topics:
+        raise _OkError(300, "NOT_FOUND : discussion not found")
+    reply_to = p.get("reply_to_comment_id")
+    known = {c.get("id") for c in fake.topics[topic] if isinstance(c, dict)}
+    if reply_to and (reply_to not in known or reply_to in fake.deleted):
+        raise _OkError(300, "NOT_FOUND : comment not found")
+    if p.get("as_admin") == "true" and fake.owner_uid not in fake.admins:
+        raise _OkError(10, "PERMISSION_DENIED : as_admin needs a group administrator")
+    cid = f"C{next(fake._ids)}"
+    fake.published.append({"method": "discussions.addDiscussionComment", "id": cid,
+                           **{k: v for k, v in p.items() if k not in ("access_token", "sig", "session_key")}})
+    fake.topics[topic].append({"id": cid, "text": text, "author_id": fake.group_id, "author_type": "GROUP",
+                               "date": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 3 * 3600))})
+    return {"id": cid}
+
+
+def _mediatopic_post(fake: FakeOk, p: dict) -> str:
+    """apiok.ru/dev/methods/rest/mediatopic/mediatopic.post — attachment (JSON, required); gid
+    requires GROUP_CONTENT and type GROUP_THEME or GROUP_THEME_PROMO; answers the topic id."""
+    try:
+        attachment = json.loads(_need(p, "attachment"))
+    except ValueError:
+        raise _OkError(100, "PARAM : attachment is not JSON") from None
+    if not isinstance(attachment, dict) or not isinstance(attachment.get("media"), list):
+        raise _OkError(100, "PARAM : attachment.media")
+    if p.get("gid"):
+        if p.get("type") not in ("GROUP_THEME", "GROUP_THEME_PROMO"):
+            raise _OkError(100, "PARAM : type must be GROUP_THEME with gid")
+        if "GROUP_CONTENT" not in fake.permissions:
+            raise _OkError(10, "PERMISSION_DENIED : GROUP_CONTENT")
+        _group_admin(fake, p)
     topic = str(next(fake._ids))
-    fake.published.append({"method": "mediatopic.post", "id": topic, "gid": p.get("gid"),
-                           "attachment": json.loads(p.get("attachment", "{}"))})
+    fake.topics[topic] = []
+    fake.published.append({"method": "mediatopic.post", "topic": topic,
+                           **{k: v for k, v in p.items() if k not in ("access_token", "sig", "session_key")},
+                           "attachment": attachment})   # as the stand-in read it
     return topic
 
 
-_REST = {
-    "discussions.getList": _discussions,
-    "discussions.getComments": _comments,
-    "discussions.comment": _comment,
-    "mediatopic.post": _mediatopic,
+def _discussions_get_list(fake: FakeOk, p: dict) -> dict:
+    """apiok.ru/dev/methods/rest/discussions/discussions.getList — the *token owner's* discussions
+    (there is no group parameter); the stand-in's administrator took part in none."""
+    return {"discussions": [], "has_more": False}
+
+
+REST = {
+    "users.getCurrentUser": _get_current_user,
+    "users.hasAppPermission": _has_app_permission,
+    "group.getInfo": _group_info,
+    "group.getStatTopics": _stat_topics,
+    "discussions.getComments": _get_comments,
+    "discussions.addDiscussionComment": _add_comment,
+    "discussions.getList": _discussions_get_list,
+    "mediatopic.post": _mediatopic_post,
 }
 
 
 def _handler_for(fake: FakeOk):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
-            url = urlparse(self.path)
-            query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            if url.path.startswith("/graph/"):
-                return self._json(*fake.graph("GET", url.path, query, {}))
-            self._json(404, {})
+            self._route("GET", b"")
 
         def do_POST(self) -> None:
-            url = urlparse(self.path)
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            if url.path.startswith("/graph/"):
-                return self._json(*fake.graph("POST", url.path, query, json.loads(raw or b"{}")))
-            if url.path == "/fb.do":
-                params = {k: v[0] for k, v in parse_qs(raw.decode("utf-8")).items()}
-                return self._json(*fake.rest({**query, **params}))
-            self._json(404, {})
+            body = self.read_body()
+            if body is not None:
+                self._route("POST", body)
 
-        def _json(self, status: int, payload) -> None:
-            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json;charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+        def _route(self, verb: str, body: bytes) -> None:
+            url = urlparse(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            path = url.path.lstrip("/")
+            if path.startswith("graph/"):
+                return self.answer_json(*fake.graph(verb, path.rstrip("/"), query, body,
+                                                    self.headers.get("Content-Type", "")))
+            if path != "fb.do":
+                return self.answer_json(404, {})
+            try:
+                form = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+            except UnicodeDecodeError:
+                return self.answer_json(200, _error(100, "PARAM : request is not UTF-8"))
+            self.answer_json(*fake.rest({**query, **form}))
 
     return Handler

@@ -1,49 +1,47 @@
 """A local stand-in for the VK API and its Bots Long Poll server, for tests and `run.py demo`.
 
-It speaks VK's documented wire format on 127.0.0.1: `POST /method/<name>` answers
-`{"response": ...}` or `{"error": {"error_code": N, "error_msg": ..., "request_params": [...]}}`;
-the long-poll server answers `{"ts": ..., "updates": [...]}` or `{"failed": 1|2|3}`.
-Tests script citizens (`post_wall_comment`, `send_dm`, ...), read what the community
-published (`published`), and inject faults (`fail_next`).
+Written from the documentation, not from Otklik's client: every method below cites its
+dev.vk.com page, and its parameters and accepted token types are those of the VK API JSON
+schema (github.com/VKCOM/vk-api-schema, `<section>/methods.json`: `parameters`,
+`access_token_type`). On the wire (dev.vk.com/ru/api/api-requests): `POST /method/<name>` with
+form fields, answered `{"response": ...}` or `{"error": {"error_code", "error_msg",
+"request_params"}}` (dev.vk.com/ru/reference/errors); the long-poll server
+(dev.vk.com/ru/api/bots-long-poll/getting-started) answers `{"ts", "updates"}` or `{"failed": 1|2|3}`
+and delivers only the event types switched on in the community's Long Poll settings.
+
+Tests script citizens (`post_wall_comment`, `send_dm`, ...), read what the community published
+(`published`), and inject faults (`fail_next`), rate limits (`rate_limits = True`), a restart.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
-
-from standins.http_stand import LoopbackStand
+from collections import deque
 from urllib.parse import parse_qs, urlparse
+
+from standins.http_stand import LoopbackStand, QuietHandler
+from standins.vk_methods import LONG_POLL_EVENTS, METHODS, VkError, error_body
 
 API_VERSION = "5.199"
 MAX_UPDATES_PER_CHECK = 100
-ERROR_TEXTS = {
-    1: "Unknown error occurred",
-    5: "User authorization failed: invalid access_token (4).",
-    6: "Too many requests per second",
-    9: "Flood control",
-    10: "Internal server error",
-    15: "Access denied",
-    27: "Group authorization failed: method is unavailable with group auth.",
-    100: "One of the parameters specified was missing or invalid",
-    901: "Can't send messages for users without permission",
-}
-USER_TOKEN_METHODS = frozenset({"photos.createComment", "video.createComment", "board.createComment"})
-PUBLISH_METHODS = frozenset(
-    {"wall.createComment", "wall.post", "messages.send"} | USER_TOKEN_METHODS
-)
+# dev.vk.com/ru/api/api-requests «Ограничения»: 3 requests/s with a user token, 20 with a community one
+RATE = {"user": 3, "group": 20}
+ALL_RIGHTS = ("manage", "messages", "photos", "docs", "wall", "stories", "app_widget")
 
 
 class FakeVk(LoopbackStand):
     """One VK community with its long-poll queue; start() binds a free port on 127.0.0.1."""
 
-    def __init__(self, group_id: int = 100, token: str = "vk-group-token", user_token: str = "vk-admin-token"):
+    def __init__(self, group_id: int = 100, token: str = "vk-group-token", user_token: str = "vk-admin-token",
+                 long_poll_enabled: bool = True):
         self.group_id = group_id
         self.token = token
         self.user_token = user_token
+        self.user_token_owner = 900              # the administrator whose user token it is
+        self.admins = {900}
+        self.rights = set(ALL_RIGHTS)            # what the community token was issued with
         self.users: dict[int, tuple[str, str]] = {}
         self.events: list[dict] = []
         self.published: list[dict] = []
@@ -53,7 +51,13 @@ class FakeVk(LoopbackStand):
         self.denied_messages: set[int] = set()
         self.deleted_comments: set[tuple[int, int, int]] = set()
         self.uploads: dict[str, bytes] = {}
-        self._dedup: dict[tuple, dict] = {}
+        self.rate_limits = False
+        self.long_poll = {"is_enabled": long_poll_enabled, "api_version": API_VERSION if long_poll_enabled else "5.131",
+                          "events": {name: int(long_poll_enabled) for name in LONG_POLL_EVENTS}}
+        self._random_ids: dict[int, dict] = {}
+        self._messages_by_id: dict[int, dict] = {}
+        self._guids: dict[tuple, dict] = {}
+        self._recent: dict[str, deque] = {}
         self._ids = itertools.count(1000)
         self._cond = threading.Condition()
 
@@ -83,9 +87,11 @@ class FakeVk(LoopbackStand):
         obj.update(post_id=post_id, owner_id=-self.group_id, post_owner_id=-self.group_id)
         self.push_event("wall_reply_edit", obj)
 
-    def delete_wall_comment(self, post_id: int, comment_id: int) -> None:
+    def delete_wall_comment(self, post_id: int, comment_id: int, user_id: int = 1) -> None:
+        """callback_wall_comment_delete: owner_id, id, user_id, post_id (+ deleter_id)."""
         self.deleted_comments.add((-self.group_id, post_id, comment_id))
-        obj = {"owner_id": -self.group_id, "id": comment_id, "deleter_id": 1, "post_id": post_id}
+        obj = {"owner_id": -self.group_id, "id": comment_id, "user_id": user_id, "deleter_id": user_id,
+               "post_id": post_id}
         self.push_event("wall_reply_delete", obj)
 
     def post_photo_comment(self, photo_id: int, from_id: int, text: str) -> int:
@@ -94,6 +100,11 @@ class FakeVk(LoopbackStand):
         obj.update(photo_id=photo_id, photo_owner_id=-self.group_id)
         self.push_event("photo_comment_new", obj)
         return cid
+
+    def delete_photo_comment(self, photo_id: int, comment_id: int, user_id: int) -> None:
+        """callback_photo_comment_delete: id, owner_id, user_id, photo_id, deleter_id."""
+        self.push_event("photo_comment_delete", {"id": comment_id, "owner_id": -self.group_id, "user_id": user_id,
+                                                 "photo_id": photo_id, "deleter_id": user_id})
 
     def post_video_comment(self, video_id: int, from_id: int, text: str) -> int:
         cid = next(self._ids)
@@ -108,6 +119,11 @@ class FakeVk(LoopbackStand):
         obj.update(topic_id=topic_id, topic_owner_id=-self.group_id)
         self.push_event("board_post_new", obj)
         return cid
+
+    def delete_board_comment(self, topic_id: int, comment_id: int) -> None:
+        """callback_board_post_delete: topic_owner_id, topic_id, id."""
+        self.push_event("board_post_delete", {"topic_owner_id": -self.group_id, "topic_id": topic_id,
+                                              "id": comment_id})
 
     def send_dm(self, from_id: int, text: str, attachments=()) -> int:
         cmid = next(self._ids)
@@ -134,17 +150,23 @@ class FakeVk(LoopbackStand):
         ext = title.rsplit(".", 1)[-1]
         return {"type": "doc", "doc": {"id": doc_id, "owner_id": 1, "title": title, "ext": ext, "url": url}}
 
-    def event_body(self, event_type: str, obj: dict, secret: str | None = None) -> dict:
-        """One event as VK sends it (long poll `updates[]` item and Callback API body)."""
+    def event_body(self, event_type: str, obj, secret: str | None = None) -> dict:
+        """One event as VK sends it: callback_base (type, object, group_id, event_id, v)."""
         body = {"type": event_type, "object": obj, "group_id": self.group_id,
                 "event_id": f"ev{len(self.events) + 1:08d}", "v": API_VERSION}
         if secret is not None:
             body["secret"] = secret
         return body
 
-    def push_event(self, event_type: str, obj: dict) -> None:
+    def push_event(self, event_type: str, obj) -> None:
         with self._cond:
             self.events.append(self.event_body(event_type, obj))
+            self._cond.notify_all()
+
+    def push_raw(self, event) -> None:
+        """Anything at all as one `updates[]` entry (hostile-input tests)."""
+        with self._cond:
+            self.events.append(event)
             self._cond.notify_all()
 
     # ---- faults -----------------------------------------------------------------------
@@ -167,23 +189,36 @@ class FakeVk(LoopbackStand):
                 "attachments": list(attachments), "parents_stack": []}
 
     def _message(self, cmid: int, from_id: int, text: str, attachments) -> dict:
-        return {"id": 0, "date": int(time.time()), "peer_id": from_id, "from_id": from_id,
+        return {"id": 0, "date": int(time.time()), "peer_id": from_id, "from_id": from_id, "out": 0,
                 "text": text, "conversation_message_id": cmid, "attachments": list(attachments)}
 
-    def long_poll(self, query: dict) -> dict:
+    def a_check(self, query: dict) -> dict:
+        """dev.vk.com/ru/api/bots-long-poll/getting-started: act=a_check&key&ts&wait (≤ 90);
+        failed 1 (ts out of range: new ts given), 2 (key expired), 3 (information lost)."""
         fault = self._take_fault("a_check")
         if fault:
             return fault
-        if query.get("key") != self.lp_key:
+        if query.get("act") != "a_check" or query.get("key") != self.lp_key:
             return {"failed": 2}
-        ts = int(query.get("ts", "0"))
-        if ts > len(self.events):
+        try:
+            ts = int(query.get("ts", ""))
+        except ValueError:
             return {"failed": 1, "ts": str(len(self.events))}
-        wait = min(float(query.get("wait", "0")), 5.0)
+        if ts > len(self.events) or ts < 0:
+            return {"failed": 1, "ts": str(len(self.events))}
+        wait = min(float(query.get("wait", "0") or 0), 5.0)
         with self._cond:
             self._cond.wait_for(lambda: len(self.events) > ts, timeout=wait)
-            updates = self.events[ts:ts + MAX_UPDATES_PER_CHECK]
-        return {"ts": str(ts + len(updates)), "updates": updates}
+            chunk = self.events[ts:ts + MAX_UPDATES_PER_CHECK]
+        updates = [e for e in chunk if self._delivered(e)]
+        return {"ts": str(ts + len(chunk)), "updates": updates}
+
+    def _delivered(self, event) -> bool:
+        """Only the types switched on in groups.setLongPollSettings reach the long poll."""
+        if not self.long_poll["is_enabled"]:
+            return False
+        etype = event.get("type") if isinstance(event, dict) else None
+        return etype not in self.long_poll["events"] or bool(self.long_poll["events"][etype])
 
     def call(self, method: str, params: dict) -> tuple[int, dict]:
         self.calls.append((method, params))
@@ -191,171 +226,80 @@ class FakeVk(LoopbackStand):
         if fault == "http500":
             return 500, {}
         if isinstance(fault, int):
-            return 200, _error(fault, params)
-        error = self._check_token(method, params)
-        if error:
-            return 200, _error(error, params)
+            return 200, error_body(fault, params)
+        spec = METHODS.get(method)
+        if spec is None:
+            return 200, error_body(3, params)
+        if not params.get("v"):
+            return 200, error_body(8, params)
+        kind = self._token_kind(params.get("access_token"))
+        if kind is None:
+            return 200, error_body(5, params)
+        if kind not in spec.tokens:
+            return 200, error_body(27 if kind == "group" else 15, params,
+                               None if kind == "group" else "Access denied: method is available only with group auth")
+        if self._over_rate(kind):
+            return 200, error_body(6, params)
         try:
-            result = self._dispatch(method, params)
-        except _VkError as exc:
-            return 200, _error(exc.code, params, exc.text)
+            values = spec.read(params)
+            values["_raw"] = {k: v for k, v in params.items() if k not in ("access_token", "v")}
+            result = spec.handler(self, values, kind)
+        except VkError as exc:
+            return 200, error_body(exc.code, params, exc.text)
         if fault == "lost_response":
             return 502, {}
         return 200, {"response": result}
 
-    def _check_token(self, method: str, params: dict) -> int | None:
-        token = params.get("access_token")
-        if method in USER_TOKEN_METHODS:
-            return None if token == self.user_token else (27 if token == self.token else 5)
-        return None if token in (self.token, self.user_token) else 5
+    def _token_kind(self, token) -> str | None:
+        return {self.token: "group", self.user_token: "user"}.get(token)
 
-    def _dispatch(self, method: str, p: dict):
-        handler = _METHODS.get(method)
-        if handler is None:
-            raise _VkError(3, "Unknown method passed")
-        return handler(self, p)
-
-
-class _VkError(Exception):
-    def __init__(self, code: int, text: str | None = None):
-        super().__init__(code)
-        self.code, self.text = code, text
-
-
-def _error(code: int, params: dict, text: str | None = None) -> dict:
-    shown = [{"key": k, "value": v} for k, v in params.items() if k != "access_token"]
-    return {"error": {"error_code": code, "error_msg": text or ERROR_TEXTS.get(code, "Error"),
-                      "request_params": shown}}
-
-
-def _get_lp_server(fake: FakeVk, p: dict) -> dict:
-    return {"key": fake.lp_key, "server": fake.base_url + "/lp", "ts": str(len(fake.events))}
-
-
-def _users_get(fake: FakeVk, p: dict) -> list:
-    ids = [int(x) for x in str(p.get("user_ids", "")).split(",") if x]
-    return [{"id": i, "first_name": fake.users.get(i, ("DELETED", ""))[0],
-             "last_name": fake.users.get(i, ("", ""))[1], "can_access_closed": True,
-             "is_closed": False} for i in ids]
-
-
-def _publish(fake: FakeVk, method: str, p: dict, dedup_key: tuple | None) -> dict:
-    if dedup_key and dedup_key in fake._dedup:
-        return fake._dedup[dedup_key]
-    new_id = next(fake._ids)
-    entry = {"method": method, "id": new_id, **{k: v for k, v in p.items() if k != "access_token"}}
-    fake.published.append(entry)
-    if dedup_key:
-        fake._dedup[dedup_key] = entry
-    return entry
-
-
-def _create_comment(fake: FakeVk, p: dict) -> dict:
-    key = (int(p["owner_id"]), int(p["post_id"]), int(p.get("reply_to_comment") or 0))
-    if key in fake.deleted_comments:
-        raise _VkError(100, "One of the parameters specified was missing or invalid: reply_to_comment is deleted")
-    guid = p.get("guid")
-    entry = _publish(fake, "wall.createComment", p, ("wall.createComment", guid) if guid else None)
-    return {"comment_id": entry["id"], "parents_stack": []}
-
-
-def _messages_send(fake: FakeVk, p: dict) -> int:
-    peer = int(p["peer_id"])
-    if peer in fake.denied_messages:
-        raise _VkError(901)
-    entry = _publish(fake, "messages.send", p, ("messages.send", peer, p.get("random_id")))
-    return entry["id"]
-
-
-def _simple_comment(method: str):
-    """photos/video/board.createComment answer the new comment's id as a bare number."""
-    return lambda fake, p: _publish(fake, method, p, None)["id"]
-
-
-def _wall_post(fake: FakeVk, p: dict) -> dict:
-    guid = p.get("guid")
-    return {"post_id": _publish(fake, "wall.post", p, ("wall.post", guid) if guid else None)["id"]}
-
-
-def _upload_server(kind: str):
-    return lambda fake, p: {"upload_url": f"{fake.base_url}/upload/{kind}", "album_id": -3,
-                            "user_id": 0, "group_id": fake.group_id}
-
-
-def _save_photo(fake: FakeVk, p: dict) -> list:
-    if p.get("photo") not in fake.uploads:
-        raise _VkError(100, "photo is undefined")
-    return [{"id": next(fake._ids), "owner_id": -fake.group_id, "album_id": -3,
-             "sizes": [], "text": "", "date": int(time.time())}]
-
-
-def _save_doc(fake: FakeVk, p: dict) -> dict:
-    if p.get("file") not in fake.uploads:
-        raise _VkError(100, "file is undefined")
-    return {"type": "doc", "doc": {"id": next(fake._ids), "owner_id": -fake.group_id,
-                                   "title": p.get("title") or "doc", "url": ""}}
-
-
-_METHODS = {
-    "groups.getLongPollServer": _get_lp_server,
-    "users.get": _users_get,
-    "wall.createComment": _create_comment,
-    "photos.createComment": _simple_comment("photos.createComment"),
-    "video.createComment": _simple_comment("video.createComment"),
-    "board.createComment": _simple_comment("board.createComment"),
-    "messages.send": _messages_send,
-    "wall.post": _wall_post,
-    "photos.getMessagesUploadServer": _upload_server("photo"),
-    "photos.getWallUploadServer": _upload_server("photo"),
-    "docs.getMessagesUploadServer": _upload_server("doc"),
-    "docs.getWallUploadServer": _upload_server("doc"),
-    "photos.saveMessagesPhoto": _save_photo,
-    "photos.saveWallPhoto": _save_photo,
-    "docs.save": _save_doc,
-}
+    def _over_rate(self, kind: str) -> bool:
+        if not self.rate_limits:
+            return False
+        now, window = time.monotonic(), self._recent.setdefault(kind, deque())
+        while window and now - window[0] > 1.0:
+            window.popleft()
+        if len(window) >= RATE[kind]:
+            return True
+        window.append(now)
+        return False
 
 
 def _handler_for(fake: FakeVk):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args) -> None:  # keep test output clean
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             if url.path == "/lp":
-                return self._json(200, fake.long_poll(query))
+                return self.answer_json(200, fake.a_check(query))
             if url.path.startswith("/files/"):
-                return self._raw(200, fake.uploads.get(url.path, b"file:" + url.path.encode()))
-            return self._json(404, {})
+                return self.answer(200, fake.uploads.get(url.path, b"file:" + url.path.encode()))
+            if url.path.startswith("/method/"):   # "GET and POST HTTP methods are supported"
+                return self.answer_json(*fake.call(url.path[len("/method/"):], query))
+            return self.answer_json(404, {})
 
         def do_POST(self) -> None:
             url = urlparse(self.path)
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = self.read_body()
+            if body is None:
+                return None
             if url.path.startswith("/upload/"):
                 return self._upload(url.path.rsplit("/", 1)[-1], body)
             if not url.path.startswith("/method/"):
-                return self._json(404, {})
-            params = {k: v[0] for k, v in parse_qs(body.decode("utf-8")).items()}
+                return self.answer_json(404, {})
+            try:
+                params = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+            except UnicodeDecodeError:
+                return self.answer_json(200, error_body(100, {}, "One of the parameters specified was missing "
+                                                            "or invalid: not UTF-8"))
             params.update({k: v[0] for k, v in parse_qs(url.query).items()})
-            status, payload = fake.call(url.path[len("/method/"):], params)
-            self._json(status, payload)
+            self.answer_json(*fake.call(url.path[len("/method/"):], params))
 
         def _upload(self, kind: str, body: bytes) -> None:
             token = f"{kind}-{next(fake._ids)}"
             fake.uploads[token] = body
             if kind == "photo":
-                return self._json(200, {"server": 1, "photo": token, "hash": "h"})
-            self._json(200, {"file": token})
-
-        def _json(self, status: int, payload: dict) -> None:
-            self._raw(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json")
-
-        def _raw(self, status: int, data: bytes, ctype: str = "application/octet-stream") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+                return self.answer_json(200, {"server": 1, "photo": token, "hash": "h"})
+            self.answer_json(200, {"file": token})
 
     return Handler

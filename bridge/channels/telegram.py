@@ -12,20 +12,27 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Sequence
 
 import requests
 
 from bridge.channels.base import (
-    HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Published,
-    from_unix, guard_request, is_image, read_attachment, transient_from_http,
+    HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Malformed, Published,
+    clean_text, from_unix, gap_item, guard_request, is_image, need, parse_each, read_attachment, text_of,
+    transient_from_http,
 )
+from bridge.channels.base import split_text as base_split
 from bridge.core.errors import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 
-FILE_REF = "tg-file:"  # the stored URL of a citizen's file: never the token-bearing download URL
+FILE_REF = "tg-file:"
+UPDATES_KEPT_SECONDS = 24 * 3600   # "incoming updates ... will not be kept longer than 24 hours"
+MAX_TEXT = 4096                    # sendMessage.text: 1-4096 characters after entities parsing
+MAX_PHOTO = 10 * 1024 * 1024       # sendPhoto: "The photo must be at most 10 MB in size"
+MAX_UPLOAD = 50 * 1024 * 1024      # "Bots can currently send files of any type of up to 50 MB"  # the stored URL of a citizen's file: never the token-bearing download URL
 ALLOWED_UPDATES = ["message", "edited_message"]
 
 # (HTTP/API error code, substring of the description) → (retry later?, operator's note)
@@ -37,47 +44,91 @@ TELEGRAM_ERRORS: list[tuple[int, str, bool, str]] = [
     (400, "replied not found", False, "Telegram: комментарий, на который нужно ответить, удалён"),
     (400, "thread not found", False, "Telegram: ветка комментариев удалена"),
     (400, "chat not found", False, "Telegram: чат не найден (бот удалён из группы или канала?)"),
+    (400, "file is too big", False, "Telegram: файл больше 20 МБ — Bot API не отдаёт такие файлы боту; "
+                                    "откройте сообщение в Telegram"),
+    (400, "message is too long", False, "Telegram: текст длиннее 4096 символов"),
     (409, "", True, "Telegram: бота опрашивает другой процесс или задан webhook"),
 ]
 
 
 class TelegramChannel:
-    name = "telegram"
+    """One bot: direct messages to it and comments in the linked discussion group of `channel`.
+    `name` is the page key (`telegram`, `telegram:<name>`): its cursor key and «Канал»."""
 
     def __init__(self, token: str, api_url: str = "https://api.telegram.org",
-                 channel: str | int | None = None, discussion_chat_id: int | None = None) -> None:
+                 channel: str | int | None = None, discussion_chat_id: int | None = None,
+                 name: str = "telegram") -> None:
+        self.name = name
         self._token = token
         self.api_url = api_url.rstrip("/")
         self.channel = channel
         self.discussion_chat_id = discussion_chat_id
         self.session = requests.Session()
+        own = str(channel or "").strip()
+        self._own_chat_ids = {int(discussion_chat_id)} if discussion_chat_id is not None else set()
+        self._own_usernames: set[str] = set()
+        if own.lstrip("-").isdigit():
+            self._own_chat_ids.add(int(own))
+        elif own:
+            self._own_usernames.add(own.lstrip("@").lower())
 
     # ---- intake -----------------------------------------------------------------------
     def fetch(self, cursor: str | None, timeout: float = 0) -> tuple[list[IncomingItem], str | None]:
-        """One getUpdates; the cursor is the next `offset`. Telegram forgets updates below the
-        offset only when it is sent, so a restart with the saved cursor loses nothing."""
+        """One getUpdates (core.telegram.org/bots/api#getupdates); the cursor is the next
+        `offset` and the time of the last successful call. Telegram forgets updates below the
+        offset only when it is sent, so a restart with the saved cursor loses nothing; it keeps
+        undelivered updates only 24 hours, so a longer silence is reported as a possible gap."""
+        offset, last_at = _read_cursor(cursor)
         params = {"timeout": max(0, int(timeout)), "allowed_updates": ALLOWED_UPDATES}
-        if cursor:
-            params["offset"] = int(cursor)
+        if offset:
+            params["offset"] = offset
         updates = self._call("getUpdates", params, read_timeout=int(timeout) + HTTP_TIMEOUT[1])
-        items = [item for item in (self._parse(u) for u in updates) if item is not None]
-        new_cursor = str(max(u["update_id"] for u in updates) + 1) if updates else cursor
-        return items, new_cursor
+        if not isinstance(updates, list):
+            raise TransientError("Telegram: getUpdates вернул не список")
+        now = time.time()
+        items = []
+        if last_at and now - last_at > UPDATES_KEPT_SECONDS:
+            items.append(gap_item(self.name, f"{self.name}: бот не получал обновления дольше 24 часов — "
+                                  "Telegram хранит их только сутки, часть сообщений могла быть потеряна; "
+                                  "проверьте чаты бота вручную", {"from": last_at, "to": now}))
+        items += parse_each(self.name, updates, self._parse, lambda u: u.get("update_id"))
+        ids = [u["update_id"] for u in updates if isinstance(u, dict) and _is_int(u.get("update_id"))]
+        next_offset = max(ids) + 1 if ids else offset
+        return items, json.dumps({"offset": next_offset, "at": now})
 
-    def _parse(self, update: dict) -> IncomingItem | None:
+    def _parse(self, update) -> IncomingItem | None:
+        if not isinstance(update, dict) or not _is_int(update.get("update_id")):
+            raise Malformed("обновление без update_id")
         message, change = update.get("message"), "new"
-        if message is None and update.get("edited_message"):
+        if message is None and update.get("edited_message") is not None:
             message, change = update["edited_message"], "edit"
-        if not message or message.get("is_automatic_forward") or (message.get("from") or {}).get("is_bot"):
-            return None  # the channel's own post forwarded into the group, or a bot
-        if message.get("sender_chat"):
-            return None  # written on behalf of a channel/group, not a citizen
-        chat = message["chat"]
-        if chat["type"] == "private":
-            return _item(message, change, KIND_MESSAGE, public=False, link=_profile(message["from"]))
-        if chat["type"] in ("group", "supergroup") and self._is_discussion(chat["id"]):
-            return _item(message, change, KIND_COMMENT, public=True, link=_message_link(message))
+        if message is None:
+            return None   # an update type we did not ask for
+        need(message, "message_id", int, "message")
+        need(message, "date", int, "message")
+        chat = need(message, "chat", dict, "message")
+        need(chat, "id", int, "message.chat")
+        ctype = need(chat, "type", str, "message.chat")
+        if message.get("is_automatic_forward"):
+            return None   # the channel's own post forwarded into the discussion group
+        sender_chat = message.get("sender_chat")
+        if sender_chat is not None:
+            if not isinstance(sender_chat, dict):
+                raise Malformed("поле message.sender_chat: не объект")
+            if self._is_own_chat(sender_chat):
+                return None   # the administration writing on behalf of its channel or group
+        elif (message.get("from") or {}).get("is_bot"):
+            return None   # another bot
+        if ctype == "private":
+            author = need(message, "from", dict, "message")
+            return _item(self.name, message, change, KIND_MESSAGE, public=False, link=_profile(author))
+        if ctype in ("group", "supergroup") and self._is_discussion(chat["id"]):
+            return _item(self.name, message, change, KIND_COMMENT, public=True, link=_message_link(message))
         return None
+
+    def _is_own_chat(self, chat: dict) -> bool:
+        username = str(chat.get("username") or "").lower()
+        return chat.get("id") in self._own_chat_ids or (bool(username) and username in self._own_usernames)
 
     def _is_discussion(self, chat_id: int) -> bool:
         return self.discussion_chat_id is None or int(self.discussion_chat_id) == chat_id
@@ -86,34 +137,52 @@ class TelegramChannel:
     def publish_reply(self, target: dict, text: str, attachments: Sequence[Path], key: str) -> Published:
         """Answer in the same dialogue or comment thread, as a reply to the citizen's message.
 
-        The Bot API has no idempotency key: `key` is unused, and the outbox retries only after
-        a failure that Telegram reported (a lost answer to a successful send could double it)."""
+        `reply_parameters` alone keeps a comment in its thread (core.telegram.org/bots/api#replyparameters);
+        `message_thread_id` is documented for forum supergroups only and is not sent. A text
+        over 4096 characters (sendMessage `text`: 1-4096) goes as several replies. The Bot API
+        has no idempotency key: `key` is unused (see README, «Гарантии по каналам»)."""
         base = {"chat_id": target["chat_id"]}
-        if target.get("message_thread_id"):
-            base["message_thread_id"] = target["message_thread_id"]
         reply = {"reply_parameters": {"message_id": target["reply_to"]}} if target.get("reply_to") else {}
-        sent = self._call("sendMessage", {**base, **reply, "text": text})
+        first = None
+        for chunk in split_text(text):
+            sent = self._call("sendMessage", {**base, **reply, "text": chunk})
+            first = first or sent
         for path in attachments:
-            self._send_file(base, path)
-        return Published(f"message:{target['chat_id']}_{sent['message_id']}",
-                         _published_link(target, sent["message_id"]))
+            sent = self._send_file({**base, **reply}, path)
+            first = first or sent
+        if first is None:
+            raise PermanentError("Telegram: пустой ответ — нет ни текста, ни вложений")
+        return Published(f"message:{target['chat_id']}_{first['message_id']}",
+                         _published_link(target, first["message_id"]))
 
     def post_informational(self, text: str, attachments: Sequence[Path], key: str) -> Published:
+        """sendMessage to the channel; the bot must be its administrator with «Публикация сообщений»."""
         if not self.channel:
             raise PermanentError("Telegram: не задан канал для информационных сообщений (telegram.channel)")
-        sent = self._call("sendMessage", {"chat_id": self.channel, "text": text})
+        first = None
+        for chunk in split_text(text):
+            sent = self._call("sendMessage", {"chat_id": self.channel, "text": chunk})
+            first = first or sent
         for path in attachments:
-            self._send_file({"chat_id": self.channel}, path)
+            sent = self._send_file({"chat_id": self.channel}, path)
+            first = first or sent
+        if first is None:
+            raise PermanentError("Telegram: пустое информационное сообщение")
         name = str(self.channel).lstrip("@")
-        link = f"https://t.me/{name}/{sent['message_id']}" if not name.lstrip("-").isdigit() else ""
-        return Published(f"channel_post:{self.channel}_{sent['message_id']}", link)
+        link = f"https://t.me/{name}/{first['message_id']}" if not name.lstrip("-").isdigit() else ""
+        return Published(f"channel_post:{self.channel}_{first['message_id']}", link)
 
     def _send_file(self, base: dict, path: Path) -> dict:
-        method, field = ("sendPhoto", "photo") if is_image(path) else ("sendDocument", "document")
-        files = {field: (Path(path).name, read_attachment(path))}
-        return self._call(method, base, files=files)
+        """sendPhoto (a photo up to 10 MB) or sendDocument (up to 50 MB), per the Bot API."""
+        data = read_attachment(path)
+        if len(data) > MAX_UPLOAD:
+            raise PermanentError(f"Telegram: вложение «{Path(path).name}» больше 50 МБ — бот не может его отправить")
+        photo = is_image(path) and len(data) <= MAX_PHOTO
+        method, field = ("sendPhoto", "photo") if photo else ("sendDocument", "document")
+        return self._call(method, base, files={field: (Path(path).name, data)})
 
     def download(self, ref: AttachmentRef) -> bytes:
+        """getFile, then the file URL; the Bot API hands out files up to 20 MB only."""
         file_id = ref.url[len(FILE_REF):] if ref.url.startswith(FILE_REF) else ref.url
         info = self._call("getFile", {"file_id": file_id})
         url = f"{self.api_url}/file/bot{self._token}/{info['file_path']}"
@@ -127,6 +196,7 @@ class TelegramChannel:
     # ---- the one place Bot API errors are translated ---------------------------------
     def _call(self, method: str, params: dict, files: dict | None = None, read_timeout: float | None = None):
         url = f"{self.api_url}/bot{self._token}/{method}"
+        params = {k: clean_text(v) for k, v in params.items()}
         timeout = (HTTP_TIMEOUT[0], read_timeout or HTTP_TIMEOUT[1])
         if files:  # multipart: nested values travel as JSON strings
             data = {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in params.items()}
@@ -158,31 +228,74 @@ def _raise_for(response: requests.Response, body: dict) -> Exception:
     return PermanentError(f"Telegram: ошибка {code}: {description}")
 
 
-def _item(message: dict, change: str, kind: str, public: bool, link: str) -> IncomingItem:
+def _item(channel: str, message: dict, change: str, kind: str, public: bool, link: str) -> IncomingItem:
     chat, author = message["chat"], message.get("from") or {}
+    sender_chat = message.get("sender_chat")
     target = {"chat_id": chat["id"], "reply_to": message["message_id"]}
-    if public and message.get("message_thread_id"):
-        target["message_thread_id"] = message["message_thread_id"]
     prefix = "message" if kind == KIND_MESSAGE else "comment"
+    if sender_chat:   # a citizen commenting on behalf of their own channel
+        name = str(sender_chat.get("title") or "Канал Telegram")
+        profile = f"https://t.me/{sender_chat['username']}" if sender_chat.get("username") else ""
+    else:
+        name, profile = _display_name(author), _profile(author)
     return IncomingItem(
-        channel="telegram", external_id=f"{prefix}:{chat['id']}_{message['message_id']}", kind=kind,
-        public=public, posted_at=from_unix(message["date"]), author_name=_display_name(author),
-        author_link=_profile(author), text=message.get("text") or message.get("caption") or "",
+        channel=channel, external_id=f"{prefix}:{chat['id']}_{message['message_id']}", kind=kind,
+        public=public, posted_at=from_unix(message["date"]), author_name=name,
+        author_link=profile, text=text_of(message, "text", "message") or text_of(message, "caption", "message"),
         link=link, reply_target=target, attachments=_attachments(message), event=change,
     )
 
 
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Pieces of at most 4096 UTF-16 code units (Telegram counts them so)."""
+    return base_split(clean_text(text), limit, _utf16)
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _read_cursor(cursor: str | None) -> tuple[int | None, float | None]:
+    """The saved cursor: JSON {"offset", "at"}, or the bare offset of earlier versions."""
+    if not cursor:
+        return None, None
+    try:
+        value = json.loads(cursor)
+    except ValueError:
+        return None, None
+    if isinstance(value, int):
+        return value, None
+    if isinstance(value, dict):
+        offset, at = value.get("offset"), value.get("at")
+        return (offset if _is_int(offset) else None), (float(at) if isinstance(at, (int, float)) else None)
+    return None, None
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _attachments(message: dict) -> tuple[AttachmentRef, ...]:
+    """The largest PhotoSize of `photo`, and document/video/audio/voice (core.telegram.org/bots/api#message).
+    An entry without a `file_id` carries nothing to download and is skipped."""
     refs = []
-    if message.get("photo"):
-        best = max(message["photo"], key=lambda p: p.get("file_size") or p.get("width", 0))
-        refs.append(AttachmentRef(f"photo_{best['file_unique_id']}.jpg", FILE_REF + best["file_id"], "photo"))
+    photos = [p for p in message.get("photo") or [] if isinstance(p, dict) and isinstance(p.get("file_id"), str)] \
+        if isinstance(message.get("photo"), list) else []
+    if photos:
+        best = max(photos, key=lambda p: _size(p.get("file_size")) or _size(p.get("width")))
+        unique = str(best.get("file_unique_id") or best["file_id"])[:64]
+        refs.append(AttachmentRef(f"photo_{unique}.jpg", FILE_REF + best["file_id"], "photo"))
     for field, kind in (("document", "doc"), ("video", "video"), ("audio", "audio"), ("voice", "voice")):
         body = message.get(field)
-        if body:
-            name = body.get("file_name") or f"{field}_{body['file_unique_id']}"
-            refs.append(AttachmentRef(name, FILE_REF + body["file_id"], kind))
+        if isinstance(body, dict) and isinstance(body.get("file_id"), str):
+            unique = str(body.get("file_unique_id") or body["file_id"])[:64]
+            name = body.get("file_name") if isinstance(body.get("file_name"), str) else ""
+            refs.append(AttachmentRef(name or f"{field}_{unique}", FILE_REF + body["file_id"], kind))
     return tuple(refs)
+
+
+def _size(value) -> int:
+    return value if _is_int(value) else 0
 
 
 def _display_name(user: dict) -> str:

@@ -11,12 +11,14 @@ import json
 import logging
 import os
 import threading
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20
+SEEN_EVENTS = 10_000   # event_ids remembered to ignore VK's repeats
 
 
 def handle_callback(body: dict, confirmation: str, secret: str) -> tuple[int, str]:
@@ -35,20 +37,52 @@ def handle_callback(body: dict, confirmation: str, secret: str) -> tuple[int, st
 
 
 class CallbackJournal:
-    """Append-only JSON-lines file of accepted events; the cursor is the number of lines read."""
+    """Append-only JSON-lines file of accepted events; the cursor is the number of lines read.
+
+    VK repeats an event it got no "ok" for, with the same `event_id` ("If it passed twice or
+    more - you should ignore it", VK API schema callback/objects.json `callback_base`): a
+    repeated id is answered "ok" and not written again."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._seen: set[str] = set()
+        self._order: deque[str] = deque()
+        for line in self._lines():
+            try:
+                self._remember(str(json.loads(line).get("event_id") or ""))
+            except (ValueError, AttributeError):
+                continue
 
-    def append(self, event: dict) -> None:
+    def _lines(self):
+        if not self.path.exists():
+            return []
+        with open(self.path, encoding="utf-8", errors="replace") as fh:
+            return list(deque(fh, maxlen=SEEN_EVENTS))
+
+    def _remember(self, event_id: str) -> None:
+        if not event_id or event_id in self._seen:
+            return
+        self._seen.add(event_id)
+        self._order.append(event_id)
+        if len(self._order) > SEEN_EVENTS:
+            self._seen.discard(self._order.popleft())
+
+    def append(self, event: dict) -> bool:
+        """Write the event; False when it is a repeat of one already written."""
         event = {k: v for k, v in event.items() if k != "secret"}
-        line = json.dumps(event, ensure_ascii=False) + "\n"
-        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        line = json.dumps(event, ensure_ascii=True) + "\n"
+        event_id = str(event.get("event_id") or "")
+        with self._lock:
+            if event_id and event_id in self._seen:
+                return False
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+            self._remember(event_id)
+        return True
 
     def read(self, cursor: str | None, limit: int = 1000) -> tuple[list[dict], str]:
         start = int(cursor or 0)
@@ -61,7 +95,10 @@ class CallbackJournal:
                     continue
                 if len(events) >= limit or not line.endswith("\n"):
                     break
-                events.append(json.loads(line))
+                try:
+                    events.append(json.loads(line))
+                except ValueError:     # a torn or foreign line: the channel sets it aside
+                    events.append({"type": "otklik_unreadable_line", "line": line[:10_000]})
         return events, str(start + len(events))
 
 

@@ -85,7 +85,11 @@ def control_label(code: str) -> str:
 
 
 def channel_label(code: str) -> str:
-    """A network's name; a hand-made row keeps the channel as the operator typed it."""
+    """A network's name, with the page when there are several («vk:Глава района» → «ВКонтакте:
+    Глава района»); a hand-made row keeps the channel as the operator typed it."""
+    network, _, page = code.partition(":")
+    if network in CHANNEL_LABELS and network != MANUAL_CHANNEL:
+        return f"{CHANNEL_LABELS[network]}: {page}" if page else CHANNEL_LABELS[network]
     return CHANNEL_LABELS.get(code, code)
 
 

@@ -126,6 +126,9 @@ def _set_aside(store: Store, files: DataFiles | None, item, exc: Exception, now:
 
 def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: datetime,
                files: DataFiles | None, channel, limit: int) -> int:
+    if getattr(item, "set_aside", False):   # an event without its documented shape, or a possible gap
+        _keep_set_aside(store, files, item, now)
+        return 0
     known = store.case_for_item(item.channel, item.external_id)
     if known:
         _update_known(store, known, item, now)
@@ -149,6 +152,18 @@ def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: date
         made.attachments = [next(names) if data is not None else f"{name} ({why})" for name, data, why in downloaded]
         store.save(made, "система", "вложения пользователя", at=now)
     return 1
+
+
+def _keep_set_aside(store: Store, files: DataFiles | None, item, now: datetime) -> None:
+    """The channel returned the event as set aside (bridge/channels/base.set_aside_item): its raw
+    JSON goes to `journals/set_aside/`, the operator hears why (once per event)."""
+    where = ""
+    if files is not None and item.raw:
+        where = files.relative(files.set_aside(item.event, item.raw.encode("utf-8", "replace"), now))
+    key = f"set_aside:{item.channel}:{item.external_id}"
+    with store.transaction():
+        store.alert("intake", f"{item.reason}" + (f" (исходное событие сохранено: «{where}»)." if where else "."),
+                    key=key, at=now)
 
 
 def _download(channel, refs, limit: int) -> list[tuple[str, bytes | None, str]]:

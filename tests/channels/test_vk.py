@@ -94,10 +94,11 @@ def test_expired_key_keeps_the_position(fake_vk, vk, cursor, failure):
     assert json.loads(new_cursor)["key"] == fake_vk.lp_key
 
 
-def test_failed_1_and_3_start_again(fake_vk, vk, cursor):
+def test_failed_1_is_reported_as_a_gap_and_3_starts_again(fake_vk, vk, cursor):
     fake_vk.fail_next("a_check", {"failed": 1, "ts": "0"})
     fake_vk.post_wall_comment(10, 5, "a")
-    assert [i.text for i in vk.fetch(cursor)[0]] == ["a"]
+    gap, item = vk.fetch(cursor)[0]
+    assert gap.event == "gap" and "утеряна" in gap.reason and item.text == "a"
     fake_vk.fail_next("a_check", {"failed": 3})
     items, new_cursor = vk.fetch(cursor)
     assert items == [] and json.loads(new_cursor)["ts"] == "1"
@@ -209,11 +210,22 @@ def test_photo_comment_needs_an_admin_token(fake_vk, cursor):
         channel.publish_reply(target, "т", [], "k")
 
 
-def test_photo_comment_with_admin_token(fake_vk, vk):
-    target = {"method": "photos.createComment", "owner_id": -100, "photo_id": 3, "reply_to_comment": 1}
-    vk.publish_reply(target, "Ответ", [], "k")
-    assert fake_vk.published[0]["method"] == "photos.createComment"
-    assert fake_vk.published[0]["from_group"] == "100"
+def test_photo_video_board_comments_as_the_community_with_guid(fake_vk, vk):
+    """Schema: photos/video/board.createComment take from_group as a boolean, and a guid."""
+    for target in ({"method": "photos.createComment", "owner_id": -100, "photo_id": 3, "reply_to_comment": 1},
+                   {"method": "video.createComment", "owner_id": -100, "video_id": 4, "reply_to_comment": 1},
+                   {"method": "board.createComment", "group_id": 100, "topic_id": 6}):
+        vk.publish_reply(target, "Ответ", [], f"k-{target['method']}")
+        vk.publish_reply(target, "Ответ", [], f"k-{target['method']}")   # a retry
+    assert [e["method"] for e in fake_vk.published] == ["photos.createComment", "video.createComment",
+                                                        "board.createComment"]
+    assert all(e["from_group"] == "1" and len(e["guid"]) == 32 for e in fake_vk.published)
+
+
+def test_stand_in_refuses_a_group_id_as_boolean_from_group(fake_vk):
+    status, body = fake_vk.call("photos.createComment", {"access_token": fake_vk.user_token, "v": "5.199",
+                                                         "photo_id": "3", "from_group": "100", "message": "т"})
+    assert body["error"]["error_code"] == 100 and "from_group" in body["error"]["error_msg"]
 
 
 def test_informational_post(fake_vk, vk):
@@ -221,6 +233,15 @@ def test_informational_post(fake_vk, vk):
     (entry,) = fake_vk.published
     assert (entry["method"], entry["from_group"], entry["owner_id"]) == ("wall.post", "1", "-100")
     assert published.link.startswith("https://vk.com/wall-100_")
+
+
+def test_informational_post_with_a_community_token_alone_says_which_token(fake_vk):
+    channel = VkChannel(fake_vk.group_id, fake_vk.token, fake_vk.api_url, min_interval=0)
+    with pytest.raises(PermanentError, match="ключа администратора"):
+        channel.post_informational("т", [], "k")
+    assert not any(m == "wall.post" for m, _ in fake_vk.calls)
+    status, body = fake_vk.call("wall.post", {"access_token": fake_vk.token, "v": "5.199", "message": "т"})
+    assert body["error"]["error_code"] == 27   # what VK answers a community token
 
 
 def test_unreachable_server_is_transient(fake_vk):

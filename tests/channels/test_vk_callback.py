@@ -51,7 +51,7 @@ def test_build_channels_from_sections(tmp_path):
         "telegram": {"token_env": "TG", "channel": "@okha"},
         "ok": {"group_id": "5", "token_env": "OKT", "app_key_env": "OKK", "app_secret_env": "OKS"},
     }
-    channels = build_channels(config, env.__getitem__)
+    channels = build_channels(config, env.__getitem__, tmp_path)
     assert [type(c) for c in channels] == [VkChannel, TelegramChannel, OkChannel]
     assert [c.name for c in channels] == ["vk", "telegram", "ok"]
     assert build_channels({"telegram": config["telegram"]}, env.__getitem__)[0].name == "telegram"
@@ -59,3 +59,31 @@ def test_build_channels_from_sections(tmp_path):
         build_channels({"vk": {**config["vk"], "mode": "webhook"}}, env.__getitem__)
     with pytest.raises(ConfigError, match="group_id"):
         build_channels({"ok": {"token_env": "OKT"}}, env.__getitem__)
+
+
+def test_vk_repeats_of_an_event_id_are_answered_ok_and_taken_once(fake_vk, tmp_path):
+    """callback_base.event_id: "If it passed twice or more - you should ignore it"."""
+    journal = CallbackJournal(tmp_path / "vk.jsonl")
+    channel = VkChannel(fake_vk.group_id, fake_vk.token, fake_vk.api_url, min_interval=0, callback=journal,
+                        listener={"host": "127.0.0.1", "port": 0, "confirmation": "c", "secret": "s"})
+    channel.fetch(None)
+    url = f"http://127.0.0.1:{channel.listener.server_address[1]}/"
+    try:
+        body = fake_vk.event_body("wall_reply_new", {"id": 3, "from_id": 5, "date": 1700000000, "text": "раз",
+                                                     "post_id": 10, "owner_id": -100}, secret="s")
+        assert [requests.post(url, json=body).text for _ in range(3)] == ["ok"] * 3
+        items, _ = channel.fetch("0")
+        assert [i.text for i in items] == ["раз"]
+        assert len(CallbackJournal(tmp_path / "vk.jsonl")._seen) == 1   # remembered after a restart too
+    finally:
+        channel.listener.shutdown()
+        channel.listener.server_close()
+
+
+def test_a_torn_journal_line_is_set_aside(fake_vk, tmp_path):
+    path = tmp_path / "vk.jsonl"
+    path.write_text('{"type": "message_new", "object": {\n', encoding="utf-8")
+    channel = VkChannel(fake_vk.group_id, fake_vk.token, fake_vk.api_url, min_interval=0,
+                        callback=CallbackJournal(path))
+    (item,), cursor = channel.fetch("0")
+    assert item.event == "invalid" and "JSON" in item.reason and cursor == "1"

@@ -79,4 +79,4 @@ def test_channel_without_token_is_one_line(config, monkeypatch):
                                                          "api_url": f"http://127.0.0.1:{port}"}})
     found = problems(check_all(checked))
     assert found["Переменная OTKLIK_TG_TOKEN"].startswith("не задана переменная окружения OTKLIK_TG_TOKEN")
-    assert found["Каналы"] == "токен: не задана переменная окружения OTKLIK_TG_TOKEN"
+    assert found["Канал telegram"] == "токен: не задана переменная окружения OTKLIK_TG_TOKEN"

@@ -38,7 +38,8 @@ def test_informational_answer_on_site_feed_and_pages(stand):
         {"method": "wall.post", "owner_id": str(-stand.vk.group_id), "from_group": "1", "message": ANSWER}
     [topic] = stand.ok.published
     assert (topic["method"], topic["gid"], topic["attachment"]) == \
-        ("mediatopic.post", stand.ok.group_id, {"media": [{"type": "text", "text": ANSWER}]})
+        ("mediatopic.post", stand.ok.group_id, {"media": [{"type": "text", "text": ANSWER}],
+                                                 "onBehalfOfGroup": "true"})
 
     escaped = html.escape(ANSWER, quote=False)
     assert "&amp;" in escaped and "&lt;" in escaped

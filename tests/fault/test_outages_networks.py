@@ -59,7 +59,7 @@ LATE = [   # place, fake entry point, call, is the work done before the late ans
     ("vk-wall-comment", "call", "wall.createComment", True),     # guid: the retry is recognised
     ("vk-dm", "call", "messages.send", True),                    # random_id: the same
     ("telegram-dm", "call", "sendMessage", False),
-    ("ok-comment", "rest", "discussions.comment", False),
+    ("ok-comment", "rest", "discussions.addDiscussionComment", False),
 ]
 
 
