@@ -109,10 +109,11 @@ class Ledger:
         value = self.store.get_value(_ABSORBED_KEY) or {}
         return value if value.get("write") == write_id else {}
 
-    def absorb(self, result: ReadResult, *, refused: set[str], failed: set[str],
+    def absorb(self, result: ReadResult, *, refused: dict[str, int], failed: set[str],
                created: Sequence[tuple[dict, str]]) -> None:
         """Remember what `result`'s read found, once it was applied: `refused` cases' decisions
-        were refused (they count again when their row changes), `failed` cases could not be
+        were refused at that case epoch (they count again when their row changes while the case
+        stays where it was, ledger/sync.py), `failed` cases could not be
         applied (read again next time), `created`: hand-made rows and the cases they became."""
         changes = result.changes
         if changes is None:
@@ -122,9 +123,10 @@ class Ledger:
 
         def flagged(case_id: str, entry: dict, before: dict | None) -> dict:
             if case_id in decided:
-                return _flagged(entry, case_id in refused)
+                return _flagged(entry, refused.get(case_id))
             # Not taken again this time: a refusal stays one while the decision stays the same.
-            return _flagged(entry, bool(before and before.get("r") and before.get("d") == entry["d"]))
+            same = before is not None and before.get("d") == entry["d"]
+            return _flagged(entry, before.get("r") if same else None)
 
         rows = dict(old.get("rows", {}))          # rows not in this file (deleted) keep theirs
         for case_id in changes.present - failed:
@@ -137,7 +139,7 @@ class Ledger:
         matched = {e["case"] for e in changes.manual if e["case"] not in failed}
         manual = [e for e in old.get("manual", []) if e.get("case") not in matched]
         manual += [flagged(e["case"], e, before.get(e["case"])) for e in changes.manual if e["case"] in matched]
-        manual += [_flagged(manual_entry(row, case_id), case_id in refused) for row, case_id in created
+        manual += [_flagged(manual_entry(row, case_id), refused.get(case_id)) for row, case_id in created
                    if case_id not in failed]
         with self.store.transaction():
             self.store.set_value(_ABSORBED_KEY, {"write": result.base_write, "rows": rows, "manual": manual})
@@ -200,8 +202,10 @@ class Ledger:
         return "written"
 
 
-def _flagged(entry: dict, refused: bool) -> dict:
-    return {**entry, "r": True} if refused else {k: v for k, v in entry.items() if k != "r"}
+def _flagged(entry: dict, refused_at: int | None) -> dict:
+    """The entry with «its decision was refused at this case epoch» (`r`), or without it."""
+    plain = {k: v for k, v in entry.items() if k != "r"}
+    return plain if refused_at is None else {**plain, "r": refused_at}
 
 
 def render_all(cases: Sequence[Case], ctx: RenderContext) -> list[dict]:

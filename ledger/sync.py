@@ -37,6 +37,7 @@ class Edit:
     case_id: str
     key: str           # column key, e.g. 'department', 'decision'
     value: str         # normalized text of the cell
+    refused_at: int | None = None   # a decision taken again after its refusal at this case epoch
 
 
 @dataclass
@@ -119,19 +120,23 @@ def _valid(entry: Mapping[str, object] | None) -> Mapping[str, object] | None:
     return None
 
 
-def _decision_is_new(decision: str, found: Sequence[int], base: Mapping[str, object]) -> bool:
+def _decision(case_id: str, decision: str, found: Sequence[int], base: Mapping[str, object]) -> Edit | None:
     """SPEC §2, applied once: a decision counts when its cell changed since the last read. One
-    that was refused (no «Отдел» yet, no comment) counts again once the operator changed the row."""
+    that was refused (no «Отдел» yet, no comment) counts again once the operator changed the row,
+    provided the case is still where it was then (steps/decisions.py checks the epoch)."""
     if fingerprint(decision) != base["d"]:
-        return True
-    return bool(base.get("r")) and list(found[1:]) != list(base["h"][1:])
+        return Edit(case_id, "decision", decision)
+    if base.get("r") is not None and list(found[1:]) != list(base["h"][1:]):
+        return Edit(case_id, "decision", decision, refused_at=int(base["r"]))
+    return None
 
 
 def _compare(result: Reconciliation, case_id: str, row: Mapping[str, object], found: Sequence[int],
              base: Mapping[str, object], current: Callable[[str], Mapping[str, Value]] | None) -> None:
     decision = normalize(row.get("decision"))
-    if decision and _decision_is_new(decision, found, base):
-        result.edits.append(Edit(case_id, "decision", decision))
+    edit = _decision(case_id, decision, found, base) if decision else None
+    if edit is not None:
+        result.edits.append(edit)
     for key, was, now in zip(TRACKED_KEYS, base["h"][1:], found[1:]):
         if now != was:
             result.edits.append(Edit(case_id, key, normalize(row.get(key))))

@@ -74,7 +74,7 @@ class Applied:
     """What applying one read did, for the ledger to absorb."""
 
     def __init__(self) -> None:
-        self.refused: set[str] = set()       # a decision refused (no «Отдел», no comment …)
+        self.refused: dict[str, int] = {}    # a decision refused (no «Отдел», no comment …) → case epoch
         self.failed: set[str] = set()        # the row's edits could not be applied: read again
         self.created: list[tuple[dict, str]] = []
 
@@ -87,8 +87,9 @@ def _apply_all(store: Store, config: Config, changes: Reconciliation, actor: str
         by_case.setdefault(edit.case_id, []).append(edit)
     for case_id, edits in by_case.items():
         try:
-            if not _apply_case_edits(store, config, case_id, edits, actor, now, decide):
-                outcome.refused.add(case_id)
+            refused_at = _apply_case_edits(store, config, case_id, edits, actor, now, decide)
+            if refused_at is not None:
+                outcome.refused[case_id] = refused_at
         except Exception as exc:   # noqa: BLE001 - one row never stops the others; the log keeps the id only
             log.error("could not apply the ledger edits of %s: %s", case_id, type(exc).__name__)
             outcome.failed.add(case_id)
@@ -113,16 +114,16 @@ def _apply_all(store: Store, config: Config, changes: Reconciliation, actor: str
 
 
 def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Edit], actor: str,
-                      now: datetime, decide: workflow.DecisionContext) -> bool:
-    """Apply one row's edits; False when its decision was refused."""
+                      now: datetime, decide: workflow.DecisionContext) -> int | None:
+    """Apply one row's edits; returns the case's epoch when its decision was refused."""
     case = store.get(case_id)
     original = replace(case)
     notes: list[str] = []
-    typed = ""
-    taken = True
+    typed, again = "", None
+    refused_at = None
     for edit in edits:
         if edit.key == "decision":
-            typed = edit.value
+            typed, again = edit.value, edit.refused_at
         else:
             _set_field(case, config, edit, notes)
     decision = (decision_from_label(typed) or typed) if typed else ""
@@ -130,10 +131,15 @@ def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Ed
         if case != original:
             store.save(case, actor, "правка в журнале", at=now)
             case = _follow_up(store, config, case, actor, now, original)
-        if decision and not workflow.already_applied(case, decision):
+        if decision and again is not None and again != case.epoch:
+            # Refused earlier; the case moved on since (an answer came) while the workbook stayed
+            # open: the operator has not seen what it is now, so the old word is not taken.
+            notes.append(f"Решение «{typed}» не применено: пока журнал был открыт, обращение изменилось; "
+                         "выберите решение заново.")
+        elif decision and not workflow.already_applied(case, decision):
             outcome = workflow.apply_decision(case, decision, replace(decide, now=now))
             case = outcome.case
-            taken = outcome.applied
+            refused_at = None if outcome.applied else case.epoch
             notes.append(outcome.note)
             for effect in outcome.effects:
                 emit(store, config, case, effect, now)
@@ -141,7 +147,7 @@ def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Ed
         if notes:
             case.system_note = " ".join(n for n in notes if n)
         store.save(case, "система", f"решение «{typed}»" if typed else "примечание", at=now)
-    return taken
+    return refused_at
 
 
 def _set_field(case: Case, config: Config, edit: Edit, notes: list[str]) -> None:

@@ -216,3 +216,103 @@ def test_a_follow_up_with_only_the_forgotten_file_keeps_the_answer(stand):
     row = stand.ledger_row(case.id)
     assert (row["Ответ отдела"], row["Текст для публикации"]) == (ANSWER, ANSWER)
     assert "график" in (row["Вложения"] or "")
+
+
+# -- trying to break it --------------------------------------------------------------------------
+
+def test_a_refused_decision_counts_once_the_row_is_completed(stand):
+    wall_comment(stand)
+    case = stand.case_with("мусор")
+    open_in(stand)
+    stand.operator(case.id, Решение_оператора="Направить")           # «Отдел» forgotten: refused
+    stand.cycle()
+    assert stand.app.store.get(case.id).status == Status.NEW
+    assert "не выбран «Отдел»" in stand.app.store.get(case.id).system_note
+    stand.cycle()
+    stand.operator(case.id, Отдел=ZHKH)                                 # the word still in its cell
+    stand.cycle()
+    assert stand.app.store.get(case.id).status == Status.ROUTED
+    for _ in range(3):
+        stand.cycle()
+    assert len(stand.mails_for(case.id)) == 1
+
+
+def test_a_refused_publish_is_not_taken_for_an_answer_nobody_reviewed(stand):
+    wall_comment(stand)
+    case = stand.case_with("мусор")
+    stand.route(case.id)
+    stand.cycle()
+    open_in(stand)
+    stand.operator(case.id, Решение_оператора="Опубликовать")         # too early: no answer yet
+    stand.cycle()
+    assert "не применено" in stand.app.store.get(case.id).system_note
+    answer_to_last_mail(stand, case.id, "НЕ ПУБЛИКОВАТЬ: ответ ещё не проверен")
+    stand.cycle()
+    assert stand.app.store.get(case.id).status == Status.ANSWERED
+    stand.operator(case.id, Комментарий_оператора="посмотреть позже")   # the same row touched again
+    for _ in range(3):
+        stand.cycle(timedelta(minutes=5))
+    assert stand.vk.published == []
+    assert stand.app.store.get(case.id).status == Status.ANSWERED
+    assert "выберите решение заново" in stand.app.store.get(case.id).system_note
+
+    stand.operator(case.id, Решение_оператора=None)                   # cleared, then chosen again:
+    stand.cycle()
+    stand.operator(case.id, Решение_оператора="Опубликовать")         # a new decision
+    stand.cycle()
+    stand.cycle()
+    assert [e["message"] for e in stand.vk.published] == ["НЕ ПУБЛИКОВАТЬ: ответ ещё не проверен"]
+
+
+def test_publish_chosen_again_after_a_failure_is_a_new_attempt(stand):
+    written = wall_comment(stand)
+    case = stand.take_to_review(stand.case_with("мусор"), ANSWER)
+    stand.vk.delete_wall_comment(written["post"], written["comment"])
+    open_in(stand, "libreoffice")
+    stand.operator(case.id, Решение_оператора="Опубликовать")
+    for _ in range(3):
+        stand.cycle(timedelta(minutes=10))
+    stand.operator(case.id, Решение_оператора=None)
+    stand.cycle()
+    stand.operator(case.id, Решение_оператора="Опубликовать")
+    for _ in range(3):
+        stand.cycle(timedelta(minutes=10))
+    assert len([m for m, _ in stand.vk.calls if m == "wall.createComment"]) == 2
+    assert len(failures(stand, case.id)) == 2
+
+
+def _delete_row_with(stand: Stand, words: str) -> None:
+    book, sheet, headers = _sheet(stand)
+    text = headers.index("Текст сообщения")
+    [number] = [r[0].row for r in sheet.iter_rows(min_row=2) if words in str(r[text].value or "")]
+    sheet.delete_rows(number)
+    _save(stand, book)
+
+
+def test_a_hand_made_row_deleted_and_retyped_while_open(stand):
+    open_in(stand)
+    type_new_row(stand, Канал="Телефон", Автор="Сидоров П. П.", Текст_сообщения=CALL)
+    stand.cycle()
+    [first] = manual_cases(stand)
+    _delete_row_with(stand, "прорвало")
+    stand.cycle()
+    type_new_row(stand, Канал="Телефон", Автор="Сидоров П. П.", Текст_сообщения=CALL, Отдел=ZHKH)
+    stand.cycle()
+    assert [c.id for c in manual_cases(stand)] == [first.id]           # the same call, retyped
+    assert stand.app.store.get(first.id).department == "zhkh"
+
+    _delete_row_with(stand, "прорвало")                                 # another call in its place
+    stand.cycle()
+    type_new_row(stand, Канал="Телефон", Автор="Кузнецова А. И.",
+                 Текст_сообщения="Звонок: не горят фонари во дворе дома 3 по ул. Мира")
+    stand.cycle()
+    cases = manual_cases(stand)
+    assert len(cases) == 2
+    assert stand.app.store.get(first.id).text == CALL
+
+    stand.app.config.ledger.with_name(LOCKS["excel"]).unlink()
+    stand.cycle()
+    for case in cases:
+        assert stand.ledger_row(case.id)["Текст сообщения"] == stand.app.store.get(case.id).text
+    stand.cycle()
+    assert len(manual_cases(stand)) == 2
