@@ -111,10 +111,10 @@ class Ledger:
 
     def absorb(self, result: ReadResult, *, refused: dict[str, int], failed: set[str],
                created: Sequence[tuple[dict, str]]) -> None:
-        """Remember what `result`'s read found, once it was applied: `refused` cases' decisions
-        were refused at that case epoch (they count again when their row changes while the case
-        stays where it was, ledger/sync.py), `failed` cases could not be
-        applied (read again next time), `created`: hand-made rows and the cases they became."""
+        """Remember what `result`'s read found, once it was applied. `refused`: case → the epoch
+        at which its decision was refused (it counts again when its row changes while the case
+        stays there, ledger/sync.py); `failed`: cases whose edits could not be applied (read
+        again next time); `created`: hand-made rows and the cases they became."""
         changes = result.changes
         if changes is None:
             return

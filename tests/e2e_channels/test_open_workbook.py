@@ -84,6 +84,15 @@ def test_route_and_rework_saved_while_open_are_done_once(stand, program):
     assert len(stand.mails_for(case.id)) == 2
     assert stand.app.store.get(case.id).status == Status.ANSWERED
 
+    stand.app.config.ledger.with_name(LOCKS[program]).unlink()   # closed at last: rewritten
+    stand.cycle()
+    row = stand.ledger_row(case.id)
+    assert (row["Статус"], row["Решение оператора"]) == ("Ответ получен", None)
+    assert (row["Отдел"], row["Комментарий оператора"]) == (ZHKH, "Укажите время вывоза.")
+    for _ in range(2):
+        stand.cycle(timedelta(minutes=5))
+    assert len(stand.mails_for(case.id)) == 2
+
 
 def test_publish_after_a_permanent_failure_is_tried_once(stand):
     written = wall_comment(stand)
