@@ -9,12 +9,14 @@ cells with openpyxl while the lock file is there, the department replies into Do
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import openpyxl
 import pytest
 
 from bridge.core.model import Status
+from bridge.steps.purge import purge
 from standins.department_replies import reply
 from tests.e2e_channels.conftest import OPERATOR, ZHKH, Stand
 
@@ -212,6 +214,15 @@ def test_the_approved_text_is_the_text_published_after_a_retry(stand):
     [entry] = stand.vk.published
     assert entry["message"] == ANSWER
     assert "attachments" not in entry or not entry["attachments"]
+    done = stand.app.store.get(case.id)
+    assert (done.status, done.publish_text) == (Status.PUBLISHED, ANSWER)   # the row shows what went out
+
+    # 152-ФЗ: the text fixed into the publication goes with the rest at `purge`.
+    purge(stand.app.store, stand.app.config, stand.app.ports, (stand.now + timedelta(days=1)).date(),
+          stand.now + timedelta(days=1))
+    payloads = [json.loads(p) for (p,) in stand.app.store.db.execute(
+        "SELECT payload FROM outbox WHERE case_id = ? AND kind = 'publish'", (case.id,))]
+    assert payloads and all(not p.get("text") for p in payloads)
 
 
 def test_a_follow_up_with_only_the_forgotten_file_keeps_the_answer(stand):
