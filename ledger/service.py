@@ -3,6 +3,11 @@
 Zero work when nothing changed: the cycle remembers the file's signature after its own write, the
 store's last history id and the next moment a «Контроль срока» label flips; when none of them
 moved, the file is neither read nor written (its timestamp only moves when its content does).
+
+What a read applied is absorbed (SPEC §2, a decision is applied once): while the workbook stays
+open the same saved file is read every cycle, and each read is compared with the write it is
+based on *plus* what earlier reads of it found (`absorb`, kept in the store beside that write), so
+re-reading an unchanged save applies nothing, and a later save applies only what changed in it.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from typing import Callable, Sequence
 from bridge.core.model import Case
 from bridge.storage.store import Store
 from ledger.render import RenderContext, render_row, row_hashes
-from ledger.sync import Reconciliation, reconcile
+from ledger.sync import Reconciliation, manual_entry, reconcile
 from ledger.workbook import DirectoryRow, LedgerRead, LedgerUnreadable, lock_file, read_ledger
 from ledger.workbook import build_ledger, install_ledger, set_aside, signature
 
 log = logging.getLogger("otklik.ledger")
 
 _STATE_KEY = "ledger.state"
+_ABSORBED_KEY = "ledger.absorbed"     # {"write": id, "rows": {case id: entry}, "manual": [entry]}
 SNAPSHOTS_KEPT = 2      # the latest write, and one more for a kill between snapshot and file
 
 
@@ -34,6 +40,7 @@ class ReadResult:
     modified_by: str = ""
     rebuilt_from: Path | None = None    # an unreadable ledger was set aside here
     stale: bool = False                 # the file is a copy of an older write (a restored backup)
+    base_write: int = 0                 # the write the file is based on (what `absorb` is kept with)
 
     @property
     def needs_rewrite(self) -> bool:
@@ -91,8 +98,51 @@ class Ledger:
         base = self._snapshot(found.write_id)
         if base is None:
             return self._stale(found, now)
-        changes = reconcile(found.rows, set(cases), base, lambda case_id: render(cases[case_id]))
-        return ReadResult(changes, found.modified_by)
+        base_write = self._state().get("write_id", 0) if found.write_id is None else found.write_id
+        changes = reconcile(found.rows, set(cases), base, lambda case_id: render(cases[case_id]),
+                            self._absorbed(base_write))
+        return ReadResult(changes, found.modified_by, base_write=base_write)
+
+    # -- what reads applied -----------------------------------------------------------------------
+
+    def _absorbed(self, write_id: int) -> dict:
+        value = self.store.get_value(_ABSORBED_KEY) or {}
+        return value if value.get("write") == write_id else {}
+
+    def absorb(self, result: ReadResult, *, refused: dict[str, int], failed: set[str],
+               created: Sequence[tuple[dict, str]]) -> None:
+        """Remember what `result`'s read found, once it was applied. `refused`: case → the epoch
+        at which its decision was refused (it counts again when its row changes while the case
+        stays there, ledger/sync.py); `failed`: cases whose edits could not be applied (read
+        again next time); `created`: hand-made rows and the cases they became."""
+        changes = result.changes
+        if changes is None:
+            return
+        old = self._absorbed(result.base_write)
+        decided = {e.case_id for e in changes.edits if e.key == "decision"}
+
+        def flagged(case_id: str, entry: dict, before: dict | None) -> dict:
+            if case_id in decided:
+                return _flagged(entry, refused.get(case_id))
+            # Not taken again this time: a refusal stays one while the decision stays the same.
+            same = before is not None and before.get("d") == entry["d"]
+            return _flagged(entry, before.get("r") if same else None)
+
+        rows = dict(old.get("rows", {}))          # rows not in this file (deleted) keep theirs
+        for case_id in changes.present - failed:
+            entry = changes.seen.get(case_id)
+            if entry is None:
+                rows.pop(case_id, None)
+            else:
+                rows[case_id] = flagged(case_id, entry, rows.get(case_id))
+        before = {e.get("case"): e for e in old.get("manual", [])}
+        matched = {e["case"] for e in changes.manual if e["case"] not in failed}
+        manual = [e for e in old.get("manual", []) if e.get("case") not in matched]
+        manual += [flagged(e["case"], e, before.get(e["case"])) for e in changes.manual if e["case"] in matched]
+        manual += [_flagged(manual_entry(row, case_id), refused.get(case_id)) for row, case_id in created
+                   if case_id not in failed]
+        with self.store.transaction():
+            self.store.set_value(_ABSORBED_KEY, {"write": result.base_write, "rows": rows, "manual": manual})
 
     def _unreadable(self, exc: LedgerUnreadable, now: datetime) -> ReadResult:
         if self.is_locked():
@@ -142,6 +192,7 @@ class Ledger:
         self.store.keep_ledger_snapshot(write_id, now, zlib.compress(json.dumps(snapshot).encode(), 1), SNAPSHOTS_KEPT)
         install_ledger(temp, self.path, self.backup_dir, now)
         with self.store.transaction():
+            self.store.delete_value(_ABSORBED_KEY)   # the new write shows all of it
             self.store.set_value(_STATE_KEY, {
                 "signature": signature(self.path), "write_id": write_id,
                 "fingerprint": self.fingerprint(now, extra),
@@ -149,6 +200,12 @@ class Ledger:
             })
         self._latest, self._seen = (write_id, snapshot), None
         return "written"
+
+
+def _flagged(entry: dict, refused_at: int | None) -> dict:
+    """The entry with «its decision was refused at this case epoch» (`r`), or without it."""
+    plain = {k: v for k, v in entry.items() if k != "r"}
+    return plain if refused_at is None else {**plain, "r": refused_at}
 
 
 def render_all(cases: Sequence[Case], ctx: RenderContext) -> list[dict]:

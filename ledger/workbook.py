@@ -27,6 +27,7 @@ BACKUPS_KEPT = 30
 VALIDATION_ROWS = 2000          # empty rows below the data that still get drop-downs
 _LAST_MODIFIED_BY = re.compile(rb"<cp:lastModifiedBy>([^<]*)</cp:lastModifiedBy>")
 WRITE_ID_PROPERTY = "Otklik write"
+SHEET_ROW = "_row"              # a read row's number on the sheet (1 is the header)
 _WRITE_ID = re.compile(rb'name="Otklik write"[^>]*>\s*<vt:[a-z0-9]+[^>]*>\s*(\d+)\s*<')
 
 CONTROL_COLOURS = {             # «Контроль срока» (SPEC §5): background, font
@@ -81,9 +82,10 @@ def read_ledger(path: Path) -> LedgerRead:
         raise LedgerUnreadable("нет столбцов: " + ", ".join(missing))
     positions = {KEY_BY_HEADER[h]: i for i, h in enumerate(header) if h in KEY_BY_HEADER}
     rows = []
-    for values in grid[1:]:
+    for number, values in enumerate(grid[1:], start=2):
         row = {key: (values[i] if i < len(values) else None) for key, i in positions.items()}
         if any(v not in (None, "") for v in row.values()):
+            row[SHEET_ROW] = number   # where a hand-made row stands, to know it again (ledger/sync.py)
             rows.append(row)
     return LedgerRead(rows, _modified_by(path), _write_id(path))
 

@@ -96,9 +96,12 @@ def _publish(case: Case, ctx: DecisionContext) -> Outcome:
         return refuse(case, Decision.PUBLISH, "нет текста для публикации (ответ отдела ещё не получен)")
     if not case.publish_text.strip():
         return refuse(case, Decision.PUBLISH, "пустой «Текст для публикации»")
-    effects = [Effect("publish", _tag(case, "publish"), {})]
+    # The approved text is the text published: a retry after an outage, or a second answer that
+    # came meanwhile, never changes what the operator approved (п. 3.3).
+    approved = {"text": case.publish_text}
+    effects = [Effect("publish", _tag(case, "publish"), approved)]
     if case.informational:   # п. 3.5: also on the official pages and the site section
-        effects.append(Effect("post_info", _tag(case, "info"), {}))
+        effects.append(Effect("post_info", _tag(case, "info"), approved))
     return Outcome(case, effects, note="Публикация поставлена в очередь.")
 
 
@@ -184,21 +187,31 @@ def sed_number_entered(case: Case, now: datetime) -> Outcome | None:
 
 
 def answer_received(case: Case, text: str, attachments: list[str], now: datetime) -> Outcome:
-    """A department's answer (п. 3.2); a second one before publication replaces the first."""
+    """A department's answer (п. 3.2); a second one before publication replaces the first. A mail
+    that carries only files (the forgotten attachment) adds them and keeps the answer's text."""
     case = replace(case)
     if case.closed:
         return Outcome(case, note="Пришёл ответ по закрытому обращению: сохранён в истории.", applied=False)
+    added = [a for a in attachments if a not in case.attachments]
+    case.attachments = case.attachments + added
     previous = case.dept_answer
+    if previous.strip() and not text.strip():
+        if case.status in (Status.ANSWERED, Status.PUBLISH_FAILED):   # under review: only the files
+            return Outcome(case, note="Отдел дослал вложения к ответу: " + ", ".join(added) + "." if added
+                           else "Пришло пустое письмо отдела: ответ не изменён.")
+        text = previous   # the files are the answer to a return (п. 3.3); the text stays
     case.dept_answer = text
     if not case.publish_text.strip() or case.publish_text == previous:
         case.publish_text = text
-    case.attachments = case.attachments + [a for a in attachments if a not in case.attachments]
     case.status = Status.ANSWERED
     case.answered_at = now
     if case.deadline_kind == "answer":
         case.handled_at = now
     case.epoch += 1
-    note = "Получен новый ответ отдела (заменил предыдущий)." if previous else "Получен ответ отдела."
+    if previous and text == previous:
+        note = "Отдел прислал вложения к ответу; текст ответа прежний."
+    else:
+        note = "Получен новый ответ отдела (заменил предыдущий)." if previous else "Получен ответ отдела."
     return Outcome(case, note=note)
 
 

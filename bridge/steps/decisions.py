@@ -17,7 +17,7 @@ from bridge.config import Config
 from bridge.core import workflow
 from bridge.core.model import Case
 from bridge.core.vocabulary import basis_from_label, decision_from_label, is_yes
-from bridge.steps.intake import case_from_row, manual_key, open_case
+from bridge.steps.intake import case_from_row, manual_key, open_case, typed_moment
 from bridge.steps.outgoing import emit
 from bridge.steps.ports import Ports
 from bridge.storage.store import Store
@@ -40,53 +40,73 @@ def operator_name(modified_by: str) -> str:
 
 def read_decisions(store: Store, config: Config, ports: Ports, cases: dict[str, Case], render, now: datetime):
     """Read the workbook and apply what the operator did; returns the ledger's ReadResult and
-    the counts (decisions read, new cases)."""
+    the counts (decisions read, new cases). What was applied is then absorbed by the ledger, so
+    the same saved file read again (the workbook still open) applies nothing twice (SPEC §2)."""
     result = ports.ledger.read(cases, render, now)
     counts = {"decisions": 0, "new_cases": 0}
     if result.changes is None:
         return result, counts
     counts["decisions"] = sum(1 for e in result.changes.edits if e.key == "decision")
     actor = operator_name(result.modified_by)
+    outcome = Applied()
 
     def new_case(row: dict) -> None:
-        case = case_from_row(row, config.tz, now, manual_key(row))
+        key = manual_key(row, result.base_write)
+        case = case_from_row(row, config.tz, now, key)
         made = open_case(store, config.case_prefix, case, actor, ports.hint_text, now)
-        if made is None:
+        # Known already: the same row of the same save, read again after a crash before `absorb`.
+        case_id = made.id if made else store.case_for_item(case.channel, key)
+        if case_id is None:
             return
-        counts["new_cases"] += 1
+        counts["new_cases"] += made is not None
         # The operator may have filled «Отдел», a decision, a comment on the new row already.
-        typed = [Edit(made.id, key, normalize(row.get(key))) for key in OPERATOR_KEYS if normalize(row.get(key))]
+        typed = [Edit(case_id, key, normalize(row.get(key))) for key in OPERATOR_KEYS if normalize(row.get(key))]
         if typed:
-            apply_changes(store, config, Reconciliation(edits=typed), actor, now, new_case)
+            _apply_all(store, config, Reconciliation(edits=typed), actor, now, outcome)
+        outcome.created.append((row, case_id))
 
-    apply_changes(store, config, result.changes, actor, now, new_case)
+    _apply_all(store, config, result.changes, actor, now, outcome, new_case)
+    ports.ledger.absorb(result, refused=outcome.refused, failed=outcome.failed, created=outcome.created)
     return result, counts
 
 
-def apply_changes(store: Store, config: Config, changes: Reconciliation, actor: str, now: datetime,
-                  new_case) -> None:
+class Applied:
+    """What applying one read did, for the ledger to absorb."""
+
+    def __init__(self) -> None:
+        self.refused: dict[str, int] = {}    # a decision refused (no «Отдел», no comment …) → case epoch
+        self.failed: set[str] = set()        # the row's edits could not be applied: read again
+        self.created: list[tuple[dict, str]] = []
+
+
+def _apply_all(store: Store, config: Config, changes: Reconciliation, actor: str, now: datetime,
+               outcome: Applied, new_case=None) -> None:
     decide = decision_context(config, store, now)
     by_case: dict[str, list[Edit]] = {}
     for edit in changes.edits:
         by_case.setdefault(edit.case_id, []).append(edit)
     for case_id, edits in by_case.items():
         try:
-            _apply_case_edits(store, config, case_id, edits, actor, now, decide)
+            refused_at = _apply_case_edits(store, config, case_id, edits, actor, now, decide)
+            if refused_at is not None:
+                outcome.refused[case_id] = refused_at
         except Exception as exc:   # noqa: BLE001 - one row never stops the others; the log keeps the id only
             log.error("could not apply the ledger edits of %s: %s", case_id, type(exc).__name__)
+            outcome.failed.add(case_id)
             with store.transaction():
                 store.alert("ledger", "Не удалось применить правки строки; подробности в журнале работы.",
-                            case_id, at=now)
+                            case_id, key=f"apply-failed:{case_id}:{now:%Y-%m-%d %H}", at=now)
     for case_id, headers in changes.bridge_edits.items():
         _note(store, case_id, "Столбцы «" + "», «".join(headers) + "» заполняет система: "
               "изменения в них не сохраняются (исправлено).", now)
     for row in changes.new_rows:
         try:
             new_case(row)
-        except Exception as exc:   # noqa: BLE001
+        except Exception as exc:   # noqa: BLE001 - the row stays new: taken again on the next read
             log.error("could not take a hand-made row: %s", type(exc).__name__)
             with store.transaction():
-                store.alert("ledger", "Не удалось принять новую строку журнала; подробности в журнале работы.", at=now)
+                store.alert("ledger", "Не удалось принять новую строку журнала; подробности в журнале работы.",
+                            key=f"new-row-failed:{now:%Y-%m-%d %H}", at=now)
     for case_id in changes.unknown_ids:
         with store.transaction():
             store.alert("ledger", f"В журнале строка с № «{case_id}», которого нет в базе: строка убрана.",
@@ -94,14 +114,16 @@ def apply_changes(store: Store, config: Config, changes: Reconciliation, actor: 
 
 
 def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Edit], actor: str,
-                      now: datetime, decide: workflow.DecisionContext) -> None:
+                      now: datetime, decide: workflow.DecisionContext) -> int | None:
+    """Apply one row's edits; returns the case's epoch when its decision was refused."""
     case = store.get(case_id)
     original = replace(case)
     notes: list[str] = []
-    typed = ""
+    typed, again = "", None
+    refused_at = None
     for edit in edits:
         if edit.key == "decision":
-            typed = edit.value
+            typed, again = edit.value, edit.refused_at
         else:
             _set_field(case, config, edit, notes)
     decision = (decision_from_label(typed) or typed) if typed else ""
@@ -109,9 +131,15 @@ def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Ed
         if case != original:
             store.save(case, actor, "правка в журнале", at=now)
             case = _follow_up(store, config, case, actor, now, original)
-        if decision and not workflow.already_applied(case, decision):
+        if decision and again is not None and again != case.epoch:
+            # Refused earlier; the case moved on since (an answer came) while the workbook stayed
+            # open: the operator has not seen what it is now, so the old word is not taken.
+            notes.append(f"Решение «{typed}» не применено: пока журнал был открыт, обращение изменилось; "
+                         "выберите решение заново.")
+        elif decision and not workflow.already_applied(case, decision):
             outcome = workflow.apply_decision(case, decision, replace(decide, now=now))
             case = outcome.case
+            refused_at = None if outcome.applied else case.epoch
             notes.append(outcome.note)
             for effect in outcome.effects:
                 emit(store, config, case, effect, now)
@@ -119,6 +147,7 @@ def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Ed
         if notes:
             case.system_note = " ".join(n for n in notes if n)
         store.save(case, "система", f"решение «{typed}»" if typed else "примечание", at=now)
+    return refused_at
 
 
 def _set_field(case: Case, config: Config, edit: Edit, notes: list[str]) -> None:
@@ -139,8 +168,23 @@ def _set_field(case: Case, config: Config, edit: Edit, notes: list[str]) -> None
         case.basis = code or value
     elif edit.key in ("informational", "consent"):
         setattr(case, edit.key, is_yes(value))
+    elif edit.key in MANUAL_FIELDS:   # a hand-made row, still without its «№», corrected
+        _correct_manual(case, config, edit.key, value)
     else:   # publish_text, operator_comment, sed_number
         setattr(case, edit.key, value)
+
+
+MANUAL_FIELDS = ("posted", "channel", "author", "text")
+
+
+def _correct_manual(case: Case, config: Config, key: str, value: str) -> None:
+    if key == "text" and value:
+        case.text = value
+    elif key == "author":
+        case.author_name = value
+    elif key == "posted":
+        case.posted_at = typed_moment(value, config.tz) or case.posted_at
+    # «Канал» stays: the case is found by (channel, key) if its row is read again (intake.py)
 
 
 def _follow_up(store: Store, config: Config, case: Case, actor: str, now: datetime, original: Case) -> Case:

@@ -200,13 +200,13 @@ def _noted(note: str, addition: str) -> str:   # an edit never hides an earlier 
 
 # -- hand-made ledger rows ----------------------------------------------------------------------
 
-def _typed_moment(value, tz) -> datetime | None:
+def typed_moment(value, tz) -> datetime | None:
     """«Поступило» as the operator typed it: an Excel date, or text like 28.11.2026 10:00."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=tz)
     if isinstance(value, date):
         return datetime.combine(value, time(), tz)
-    for pattern in ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+    for pattern in ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
             return datetime.strptime(normalize(value), pattern).replace(tzinfo=tz)
         except ValueError:
@@ -216,7 +216,7 @@ def _typed_moment(value, tz) -> datetime | None:
 
 def case_from_row(row: dict, tz, now: datetime, external_id: str) -> Case:
     """A hand-made ledger row (phone call, «Медиалогия», …) as a new case."""
-    posted_at = _typed_moment(row.get("posted"), tz) or now
+    posted_at = typed_moment(row.get("posted"), tz) or now
     # A hand-made case keeps the channel as typed: it has no reply target, so its answer is
     # handed over by the operator (phone, «Медиалогия»), never published automatically.
     channel = normalize(row.get("channel")) or channel_label(MANUAL_CHANNEL)
@@ -225,7 +225,12 @@ def case_from_row(row: dict, tz, now: datetime, external_id: str) -> Case:
                 text=normalize(row.get("text")))
 
 
-def manual_key(row: dict) -> str:
-    """Dedup key of a hand-made row, so a row read twice (ledger locked) is one case."""
-    parts = [str(row.get(k) or "").strip() for k in ("posted", "channel", "author", "text")]
+def manual_key(row: dict, base_write: int) -> str:
+    """The intake key of a hand-made row: the same row of the same save read twice (a crash
+    between making the case and the ledger absorbing the read) is one case, while the same words
+    typed again after the ledger was rewritten (the same phone call a week later) are a new one.
+    `base_write`: the bridge's write the saved file is based on; `_nth` (ledger/sync.py): how many
+    rows with the same words stand above this one in that save."""
+    parts = [str(base_write), str(row.get("_nth", 0))]
+    parts += [normalize(row.get(k)) for k in ("posted", "channel", "author", "text")]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -50,11 +50,16 @@ def emit(store: Store, config: Config, case: Case, effect: Effect, now: datetime
     if effect.kind in _EMAILS:
         _queue_email(store, config, case, effect, _EMAILS[effect.kind], now)
     elif effect.kind == "publish":
-        enqueue(store, effect.key, "publish", {"case_id": case.id, "key": effect.key}, case.id, now)
+        # What the operator approved is fixed here: the text, and the department's files as they
+        # were at approval (a later answer's files are not reviewed).
+        approved = {"text": effect.data.get("text", case.publish_text),
+                    "files": [p.name for p in DataFiles(config.data_dir).files(case.id, ANSWER)]}
+        enqueue(store, effect.key, "publish", {"case_id": case.id, "key": effect.key, **approved}, case.id, now)
     elif effect.kind == "post_info":
         for channel in config.channels:
             enqueue(store, f"{effect.key}:{channel}", "post_info",
-                    {"case_id": case.id, "channel": channel, "key": effect.key}, case.id, now)
+                    {"case_id": case.id, "channel": channel, "key": effect.key,
+                     "text": effect.data.get("text", case.publish_text)}, case.id, now)
         enqueue(store, f"{effect.key}:site", "site", {"case_id": case.id}, case.id, now)
     elif effect.kind == "consent_request":
         enqueue(store, effect.key, "channel_message",
@@ -119,9 +124,18 @@ def publish(s: _Send, payload: dict) -> dict:
     channel = s.ports.channels.get(case.channel)
     if channel is None or not case.reply_target:
         return {"link": MANUAL_HANDOVER}
-    files = s.ports.files.files(case.id, ANSWER)
-    result = channel.publish_reply(case.reply_target, case.publish_text, files, payload["key"])
+    text, files = _approved(s, case, payload)
+    result = channel.publish_reply(case.reply_target, text, files, payload["key"])
     return {"link": result.link or result.external_id}
+
+
+def _approved(s: _Send, case: Case, payload: dict) -> tuple[str, list[Path]]:
+    """The text and files fixed when «Опубликовать» was applied (items queued before they were
+    fixed in the payload fall back to the case)."""
+    if "text" not in payload:
+        return case.publish_text, s.ports.files.files(case.id, ANSWER)
+    folder = s.ports.files.folder(case.id, ANSWER)
+    return payload["text"], [folder / name for name in payload.get("files", ()) if (folder / name).is_file()]
 
 
 def post_info(s: _Send, payload: dict) -> dict:
@@ -129,7 +143,7 @@ def post_info(s: _Send, payload: dict) -> dict:
     channel = s.ports.channels.get(payload["channel"])
     if channel is None:
         raise PermanentError(f"канал {payload['channel']} не подключён")
-    result = channel.post_informational(case.publish_text, [], payload["key"])
+    result = channel.post_informational(payload.get("text", case.publish_text), [], payload["key"])
     return {"link": result.link}
 
 
@@ -151,6 +165,7 @@ def channel_message(s: _Send, payload: dict) -> dict:
 def published(s: _Send, item: OutboxItem, result: dict) -> None:
     case = s.store.get(item.case_id)
     done = workflow.published(case, result.get("link", ""), s.now)
+    done.publish_text = item.payload.get("text", done.publish_text)   # the row shows what went out
     done.system_note = "Ответ опубликован." if result.get("link") != MANUAL_HANDOVER else \
         "Канал без автоматической публикации: передайте ответ пользователю сами."
     s.store.save(done, "система", "опубликовано", at=s.now)

@@ -75,12 +75,13 @@ def purge_case(store: Store, files: DataFiles, case: Case, now: datetime) -> boo
 
 
 def _blank_outbox(store: Store, case_id: str) -> bool:
-    """Sent or failed mail keeps its Message-ID and addresses; its context (drafts, comments) goes."""
+    """Sent or failed mail keeps its Message-ID and addresses; its context (drafts, comments) goes,
+    and so do the approved text and file names a publication carried."""
     changed = False
     for row in store.outbox_items(case_id, sent_only=True):
         payload = json.loads(row["payload"])
-        if payload.get("context"):
-            payload["context"] = {}
+        if payload.get("context") or payload.get("text") or payload.get("files"):
+            payload.update({key: type(payload[key])() for key in ("context", "text", "files") if key in payload})
             store.replace_payload(row["id"], payload)
             changed = True
     return changed
