@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message
 
+from mailer.flowed import decode_flowed
+
 MAX_PARTS = 1000          # parts visited per message; the rest is ignored (and said so)
 MAX_DEPTH = 50            # MIME nesting followed
 MAX_TEXT_CHARS = 500_000  # per body text; a department answer is never longer
@@ -164,6 +166,17 @@ def part_text(part: Message) -> str:
     return text[:MAX_TEXT_CHARS]
 
 
+def plain_text(part: Message) -> str:
+    """A text/plain body; RFC 3676 flowed text has its soft line breaks joined."""
+    text = part_text(part)
+    try:
+        flowed = str(part.get_param("format", "") or "").strip().lower() == "flowed"
+        delsp = str(part.get_param("delsp", "") or "").strip().lower() == "yes"
+    except Exception:  # noqa: BLE001 - a broken Content-Type reads as fixed text
+        flowed = delsp = False
+    return decode_flowed(text, delsp) if flowed else text
+
+
 def part_filename(part: Message) -> str | None:
     """The decoded file name; raw 8-bit names (no RFC 2231/2047 at all) are guessed, since the
     email package would turn them into U+FFFD."""
@@ -259,7 +272,7 @@ def visit_leaf(part: Message, ctype: str, parts: MailParts) -> None:
         return
     if name is None and not is_attachment_disposition(part):
         if ctype == "text/plain":
-            parts.plain.append(part_text(part))
+            parts.plain.append(plain_text(part))
             return
         if ctype == "text/html":
             parts.html.append(part_text(part))

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import re
 
+from mailer.disclaimers import disclaimer_themes, is_disclaimer
+from mailer.footers import footer_client
+from mailer.html_text import CELL
+from mailer.signatures import signature_start
+
 I = re.IGNORECASE
 
 # «Вы писали 26 ноября 2026 г., 10:15:» (The Bat!) — preceded by its template greeting.
@@ -32,7 +37,8 @@ HEADER_FROM = re.compile(r"^\*?(от|from|отправитель)\s*:\*?\s*\S", 
 HEADER_FIELD = re.compile(r"^\*?(отправлено|дата|sent|date|кому|to|тема|subject|копия|cc)"
                           r"\s*:\*?", I)
 
-# Lines at which the department's own words end (SPEC §3: signature, footers, disclaimers).
+# Lines at which the department's own words end (SPEC §3: signature, footers, disclaimers);
+# "sent from" footers are the table of footers.py.
 SIGNATURE_STARTS = [
     ("sig dash", re.compile(r"^(--|—|__)\s*$")),
     ("valediction", re.compile(
@@ -40,32 +46,12 @@ SIGNATURE_STARTS = [
         r"best regards|kind regards|warm regards|regards|best wishes|sincerely)"
         r"\s*([,.!]|$)", I)),
     ("thanks", re.compile(r"^(спасибо|благодарю|thanks|thank you|cheers)\s*,?\s*$", I)),
-    ("mobile footer", re.compile(
-        r"^(отправлено|послано|sent|get|получить|скачайте)\b.{0,40}(iphone|ipad|android|"
-        r"samsung|galaxy|huawei|xiaomi|honor|мобильн|mail\.ru|яндекс|yandex|outlook|почт|"
-        r"mail|устройств|телефон|смартфон|blackberry|gmail|windows).{0,40}$", I)),
     ("disclaimer", re.compile(
         r"^(конфиденциальность\s*:|предупреждение о конфиденциальности|confidentiality|"
         r"disclaimer|(данное|настоящее|это)\s+(электронное\s+)?(сообщение|письмо)\b.{0,60}"
         r"(вложени|приложени|конфиденциальн|предназначен)|информация,? содержащаяся в|"
         r"this (e-?mail|message)\b.{0,40}(attachments|confidential|intended))", I)),
 ]
-
-# A trailing block of such lines, with a phone or a title and a name, is a signature.
-SIGNATURE_LINES = [
-    ("phone", re.compile(r"^(тел|tel|телефон|моб|мобильный|факс|fax|phone|т\.|т/ф|раб)"
-                         r"[\s.:/]|^[+\d][\d\s()\-+]{6,}$", I)),
-    ("contact", re.compile(r"^(e-?mail|эл\.?\s*почта|почта|сайт|web)\s*:|^\S+@\S+$|"
-                           r"^(https?://|www\.)\S+$", I)),
-    ("title", re.compile(
-        r"^(начальник|заместитель|зам\.|главный|ведущий|старший|специалист|консультант|"
-        r"эксперт|инспектор|директор|руководитель|заведующ|председатель|глава|советник|"
-        r"помощник|секретарь|инженер|бухгалтер|юрист|отдел|управление|комитет|департамент|"
-        r"администрация|мку|мбу|муп|мау|гку)\b[^.!?]{0,100}$", I)),
-    ("name", re.compile(r"^([А-ЯЁ][а-яё]+\s+[А-ЯЁ]\.\s?[А-ЯЁ]\.?|[А-ЯЁ]\.\s?[А-ЯЁ]\.\s?"
-                        r"[А-ЯЁ][а-яё]+|[А-ЯЁ][а-яё]+(\s+[А-ЯЁ][а-яё]+){1,2})$")),
-]
-MAX_SIGNATURE_LINES = 10
 BREAK = None   # marks where a quoted block stood: the department's blocks become paragraphs
 
 
@@ -159,50 +145,77 @@ def drop_greeting(out: list[str | None]) -> None:
         out.pop()
 
 
+def is_break(line: str | None) -> bool:
+    return line is BREAK
+
+
+def ends_here(line: str) -> bool:
+    text = line.strip()
+    return bool(footer_client(text)) or any(p.match(text) for _, p in SIGNATURE_STARTS)
+
+
 def cut_signature(lines: list[str | None]) -> list[str | None]:
+    """Everything from a valediction, a '-- ' line, a "sent from" footer or a disclaimer on."""
     for index, line in enumerate(lines):
-        if line is not BREAK and any(p.match(line.strip()) for _, p in SIGNATURE_STARTS):
+        if line is not BREAK and ends_here(line.replace(CELL, " ")):
             return lines[:index]
     return lines
 
 
-def drop_trailing_signature(lines: list[str | None]) -> list[str | None]:
-    """Titles, names and phones at the very end, without a valediction before them."""
-    end = len(lines)
-    while end and (lines[end - 1] is BREAK or not lines[end - 1].strip()):
-        end -= 1
-    start, kinds = end, set()
-    while start and end - start < MAX_SIGNATURE_LINES:
-        line = lines[start - 1]
-        if line is BREAK:
-            break
-        if not line.strip():
-            start -= 1
+def drop_disclaimers(lines: list[str | None]) -> list[str | None]:
+    """Paragraphs that are disclaimers or gateway banners, wherever they sit."""
+    out: list[str | None] = []
+    paragraph: list[str] = []
+    for index in range(len(lines) + 1):
+        line = lines[index] if index < len(lines) else BREAK
+        if line is not BREAK and line.strip():
+            paragraph.append(line)
             continue
-        kind = next((name for name, p in SIGNATURE_LINES if p.match(line.strip())), None)
-        if kind is None:
-            break
-        kinds.add(kind)
-        start -= 1
-    is_signature = "phone" in kinds or {"title", "name"} <= kinds
-    has_content = any(line is not BREAK and line.strip() for line in lines[:start])
-    return lines[:start] if is_signature and has_content else lines
+        out.extend(keep_around_disclaimer(paragraph))
+        paragraph = []
+        if index < len(lines):
+            out.append(line)
+    return out
+
+
+def keep_around_disclaimer(paragraph: list[str]) -> list[str]:
+    """A paragraph that reads as a disclaimer loses its lines from the first to the last one
+    that speaks of its themes; lines of no theme before or after it (HTML blocks with no
+    blank line between them) are the department's."""
+    if not paragraph or not is_disclaimer(" ".join(paragraph).replace(CELL, " ")):
+        return paragraph
+    themed = [i for i, line in enumerate(paragraph) if disclaimer_themes(line)]
+    if not themed:
+        return []
+    return paragraph[:themed[0]] + paragraph[themed[-1] + 1:]
+
+
+def drop_trailing_signature(lines: list[str | None]) -> list[str | None]:
+    """A trailing block of name, position, phones, e-mails (signatures.py), without a
+    valediction before it; the department's words before it must remain."""
+    start = signature_start(lines, CELL, is_break)
+    if start is None:
+        return lines
+    has_content = any(line is not BREAK and line.replace(CELL, "").strip()
+                      for line in lines[:start])
+    return lines[:start] if has_content else lines
 
 
 def format_paragraphs(lines: list[str | None]) -> str:
     paragraphs, current = [], []
     for line in lines + [BREAK]:
-        if line is BREAK or not line.strip():
+        text = "" if line is BREAK else line.replace(CELL, " ").strip()
+        if not text:
             if current:
                 paragraphs.append("\n".join(current))
             current = []
         else:
-            current.append(re.sub(r" {2,}", " ", line.strip()))
+            current.append(re.sub(r" {2,}", " ", text))
     return "\n\n".join(paragraphs)
 
 
 def extract_answer(text: str) -> str:
     """The department's words from a reply body, paragraphs separated by one blank line."""
-    lines = drop_quotes(normalize_lines(text))
+    lines = drop_disclaimers(drop_quotes(normalize_lines(text)))
     lines = drop_trailing_signature(cut_signature(lines))
     return format_paragraphs(lines)

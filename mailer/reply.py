@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mailer.body import answer_body
 from mailer.classify import detect_auto_reply, failed_recipients, is_bounce, locate_case
-from mailer.html_text import html_to_text
 from mailer.mime import MailParts, collect_parts, referenced_cids
 from mailer.quotes import extract_answer
 
@@ -123,10 +123,8 @@ def sender_address(parts: MailParts) -> str:
 
 
 def body_text(parts: MailParts) -> str:
-    """The plain body when the client sent one, else the HTML body as text."""
-    if any(text.strip() for text in parts.plain):
-        return "\n\n".join(parts.plain)
-    return "\n\n".join(html_to_text(html) for html in parts.html)
+    """The body the answer is read from, chosen by content (see body.py)."""
+    return answer_body(parts)
 
 
 def collect_attachments(parts: MailParts) -> tuple[tuple[ReplyAttachment, ...], bool]:

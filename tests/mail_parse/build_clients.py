@@ -367,9 +367,10 @@ def outlook_mobile_get_outlook_android(split: str) -> None:
 def yandex360_phone_ends_answer(split: str) -> None:
     sender = "zhkh@adm-okha.ru"
     _, _, lines = case_mail(114)
-    html = ("<div>Добрый день.</div><div> </div><div>Вывоз крупногабаритного мусора с площадки у дома "
-            "7 по ул. Дзержинского выполнен 27 ноября.</div><div>По вопросам вывоза обращайтесь в "
-            "диспетчерскую МУП «Охасервис»:</div><div>8 (42437) 5-01-02</div><div> </div><div> </div>"
+    html = ("<div>Добрый день.</div><div>&nbsp;</div><div>Вывоз крупногабаритного мусора с площадки у "
+            "дома 7 по ул. Дзержинского выполнен 27 ноября.</div><div>По вопросам вывоза обращайтесь в "
+            "диспетчерскую МУП «Охасервис»:</div><div>8 (42437) 5-01-02</div><div>&nbsp;</div><div>"
+            "&nbsp;</div>"
             f"<div>26.11.2026, 10:15, \"Отклик\" &lt;{BRIDGE}&gt;:</div><blockquote>"
             f"{'<br />'.join(lines)}</blockquote>")
     save(split, "yandex360_phone_ends_answer.eml",

@@ -1,0 +1,55 @@
+"""The "sent from" lines that mail clients add under what the user typed (SPEC §3 «mobile footers»).
+
+One row per client: (client, pattern of the whole line). A line that matches is not the
+department's, nor is anything after it. To teach the parser a new client, add a row; keep the
+pattern anchored to the whole line so that a sentence such as «Отправлено с курьером 26 ноября»
+stays in the answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+DEVICE = (r"(iphone|ipad|apple watch|android|samsung|galaxy|huawei|honor|xiaomi|redmi|poco|"
+          r"realme|oppo|vivo|oneplus|nokia|sony|xperia|motorola|google pixel|pixel|blackberry|"
+          r"смартфона|телефона|планшета|мобильного( телефона| устройства)?|устройства|айфона)")
+PLATFORM = r"(android|ios|iphone|ipad|windows( 10| 11| phone)?|mac|macos|телефона|смартфона)"
+
+FOOTERS: list[tuple[str, str]] = [
+    ("iPhone / iPad / Android devices", rf"(отправлено|послано|sent)\s+(с|со|from)\s+(моего\s+|my\s+)?"
+                                        rf"({DEVICE})(\s+[\w.+-]+){{0,4}}"),
+    ("Android devices, English", rf"sent from my\s+[\w .+-]{{2,40}}"),
+    ("Samsung Email", r"отправлено с (устройства|помощью) [\w .+-]{2,30}"),
+    ("Outlook mobile", rf"(получить|скачайте|скачать|get|download)\s+outlook\s+(для|for)\s+{PLATFORM}"),
+    ("Outlook mobile, sent", rf"(отправлено|sent)\s+(из|from|с помощью|via)\s+outlook\s+(для|for)\s+"
+                             rf"{PLATFORM}"),
+    ("Windows Mail", r"(отправлено|sent)\s+(из|from)\s+(приложения\s+)?(почты|почта|mail)\s+(для|for)"
+                     r"\s+windows(\s+(10|11))?"),
+    ("Yandex Mail", r"(отправлено|sent)\s+(из|from|с)\s+(мобильной\s+|приложения\s+)?(яндекс|yandex)"
+                    r"[\s.]*(почты|почта|mail|360)(\s+(для|for)\s+\w+)?(\s+for mobile)?"),
+    ("Mail.ru", r"(отправлено|sent)\s+(из|from|с)\s+(мобильной\s+|приложения\s+)?(почты\s+|почта\s+)?"
+                r"mail\.ru(\s+app)?(\s+(для|for)\s+\w+)?"),
+    ("Rambler", r"(отправлено|sent)\s+(из|from)\s+(мобильной\s+|приложения\s+)?(рамблер|rambler)"
+                r"[\s/.]*(почты|почта|mail)?"),
+    ("Gmail mobile", rf"(отправлено|sent)\s+(из|from|с)\s+(мобильного\s+приложения\s+)?gmail"
+                     rf"(\s+(для|for)\s+{PLATFORM}|\s+mobile)?"),
+    ("Битрикс24", r"(отправлено|sent)\s+(из|from|с помощью|via)\s+(битрикс|bitrix)\s*24"),
+    ("МойОфис", r"(отправлено|sent)\s+(из|from|с помощью)\s+(приложения\s+)?(мойофис|myoffice)"
+                r"(\s+(почта|почты|mail))?(\s+(для|for)\s+\w+)?"),
+    ("Р7-Офис", r"(отправлено|sent)\s+(из|from|с помощью)\s+(р7|r7)[\s-]*(офис|office)"
+                r"(\s+(почта|почты|mail))?"),
+    ("Apple Mail for Mac", r"(отправлено|sent)\s+(из|from|с)\s+(почты|mail)\s+(для|for)\s+mac"),
+    ("generic mobile app", r"(отправлено|sent)\s+(из|from|с)\s+(мобильного\s+приложения|"
+                           r"мобильной\s+почты|mobile)\s*[\w .]{0,30}"),
+]
+
+PATTERNS = [(client, re.compile(rf"^[\s\-–—_]*{pattern}[\s.!]*$", re.IGNORECASE))
+            for client, pattern in FOOTERS]
+
+
+def footer_client(line: str) -> str | None:
+    """The client whose "sent from" line this is, or None."""
+    text = line.strip()
+    if not text or len(text) > 90:
+        return None
+    return next((client for client, pattern in PATTERNS if pattern.match(text)), None)

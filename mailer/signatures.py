@@ -1,0 +1,121 @@
+"""Recognise a signature by its structure: a trailing block of short lines (or table cells) made
+of a name, a position, phones, e-mails, a room, an address (SPEC §3 «titles and phones»).
+
+Each line (a table row counts cell by cell) is split into pieces and every piece is given a kind
+by the table PIECES. A trailing block is a signature only when it mixes kinds the way a
+signature does (a person and a way to reach them, a name and a position, two ways to reach);
+so that a phone number that closes the answer itself («Телефон для справок:\n8 (42437)
+2-46-81», «Телефон приёмной: …») stays, a lone phone is never a signature, and a piece that is
+a sentence of its own words is never a signature piece.
+"""
+
+from __future__ import annotations
+
+import re
+
+I = re.IGNORECASE
+SURNAME = r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?"
+INITIALS = r"[А-ЯЁ]\.\s?[А-ЯЁ]\.?"
+NAME = rf"({SURNAME}\s+{INITIALS}|{INITIALS}\s?{SURNAME}|{SURNAME}\s+{SURNAME}\s+{SURNAME}(вич|вна|ич|чна|кызы|оглы))"
+POSITION = (r"(начальник|заместитель|зам\.|и\.\s?о\.|врио|главный|ведущий|старший|специалист|"
+            r"консультант|эксперт|инспектор|директор|руководитель|заведующ\w*|председатель|глава|"
+            r"советник|помощник|секретарь|инженер|бухгалтер|юрист|юрисконсульт|делопроизводитель|"
+            r"референт|методист|диспетчер|мастер|оператор)")
+ORG = (r"(отдел|сектор|управление|комитет|департамент|администраци\w|мку|мбу|муп|мау|гку|гбу|"
+       r"мкоу|мбоу|куми|министерство|служба|учреждени\w|охинского|муниципального)")
+PHONE_NUMBER = r"(\+?\d[\d\s()\-–]{5,}\d)(\s*(доб\.?|вн\.?|ext\.?)\s*\d{1,5})?"
+PHONE_LABEL = (r"(тел|телефон|моб|мобильный|сот|сотовый|раб|рабочий|факс|fax|tel|phone|mob|mobile|"
+               r"т|ф|т/ф|тел\./факс|тел/факс|приёмная|приемная)")
+
+PIECES: list[tuple[str, re.Pattern[str]]] = [
+    ("phone", re.compile(rf"^({PHONE_LABEL}\.?\s*[:.]?\s*)?{PHONE_NUMBER}"
+                         rf"([,;]\s*({PHONE_LABEL}\.?\s*[:.]?\s*)?{PHONE_NUMBER})*$", I)),
+    ("email", re.compile(r"^((e-?mail|эл\.?\s*почта|электронная почта|почта|mail)\s*[:.]?\s*)?"
+                         r"[\w.+-]+@[\w-]+(\.[\w-]+)+$", I)),
+    ("web", re.compile(r"^((сайт|web|www)\s*:\s*)?(https?://|www\.)\S+$", I)),
+    ("room", re.compile(r"^(каб|кабинет|комн|офис|оф)\.?\s*№?\s*\d+[а-яa-z]?(\s*,\s*\d+\s*этаж)?$", I)),
+    ("executor", re.compile(rf"^(исп|исполнитель|отв\.? исп)\.?\s*:?\s*{NAME}$", I)),
+    ("name", re.compile(rf"^{NAME}$")),
+    ("title", re.compile(rf"^{POSITION}\b[^.!?:;]{{0,100}}(\s+{NAME})?$", I)),
+    ("org", re.compile(rf"^{ORG}\b[^.!?:;]{{0,100}}$", I)),
+    ("address", re.compile(r"^(\d{6},?\s*)?(сахалинская обл|г\.|ул\.|пр\.|пер\.|д\.)[^!?]{0,80}$", I)),
+]
+PERSON = {"name", "executor", "title"}
+CONTACT = {"phone", "email", "web", "room"}
+MAX_BLOCK_LINES = 12
+MAX_PIECE = 110
+
+
+def pieces(line: str, cell: str) -> list[str]:
+    """A line's pieces: table cells, and a phone/room/e-mail run split at commas."""
+    out = []
+    for part in line.split(cell):
+        part = part.strip(" |\t")
+        if part:
+            out.append(part)
+    return out
+
+
+def piece_kind(piece: str) -> str | None:
+    piece = re.sub(r"\s+", " ", piece).strip(" ,;")
+    if not piece or len(piece) > MAX_PIECE:
+        return None
+    for kind, pattern in PIECES:
+        if pattern.match(piece):
+            return kind
+    # «каб. 305, тел. 8 (42437) 2-46-80» — a run of contact pieces separated by commas
+    parts = [p.strip() for p in re.split(r",\s+(?=[^\d\s])", piece) if p.strip()]
+    if len(parts) > 1 and all(kind_of_simple(p) in CONTACT | {"name", "title"} for p in parts):
+        return "contacts"
+    return None
+
+
+def kind_of_simple(piece: str) -> str | None:
+    return next((kind for kind, pattern in PIECES if pattern.match(piece)), None)
+
+
+def line_kinds(line: str, cell: str) -> set[str] | None:
+    """The kinds of a line's pieces, or None when any piece is not signature-like."""
+    kinds = set()
+    for piece in pieces(line, cell):
+        kind = piece_kind(piece)
+        if kind is None:
+            return None
+        kinds |= {"phone", "room"} if kind == "contacts" else {kind}
+    return kinds
+
+
+def looks_like_signature(kinds: set[str]) -> bool:
+    person = kinds & PERSON
+    contact = kinds & CONTACT
+    return bool((person and contact) or {"name", "title"} <= kinds or "executor" in kinds
+                or len(contact) >= 2 or (person and "org" in kinds and "name" in kinds))
+
+
+def signature_start(lines: list, cell: str, is_break) -> int | None:
+    """Index where a trailing signature block starts in lines (None-able BREAK entries stop it),
+    or None when the end of the text is not a signature."""
+    end = len(lines)
+    while end and (is_break(lines[end - 1]) or not lines[end - 1].strip()):
+        end -= 1
+    start, kinds, count = end, set(), 0
+    while start and count < MAX_BLOCK_LINES:
+        line = lines[start - 1]
+        if is_break(line):
+            break
+        if not line.strip():
+            start -= 1
+            continue
+        found = line_kinds(line, cell)
+        if found is None:
+            break
+        kinds |= found
+        count += 1
+        start -= 1
+    if not count or not looks_like_signature(kinds):
+        return None
+    previous = next((lines[i] for i in range(start - 1, -1, -1)
+                     if not is_break(lines[i]) and lines[i].strip()), None)
+    if previous is not None and previous.rstrip().endswith(":") and kinds <= CONTACT:
+        return None   # «Телефон для справок:» — the contacts are the answer itself
+    return start
