@@ -16,17 +16,21 @@ from mailer.quotes import extract_answer
 
 I = re.IGNORECASE
 PLACEHOLDER_MAX = 400
-PLACEHOLDER_WORDS = re.compile(
-    r"почтов\w*\s+(программ|клиент|приложени)|поддерж\w*|просмотр\w*|отобража\w*|"
-    r"открой\w*|формате|браузер\w*|mail (client|program|reader|application)|view|support\w*|"
-    r"browser|read this (message|e-?mail)|display", I)
+PLACEHOLDER_SUBJECT = re.compile(
+    r"\bhtml\b|почтов\w*\s+(программ|клиент|приложени)|mail (client|program|reader|app)|"
+    r"веб-верси|web version|в браузере|in (a|your) browser|форматированн\w* текст", I)
+PLACEHOLDER_ASK = re.compile(
+    r"поддерж\w*|просмотр\w*|отобража\w*|открой\w*|откройте|используйте|воспользуйтесь|"
+    r"формате|view|support\w*|open|use|display\w*|read", I)
+MIN_HIDDEN = 4
 
 
-def is_placeholder(text: str) -> bool:
-    """A plain part that only tells the reader to look at the HTML one."""
+def is_placeholder(text: str, visible_html: str) -> bool:
+    """A plain part that only tells the reader to look at the HTML one (and whose words the
+    HTML does not show: a real answer is in both)."""
     words = " ".join(text.split())
-    return (0 < len(words) <= PLACEHOLDER_MAX and "html" in words.lower()
-            and bool(PLACEHOLDER_WORDS.search(words)))
+    return (0 < len(words) <= PLACEHOLDER_MAX and bool(PLACEHOLDER_SUBJECT.search(words))
+            and bool(PLACEHOLDER_ASK.search(words)) and squash(words) not in visible_html)
 
 
 def squash(text: str) -> str:
@@ -34,13 +38,24 @@ def squash(text: str) -> str:
 
 
 def without_hidden(plain: str, rendered: list[Rendered]) -> str:
-    """Plain lines that are text the HTML alternative hides from the reader."""
-    hidden = {squash(h) for r in rendered for h in r.hidden if len(squash(h)) >= 3}
+    """The plain alternative without the text that the HTML alternative hides from the reader
+    (a preheader, a zero-size marker copied into the plain text)."""
+    visible = " ".join(squash(r.text) for r in rendered)
+    hidden = sorted({" ".join(h.split()) for r in rendered for h in r.hidden
+                     if len(squash(h)) >= MIN_HIDDEN and squash(h) not in visible},
+                    key=len, reverse=True)
     if not hidden:
         return plain
-    visible = " ".join(squash(r.text) for r in rendered)
-    kept = [line for line in plain.split("\n")
-            if not (squash(line) in hidden and squash(line) not in visible)]
+    kept = []
+    for line in plain.split("\n"):
+        flat = " ".join(line.split())
+        if any(squash(flat) == squash(h) for h in hidden):
+            continue
+        for fragment in hidden:
+            if fragment in flat:
+                line = " ".join(flat.replace(fragment, " ").split())
+                flat = line
+        kept.append(line)
     return "\n".join(kept)
 
 
@@ -53,7 +68,7 @@ def answer_body(parts: MailParts) -> str:
         return html
     if not rendered or not html.strip():
         return plain
-    if is_placeholder(plain) and extract_answer(html):
+    if is_placeholder(plain, squash(html)) and extract_answer(html):
         return html
     plain = without_hidden(plain, rendered)
     if not extract_answer(plain) and extract_answer(html):

@@ -41,15 +41,26 @@ FOOTERS: list[tuple[str, str]] = [
     ("Apple Mail for Mac", r"(отправлено|sent)\s+(из|from|с)\s+(почты|mail)\s+(для|for)\s+mac"),
     ("generic mobile app", r"(отправлено|sent)\s+(из|from|с)\s+(мобильного\s+приложения|"
                            r"мобильной\s+почты|mobile)\s*[\w .]{0,30}"),
+    ("any app for a platform", rf"(отправлено|sent)\s+(из|from|с|со)\s+[\w .+-]{{1,30}}\s+(для|for)\s+"
+                               rf"{PLATFORM}"),
+    ("any mail app", r"(отправлено|sent|написано)\s+(с помощью|через|using|with|via)\s+[\w .+-]{0,30}"
+                     r"(app|mail|почт\w*|приложени\w*|клиент\w*|outlook|spark|bluemail|proton)"
+                     r"[\w .+-]{0,30}"),
+    # the rule used before this table: a "sent/get" line that names a device or a mail service
+    ("earlier rule", r"(отправлено|послано|sent|get|получить|скачайте)\b.{0,40}(iphone|ipad|android|"
+                     r"samsung|galaxy|huawei|xiaomi|honor|мобильн|mail\.ru|яндекс|yandex|outlook|"
+                     r"почт|mail|устройств|телефон|смартфон|blackberry|gmail|windows).{0,40}"),
 ]
 
+LINK = re.compile(r"\s*(<(https?|mailto):[^<>\s]*>|\[(https?|mailto):[^\]\s]*\]|"
+                  r"\((https?|mailto):[^()\s]*\))")
 PATTERNS = [(client, re.compile(rf"^[\s\-–—_]*{pattern}[\s.!]*$", re.IGNORECASE))
             for client, pattern in FOOTERS]
 
 
 def footer_client(line: str) -> str | None:
     """The client whose "sent from" line this is, or None."""
-    text = line.strip()
+    text = LINK.sub("", line).strip()   # plain alternatives keep the link: «Почты<https://…>»
     if not text or len(text) > 90:
         return None
     return next((client for client, pattern in PATTERNS if pattern.match(text)), None)

@@ -48,6 +48,7 @@ HIDING = [
     ("mso-hide", re.compile(r"^all\b")),
     ("font-size", re.compile(r"^0*(\.0+)?\s*(px|pt|em|rem|%|)\s*(!important)?$")),
     ("opacity", re.compile(r"^0*(\.0+)?\s*(!important)?$")),
+    ("color", re.compile(r"^transparent\b")),
 ]
 ZERO_BOX = re.compile(r"^0*(\.0+)?\s*(px|pt|em|rem|%|)\s*(!important)?$")
 COLLAPSIBLE = re.compile(r"[^\S\xa0]+")   # HTML collapses white space, never &nbsp;

@@ -52,13 +52,15 @@ SIGNATURE_STARTS = [
         r"(вложени|приложени|конфиденциальн|предназначен)|информация,? содержащаяся в|"
         r"this (e-?mail|message)\b.{0,40}(attachments|confidential|intended))", I)),
 ]
+COLUMN_GAP = re.compile(r"(?<=\S)(\t+| {3,})(?=\S)")
 BREAK = None   # marks where a quoted block stood: the department's blocks become paragraphs
 
 
 def normalize_lines(text: str) -> list[str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
-    text = re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", text).replace("\t", " ")
-    return [line.rstrip() for line in text.split("\n")]
+    text = re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", text)
+    # A tab or a wide gap inside a line separates columns (Outlook's plain text of a table).
+    return [COLUMN_GAP.sub(CELL, line.rstrip()).replace("\t", " ") for line in text.split("\n")]
 
 
 def is_quoted(line: str) -> bool:

@@ -17,15 +17,17 @@ I = re.IGNORECASE
 SURNAME = r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?"
 INITIALS = r"[А-ЯЁ]\.\s?[А-ЯЁ]\.?"
 NAME = rf"({SURNAME}\s+{INITIALS}|{INITIALS}\s?{SURNAME}|{SURNAME}\s+{SURNAME}\s+{SURNAME}(вич|вна|ич|чна|кызы|оглы))"
-POSITION = (r"(начальник|заместитель|зам\.|и\.\s?о\.|врио|главный|ведущий|старший|специалист|"
-            r"консультант|эксперт|инспектор|директор|руководитель|заведующ\w*|председатель|глава|"
-            r"советник|помощник|секретарь|инженер|бухгалтер|юрист|юрисконсульт|делопроизводитель|"
-            r"референт|методист|диспетчер|мастер|оператор)")
+POSITION = (r"(начальни\w*|заместител\w*|зам|главн(ый|ая|ого|ой)|ведущ(ий|ая|его|ей)|"
+            r"старш(ий|ая|его|ей)|специалист\w*|консультант\w*|эксперт\w*|инспектор\w*|"
+            r"директор\w*|руководител\w*|заведующ\w*|председател\w*|глава|советник\w*|"
+            r"помощник\w*|секретар\w*|инженер\w*|бухгалтер\w*|юрист\w*|юрисконсульт\w*|"
+            r"делопроизводител\w*|референт\w*|методист\w*|диспетчер(а)?|мастер|оператор\w*)")
 ORG = (r"(отдел|сектор|управление|комитет|департамент|администраци\w|мку|мбу|муп|мау|гку|гбу|"
        r"мкоу|мбоу|куми|министерство|служба|учреждени\w|охинского|муниципального)")
 PHONE_NUMBER = r"(\+?\d[\d\s()\-–]{5,}\d)(\s*(доб\.?|вн\.?|ext\.?)\s*\d{1,5})?"
-PHONE_LABEL = (r"(тел|телефон|моб|мобильный|сот|сотовый|раб|рабочий|факс|fax|tel|phone|mob|mobile|"
-               r"т|ф|т/ф|тел\./факс|тел/факс|приёмная|приемная)")
+PHONE_LABEL = (r"(((контактный|рабочий|мобильный|сотовый|служебный|городской)\s+)?(тел|телефон)|"
+               r"моб|мобильный|сот|сотовый|раб|факс|fax|tel|phone|mob|mobile|т|ф|т/ф|"
+               r"тел\./факс|тел/факс|приёмная|приемная)")
 
 PIECES: list[tuple[str, re.Pattern[str]]] = [
     ("phone", re.compile(rf"^({PHONE_LABEL}\.?\s*[:.]?\s*)?{PHONE_NUMBER}"
@@ -35,8 +37,10 @@ PIECES: list[tuple[str, re.Pattern[str]]] = [
     ("web", re.compile(r"^((сайт|web|www)\s*:\s*)?(https?://|www\.)\S+$", I)),
     ("room", re.compile(r"^(каб|кабинет|комн|офис|оф)\.?\s*№?\s*\d+[а-яa-z]?(\s*,\s*\d+\s*этаж)?$", I)),
     ("executor", re.compile(rf"^(исп|исполнитель|отв\.? исп)\.?\s*:?\s*{NAME}$", I)),
-    ("name", re.compile(rf"^{NAME}$")),
-    ("title", re.compile(rf"^{POSITION}\b[^.!?:;]{{0,100}}(\s+{NAME})?$", I)),
+    ("label", re.compile(rf"^({PHONE_LABEL}|e-?mail|эл\.?\s*почта|электронная почта|адрес|"
+                         rf"каб|кабинет|сайт)\.?\s*:?$", I)),
+    ("name", re.compile(rf"^({NAME}|[А-ЯЁ]{{2,}}(-[А-ЯЁ]{{2,}})?\s+[А-ЯЁ][а-яё]+\s+[А-ЯЁ][а-яё]+)$")),
+    ("title", re.compile(rf"^(и\.\s?о\.\s*|врио\s+)?{POSITION}\b\.?[^.!?:;]{{0,100}}(\s+{NAME})?$", I)),
     ("org", re.compile(rf"^{ORG}\b[^.!?:;]{{0,100}}$", I)),
     ("address", re.compile(r"^(\d{6},?\s*)?(сахалинская обл|г\.|ул\.|пр\.|пер\.|д\.)[^!?]{0,80}$", I)),
 ]
@@ -89,7 +93,7 @@ def looks_like_signature(kinds: set[str]) -> bool:
     person = kinds & PERSON
     contact = kinds & CONTACT
     return bool((person and contact) or {"name", "title"} <= kinds or "executor" in kinds
-                or len(contact) >= 2 or (person and "org" in kinds and "name" in kinds))
+                or len(contact) >= 2 or ("org" in kinds and (contact or "name" in kinds)))
 
 
 def signature_start(lines: list, cell: str, is_break) -> int | None:
@@ -116,6 +120,6 @@ def signature_start(lines: list, cell: str, is_break) -> int | None:
         return None
     previous = next((lines[i] for i in range(start - 1, -1, -1)
                      if not is_break(lines[i]) and lines[i].strip()), None)
-    if previous is not None and previous.rstrip().endswith(":") and kinds <= CONTACT:
+    if previous is not None and previous.rstrip().endswith(":") and not kinds & PERSON:
         return None   # «Телефон для справок:» — the contacts are the answer itself
     return start
