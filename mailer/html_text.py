@@ -51,6 +51,7 @@ HIDING = [
     ("color", re.compile(r"^transparent\b")),
 ]
 ZERO_BOX = re.compile(r"^0*(\.0+)?\s*(px|pt|em|rem|%|)\s*(!important)?$")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 COLLAPSIBLE = re.compile(r"[^\S\xa0]+")   # HTML collapses white space, never &nbsp;
 TAG_TOKEN = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^<>]*?(/?)>")
 SIMPLE_SELECTOR = re.compile(r"^[a-z0-9]*([.#])([\w-]+)$", re.IGNORECASE)
@@ -234,6 +235,7 @@ def render_html(html: str) -> Rendered:
     """Visible text of an HTML body (quoted parts prefixed with '> ' per level) and the text
     that was hidden from the reader."""
     outlook = "MsoNormal" in html or "urn:schemas-microsoft-com:office" in html
+    html = LONE_SURROGATE.sub("\ufffd", html)   # lexbor reads UTF-8, which cannot carry them
     tree = LexborHTMLParser(flatten_deep(html))
     css = " ".join(node.text(deep=True) for node in tree.css("style"))
     renderer = _Renderer(outlook, hiding_selectors(css) if css.strip() else set())

@@ -30,6 +30,9 @@ CHARSET_ALIASES = {
     "koi8r": "koi8_r", "koi8": "koi8_r", "x-mac-cyrillic": "mac_cyrillic",
     "unicode-1-1-utf-7": "utf_7", "utf8": "utf_8", "x-unknown": "", "unknown-8bit": "",
 }
+# Python codecs that are not charsets: they would interpret backslash escapes or labels.
+NOT_MAIL_CHARSETS = {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"}
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 SIGNATURE_TYPES = {"application/pkcs7-signature", "application/x-pkcs7-signature",
                    "application/pgp-signature"}
 REPORT_TYPES = {"message/delivery-status", "message/disposition-notification",
@@ -84,22 +87,28 @@ def guess_cyrillic(data: bytes) -> str:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode with the declared charset when Python knows it, else guess."""
+    """Decode with the declared charset when Python knows it as a mail charset, else guess."""
     label = (charset or "").strip().strip('"').lower()
     codec = CHARSET_ALIASES.get(label, label)
     if codec:
         try:
-            codecs.lookup(codec)
-            return data.decode(codec)
+            if codecs.lookup(codec).name not in NOT_MAIL_CHARSETS:
+                return scrub(data.decode(codec))
         except (LookupError, UnicodeDecodeError, ValueError):
             pass
     return guess_cyrillic(data)
 
 
+def scrub(text: str) -> str:
+    """No lone surrogate leaves the parser (UTF-7 and UTF-16 can carry one): the store, the
+    workbook and the JSON line could not encode it."""
+    return LONE_SURROGATE.sub("\ufffd", text) if LONE_SURROGATE.search(text) else text
+
+
 def repair_surrogates(text: str) -> str:
     """Headers carrying raw 8-bit bytes come back with surrogate escapes: decode them properly."""
     if not any("\udc80" <= ch <= "\udcff" for ch in text):
-        return text
+        return scrub(text)
     return guess_cyrillic(text.encode("ascii", "surrogateescape"))
 
 
@@ -112,7 +121,7 @@ def decode_header_value(value: object) -> str:
                        for chunk, charset in chunks)
     except Exception:  # noqa: BLE001 - a broken encoded word keeps its raw text
         pass
-    return re.sub(r"[\r\n\t]+\s*", " ", text).strip()
+    return scrub(re.sub(r"[\r\n\t]+\s*", " ", text).strip())
 
 
 def read_headers(msg: Message) -> dict[str, list[str]]:
@@ -125,7 +134,7 @@ def read_headers(msg: Message) -> dict[str, list[str]]:
 def sanitize_filename(name: str, content_type: str = "") -> str:
     """A name that is safe on any disk: no path, no '..', no control chars, no CON/NUL, ≤150."""
     name = decode_header_value(name) if "=?" in name else repair_surrogates(name)
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
+    name = "".join(ch for ch in scrub(name) if unicodedata.category(ch) not in ("Cc", "Cf"))
     name = re.split(r"[\\/]", name)[-1]
     name = re.sub(r'[<>:"|?*]', "_", name)
     name = re.sub(r"\.{2,}", ".", name).strip(" .")
@@ -223,7 +232,7 @@ def collect_parts(raw: bytes) -> MailParts:
 
 def safe_type(part: Message) -> str:
     try:
-        return part.get_content_type().lower()
+        return scrub(part.get_content_type().lower())
     except Exception:  # noqa: BLE001
         return "application/octet-stream"
 

@@ -58,7 +58,7 @@ BREAK = None   # marks where a quoted block stood: the department's blocks becom
 
 def normalize_lines(text: str) -> list[str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
-    text = re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", text)
+    text = re.sub(r"[\u200b-\u200f\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
     # A tab or a wide gap inside a line separates columns (Outlook's plain text of a table).
     return [COLUMN_GAP.sub(CELL, line.rstrip()).replace("\t", " ") for line in text.split("\n")]
 

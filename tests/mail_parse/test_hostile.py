@@ -138,3 +138,95 @@ def test_huge_html_with_unclosed_tags():
         + b"<div><span>x" * 100_000
     reply, seconds = timed(raw)
     assert reply.answer.startswith("Ответ.") and seconds < 10
+
+
+# --- issue 17: charsets that are not charsets, lone surrogates, hostile HTML ------------------
+
+def every_text_encodes(reply) -> None:
+    texts = [reply.answer, reply.note, reply.sender, reply.message_id, reply.case_id or "",
+             *(a.filename for a in reply.attachments), *(a.content_type for a in reply.attachments)]
+    for text in texts:
+        text.encode("utf-8")          # a lone surrogate would raise here (store, workbook, JSON)
+
+
+@pytest.mark.parametrize("charset, body, answer", [
+    ("unicode_escape", b"\\ud800 \\N{BELL} answer", "\\ud800 \\N{BELL} answer"),
+    ("raw_unicode_escape", b"\\udfff answer", "\\udfff answer"),
+    ("utf-7", b"+2AA- answer +BB4EQgQyBDUEQg-", "\ufffd answer Ответ"),
+    ("utf-16-le", b"\x00\xd8a\x00", None),
+    ("idna", b"xn--80ak6aa92e", None),
+])
+def test_escape_codecs_are_not_charsets_and_no_lone_surrogate_leaves(charset, body, answer):
+    for ctype in ("text/plain", "text/html"):
+        raw = (HEAD + f"Content-Type: {ctype}; charset={charset}\r\n\r\n").encode() + body
+        reply = parse_reply(raw, departments=DEPARTMENTS)
+        assert reply.kind == "answer"
+        every_text_encodes(reply)
+        if answer is not None:
+            assert reply.answer == answer
+
+
+@pytest.mark.parametrize("header", [
+    "Subject: =?unicode_escape?Q?\\ud800_[OKH-2026-00042]?=",
+    "Subject: =?utf-7?Q?+2AA-_[OKH-2026-00042]?=",
+    "Subject: [OKH-2026-00042] \udc80\udcff",
+])
+def test_lone_surrogates_in_headers(header):
+    raw = ("From: zhkh@adm-okha.ru\r\n" + header + "\r\n\r\nОтвет.").encode("utf-8", "surrogateescape")
+    reply = parse_reply(raw, departments=DEPARTMENTS)
+    assert (reply.kind, reply.case_id) == ("answer", "OKH-2026-00042")
+    every_text_encodes(reply)
+
+
+@pytest.mark.parametrize("disposition", [
+    'attachment; filename="=?utf-7?Q?+2AA-.pdf?="',
+    "attachment; filename*=unicode_escape''%5Cud800.pdf",
+    "attachment; filename*=utf-16''%00%D8.pdf",
+])
+def test_lone_surrogates_in_file_names(disposition):
+    reply = parse_reply(with_attachment(disposition), departments=DEPARTMENTS)
+    assert reply.kind == "answer" and len(reply.attachments) == 1
+    every_text_encodes(reply)
+
+
+def test_300_byte_cyrillic_file_name_in_rfc2231():
+    name = "".join(f"%{b:02X}" for b in ("я" * 150 + ".pdf").encode())
+    [file] = names(with_attachment(f"attachment; filename*=utf-8''{name}"))
+    assert len(file) == 150 and file.endswith("я.pdf")
+
+
+@pytest.mark.parametrize("opening", ["<div>", "<b>", "<a>", "<font>", "<table>", "<blockquote>",
+                                     "<p>", "<li>", "<i><b>", "<td>", "<span style='x'>"])
+def test_100k_nested_tags_finish_quickly(opening):
+    raw = (HEAD + "Content-Type: text/html; charset=utf-8\r\n\r\n<p>Ответ.</p>").encode() \
+        + f"{opening}x".encode() * 100_000
+    reply, seconds = timed(raw)
+    assert reply.answer.startswith("Ответ.") and seconds < 10
+
+
+def test_deep_but_closed_nesting_keeps_the_text_after_it():
+    html = "<div>" * 40_000 + "глубоко" + "</div>" * 40_000 + "<p>Ответ.</p>"   # < 500k chars
+    raw = (HEAD + "Content-Type: text/html; charset=utf-8\r\n\r\n" + html).encode()
+    reply, seconds = timed(raw)
+    assert reply.answer == "глубоко\n\nОтвет." and seconds < 10
+
+
+@pytest.mark.parametrize("html", [
+    "<style>" + "{" * 200_000 + "</style><p>Ответ.</p>",
+    "<style>" + ".a{display:none}" * 20_000 + "</style><p class=a>скрыто</p><p>Ответ.</p>",
+    "<p>\x00Отв\x00ет.\x1b</p>",
+    "<p>Ответ.</p>" + "<table><tr><td style='display:none'>x</td><td>y</td></tr></table>" * 30_000,
+])
+def test_hostile_html_bodies(html):
+    raw = (HEAD + "Content-Type: text/html; charset=utf-8\r\n\r\n" + html).encode()
+    reply, seconds = timed(raw)
+    assert reply.answer.startswith("Ответ.") and seconds < 10
+    every_text_encodes(reply)
+
+
+def test_flowed_bombs():
+    for body in (b"a \r\n" * 500_000, "Ответ.\r\n".encode() + b">" * 100_000 + b" x \r\n"):
+        raw = (HEAD + "Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes"
+               "\r\n\r\n").encode() + body
+        reply, seconds = timed(raw)
+        assert reply.kind == "answer" and seconds < 10
