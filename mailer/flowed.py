@@ -32,7 +32,7 @@ def decode_flowed(text: str, delsp: bool = False) -> str:
     pending_depth = -1
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         depth, content = split_quote(raw)
-        if pending and depth != pending_depth:
+        if pending and (depth != pending_depth or content == SIGNATURE_SEPARATOR):
             out.append(render(pending_depth, "".join(pending)))   # §4.2: depth change ends it
             pending = []
         if is_soft(content):

@@ -1,0 +1,142 @@
+"""Signatures by structure, disclaimers by vocabulary, "sent from" footers as a table and
+HTML rendered for visibility (issue 17), on small bodies."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailer.body import is_placeholder
+from mailer.footers import FOOTERS, footer_client
+from mailer.html_text import html_to_text, render_html
+from mailer.quotes import extract_answer
+
+SIGNED = [
+    # a table: cells by themselves, labels in their own cells
+    ("<p>Ответ дан.</p><table><tr><td>Иванов И.И.</td><td>Начальник отдела</td></tr><tr><td>"
+     "Телефон:</td><td>8 (42437) 2-22-22</td></tr><tr><td>E-mail:</td><td>zhkh@adm-okha.ru</td>"
+     "</tr></table>", True),
+    ("<div>Ответ дан.</div><div><br></div><table><tr><td><img src='cid:x'></td><td><b>ИВАНОВ Иван "
+     "Иванович</b><br>начальник отдела ЖКХ<br>тел.: +7 (42437) 2-22-22<br>каб. 5</td></tr></table>",
+     True),
+    # Outlook's plain text of a table: cells apart by tabs
+    ("Ответ дан.\n\nИванов Иван Иванович\tНачальник отдела ЖКХ\nТел.: 8 (42437) 2-22-22\t"
+     "zhkh@adm-okha.ru\tкаб. 12", False),
+    ("Ответ дан.\n\nГлавный специалист отдела ЖКХ\nадминистрации МО ГО «Охинский»\nПетрова А.С.\n"
+     "8 (42437) 2-22-22", False),
+    ("Ответ дан.\n\nИ.о. начальника отдела ЖКХ И.И. Иванов\nКонтактный телефон: 8 (42437) 2-22-22",
+     False),
+    ("Ответ дан.\n\nОтдел ЖКХ\nтел. 2-22-22", False),
+    ("Ответ дан.\n\n694490, Сахалинская область, г. Оха, ул. Ленина, 13\nтел. 8 (42437) 2-22-22, "
+     "факс 2-22-23\ne-mail: zhkh@adm-okha.ru", False),
+    ("Ответ дан.\n\nИсп. Кузнецова О.Н.\n2-33-44", False),
+]
+
+
+@pytest.mark.parametrize("body, is_html", SIGNED)
+def test_trailing_signature_block_is_cut(body, is_html):
+    assert extract_answer(html_to_text(body) if is_html else body) == "Ответ дан."
+
+
+@pytest.mark.parametrize("body", [
+    "Ответ дан.\nСправки по телефону 8 (42437) 2-22-22",
+    "Ответ дан.\n\nТелефон:\n8 (42437) 2-22-22",
+    "Ответ дан. Обращайтесь в отдел ЖКХ:\nтел. 8 (42437) 2-22-22\nкаб. 12",
+    "Ответ дан.\nДиспетчерская служба: 8 (42437) 5-01-02",
+    "Ответ дан.\nДиспетчерская МУП «Охасервис»\n8 (42437) 5-01-02",
+    "Ответ дан.\n\nКонтактный телефон: 8 (42437) 2-22-22",
+    "Ответ дан.\n\n+7 (42437) 2-22-22",
+    "Ответ дан.\n\nГлавное управление МЧС\nтел. 01",
+    "Работы запланированы по адресам:\nул. Ленина, 5\nул. Мира, 3",
+    "Ответ дан.\nОтветственный — Иванов И.И., тел. 2-22-22.",
+    "Ответ дан.\n\nСайт: https://adm-okha.ru",
+])
+def test_contacts_that_are_the_answer_stay(body):
+    assert extract_answer(body) == body
+
+
+@pytest.mark.parametrize("line", [
+    "Отправлено с iPhone", "Sent from my iPhone", "Отправлено с моего Galaxy",
+    "Отправлено с устройства Galaxy", "Отправлено из приложения Почта для Windows",
+    "Отправлено из Почты для Windows 10", "Sent from Mail for Windows",
+    "Отправлено из Почты<https://go.microsoft.com/fwlink/?LinkId=550986> для Windows 10",
+    "Отправлено из мобильной Яндекс Почты", "Отправлено из мобильной Яндекс.Почты",
+    "Отправлено из приложения Яндекс Почта", "Отправлено из Яндекс Почты для Android",
+    "Отправлено из мобильной Почты Mail.ru", "Отправлено из Mail.ru для Android",
+    "Получить Outlook для Android", "Get Outlook for iOS<https://aka.ms/o0ukef>",
+    "Отправлено из Битрикс24", "Отправлено из приложения МойОфис Почта", "Отправлено с iPad",
+    "Sent from my Samsung Galaxy smartphone.", "Отправлено с моего Huawei Mate 40",
+    "Sent with Proton Mail secure email.", "-- Отправлено из мобильной Яндекс Почты",
+])
+def test_sent_from_footers(line):
+    assert footer_client(line)
+    assert extract_answer(f"Ответ дан.\n\n{line}\n\n> цитата") == "Ответ дан."
+
+
+@pytest.mark.parametrize("line", [
+    "Отправлено с курьером 26 ноября, получено 27-го.", "Отправлено письмом 25 ноября",
+    "Отправлено в отдел ЖКХ для исполнения.", "Получить справку можно в МФЦ.",
+])
+def test_sentences_that_are_not_footers(line):
+    assert footer_client(line) is None
+
+
+def test_footer_table_is_data():
+    assert all(isinstance(client, str) and isinstance(pattern, str) for client, pattern in FOOTERS)
+    assert "Windows Mail" in {client for client, _ in FOOTERS}
+
+
+@pytest.mark.parametrize("body", [
+    "Ответ дан.\n\nНастоящее сообщение и приложения к нему могут содержать конфиденциальную "
+    "информацию.",
+    "Ответ дан.\n\nThe information contained in this communication is intended solely for the use "
+    "of the individual or entity to whom it is addressed and may contain privileged information. "
+    "If you have received this communication in error, please notify the sender.",
+    "CAUTION: This email originated from outside of the organization. Do not click links or open "
+    "attachments unless you recognize the sender.\n\nОтвет дан.",
+    "ВНИМАНИЕ: Это письмо пришло от внешнего отправителя. Не переходите по ссылкам и не открывайте "
+    "вложения.\nОтвет дан.",
+    "Ответ дан.\nИнформация в этом письме конфиденциальна и предназначена только для адресата; "
+    "получив его по ошибке, удалите его.",
+])
+def test_disclaimers_and_banners_wherever_they_sit(body):
+    assert extract_answer(body) == "Ответ дан."
+
+
+def test_a_sentence_about_confidentiality_stays():
+    body = "Ответ дан. Персональные данные заявителя конфиденциальны и передаче не подлежат."
+    assert extract_answer(body) == body
+
+
+@pytest.mark.parametrize("html", [
+    "<div style='DISPLAY: NONE !important'>пре</div><p>Ответ дан.</p>",
+    "<p>Ответ <span style='font-size:0.0pt'>zz</span>дан.</p><p style='opacity:0'>o</p>",
+    "<p style='color:transparent'>t</p><p>Ответ дан.</p><div hidden>h</div>",
+    "<p>Ответ дан.<span style=\"mso-hide:all\">метка</span></p><p style='visibility:hidden'>v</p>",
+    "<style>span.preheader{display:none!important}</style><span class='preheader'>Скрыто</span>"
+    "<p>Ответ дан.</p>",
+    "<div style='max-height:0;overflow:hidden'>скрыто</div><p>Ответ дан.</p>",
+    "<p>Ответ дан.</p><input type=hidden value=x><template><p>t</p></template>",
+])
+def test_hidden_html_is_not_the_answer(html):
+    assert extract_answer(html_to_text(html)) == "Ответ дан."
+
+
+def test_media_query_rules_do_not_hide_on_the_desktop():
+    html = "<style>@media (max-width:600px){.m{display:none}}</style><p class='m'>Ответ дан.</p>"
+    assert extract_answer(html_to_text(html)) == "Ответ дан."
+
+
+def test_hidden_text_is_reported_for_the_plain_alternative():
+    assert render_html("<p>Да.</p><div style='display:none'>Прехедер</div>").hidden == ["Прехедер"]
+
+
+@pytest.mark.parametrize("text, placeholder", [
+    ("Для просмотра сообщения используйте почтовую программу с поддержкой HTML.", True),
+    ("This is an HTML message. Please use an HTML capable mail program to read it.", True),
+    ("Если письмо отображается некорректно, откройте его веб-версию в браузере.", True),
+    ("Ответ на ваше обращение во вложении (файл HTML можно открыть в браузере).", False),
+    ("Фонарь заменят до 1 декабря.", False),
+])
+def test_placeholder_plain_parts(text, placeholder):
+    visible = "" if placeholder else text.casefold()
+    assert is_placeholder(text, visible) is placeholder
