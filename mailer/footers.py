@@ -46,6 +46,11 @@ FOOTERS: list[tuple[str, str]] = [
     ("any mail app", r"(отправлено|sent|написано)\s+(с помощью|через|using|with|via)\s+[\w .+-]{0,30}"
                      r"(app|mail|почт\w*|приложени\w*|клиент\w*|outlook|spark|bluemail|proton)"
                      r"[\w .+-]{0,30}"),
+    ("antivirus stamp", r"(проверено|сообщение проверено|письмо проверено|this (message|e-?mail) "
+                        r"(has been|was) scanned|scanned by)\b.{0,60}(антивирус|kaspersky|касперск|"
+                        r"dr\.?\s?web|eset|virus|mail security|security for).{0,40}"),
+    ("print footer", r"(пожалуйста,?\s+)?(подумайте|задумайтесь)\s+об окружающей среде.{0,60}|"
+                     r"please consider the environment.{0,60}"),
     # the rule used before this table: a "sent/get" line that names a device or a mail service
     ("earlier rule", r"(отправлено|послано|sent|get|получить|скачайте)\b.{0,40}(iphone|ipad|android|"
                      r"samsung|galaxy|huawei|xiaomi|honor|мобильн|mail\.ru|яндекс|yandex|outlook|"
