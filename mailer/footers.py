@@ -23,6 +23,7 @@ FOOTERS: list[tuple[str, str]] = [
     ("Outlook mobile", rf"(получить|скачайте|скачать|get|download)\s+outlook\s+(для|for)\s+{PLATFORM}"),
     ("Outlook mobile, sent", rf"(отправлено|sent)\s+(из|from|с помощью|via)\s+outlook\s+(для|for)\s+"
                              rf"{PLATFORM}"),
+    ("Outlook.com", r"(отправлено|sent)\s+(из|from)\s+outlook(\.com)?"),
     ("Windows Mail", r"(отправлено|sent)\s+(из|from)\s+(приложения\s+)?(почты|почта|mail)\s+(для|for)"
                      r"\s+windows(\s+(10|11))?"),
     ("Yandex Mail", r"(отправлено|sent)\s+(из|from|с)\s+(мобильной\s+|приложения\s+)?(яндекс|yandex)"
@@ -44,17 +45,13 @@ FOOTERS: list[tuple[str, str]] = [
     ("any app for a platform", rf"(отправлено|sent)\s+(из|from|с|со)\s+[\w .+-]{{1,30}}\s+(для|for)\s+"
                                rf"{PLATFORM}"),
     ("any mail app", r"(отправлено|sent|написано)\s+(с помощью|через|using|with|via)\s+[\w .+-]{0,30}"
-                     r"(app|mail|почт\w*|приложени\w*|клиент\w*|outlook|spark|bluemail|proton)"
+                     r"(app|mail|приложени\w*|outlook|spark|bluemail|proton)"
                      r"[\w .+-]{0,30}"),
     ("antivirus stamp", r"(проверено|сообщение проверено|письмо проверено|this (message|e-?mail) "
                         r"(has been|was) scanned|scanned by)\b.{0,60}(антивирус|kaspersky|касперск|"
                         r"dr\.?\s?web|eset|virus|mail security|security for).{0,40}"),
     ("print footer", r"(пожалуйста,?\s+)?(подумайте|задумайтесь)\s+об окружающей среде.{0,60}|"
                      r"please consider the environment.{0,60}"),
-    # the rule used before this table: a "sent/get" line that names a device or a mail service
-    ("earlier rule", r"(отправлено|послано|sent|get|получить|скачайте)\b.{0,40}(iphone|ipad|android|"
-                     r"samsung|galaxy|huawei|xiaomi|honor|мобильн|mail\.ru|яндекс|yandex|outlook|"
-                     r"почт|mail|устройств|телефон|смартфон|blackberry|gmail|windows).{0,40}"),
 ]
 
 LINK = re.compile(r"\s*(<(https?|mailto):[^<>\s]*>|\[(https?|mailto):[^\]\s]*\]|"
