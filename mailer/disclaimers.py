@@ -44,13 +44,19 @@ def themes(text: str, table) -> int:
     return sum(1 for _, pattern in table if pattern.search(text))
 
 
-def is_disclaimer(paragraph: str) -> bool:
+def is_disclaimer(paragraph: str, trailing: bool = False) -> bool:
+    """Three themes anywhere; at the very end of the text (where servers append it) two,
+    one of them confidentiality («Сообщение предназначено только для адресата и может
+    содержать конфиденциальную информацию»)."""
     text = " ".join(paragraph.split())
     if len(text) < 40:
         return False
-    if HEADINGS.match(text) and themes(text, THEMES) >= 1:
+    found = {name for name, pattern in THEMES if pattern.search(text)}
+    if HEADINGS.match(text) and found:
         return True
-    return themes(text, THEMES) >= 3 or themes(text, BANNER_THEMES) >= 3
+    if trailing and "confidential" in found and len(found) >= 2:
+        return True
+    return len(found) >= 3 or themes(text, BANNER_THEMES) >= 3
 
 
 def disclaimer_themes(line: str) -> int:

@@ -180,11 +180,26 @@ def drop_disclaimers(lines: list[str | None]) -> list[str | None]:
     return out
 
 
-def keep_around_disclaimer(paragraph: list[str]) -> list[str]:
+def drop_trailing_disclaimers(lines: list[str | None]) -> list[str | None]:
+    """Disclaimer paragraphs at the very end, where mail servers append them (a lower bar)."""
+    while True:
+        end = len(lines)
+        while end and (lines[end - 1] is BREAK or not lines[end - 1].strip()):
+            end -= 1
+        start = end
+        while start and lines[start - 1] is not BREAK and lines[start - 1].strip():
+            start -= 1
+        kept = keep_around_disclaimer(lines[start:end], trailing=True)
+        if start == end or len(kept) == end - start:
+            return lines
+        lines = lines[:start] + kept
+
+
+def keep_around_disclaimer(paragraph: list[str], trailing: bool = False) -> list[str]:
     """A paragraph that reads as a disclaimer loses its lines from the first to the last one
     that speaks of its themes; lines of no theme before or after it (HTML blocks with no
     blank line between them) are the department's."""
-    if not paragraph or not is_disclaimer(" ".join(paragraph).replace(CELL, " ")):
+    if not paragraph or not is_disclaimer(" ".join(paragraph).replace(CELL, " "), trailing):
         return paragraph
     themed = [i for i, line in enumerate(paragraph) if disclaimer_themes(line)]
     if not themed:
@@ -219,5 +234,6 @@ def format_paragraphs(lines: list[str | None]) -> str:
 def extract_answer(text: str) -> str:
     """The department's words from a reply body, paragraphs separated by one blank line."""
     lines = drop_disclaimers(drop_quotes(normalize_lines(text)))
-    lines = drop_trailing_signature(cut_signature(lines))
+    lines = drop_trailing_disclaimers(cut_signature(lines))
+    lines = drop_trailing_disclaimers(drop_trailing_signature(lines))
     return format_paragraphs(lines)

@@ -104,9 +104,22 @@ def test_disclaimers_and_banners_wherever_they_sit(body):
     assert extract_answer(body) == "Ответ дан."
 
 
+@pytest.mark.parametrize("body", [
+    "Ответ дан.\n\nСообщение предназначено только для адресата и может содержать "
+    "конфиденциальную информацию.",
+    "Ответ дан.\n\nThis email is confidential and intended only for the named recipient.",
+    "Ответ дан.\n\nИванов И.И.\nтел. 2-22-22\n\nСообщение предназначено только для адресата и "
+    "может содержать конфиденциальную информацию.",
+])
+def test_short_disclaimer_at_the_very_end(body):
+    assert extract_answer(body) == "Ответ дан."
+
+
 def test_a_sentence_about_confidentiality_stays():
-    body = "Ответ дан. Персональные данные заявителя конфиденциальны и передаче не подлежат."
-    assert extract_answer(body) == body
+    for body in ("Ответ дан. Персональные данные заявителя конфиденциальны и передаче не подлежат.",
+                 "Ответ дан.\n\nСведения о собственнике конфиденциальны и выдаются только по "
+                 "запросу суда."):
+        assert extract_answer(body) == body
 
 
 @pytest.mark.parametrize("html", [
