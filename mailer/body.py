@@ -61,16 +61,28 @@ def without_hidden(plain: str, rendered: list[Rendered]) -> str:
 
 def answer_body(parts: MailParts) -> str:
     """The body text (quoted parts marked with '>') that the answer is extracted from."""
+    return choose(parts)[0]
+
+
+def answer_text(parts: MailParts) -> str:
+    """The department's answer, read from the body chosen by content."""
+    return choose(parts)[1]
+
+
+def choose(parts: MailParts) -> tuple[str, str]:
+    """(body, answer extracted from it)."""
     plain = "\n\n".join(text.replace(CELL, "") for text in parts.plain)
     rendered = [render_html(html) for html in parts.html]
     html = "\n\n".join(r.text for r in rendered)
     if not plain.strip():
-        return html
+        return html, extract_answer(html)
     if not rendered or not html.strip():
-        return plain
-    if is_placeholder(plain, squash(html)) and extract_answer(html):
-        return html
+        return plain, extract_answer(plain)
+    html_answer = extract_answer(html)
+    if html_answer and is_placeholder(plain, squash(html)):
+        return html, html_answer
     plain = without_hidden(plain, rendered)
-    if not extract_answer(plain) and extract_answer(html):
-        return html
-    return plain
+    plain_answer = extract_answer(plain)
+    if not plain_answer and html_answer:
+        return html, html_answer
+    return plain, plain_answer

@@ -35,6 +35,7 @@ BANNER_THEMES: list[tuple[str, re.Pattern[str]]] = [
     ("caution", re.compile(r"внимани|осторожн|caution|warning|будьте", I)),
     ("links", re.compile(r"ссылк|вложени|links|attachments", I)),
 ]
+ANY_THEME = re.compile("|".join(f"(?:{p.pattern})" for _, p in THEMES + BANNER_THEMES), I)
 HEADINGS = re.compile(r"^(конфиденциальность|предупреждение о конфиденциальности|"
                       r"уведомление о конфиденциальности|confidentiality( notice)?|disclaimer|"
                       r"отказ от ответственности)\s*[:.]", I)
@@ -49,7 +50,7 @@ def is_disclaimer(paragraph: str, trailing: bool = False) -> bool:
     one of them confidentiality («Сообщение предназначено только для адресата и может
     содержать конфиденциальную информацию»)."""
     text = " ".join(paragraph.split())
-    if len(text) < 40:
+    if len(text) < 40 or not ANY_THEME.search(text):
         return False
     found = {name for name, pattern in THEMES if pattern.search(text)}
     if HEADINGS.match(text) and found:

@@ -56,6 +56,10 @@ FOOTERS: list[tuple[str, str]] = [
 
 LINK = re.compile(r"\s*(<(https?|mailto):[^<>\s]*>|\[(https?|mailto):[^\]\s]*\]|"
                   r"\((https?|mailto):[^()\s]*\))")
+# Every row starts with one of these words (a cheap test before the table is tried).
+FIRST_WORD = re.compile(r"^[\s\-–—_]*(отправлено|послано|sent|получить|скачайте|скачать|get|download|"
+                        r"проверено|сообщение|письмо|this|scanned|пожалуйста|подумайте|задумайтесь|"
+                        r"please|написано)\b", re.IGNORECASE)
 PATTERNS = [(client, re.compile(rf"^[\s\-–—_]*{pattern}[\s.!]*$", re.IGNORECASE))
             for client, pattern in FOOTERS]
 
@@ -63,6 +67,6 @@ PATTERNS = [(client, re.compile(rf"^[\s\-–—_]*{pattern}[\s.!]*$", re.IGNOREC
 def footer_client(line: str) -> str | None:
     """The client whose "sent from" line this is, or None."""
     text = LINK.sub("", line).strip()   # plain alternatives keep the link: «Почты<https://…>»
-    if not text or len(text) > 90:
+    if not text or len(text) > 90 or not FIRST_WORD.match(text):
         return None
     return next((client for client, pattern in PATTERNS if pattern.match(text)), None)

@@ -33,6 +33,7 @@ CHARSET_ALIASES = {
 # Python codecs that are not charsets: they would interpret backslash escapes or labels.
 NOT_MAIL_CHARSETS = {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"}
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")     # raw 8-bit bytes read as ASCII
 SIGNATURE_TYPES = {"application/pkcs7-signature", "application/x-pkcs7-signature",
                    "application/pgp-signature"}
 REPORT_TYPES = {"message/delivery-status", "message/disposition-notification",
@@ -107,7 +108,7 @@ def scrub(text: str) -> str:
 
 def repair_surrogates(text: str) -> str:
     """Headers carrying raw 8-bit bytes come back with surrogate escapes: decode them properly."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+    if not SURROGATE_ESCAPE.search(text):
         return scrub(text)
     return guess_cyrillic(text.encode("ascii", "surrogateescape"))
 

@@ -12,10 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mailer.body import answer_body
+from mailer.body import answer_body, answer_text
 from mailer.classify import detect_auto_reply, failed_recipients, is_bounce, locate_case
 from mailer.mime import MailParts, collect_parts, referenced_cids
-from mailer.quotes import extract_answer
 
 KINDS = ("answer", "auto_reply", "bounce", "unknown_sender", "no_case")
 TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
@@ -97,7 +96,7 @@ def understand(parts: MailParts, prefix: str, allow: Mapping[str, str]) -> Parse
     if case_id is None:
         return ParsedReply("no_case", answer="", attachments=(), failed_recipients=(),
                            note=NOTES["no_case"] + suffix, **base)
-    answer = extract_answer(body_text(parts))
+    answer = answer_text(parts)
     attachments, tnef_kept = collect_attachments(parts)
     suffix += NOTES["tnef"] if tnef_kept else ""
     kind = "answer" if department is not None else "unknown_sender"
