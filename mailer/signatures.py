@@ -24,8 +24,9 @@ POSITION = (r"(начальни\w*|заместител\w*|зам|главн(ы�
             r"делопроизводител\w*|референт\w*|методист\w*|диспетчер(а)?|мастер|оператор\w*|"
             r"управляющ\w*|архитектор\w*|экономист\w*|программист\w*|аналитик\w*|"
             r"документовед\w*|ревизор\w*|контролер\w*|контролёр\w*|агроном\w*)")
-ORG = (r"(отдел|сектор|управление|комитет|департамент|администраци\w|мку|мбу|муп|мау|гку|гбу|"
-       r"мкоу|мбоу|куми|министерство|служба|учреждени\w|охинского|муниципального)")
+ORG = (r"(отдел\w*|сектор\w*|управлени\w+|комитет\w*|департамент\w*|администраци\w|мку|мбу|муп|"
+       r"мау|гку|гбу|мкоу|мбоу|мадоу|мбдоу|куми|министерств\w+|служб\w+|учреждени\w|"
+       r"охинского|муниципальн\w+|городско\w+ округ\w*|мо\s+го|мо\s+«)")
 PHONE_NUMBER = r"(\+?\d[\d\s()\-–]{5,}\d)(\s*[(,]?\s*(доб|вн|ext)\.?\s*\d{1,5}\)?)?"
 PHONE_LABEL = (r"(((контактный|рабочий|мобильный|сотовый|служебный|городской)\s+)?(тел|телефон)|"
                r"моб|мобильный|сот|сотовый|раб|факс|fax|tel|phone|mob|mobile|т|ф|т/ф|"
@@ -37,6 +38,9 @@ PIECES: list[tuple[str, re.Pattern[str]]] = [
     ("email", re.compile(r"^((e-?mail|эл\.?\s*почта|электронная почта|почта|mail)\s*[:.]?\s*)?"
                          r"[\w.+-]+@[\w-]+(\.[\w-]+)+$", I)),
     ("web", re.compile(r"^((сайт|web|www)\s*:\s*)?(https?://|www\.)\S+$", I)),
+    ("web", re.compile(r"^(skype|telegram|whatsapp|viber|вконтакте|vk|тг|телеграм|max)\s*:?\s*\S+$",
+                       I)),
+    ("hours", re.compile(r"^(часы|время|режим)\s+(приёма|приема|работы)\s*:.{0,80}$", I)),
     ("room", re.compile(r"^(каб|кабинет|комн|ком|пом|офис|оф)\.?\s*№?\s*\d+[а-яa-z]?"
                         r"(\s*,\s*\d+\s*этаж)?$", I)),
     ("executor", re.compile(rf"^(исп|исполнитель|отв\.? исп)\.?\s*:?\s*{NAME}$", I)),
@@ -96,6 +100,19 @@ def line_kinds(line: str, cell: str) -> set[str] | None:
     return kinds
 
 
+def continues_position(line: str, lines: list, index: int, cell: str, is_break) -> bool:
+    """«Начальник отдела жилищно-коммунального / хозяйства администрации»: a short line in lower
+    case, with no sentence end, right under a position or an organisation."""
+    text = line.replace(cell, " ").strip()
+    if not text or not text[0].islower() or len(text) > 60 or text[-1] in ".!?:;":
+        return False
+    above = lines[index - 1] if index > 0 else None
+    if above is None or is_break(above) or not above.strip():
+        return False
+    kinds = line_kinds(above, cell)
+    return bool(kinds) and kinds <= {"title", "org"}
+
+
 def looks_like_signature(kinds: set[str]) -> bool:
     person = kinds & PERSON
     contact = kinds & CONTACT
@@ -118,6 +135,8 @@ def signature_start(lines: list, cell: str, is_break) -> int | None:
             start -= 1
             continue
         found = line_kinds(line, cell)
+        if found is None and continues_position(line, lines, start - 1, cell, is_break):
+            found = set()
         if found is None:
             break
         kinds |= found
