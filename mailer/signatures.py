@@ -71,18 +71,18 @@ def pieces(line: str, cell: str) -> list[str]:
     return out
 
 
-def piece_kind(piece: str) -> str | None:
+def piece_kinds(piece: str) -> set[str] | None:
+    """The kinds of one piece; a run such as «каб. 305, тел. 8 (42437) 2-46-80» or «Иванов И.И.,
+    тел. 2-22-22» has the kinds of its comma-separated parts. None: not a signature piece."""
     piece = re.sub(r"\s+", " ", piece).strip(" ,;")
     if not piece or len(piece) > MAX_PIECE:
         return None
-    for kind, pattern in PIECES:
-        if pattern.match(piece):
-            return kind
-    # «каб. 305, тел. 8 (42437) 2-46-80» — a run of contact pieces separated by commas
+    kind = kind_of_simple(piece)
+    if kind:
+        return {kind}
     parts = [p.strip() for p in re.split(r",\s+(?=[^\d\s])", piece) if p.strip()]
-    if len(parts) > 1 and all(kind_of_simple(p) in CONTACT | {"name", "title"} for p in parts):
-        return "contacts"
-    return None
+    kinds = [kind_of_simple(p) for p in parts] if len(parts) > 1 else [None]
+    return set(kinds) if None not in kinds else None
 
 
 def kind_of_simple(piece: str) -> str | None:
@@ -91,12 +91,12 @@ def kind_of_simple(piece: str) -> str | None:
 
 def line_kinds(line: str, cell: str) -> set[str] | None:
     """The kinds of a line's pieces, or None when any piece is not signature-like."""
-    kinds = set()
+    kinds: set[str] = set()
     for piece in pieces(line, cell):
-        kind = piece_kind(piece)
-        if kind is None:
+        found = piece_kinds(piece)
+        if found is None:
             return None
-        kinds |= {"phone", "room"} if kind == "contacts" else {kind}
+        kinds |= found
     return kinds
 
 
@@ -117,7 +117,8 @@ def looks_like_signature(kinds: set[str]) -> bool:
     person = kinds & PERSON
     contact = kinds & CONTACT
     return bool((person and contact) or {"name", "title"} <= kinds or "executor" in kinds
-                or len(contact) >= 2 or ("org" in kinds and (contact or "name" in kinds)))
+                or (len(contact) >= 2 and contact & {"email", "web"})
+                or ("org" in kinds and (contact or "name" in kinds)))
 
 
 def signature_start(lines: list, cell: str, is_break) -> int | None:

@@ -56,6 +56,7 @@ def test_trailing_signature_block_is_cut(body, is_html):
     "Ответ дан.\nПриём ведёт Отдел Культуры",
     "Ответ дан.\n\nОтдел Культуры\nАдминистрации",
     "Приём ведётся в каб. 5.\nЧасы приёма: пн–пт 9:00–17:00",
+    "Ответ дан.\n\nкаб. 305, тел. 8 (42437) 2-46-80",
 ])
 def test_contacts_that_are_the_answer_stay(body):
     assert extract_answer(body) == body
