@@ -28,7 +28,19 @@ QUOTE_CONTAINERS = {
 # Markers after which everything is the original (Outlook desktop, OWA, Outlook mobile).
 CUT_MARKERS = {"divrplyfwdmsg", "x_divrplyfwdmsg", "appendonsend", "stopspelling",
                "olk_src_body_section", "mail-editor-reference-message-container"}
-OUTLOOK_HEADER_STYLE = re.compile(r"border-top:\s*solid\s+#(e1e1e1|b5c4df)", re.IGNORECASE)
+# Containers in which clients put the signature (and a footer): the answer ends there.
+SIGNATURE_MARKERS = {
+    "_mailautosig": "Outlook desktop (<a name>)", "signature": "OWA / new Outlook",
+    "x_signature": "OWA", "moz-signature": "Thunderbird", "gmail_signature": "Gmail",
+    "gmail_signature_prefix": "Gmail", "applemailsignature": "Apple Mail / iOS",
+    "ms-outlook-mobile-signature": "Outlook mobile", "composer_signature": "Samsung Email",
+    "_rc_sig": "Roundcube",
+}
+SIGNATURE_ATTRIBUTES = {("data-signatureblock", "true"): "Windows Mail",
+                        ("data-smartmail", "gmail_signature"): "Gmail",
+                        ("data-signature-widget", "container"): "Mail.ru / VK WorkMail"}
+OUTLOOK_HEADER_STYLE = re.compile(r"border-top:\s*solid\s+#(e1e1e1|b5c4df)|border-top-color:\s*"
+                                  r"rgb\(229,\s*229,\s*229\)", re.IGNORECASE)
 SKIPPED = {"style", "script", "head", "title", "xml", "template", "noscript", "-comment"}
 BLOCKS = {"div", "p", "li", "tr", "table", "ul", "ol", "pre", "h1", "h2", "h3", "h4", "h5",
           "h6", "address", "center", "section", "article", "header", "footer", "dl", "dt",
@@ -170,13 +182,14 @@ class _Renderer:
             if tag not in SKIPPED:
                 self.hidden.append(re.sub(r"\s+", " ", node.text(deep=True)).strip())
             return False, False
-        names = set(classes) | {ident}
+        names = set(classes) | {ident, (attrs.get("name") or "").lower() if tag == "a" else ""}
         if tag in BLOCKS or tag in CELLS and self.outlook:
             self.flush()
         if tag == "br":
             self.flush(force=True)
-        if names & CUT_MARKERS or (tag == "div" and OUTLOOK_HEADER_STYLE.search(
-                attrs.get("style") or "")):
+        if names & CUT_MARKERS or names & SIGNATURE_MARKERS.keys() or any(
+                (attrs.get(key) or "").lower() == value for key, value in SIGNATURE_ATTRIBUTES) or (
+                tag == "div" and OUTLOOK_HEADER_STYLE.search(attrs.get("style") or "")):
             self.flush()
             self.cut = True
         if tag == "pre":

@@ -163,3 +163,17 @@ def test_hidden_text_is_reported_for_the_plain_alternative():
 def test_placeholder_plain_parts(text, placeholder):
     visible = "" if placeholder else text.casefold()
     assert is_placeholder(text, visible) is placeholder
+
+
+@pytest.mark.parametrize("container", [
+    '<p class=MsoNormal><a name="_MailAutoSig">Петров</a></p><p class=MsoNormal>Отдел</p>',
+    '<div id="Signature"><p>Петров, отдел ЖКХ</p></div>',
+    '<div id="AppleMailSignature" dir="ltr">Отправлено с моего дачного iPad</div>',
+    '<div id="ms-outlook-mobile-signature">Без подписи</div>',
+    '<div data-signatureblock="true"><div>Петров</div></div>',
+    '<pre class="moz-signature" cols="72">Петров\nОтдел ЖКХ</pre>',
+    '<div data-signature-widget="container"><div>Петров</div></div>',
+])
+def test_signature_containers_of_clients_end_the_answer(container):
+    html = f"<div>Ответ дан.</div>{container}<div>Ещё подпись</div>"
+    assert extract_answer(html_to_text(html)) == "Ответ дан."
