@@ -6,8 +6,12 @@ import base64
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mailer.html_text import render_html
 from mailer.mime import sanitize_filename
+from mailer.quotes import extract_answer
 from mailer.reply import parse_reply
 
 DEPARTMENTS = {"zhkh@adm-okha.ru": "zhkh"}
@@ -230,3 +234,33 @@ def test_flowed_bombs():
                "\r\n\r\n").encode() + body
         reply, seconds = timed(raw)
         assert reply.kind == "answer" and seconds < 10
+
+
+HTML_BITS = ["<div>", "</div>", "<p>", "</p>", "<br>", "<table>", "<tr>", "<td>", "</td>",
+             "<blockquote>", "</blockquote>", "<span style='display:none'>", "</span>",
+             "<style>.a{display:none}</style>", "<div class=a>", "<div id=divRplyFwdMsg>",
+             "<a name=_MailAutoSig>", "<pre>", "</pre>", "<!--", "-->", "&nbsp;", "\ue000",
+             "<div hidden>", "С уважением,", "-- ", "> цитата", "Иванов И.И.", "тел. 2-22-22",
+             "Отправлено с iPhone", "конфиденциально, для адресата, удалите при ошибке"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(HTML_BITS), st.text(max_size=20)), max_size=50))
+def test_any_html_renders_and_extracts_without_raising(bits):
+    html = "".join(bits)
+    raw = (HEAD + "Content-Type: text/html; charset=utf-8\r\n\r\n").encode() + html.encode(
+        "utf-8", "replace")
+    reply = parse_reply(raw, departments=DEPARTMENTS)
+    assert "не удалось разобрать" not in reply.note
+    extract_answer(render_html(html).text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from([
+    "text/plain; charset=utf-8; format=flowed; delsp=yes", "text/html; charset=utf-7",
+    "text/plain; charset=unicode_escape", 'multipart/alternative; boundary="b"']))
+def test_any_body_bytes_are_read_without_raising(body, ctype):
+    raw = (HEAD + f"Content-Type: {ctype}\r\n\r\n").encode() + body
+    reply = parse_reply(raw, departments=DEPARTMENTS)
+    assert "не удалось разобрать" not in reply.note
+    reply.answer.encode("utf-8")
