@@ -27,7 +27,7 @@ THEMES: list[tuple[str, re.Pattern[str]]] = [
                              r"prohibited|unauthori[sz]ed|disclos|distribut|copying", I)),
     ("notify", re.compile(r"сообщите отправител|уведомите отправител|известите|notify|inform the "
                           r"sender|contact the sender", I)),
-    ("liability", re.compile(r"не несет ответственност|не несёт ответственност|liab|virus|вирус", I)),
+    ("liability", re.compile(r"не нес[её]т ответственност|liab|virus|вирус", I)),
 ]
 BANNER_THEMES: list[tuple[str, re.Pattern[str]]] = [
     ("outside", re.compile(r"внешн\w+ (отправител|организаци|адрес|источник)|извне|"

@@ -15,37 +15,42 @@ DEVICE = (r"(iphone|ipad|apple watch|android|samsung|galaxy|huawei|honor|xiaomi|
           r"смартфона|телефона|планшета|мобильного( телефона| устройства)?|устройства|айфона)")
 PLATFORM = r"(android|ios|iphone|ipad|windows( 10| 11| phone)?|mac|macos|телефона|смартфона)"
 
+SENT = r"(отправлено|послано|sent)"
 FOOTERS: list[tuple[str, str]] = [
-    ("iPhone / iPad / Android devices", rf"(отправлено|послано|sent)\s+(с|со|from)\s+(моего\s+|my\s+)?"
-                                        rf"({DEVICE})(\s+[\w.+-]+){{0,4}}"),
-    ("Android devices, English", rf"sent from my\s+[\w .+-]{{2,40}}"),
+    # (client, the whole line)
+    ("iPhone / iPad / Android devices",
+     rf"{SENT}\s+(с|со|from)\s+(моего\s+|my\s+)?({DEVICE})(\s+[\w.+-]+){{0,4}}"),
+    ("Android devices, English", r"sent from my\s+[\w .+-]{2,40}"),
     ("Samsung Email", r"отправлено с (устройства|помощью) [\w .+-]{2,30}"),
-    ("Outlook mobile", rf"(получить|скачайте|скачать|get|download)\s+outlook\s+(для|for)\s+{PLATFORM}"),
-    ("Outlook mobile, sent", rf"(отправлено|sent)\s+(из|from|с помощью|via)\s+outlook\s+(для|for)\s+"
-                             rf"{PLATFORM}"),
-    ("Outlook.com", r"(отправлено|sent)\s+(из|from)\s+outlook(\.com)?"),
-    ("Windows Mail", r"(отправлено|sent)\s+(из|from)\s+(приложения\s+)?(почты|почта|mail)\s+(для|for)"
-                     r"\s+windows(\s+(10|11))?"),
-    ("Yandex Mail", r"(отправлено|sent)\s+(из|from|с)\s+(мобильной\s+|приложения\s+)?(яндекс|yandex)"
-                    r"[\s.]*(почты|почта|mail|360)(\s+(для|for)\s+\w+)?(\s+for mobile)?"),
-    ("Mail.ru", r"(отправлено|sent)\s+(из|from|с)\s+(мобильной\s+|приложения\s+)?(почты\s+|почта\s+)?"
+    ("Outlook mobile",
+     rf"(получить|скачайте|скачать|get|download)\s+outlook\s+(для|for)\s+{PLATFORM}"),
+    ("Outlook mobile, sent",
+     rf"{SENT}\s+(из|from|с помощью|via)\s+outlook\s+(для|for)\s+{PLATFORM}"),
+    ("Outlook.com", rf"{SENT}\s+(из|from)\s+outlook(\.com)?"),
+    ("Windows Mail",
+     rf"{SENT}\s+(из|from)\s+(приложения\s+)?(почты|почта|mail)\s+(для|for)\s+windows"
+     r"(\s+(10|11))?"),
+    ("Yandex Mail", rf"{SENT}\s+(из|from|с)\s+(мобильной\s+|приложения\s+)?(яндекс|yandex)[\s.]*"
+                    r"(почты|почта|mail|360)(\s+(для|for)\s+\w+)?(\s+for mobile)?"),
+    ("Mail.ru", rf"{SENT}\s+(из|from|с)\s+(мобильной\s+|приложения\s+)?(почты\s+|почта\s+)?"
                 r"mail\.ru(\s+app)?(\s+(для|for)\s+\w+)?"),
-    ("Rambler", r"(отправлено|sent)\s+(из|from)\s+(мобильной\s+|приложения\s+)?(рамблер|rambler)"
-                r"[\s/.]*(почты|почта|mail)?"),
-    ("Gmail mobile", rf"(отправлено|sent)\s+(из|from|с)\s+(мобильного\s+приложения\s+)?gmail"
+    ("Rambler", rf"{SENT}\s+(из|from)\s+(мобильной\s+|приложения\s+)?(рамблер|rambler)[\s/.]*"
+                r"(почты|почта|mail)?"),
+    ("Gmail mobile", rf"{SENT}\s+(из|from|с)\s+(мобильного\s+приложения\s+)?gmail"
                      rf"(\s+(для|for)\s+{PLATFORM}|\s+mobile)?"),
-    ("Битрикс24", r"(отправлено|sent)\s+(из|from|с помощью|via)\s+(битрикс|bitrix)\s*24"),
-    ("МойОфис", r"(отправлено|sent)\s+(из|from|с помощью)\s+(приложения\s+)?(мойофис|myoffice)"
+    ("Битрикс24", rf"{SENT}\s+(из|from|с помощью|via)\s+(битрикс|bitrix)\s*24"),
+    ("МойОфис", rf"{SENT}\s+(из|from|с помощью)\s+(приложения\s+)?(мойофис|myoffice)"
                 r"(\s+(почта|почты|mail))?(\s+(для|for)\s+\w+)?"),
-    ("Р7-Офис", r"(отправлено|sent)\s+(из|from|с помощью)\s+(р7|r7)[\s-]*(офис|office)"
+    ("Р7-Офис", rf"{SENT}\s+(из|from|с помощью)\s+(р7|r7)[\s-]*(офис|office)"
                 r"(\s+(почта|почты|mail))?"),
-    ("Apple Mail for Mac", r"(отправлено|sent)\s+(из|from|с)\s+(почты|mail)\s+(для|for)\s+mac"),
-    ("generic mobile app", r"(отправлено|sent)\s+(из|from|с)\s+(мобильного\s+приложения|"
-                           r"мобильной\s+почты|mobile)\s*[\w .]{0,30}"),
-    ("any app for a platform", rf"(отправлено|sent)\s+(из|from|с|со)\s+[\w .+-]{{1,30}}\s+(для|for)\s+"
-                               rf"{PLATFORM}"),
-    ("any mail app", r"(отправлено|sent|написано)\s+(с помощью|через|using|with|via)\s+[\w .+-]{0,30}"
-                     r"(app|mail|приложени\w*|outlook|spark|bluemail|proton)"
+    ("Apple Mail for Mac", rf"{SENT}\s+(из|from|с)\s+(почты|mail)\s+(для|for)\s+mac"),
+    ("generic mobile app",
+     rf"{SENT}\s+(из|from|с)\s+(мобильного\s+приложения|мобильной\s+почты|mobile)"
+     r"\s*[\w .]{0,30}"),
+    ("any app for a platform",
+     rf"{SENT}\s+(из|from|с|со)\s+[\w .+-]{{1,30}}\s+(для|for)\s+{PLATFORM}"),
+    ("any mail app", r"(отправлено|sent|написано)\s+(с помощью|через|using|with|via)\s+"
+                     r"[\w .+-]{0,30}(app|mail|приложени\w*|outlook|spark|bluemail|proton)"
                      r"[\w .+-]{0,30}"),
     ("antivirus stamp", r"(проверено|сообщение проверено|письмо проверено|this (message|e-?mail) "
                         r"(has been|was) scanned|scanned by)\b.{0,60}(антивирус|kaspersky|касперск|"
@@ -57,9 +62,9 @@ FOOTERS: list[tuple[str, str]] = [
 LINK = re.compile(r"\s*(<(https?|mailto):[^<>\s]*>|\[(https?|mailto):[^\]\s]*\]|"
                   r"\((https?|mailto):[^()\s]*\))")
 # Every row starts with one of these words (a cheap test before the table is tried).
-FIRST_WORD = re.compile(r"^[\s\-–—_]*(отправлено|послано|sent|получить|скачайте|скачать|get|download|"
-                        r"проверено|сообщение|письмо|this|scanned|пожалуйста|подумайте|задумайтесь|"
-                        r"please|написано)\b", re.IGNORECASE)
+FIRST_WORD = re.compile(r"^[\s\-–—_]*(отправлено|послано|sent|получить|скачайте|скачать|get|"
+                        r"download|проверено|сообщение|письмо|this|scanned|пожалуйста|подумайте|"
+                        r"задумайтесь|please|написано)\b", re.IGNORECASE)
 PATTERNS = [(client, re.compile(rf"^[\s\-–—_]*{pattern}[\s.!]*$", re.IGNORECASE))
             for client, pattern in FOOTERS]
 

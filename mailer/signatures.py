@@ -16,7 +16,9 @@ import re
 I = re.IGNORECASE
 SURNAME = r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?"
 INITIALS = r"[А-ЯЁ]\.\s?[А-ЯЁ]\.?"
-NAME = rf"({SURNAME}\s+{INITIALS}|{INITIALS}\s?{SURNAME}|{SURNAME}\s+{SURNAME}\s+{SURNAME}(вич|вна|ич|чна|кызы|оглы))"
+PATRONYMIC = rf"{SURNAME}(вич|вна|ич|чна|кызы|оглы)"
+NAME = rf"({SURNAME}\s+{INITIALS}|{INITIALS}\s?{SURNAME}|{SURNAME}\s+{SURNAME}\s+{PATRONYMIC})"
+UPPER_SURNAME = r"[А-ЯЁ]{2,}(-[А-ЯЁ]{2,})?\s+[А-ЯЁ][а-яё]+\s+[А-ЯЁ][а-яё]+"   # ИВАНОВ Иван Иванович
 POSITION = (r"(начальни\w*|заместител\w*|зам|главн(ый|ая|ого|ой)|ведущ(ий|ая|его|ей)|"
             r"старш(ий|ая|его|ей)|специалист\w*|консультант\w*|эксперт\w*|инспектор\w*|"
             r"директор\w*|руководител\w*|заведующ\w*|председател\w*|глава|советник\w*|"
@@ -46,8 +48,9 @@ PIECES: list[tuple[str, re.Pattern[str]]] = [
     ("executor", re.compile(rf"^(исп|исполнитель|отв\.? исп)\.?\s*:?\s*{NAME}$", I)),
     ("label", re.compile(rf"^({PHONE_LABEL}|e-?mail|эл\.?\s*почта|электронная почта|адрес|"
                          rf"каб|кабинет|сайт)\.?\s*:?$", I)),
-    ("name", re.compile(rf"^({NAME}|[А-ЯЁ]{{2,}}(-[А-ЯЁ]{{2,}})?\s+[А-ЯЁ][а-яё]+\s+[А-ЯЁ][а-яё]+)$")),
-    ("title", re.compile(rf"^(и\.\s?о\.\s*|врио\s+)?{POSITION}\b\.?[^.!?:;]{{0,100}}(\s+{NAME})?$", I)),
+    ("name", re.compile(rf"^({NAME}|{UPPER_SURNAME})$")),
+    ("title", re.compile(rf"^(и\.\s?о\.\s*|врио\s+)?{POSITION}\b\.?[^.!?:;]{{0,100}}"
+                         rf"(\s+{NAME})?$", I)),
     ("org", re.compile(rf"^{ORG}\b[^.!?:;]{{0,100}}$", I)),
     ("address", re.compile(r"^(россия,?\s*)?(\d{6},?\s*)?(сахалинская обл|г\.|ул\.|пр\.|пер\.|д\.)"
                            r"[^!?]{0,80}$", I)),

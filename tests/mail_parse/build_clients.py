@@ -617,7 +617,7 @@ def communigate_flowed_original_message(split: str) -> None:
 def yandex_vacation_autoreply(split: str) -> None:
     text = "Здравствуйте! Я в отпуске до 14 декабря, ваше письмо будет прочитано после.\n"
     save(split, "yandex_vacation_autoreply.eml",
-         head(128, f"ZHKH <zhkh@adm-okha.ru>", extra="Auto-Submitted: auto-replied\n"
+         head(128, "ZHKH <zhkh@adm-okha.ru>", extra="Auto-Submitted: auto-replied\n"
               "X-Yandex-Autoreply: yes\n")
          + single("text/plain; charset=utf-8", text), kind="auto_reply", case=128)
 
