@@ -52,6 +52,7 @@ SIGNATURE_STARTS = [
         r"(вложени|приложени|конфиденциальн|предназначен)|информация,? содержащаяся в|"
         r"this (e-?mail|message)\b.{0,40}(attachments|confidential|intended))", I)),
 ]
+RULE_LINE = re.compile(r"^[-_=*~.•·—–\s]+$")
 COLUMN_GAP = re.compile(r"(?<=\S)(\t+| {3,})(?=\S)")
 BREAK = None   # marks where a quoted block stood: the department's blocks become paragraphs
 
@@ -218,6 +219,16 @@ def drop_trailing_signature(lines: list[str | None]) -> list[str | None]:
     return lines[:start] if has_content else lines
 
 
+def drop_trailing_rules(lines: list[str | None]) -> list[str | None]:
+    """A line of dashes, underscores or stars left at the end (it stood above a disclaimer or
+    a footer that is gone) is not the department's."""
+    end = len(lines)
+    while end and (lines[end - 1] is BREAK or not lines[end - 1].replace(CELL, "").strip()
+                   or RULE_LINE.match(lines[end - 1].replace(CELL, "").strip())):
+        end -= 1
+    return lines[:end]
+
+
 def format_paragraphs(lines: list[str | None]) -> str:
     paragraphs, current = [], []
     for line in lines + [BREAK]:
@@ -236,4 +247,4 @@ def extract_answer(text: str) -> str:
     lines = drop_disclaimers(drop_quotes(normalize_lines(text)))
     lines = drop_trailing_disclaimers(cut_signature(lines))
     lines = drop_trailing_disclaimers(drop_trailing_signature(lines))
-    return format_paragraphs(lines)
+    return format_paragraphs(drop_trailing_rules(lines))

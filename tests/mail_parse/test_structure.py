@@ -123,6 +123,13 @@ def test_short_disclaimer_at_the_very_end(body):
     assert extract_answer(body) == "Ответ дан."
 
 
+@pytest.mark.parametrize("rule", ["-----", "=====", "* * *", "___ ___"])
+def test_a_rule_left_above_a_removed_disclaimer_goes_too(rule):
+    body = (f"Ответ дан.\n\n{rule}\nСообщение предназначено только для адресата и может содержать "
+            "конфиденциальную информацию.")
+    assert extract_answer(body) == "Ответ дан."
+
+
 def test_a_sentence_about_confidentiality_stays():
     for body in ("Ответ дан. Персональные данные заявителя конфиденциальны и передаче не подлежат.",
                  "Ответ дан.\n\nСведения о собственнике конфиденциальны и выдаются только по "
