@@ -1,9 +1,10 @@
 """Which of a reply's bodies the answer is read from: text/plain or text/html, by content.
 
 The plain alternative is preferred (its quote marks are the client's own), unless it is only a
-placeholder («используйте почтовую программу с поддержкой HTML», «This is an HTML message…»)
-or holds no answer at all while the HTML does. Lines of the plain alternative that the HTML
-hides from the reader (a `display:none` preheader copied into the plain text) are left out too.
+placeholder («используйте почтовую программу с поддержкой HTML», «This is an HTML message…»),
+is markup itself (tags, entities, CSS left by a converter) or holds no answer at all while the
+HTML does. Lines of the plain alternative that the HTML hides from the reader (a `display:none`
+preheader copied into the plain text) are left out too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ PLACEHOLDER_ASK = re.compile(
     r"поддерж\w*|просмотр\w*|отобража\w*|открой\w*|откройте|используйте|воспользуйтесь|"
     r"формате|view|support\w*|open|use|display\w*|read", I)
 MIN_HIDDEN = 4
+MARKUP = re.compile(r"</?(div|p|br|span|table|td|tr|font|b|html|body)\b[^<>]{0,200}>|&(nbsp|quot|"
+                    r"laquo|raquo|mdash|amp);|\bmso-[a-z-]+\s*:|p\.MsoNormal", I)
 
 
 def is_placeholder(text: str, visible_html: str) -> bool:
@@ -31,6 +34,11 @@ def is_placeholder(text: str, visible_html: str) -> bool:
     words = " ".join(text.split())
     return (0 < len(words) <= PLACEHOLDER_MAX and bool(PLACEHOLDER_SUBJECT.search(words))
             and bool(PLACEHOLDER_ASK.search(words)) and squash(words) not in visible_html)
+
+
+def is_markup(text: str) -> bool:
+    """A plain part that is really HTML or CSS (a converter that forgot to convert)."""
+    return len(MARKUP.findall(text[:20_000])) >= 3
 
 
 def squash(text: str) -> str:
@@ -79,7 +87,7 @@ def choose(parts: MailParts) -> tuple[str, str]:
     if not rendered or not html.strip():
         return plain, extract_answer(plain)
     html_answer = extract_answer(html)
-    if html_answer and is_placeholder(plain, squash(html)):
+    if html_answer and (is_placeholder(plain, squash(html)) or is_markup(plain)):
         return html, html_answer
     plain = without_hidden(plain, rendered)
     plain_answer = extract_answer(plain)

@@ -184,3 +184,11 @@ def test_placeholder_plain_parts(text, placeholder):
 def test_signature_containers_of_clients_end_the_answer(container):
     html = f"<div>Ответ дан.</div>{container}<div>Ещё подпись</div>"
     assert extract_answer(html_to_text(html)) == "Ответ дан."
+
+
+def test_plain_part_that_is_markup_loses_to_the_html():
+    from mailer.body import answer_text
+    from mailer.mime import MailParts
+    parts = MailParts(plain=["<div>Ответ&nbsp;дан.</div><br>p.MsoNormal {margin:0}"],
+                      html=["<div>Ответ дан.</div>"])
+    assert answer_text(parts) == "Ответ дан."
