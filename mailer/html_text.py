@@ -3,7 +3,8 @@
 The HTML is parsed by lexbor (selectolax), an HTML5 parser, and rendered for visibility: what
 CSS or attributes hide from the reader (`display:none` preheaders, `font-size:0` spans, the
 `hidden` attribute, `mso-hide:all`, `visibility:hidden`, class rules of the body's <style>) is
-left out, so it is never pre-filled for publication (п. 3.3). Blockquotes and the quote
+left out, so it is never pre-filled for publication (п. 3.3); font-size, visibility and color
+are inherited as CSS inherits them, so a descendant can undo them. Blockquotes and the quote
 containers of known clients become '> ' lines, so that the plain-text rules of `quotes.py`
 handle HTML-only replies and inline replies the same way. Outlook/OWA put the original after a
 header block instead of inside a container: from there on all is quoted. Table cells are kept
@@ -53,16 +54,22 @@ IMPLIED_END = {"p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "t
                "tfoot", "colgroup", "caption", "rb", "rt", "rp"}
 MAX_DEPTH = 400   # deeper nesting is flattened before parsing (lexbor slows down on it)
 
-# CSS that hides (declarations of a style attribute or of a class/id rule).
-HIDING = [
+# CSS that removes an element with all it holds: no descendant can show itself again.
+REMOVING = [
     ("display", re.compile(r"^none\b")),
-    ("visibility", re.compile(r"^(hidden|collapse)\b")),
     ("mso-hide", re.compile(r"^all\b")),
-    ("font-size", re.compile(r"^0*(\.0+)?\s*(px|pt|em|rem|%|)\s*(!important)?$")),
     ("opacity", re.compile(r"^0*(\.0+)?\s*(!important)?$")),
-    ("color", re.compile(r"^transparent\b")),
 ]
 ZERO_BOX = re.compile(r"^0*(\.0+)?\s*(px|pt|em|rem|%|)\s*(!important)?$")
+RELEVANT = re.compile(r"display|mso-hide|opacity|height|font-size|visibility|color", re.I)
+# Inherited CSS that hides text, which a descendant may undo: e-mail templates put
+# `font-size:0` on a layout cell and the real size on the text inside it.
+INHERITED = {
+    "font-size": (ZERO_BOX, re.compile(r"^[\d.]*[1-9]|^(small|medium|large|x|xx|smaller|larger)")),
+    "visibility": (re.compile(r"^(hidden|collapse)\b"), re.compile(r"^visible\b")),
+    "color": (re.compile(r"^transparent\b"),
+              re.compile(r"^(?!inherit|currentcolor|unset|initial|revert)(#|rgb|hsl|[a-z]+)")),
+}
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 COLLAPSIBLE = re.compile(r"[^\S\xa0]+")   # HTML collapses white space, never &nbsp;
 TAG_TOKEN = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^<>]*?(/?)>")
@@ -84,19 +91,32 @@ def declarations(style: str) -> dict[str, str]:
     return out
 
 
-def style_hides(style: str) -> bool:
-    props = declarations(style)
-    if any(pattern.match(props.get(name, "")) for name, pattern in HIDING if name in props):
+def removes(props: dict[str, str]) -> bool:
+    if any(pattern.match(props[name]) for name, pattern in REMOVING if name in props):
         return True
     boxed = any(ZERO_BOX.match(props.get(name, "x")) for name in ("max-height", "height"))
     return boxed and props.get("overflow", "").startswith("hidden")
 
 
-def hiding_selectors(css: str) -> set[str]:
-    """'.class' and '#id' selectors of the body's <style> whose rules hide; rules inside @media
+def veiled(props: dict[str, str], inherited: dict[str, bool]) -> dict[str, bool]:
+    """The inherited hiding state after an element's declarations (True: its text is hidden)."""
+    state = inherited
+    for name, (hides, shows) in INHERITED.items():
+        value = props.get(name)
+        if value is None:
+            continue
+        if hides.match(value) and not state.get(name):
+            state = {**state, name: True}
+        elif shows.match(value) and not hides.match(value) and state.get(name):
+            state = {**state, name: False}
+    return state
+
+
+def selector_styles(css: str) -> dict[str, str]:
+    """Declarations of the '.class' and '#id' rules of the body's <style>; rules inside @media
     apply only on some screens and are not taken."""
     css = re.sub(r"/\*.*?\*/|<!--|-->", " ", css, flags=re.DOTALL)
-    found: set[str] = set()
+    found: dict[str, str] = {}
     depth, start, at_rule = 0, 0, False
     for index, char in enumerate(css):
         if char == "{":
@@ -108,11 +128,13 @@ def hiding_selectors(css: str) -> set[str]:
         elif char == "}" and depth:
             depth -= 1
             if depth == 0:
-                if not at_rule and style_hides(css[rule_start:index]):
+                body = css[rule_start:index]
+                if not at_rule and RELEVANT.search(body):
                     for one in rule_selector.split(","):
                         match = SIMPLE_SELECTOR.match(one.strip())
                         if match:
-                            found.add(match.group(1) + match.group(2).lower())
+                            key = match.group(1) + match.group(2).lower()
+                            found[key] = found.get(key, "") + ";" + body
                 start = index + 1
     return found
 
@@ -140,9 +162,10 @@ def flatten_deep(html: str) -> str:
 class _Renderer:
     """Walks the DOM (iteratively: depth is unbounded) and collects (quote depth, line)."""
 
-    def __init__(self, outlook_paragraphs: bool, hidden_selectors: set[str]) -> None:
+    def __init__(self, outlook_paragraphs: bool, rules: dict[str, str]) -> None:
         self.outlook = outlook_paragraphs
-        self.hidden_selectors = hidden_selectors
+        self.rules = rules
+        self.veil: dict[str, bool] = {}     # inherited hiding state (INHERITED)
         self.lines: list[tuple[int, str]] = []
         self.hidden: list[str] = []
         self.current: list[str] = []
@@ -163,14 +186,17 @@ class _Renderer:
             self.lines.append((self.depth(), line))
         self.current = []
 
-    def is_hidden(self, tag: str, attrs: dict, marks: set[str]) -> bool:
+    def style_of(self, attrs: dict, marks: set[str]) -> dict[str, str]:
+        """Class/id rules first, the style attribute over them."""
+        styles = [self.rules[mark] for mark in sorted(marks) if mark in self.rules]
+        return declarations(";".join(styles + [attrs.get("style") or ""]))
+
+    def is_removed(self, tag: str, attrs: dict, props: dict[str, str]) -> bool:
         if tag in SKIPPED or "hidden" in attrs:
             return True
         if tag == "input" and (attrs.get("type") or "").lower() == "hidden":
             return True
-        if marks & self.hidden_selectors:
-            return True
-        return bool(attrs.get("style")) and style_hides(attrs["style"] or "")
+        return removes(props)
 
     def enter(self, node, tag: str) -> tuple[bool, bool]:
         """Open an element; returns (visit children, counts as a quote)."""
@@ -178,10 +204,13 @@ class _Renderer:
         classes = (attrs.get("class") or "").lower().split()
         ident = (attrs.get("id") or "").lower()
         marks = {"." + c for c in classes} | ({"#" + ident} if ident else set())
-        if self.is_hidden(tag, attrs, marks):
+        props = self.style_of(attrs, marks) if (attrs.get("style") or marks & self.rules.keys()) \
+            else {}
+        if self.is_removed(tag, attrs, props):
             if tag not in SKIPPED:
                 self.hidden.append(re.sub(r"\s+", " ", node.text(deep=True)).strip())
             return False, False
+        self.veil = veiled(props, self.veil) if props else self.veil
         names = set(classes) | {ident, (attrs.get("name") or "").lower() if tag == "a" else ""}
         if tag in BLOCKS or tag in CELLS and self.outlook:
             self.flush()
@@ -211,6 +240,9 @@ class _Renderer:
 
     def text(self, data: str) -> None:
         data = data.replace(CELL, "")
+        if any(self.veil.values()):
+            self.hidden.append(" ".join(data.split()))
+            return
         if self.pre:
             pieces = data.split("\n")
             for piece in pieces[:-1]:
@@ -221,27 +253,29 @@ class _Renderer:
         self.current.append(COLLAPSIBLE.sub(" ", data))
 
     def walk(self, root) -> None:
-        stack = [(root, False, False)]
+        stack = [(root, False, False, self.veil)]
         while stack:
-            node, leaving, quotes = stack.pop()
+            node, leaving, quotes, veil = stack.pop()
             tag = (node.tag or "").lower()
             if leaving:
                 self.leave(tag, quotes)
+                self.veil = veil          # an element's inherited CSS ends with it
                 continue
             if tag == "-text":
                 self.text(node.text_content or "")
                 continue
             if tag.startswith("-"):
                 continue      # comments and other non-element nodes are not shown
+            saved = self.veil
             visit, quotes = self.enter(node, tag)
             if not visit:
                 continue
-            stack.append((node, True, quotes))
+            stack.append((node, True, quotes, saved))
             children, child = [], node.child
             while child is not None:
                 children.append(child)
                 child = child.next
-            stack.extend((c, False, False) for c in reversed(children))
+            stack.extend((c, False, False, None) for c in reversed(children))
 
 
 def render_html(html: str) -> Rendered:
@@ -251,7 +285,7 @@ def render_html(html: str) -> Rendered:
     html = LONE_SURROGATE.sub("\ufffd", html)   # lexbor reads UTF-8, which cannot carry them
     tree = LexborHTMLParser(flatten_deep(html))
     css = " ".join(node.text(deep=True) for node in tree.css("style"))
-    renderer = _Renderer(outlook, hiding_selectors(css) if css.strip() else set())
+    renderer = _Renderer(outlook, selector_styles(css) if css.strip() else {})
     if tree.body is not None:
         renderer.walk(tree.body)
     renderer.flush()

@@ -151,6 +151,19 @@ def test_hidden_html_is_not_the_answer(html):
     assert extract_answer(html_to_text(html)) == "Ответ дан."
 
 
+@pytest.mark.parametrize("html", [
+    # the layout trick of e-mail templates: a zero-size cell, the real size on the text inside
+    "<table><tr><td style='font-size:0px;padding:20px 0'><div style='font-size:13px'>Ответ дан."
+    "</div></td></tr></table>",
+    "<div style='visibility:hidden'><p style='visibility:visible'>Ответ дан.</p>скрыто</div>",
+    "<div style='color:transparent'>скрыто<p style='color:#333'>Ответ дан.</p></div>",
+    "<style>.wrap{font-size:0}.col{font-size:14px}</style><div class=wrap>x<div class=col>Ответ "
+    "дан.</div></div>",
+])
+def test_inherited_css_can_be_undone_by_a_descendant(html):
+    assert extract_answer(html_to_text(html)) == "Ответ дан."
+
+
 def test_media_query_rules_do_not_hide_on_the_desktop():
     html = "<style>@media (max-width:600px){.m{display:none}}</style><p class='m'>Ответ дан.</p>"
     assert extract_answer(html_to_text(html)) == "Ответ дан."
