@@ -46,12 +46,17 @@ SIGNATURE_STARTS = [
         r"best regards|kind regards|warm regards|regards|best wishes|sincerely)"
         r"\s*([,.!]|$)", I)),
     ("thanks", re.compile(r"^(спасибо|благодарю|thanks|thank you|cheers)\s*,?\s*$", I)),
-    ("disclaimer", re.compile(
+    ("disclaimer heading", re.compile(
         r"^(конфиденциальность\s*:|предупреждение о конфиденциальности|confidentiality|"
-        r"disclaimer|(данное|настоящее|это)\s+(электронное\s+)?(сообщение|письмо)\b.{0,60}"
+        r"disclaimer)", I)),
+    # a sentence that opens a disclaimer; it must speak of one of its themes (disclaimers.py),
+    # so that «Данное письмо является ответом…, приложение — акт» stays
+    ("disclaimer sentence", re.compile(
+        r"^((данное|настоящее|это)\s+(электронное\s+)?(сообщение|письмо)\b.{0,60}"
         r"(вложени|приложени|конфиденциальн|предназначен)|информация,? содержащаяся в|"
         r"this (e-?mail|message)\b.{0,40}(attachments|confidential|intended))", I)),
 ]
+NEEDS_THEME = {"disclaimer sentence"}
 RULE_LINE = re.compile(r"^[-_=*~.•·—–\s]+$")
 COLUMN_GAP = re.compile(r"(?<=\S)(\t+| {3,})(?=\S)")
 BREAK = None   # marks where a quoted block stood: the department's blocks become paragraphs
@@ -154,7 +159,10 @@ def is_break(line: str | None) -> bool:
 
 def ends_here(line: str) -> bool:
     text = line.strip()
-    return bool(footer_client(text)) or any(p.match(text) for _, p in SIGNATURE_STARTS)
+    if footer_client(text):
+        return True
+    return any(p.match(text) and (name not in NEEDS_THEME or disclaimer_themes(text))
+               for name, p in SIGNATURE_STARTS)
 
 
 def cut_signature(lines: list[str | None]) -> list[str | None]:

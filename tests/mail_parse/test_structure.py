@@ -130,6 +130,11 @@ def test_a_rule_left_above_a_removed_disclaimer_goes_too(rule):
     assert extract_answer(body) == "Ответ дан."
 
 
+def test_a_sentence_about_this_letter_stays():
+    body = "Ответ дан.\nДанное письмо является ответом на Ваше обращение, приложение — акт обследования."
+    assert extract_answer(body) == body
+
+
 def test_a_sentence_about_confidentiality_stays():
     for body in ("Ответ дан. Персональные данные заявителя конфиденциальны и передаче не подлежат.",
                  "Ответ дан.\n\nСведения о собственнике конфиденциальны и выдаются только по "
