@@ -151,6 +151,6 @@ def signature_start(lines: list, cell: str, is_break) -> int | None:
         return None
     previous = next((lines[i] for i in range(start - 1, -1, -1)
                      if not is_break(lines[i]) and lines[i].strip()), None)
-    if previous is not None and previous.rstrip().endswith(":") and not kinds & PERSON:
-        return None   # «Телефон для справок:» — the contacts are the answer itself
+    if previous is not None and previous.replace(cell, " ").rstrip().endswith(":"):
+        return None   # «Телефон для справок:», «Ответственный за работы:» — the answer itself
     return start

@@ -57,6 +57,7 @@ def test_trailing_signature_block_is_cut(body, is_html):
     "Ответ дан.\n\nОтдел Культуры\nАдминистрации",
     "Приём ведётся в каб. 5.\nЧасы приёма: пн–пт 9:00–17:00",
     "Ответ дан.\n\nкаб. 305, тел. 8 (42437) 2-46-80",
+    "Ответственный за работы:\nПетров Пётр Петрович\nтел. 8 (42437) 2-22-22",
 ])
 def test_contacts_that_are_the_answer_stay(body):
     assert extract_answer(body) == body
