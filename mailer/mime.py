@@ -34,6 +34,7 @@ CHARSET_ALIASES = {
 NOT_MAIL_CHARSETS = {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"}
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")     # raw 8-bit bytes read as ASCII
+OTHER_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 SIGNATURE_TYPES = {"application/pkcs7-signature", "application/x-pkcs7-signature",
                    "application/pgp-signature"}
 REPORT_TYPES = {"message/delivery-status", "message/disposition-notification",
@@ -110,7 +111,8 @@ def repair_surrogates(text: str) -> str:
     """Headers carrying raw 8-bit bytes come back with surrogate escapes: decode them properly."""
     if not SURROGATE_ESCAPE.search(text):
         return scrub(text)
-    return guess_cyrillic(text.encode("ascii", "surrogateescape"))
+    text = OTHER_SURROGATE.sub("\ufffd", text)
+    return guess_cyrillic(text.encode("utf-8", "surrogateescape"))
 
 
 def decode_header_value(value: object) -> str:

@@ -264,3 +264,10 @@ def test_any_body_bytes_are_read_without_raising(body, ctype):
     reply = parse_reply(raw, departments=DEPARTMENTS)
     assert "не удалось разобрать" not in reply.note
     reply.answer.encode("utf-8")
+
+
+def test_surrogate_escapes_mixed_with_other_surrogates_do_not_raise():
+    from mailer.mime import repair_surrogates
+    assert repair_surrogates("\udcce\udcf2\udcf7\udce5\udcf2.pdf") == "Отчет.pdf"
+    repair_surrogates("Отчёт \udcc0\udce1 \ud800.pdf").encode("utf-8")
+    assert sanitize_filename("Акт\udcc0\ud800.pdf").endswith(".pdf")
