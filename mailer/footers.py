@@ -61,6 +61,7 @@ FOOTERS: list[tuple[str, str]] = [
 
 LINK = re.compile(r"\s*(<(https?|mailto):[^<>\s]*>|\[(https?|mailto):[^\]\s]*\]|"
                   r"\((https?|mailto):[^()\s]*\))")
+QUOTE_MARKS = re.compile("[\"«»„“”'`]")
 # Every row starts with one of these words (a cheap test before the table is tried).
 FIRST_WORD = re.compile(r"^[\s\-–—_]*(отправлено|послано|sent|получить|скачайте|скачать|get|"
                         r"download|проверено|сообщение|письмо|this|scanned|пожалуйста|подумайте|"
@@ -72,6 +73,7 @@ PATTERNS = [(client, re.compile(rf"^[\s\-–—_]*{pattern}[\s.!]*$", re.IGNOREC
 def footer_client(line: str) -> str | None:
     """The client whose "sent from" line this is, or None."""
     text = LINK.sub("", line).strip()   # plain alternatives keep the link: «Почты<https://…>»
+    text = QUOTE_MARKS.sub("", text)      # «Отправлено из приложения "Почта" для Windows»
     if not text or len(text) > 90 or not FIRST_WORD.match(text):
         return None
     return next((client for client, pattern in PATTERNS if pattern.match(text)), None)

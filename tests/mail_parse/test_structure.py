@@ -75,6 +75,7 @@ def test_contacts_that_are_the_answer_stay(body):
     "Отправлено из Битрикс24", "Отправлено из приложения МойОфис Почта", "Отправлено с iPad",
     "Sent from my Samsung Galaxy smartphone.", "Отправлено с моего Huawei Mate 40",
     "Sent with Proton Mail secure email.", "-- Отправлено из мобильной Яндекс Почты",
+    'Отправлено из приложения "Почта" для Windows 10', "Отправлено из приложения «Почта» для Windows",
 ])
 def test_sent_from_footers(line):
     assert footer_client(line)
