@@ -4,7 +4,7 @@ A paragraph is a disclaimer by its vocabulary: it speaks of at least three of th
 THEMES (confidential, meant for the addressee, received by mistake, delete it, do not copy,
 tell the sender), in Russian or English; Exchange transport rules and МойОфис servers append
 such text under the answer when the user has deleted the quote. A banner («ВНИМАНИЕ: письмо
-от внешнего отправителя…») is recognised by BANNER_THEMES the same way. The department's own
+от внешнего отправителя…») is recognised by BANNER_THEMES: "from outside" and one more theme. The department's own
 sentences rarely touch more than one of these themes.
 """
 
@@ -30,7 +30,7 @@ THEMES: list[tuple[str, re.Pattern[str]]] = [
     ("liability", re.compile(r"не нес[её]т ответственност|liab|virus|вирус", I)),
 ]
 BANNER_THEMES: list[tuple[str, re.Pattern[str]]] = [
-    ("outside", re.compile(r"внешн\w+ (отправител|организаци|адрес|источник)|извне|"
+    ("outside", re.compile(r"внешн\w+ (отправител|организаци|адрес|источник|письм|почт)|извне|"
                            r"outside (of )?(the|your) organi[sz]ation|external (sender|email)", I)),
     ("caution", re.compile(r"внимани|осторожн|caution|warning|будьте", I)),
     ("links", re.compile(r"ссылк|вложени|links|attachments", I)),
@@ -57,7 +57,8 @@ def is_disclaimer(paragraph: str, trailing: bool = False) -> bool:
         return True
     if trailing and "confidential" in found and len(found) >= 2:
         return True
-    return len(found) >= 3 or themes(text, BANNER_THEMES) >= 3
+    banner = {name for name, pattern in BANNER_THEMES if pattern.search(text)}
+    return len(found) >= 3 or len(banner) >= 3 or ("outside" in banner and len(banner) >= 2)
 
 
 def disclaimer_themes(line: str) -> int:

@@ -33,7 +33,7 @@ FOOTERS: list[tuple[str, str]] = [
     ("Yandex Mail", rf"{SENT}\s+(из|from|с)\s+(мобильной\s+|приложения\s+)?(яндекс|yandex)[\s.]*"
                     r"(почты|почта|mail|360)(\s+(для|for)\s+\w+)?(\s+for mobile)?"),
     ("Mail.ru", rf"{SENT}\s+(из|from|с)\s+(мобильной\s+|приложения\s+)?(почты\s+|почта\s+)?"
-                r"mail\.ru(\s+app)?(\s+(для|for)\s+\w+)?"),
+                r"mail(\.ru)?(\s+app)?(\s+(для|for)\s+\w+)?"),
     ("Rambler", rf"{SENT}\s+(из|from)\s+(мобильной\s+|приложения\s+)?(рамблер|rambler)[\s/.]*"
                 r"(почты|почта|mail)?"),
     ("Gmail mobile", rf"{SENT}\s+(из|from|с)\s+(мобильного\s+приложения\s+)?gmail"

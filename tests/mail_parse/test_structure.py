@@ -76,6 +76,7 @@ def test_contacts_that_are_the_answer_stay(body):
     "Sent from my Samsung Galaxy smartphone.", "Отправлено с моего Huawei Mate 40",
     "Sent with Proton Mail secure email.", "-- Отправлено из мобильной Яндекс Почты",
     'Отправлено из приложения "Почта" для Windows 10', "Отправлено из приложения «Почта» для Windows",
+    "Отправлено из Почты Mail", "Отправлено из Почты Mail для Android",
 ])
 def test_sent_from_footers(line):
     assert footer_client(line)
@@ -109,6 +110,8 @@ def test_footer_table_is_data():
     "вложения.\nОтвет дан.",
     "Ответ дан.\nИнформация в этом письме конфиденциальна и предназначена только для адресата; "
     "получив его по ошибке, удалите его.",
+    "ВНЕШНЕЕ ПИСЬМО: будьте осторожны со ссылками и вложениями.\n\nОтвет дан.",
+    "CAUTION: External email. Be careful with links.\nОтвет дан.",
 ])
 def test_disclaimers_and_banners_wherever_they_sit(body):
     assert extract_answer(body) == "Ответ дан."
