@@ -177,7 +177,7 @@ class _Renderer:
         return self.quotes + (1 if self.cut else 0)
 
     def flush(self, force: bool = False) -> None:
-        line = "".join(self.current).strip(" \t\n\r\f\v")
+        line = "".join(self.current).strip(" \t\n\r\f\v" + CELL)
         if not line.replace(CELL, "").strip(" \t\n\r\f\v"):
             line = ""
         elif not line.replace(CELL, "").strip():
