@@ -24,6 +24,7 @@ PLACEHOLDER_ASK = re.compile(
     r"поддерж\w*|просмотр\w*|отобража\w*|открой\w*|откройте|используйте|воспользуйтесь|"
     r"формате|view|support\w*|open|use|display\w*|read", I)
 MIN_HIDDEN = 4
+MAX_HIDDEN = 100     # fragments looked for in the plain part (a preheader is one or two)
 MARKUP = re.compile(r"</?(div|p|br|span|table|td|tr|font|b|html|body)\b[^<>]{0,200}>|&(nbsp|quot|"
                     r"laquo|raquo|mdash|amp);|\bmso-[a-z-]+\s*:|p\.MsoNormal", I)
 
@@ -49,15 +50,16 @@ def without_hidden(plain: str, rendered: list[Rendered]) -> str:
     """The plain alternative without the text that the HTML alternative hides from the reader
     (a preheader, a zero-size marker copied into the plain text)."""
     visible = " ".join(squash(r.text) for r in rendered)
-    hidden = sorted({" ".join(h.split()) for r in rendered for h in r.hidden
-                     if len(squash(h)) >= MIN_HIDDEN and squash(h) not in visible},
-                    key=len, reverse=True)
+    fragments = dict.fromkeys(" ".join(h.split()) for r in rendered for h in r.hidden[:MAX_HIDDEN])
+    hidden = sorted((h for h in fragments if len(h) >= MIN_HIDDEN and squash(h) not in visible),
+                    key=len, reverse=True)[:MAX_HIDDEN]
     if not hidden:
         return plain
+    whole = {squash(h) for h in hidden}
     kept = []
     for line in plain.split("\n"):
         flat = " ".join(line.split())
-        if any(squash(flat) == squash(h) for h in hidden):
+        if squash(flat) in whole:
             continue
         for fragment in hidden:
             if fragment in flat:

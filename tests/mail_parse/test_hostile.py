@@ -271,3 +271,14 @@ def test_surrogate_escapes_mixed_with_other_surrogates_do_not_raise():
     assert repair_surrogates("\udcce\udcf2\udcf7\udce5\udcf2.pdf") == "Отчет.pdf"
     repair_surrogates("Отчёт \udcc0\udce1 \ud800.pdf").encode("utf-8")
     assert sanitize_filename("Акт\udcc0\ud800.pdf").endswith(".pdf")
+
+
+def test_plain_and_html_both_huge_with_thousands_of_hidden_fragments():
+    plain = "Ответ.\r\n" + "строка текста номер такая-то\r\n" * 15_000
+    html = "<p>Ответ.</p>" + "".join(f"<span style='display:none'>скрыто {i}</span>"
+                                     for i in range(20_000))
+    raw = (HEAD + 'Content-Type: multipart/alternative; boundary="b"\r\n\r\n--b\r\nContent-Type: '
+           "text/plain; charset=utf-8\r\n\r\n" + plain + "\r\n--b\r\nContent-Type: text/html; "
+           "charset=utf-8\r\n\r\n" + html + "\r\n--b--\r\n").encode()
+    reply, seconds = timed(raw)
+    assert reply.answer.startswith("Ответ.") and seconds < 10
