@@ -191,17 +191,19 @@ def drop_disclaimers(lines: list[str | None]) -> list[str | None]:
 
 def drop_trailing_disclaimers(lines: list[str | None]) -> list[str | None]:
     """Disclaimer paragraphs at the very end, where mail servers append them (a lower bar)."""
+    end = len(lines)
     while True:
-        end = len(lines)
         while end and (lines[end - 1] is BREAK or not lines[end - 1].strip()):
             end -= 1
         start = end
         while start and lines[start - 1] is not BREAK and lines[start - 1].strip():
             start -= 1
+        if start == end:
+            return lines[:end]
         kept = keep_around_disclaimer(lines[start:end], trailing=True)
-        if start == end or len(kept) == end - start:
-            return lines
-        lines = lines[:start] + kept
+        if kept:   # not a disclaimer, or the department's lines stand around one: stop here
+            return lines[:start] + kept
+        end = start
 
 
 def keep_around_disclaimer(paragraph: list[str], trailing: bool = False) -> list[str]:

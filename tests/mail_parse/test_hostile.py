@@ -282,3 +282,14 @@ def test_plain_and_html_both_huge_with_thousands_of_hidden_fragments():
            "charset=utf-8\r\n\r\n" + html + "\r\n--b--\r\n").encode()
     reply, seconds = timed(raw)
     assert reply.answer.startswith("Ответ.") and seconds < 10
+
+
+@pytest.mark.parametrize("tail", [
+    "Сообщение конфиденциально и предназначено только для адресата.\n\n" * 20_000,
+    "Иванов И.И.\nтел. 2-22-22\n\n" * 20_000, "-----\n" * 50_000, "> q\nа\n" * 50_000,
+    "26.11.2026 10:15, Отклик пишет:\n" * 20_000,
+])
+def test_long_repetitive_tails_stay_linear(tail):
+    start = time.monotonic()
+    assert extract_answer("Ответ.\n\n" + tail).startswith("Ответ.")
+    assert time.monotonic() - start < 10
