@@ -88,11 +88,14 @@ def choose(parts: MailParts) -> tuple[str, str]:
         return html, extract_answer(html)
     if not rendered or not html.strip():
         return plain, extract_answer(plain)
-    html_answer = extract_answer(html)
-    if html_answer and (is_placeholder(plain, squash(html)) or is_markup(plain)):
-        return html, html_answer
+    if is_placeholder(plain, squash(html)) or is_markup(plain):
+        html_answer = extract_answer(html)
+        if html_answer:
+            return html, html_answer
     plain = without_hidden(plain, rendered)
     plain_answer = extract_answer(plain)
-    if not plain_answer and html_answer:
-        return html, html_answer
+    if not plain_answer:
+        html_answer = extract_answer(html)
+        if html_answer:
+            return html, html_answer
     return plain, plain_answer
