@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message
 
+from mailer.flowed import decode_flowed
+
 MAX_PARTS = 1000          # parts visited per message; the rest is ignored (and said so)
 MAX_DEPTH = 50            # MIME nesting followed
 MAX_TEXT_CHARS = 500_000  # per body text; a department answer is never longer
@@ -28,6 +30,11 @@ CHARSET_ALIASES = {
     "koi8r": "koi8_r", "koi8": "koi8_r", "x-mac-cyrillic": "mac_cyrillic",
     "unicode-1-1-utf-7": "utf_7", "utf8": "utf_8", "x-unknown": "", "unknown-8bit": "",
 }
+# Python codecs that are not charsets: they would interpret backslash escapes or labels.
+NOT_MAIL_CHARSETS = {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"}
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")     # raw 8-bit bytes read as ASCII
+OTHER_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 SIGNATURE_TYPES = {"application/pkcs7-signature", "application/x-pkcs7-signature",
                    "application/pgp-signature"}
 REPORT_TYPES = {"message/delivery-status", "message/disposition-notification",
@@ -82,23 +89,30 @@ def guess_cyrillic(data: bytes) -> str:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode with the declared charset when Python knows it, else guess."""
+    """Decode with the declared charset when Python knows it as a mail charset, else guess."""
     label = (charset or "").strip().strip('"').lower()
     codec = CHARSET_ALIASES.get(label, label)
     if codec:
         try:
-            codecs.lookup(codec)
-            return data.decode(codec)
+            if codecs.lookup(codec).name not in NOT_MAIL_CHARSETS:
+                return scrub(data.decode(codec))
         except (LookupError, UnicodeDecodeError, ValueError):
             pass
     return guess_cyrillic(data)
 
 
+def scrub(text: str) -> str:
+    """No lone surrogate leaves the parser (UTF-7 and UTF-16 can carry one): the store, the
+    workbook and the JSON line could not encode it."""
+    return LONE_SURROGATE.sub("\ufffd", text) if LONE_SURROGATE.search(text) else text
+
+
 def repair_surrogates(text: str) -> str:
     """Headers carrying raw 8-bit bytes come back with surrogate escapes: decode them properly."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
-        return text
-    return guess_cyrillic(text.encode("ascii", "surrogateescape"))
+    if not SURROGATE_ESCAPE.search(text):
+        return scrub(text)
+    text = OTHER_SURROGATE.sub("\ufffd", text)
+    return guess_cyrillic(text.encode("utf-8", "surrogateescape"))
 
 
 def decode_header_value(value: object) -> str:
@@ -110,7 +124,7 @@ def decode_header_value(value: object) -> str:
                        for chunk, charset in chunks)
     except Exception:  # noqa: BLE001 - a broken encoded word keeps its raw text
         pass
-    return re.sub(r"[\r\n\t]+\s*", " ", text).strip()
+    return scrub(re.sub(r"[\r\n\t]+\s*", " ", text).strip())
 
 
 def read_headers(msg: Message) -> dict[str, list[str]]:
@@ -123,7 +137,7 @@ def read_headers(msg: Message) -> dict[str, list[str]]:
 def sanitize_filename(name: str, content_type: str = "") -> str:
     """A name that is safe on any disk: no path, no '..', no control chars, no CON/NUL, ≤150."""
     name = decode_header_value(name) if "=?" in name else repair_surrogates(name)
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
+    name = "".join(ch for ch in scrub(name) if unicodedata.category(ch) not in ("Cc", "Cf"))
     name = re.split(r"[\\/]", name)[-1]
     name = re.sub(r'[<>:"|?*]', "_", name)
     name = re.sub(r"\.{2,}", ".", name).strip(" .")
@@ -162,6 +176,17 @@ def part_text(part: Message) -> str:
         charset = None
     text = decode_bytes(part_bytes(part), charset)
     return text[:MAX_TEXT_CHARS]
+
+
+def plain_text(part: Message) -> str:
+    """A text/plain body; RFC 3676 flowed text has its soft line breaks joined."""
+    text = part_text(part)
+    try:
+        flowed = str(part.get_param("format", "") or "").strip().lower() == "flowed"
+        delsp = str(part.get_param("delsp", "") or "").strip().lower() == "yes"
+    except Exception:  # noqa: BLE001 - a broken Content-Type reads as fixed text
+        flowed = delsp = False
+    return decode_flowed(text, delsp) if flowed else text
 
 
 def part_filename(part: Message) -> str | None:
@@ -210,7 +235,7 @@ def collect_parts(raw: bytes) -> MailParts:
 
 def safe_type(part: Message) -> str:
     try:
-        return part.get_content_type().lower()
+        return scrub(part.get_content_type().lower())
     except Exception:  # noqa: BLE001
         return "application/octet-stream"
 
@@ -259,7 +284,7 @@ def visit_leaf(part: Message, ctype: str, parts: MailParts) -> None:
         return
     if name is None and not is_attachment_disposition(part):
         if ctype == "text/plain":
-            parts.plain.append(part_text(part))
+            parts.plain.append(plain_text(part))
             return
         if ctype == "text/html":
             parts.html.append(part_text(part))

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import re
 
+from mailer.disclaimers import disclaimer_themes, is_disclaimer
+from mailer.footers import footer_client
+from mailer.html_text import CELL
+from mailer.signatures import signature_start
+
 I = re.IGNORECASE
 
 # «Вы писали 26 ноября 2026 г., 10:15:» (The Bat!) — preceded by its template greeting.
@@ -32,7 +37,8 @@ HEADER_FROM = re.compile(r"^\*?(от|from|отправитель)\s*:\*?\s*\S", 
 HEADER_FIELD = re.compile(r"^\*?(отправлено|дата|sent|date|кому|to|тема|subject|копия|cc)"
                           r"\s*:\*?", I)
 
-# Lines at which the department's own words end (SPEC §3: signature, footers, disclaimers).
+# Lines at which the department's own words end (SPEC §3: signature, footers, disclaimers);
+# "sent from" footers are the table of footers.py.
 SIGNATURE_STARTS = [
     ("sig dash", re.compile(r"^(--|—|__)\s*$")),
     ("valediction", re.compile(
@@ -40,39 +46,27 @@ SIGNATURE_STARTS = [
         r"best regards|kind regards|warm regards|regards|best wishes|sincerely)"
         r"\s*([,.!]|$)", I)),
     ("thanks", re.compile(r"^(спасибо|благодарю|thanks|thank you|cheers)\s*,?\s*$", I)),
-    ("mobile footer", re.compile(
-        r"^(отправлено|послано|sent|get|получить|скачайте)\b.{0,40}(iphone|ipad|android|"
-        r"samsung|galaxy|huawei|xiaomi|honor|мобильн|mail\.ru|яндекс|yandex|outlook|почт|"
-        r"mail|устройств|телефон|смартфон|blackberry|gmail|windows).{0,40}$", I)),
-    ("disclaimer", re.compile(
+    ("disclaimer heading", re.compile(
         r"^(конфиденциальность\s*:|предупреждение о конфиденциальности|confidentiality|"
-        r"disclaimer|(данное|настоящее|это)\s+(электронное\s+)?(сообщение|письмо)\b.{0,60}"
+        r"disclaimer)", I)),
+    # a sentence that opens a disclaimer; it must speak of one of its themes (disclaimers.py),
+    # so that «Данное письмо является ответом…, приложение — акт» stays
+    ("disclaimer sentence", re.compile(
+        r"^((данное|настоящее|это)\s+(электронное\s+)?(сообщение|письмо)\b.{0,60}"
         r"(вложени|приложени|конфиденциальн|предназначен)|информация,? содержащаяся в|"
         r"this (e-?mail|message)\b.{0,40}(attachments|confidential|intended))", I)),
 ]
-
-# A trailing block of such lines, with a phone or a title and a name, is a signature.
-SIGNATURE_LINES = [
-    ("phone", re.compile(r"^(тел|tel|телефон|моб|мобильный|факс|fax|phone|т\.|т/ф|раб)"
-                         r"[\s.:/]|^[+\d][\d\s()\-+]{6,}$", I)),
-    ("contact", re.compile(r"^(e-?mail|эл\.?\s*почта|почта|сайт|web)\s*:|^\S+@\S+$|"
-                           r"^(https?://|www\.)\S+$", I)),
-    ("title", re.compile(
-        r"^(начальник|заместитель|зам\.|главный|ведущий|старший|специалист|консультант|"
-        r"эксперт|инспектор|директор|руководитель|заведующ|председатель|глава|советник|"
-        r"помощник|секретарь|инженер|бухгалтер|юрист|отдел|управление|комитет|департамент|"
-        r"администрация|мку|мбу|муп|мау|гку)\b[^.!?]{0,100}$", I)),
-    ("name", re.compile(r"^([А-ЯЁ][а-яё]+\s+[А-ЯЁ]\.\s?[А-ЯЁ]\.?|[А-ЯЁ]\.\s?[А-ЯЁ]\.\s?"
-                        r"[А-ЯЁ][а-яё]+|[А-ЯЁ][а-яё]+(\s+[А-ЯЁ][а-яё]+){1,2})$")),
-]
-MAX_SIGNATURE_LINES = 10
+NEEDS_THEME = {"disclaimer sentence"}
+RULE_LINE = re.compile(r"^[-_=*~.•·—–\s]+$")
+COLUMN_GAP = re.compile(r"(?<=\S)(\t+| {3,})(?=\S)")
 BREAK = None   # marks where a quoted block stood: the department's blocks become paragraphs
 
 
 def normalize_lines(text: str) -> list[str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
-    text = re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", text).replace("\t", " ")
-    return [line.rstrip() for line in text.split("\n")]
+    text = re.sub(r"[\u200b-\u200f\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
+    # A tab or a wide gap inside a line separates columns (Outlook's plain text of a table).
+    return [COLUMN_GAP.sub(CELL, line.rstrip()).replace("\t", " ") for line in text.split("\n")]
 
 
 def is_quoted(line: str) -> bool:
@@ -159,50 +153,108 @@ def drop_greeting(out: list[str | None]) -> None:
         out.pop()
 
 
+def is_break(line: str | None) -> bool:
+    return line is BREAK
+
+
+def ends_here(line: str) -> bool:
+    text = line.strip()
+    if footer_client(text):
+        return True
+    return any(p.match(text) and (name not in NEEDS_THEME or disclaimer_themes(text))
+               for name, p in SIGNATURE_STARTS)
+
+
 def cut_signature(lines: list[str | None]) -> list[str | None]:
+    """Everything from a valediction, a '-- ' line, a "sent from" footer or a disclaimer on."""
     for index, line in enumerate(lines):
-        if line is not BREAK and any(p.match(line.strip()) for _, p in SIGNATURE_STARTS):
+        if line is not BREAK and ends_here(line.replace(CELL, " ")):
             return lines[:index]
     return lines
 
 
-def drop_trailing_signature(lines: list[str | None]) -> list[str | None]:
-    """Titles, names and phones at the very end, without a valediction before them."""
-    end = len(lines)
-    while end and (lines[end - 1] is BREAK or not lines[end - 1].strip()):
-        end -= 1
-    start, kinds = end, set()
-    while start and end - start < MAX_SIGNATURE_LINES:
-        line = lines[start - 1]
-        if line is BREAK:
-            break
-        if not line.strip():
-            start -= 1
+def drop_disclaimers(lines: list[str | None]) -> list[str | None]:
+    """Paragraphs that are disclaimers or gateway banners, wherever they sit."""
+    out: list[str | None] = []
+    paragraph: list[str] = []
+    for index in range(len(lines) + 1):
+        line = lines[index] if index < len(lines) else BREAK
+        if line is not BREAK and line.strip():
+            paragraph.append(line)
             continue
-        kind = next((name for name, p in SIGNATURE_LINES if p.match(line.strip())), None)
-        if kind is None:
-            break
-        kinds.add(kind)
-        start -= 1
-    is_signature = "phone" in kinds or {"title", "name"} <= kinds
-    has_content = any(line is not BREAK and line.strip() for line in lines[:start])
-    return lines[:start] if is_signature and has_content else lines
+        out.extend(keep_around_disclaimer(paragraph))
+        paragraph = []
+        if index < len(lines):
+            out.append(line)
+    return out
+
+
+def drop_trailing_disclaimers(lines: list[str | None]) -> list[str | None]:
+    """Disclaimer paragraphs at the very end, where mail servers append them (a lower bar)."""
+    end = len(lines)
+    while True:
+        while end and (lines[end - 1] is BREAK or not lines[end - 1].strip()):
+            end -= 1
+        start = end
+        while start and lines[start - 1] is not BREAK and lines[start - 1].strip():
+            start -= 1
+        if start == end:
+            return lines[:end]
+        kept = keep_around_disclaimer(lines[start:end], trailing=True)
+        if kept:   # not a disclaimer, or the department's lines stand around one: stop here
+            return lines[:start] + kept
+        end = start
+
+
+def keep_around_disclaimer(paragraph: list[str], trailing: bool = False) -> list[str]:
+    """A paragraph that reads as a disclaimer loses its lines from the first to the last one
+    that speaks of its themes; lines of no theme before or after it (HTML blocks with no
+    blank line between them) are the department's."""
+    if not paragraph or not is_disclaimer(" ".join(paragraph).replace(CELL, " "), trailing):
+        return paragraph
+    themed = [i for i, line in enumerate(paragraph) if disclaimer_themes(line)]
+    if not themed:
+        return []
+    return paragraph[:themed[0]] + paragraph[themed[-1] + 1:]
+
+
+def drop_trailing_signature(lines: list[str | None]) -> list[str | None]:
+    """A trailing block of name, position, phones, e-mails (signatures.py), without a
+    valediction before it; the department's words before it must remain."""
+    start = signature_start(lines, CELL, is_break)
+    if start is None:
+        return lines
+    has_content = any(line is not BREAK and line.replace(CELL, "").strip()
+                      for line in lines[:start])
+    return lines[:start] if has_content else lines
+
+
+def drop_trailing_rules(lines: list[str | None]) -> list[str | None]:
+    """A line of dashes, underscores or stars left at the end (it stood above a disclaimer or
+    a footer that is gone) is not the department's."""
+    end = len(lines)
+    while end and (lines[end - 1] is BREAK or not lines[end - 1].replace(CELL, "").strip()
+                   or RULE_LINE.match(lines[end - 1].replace(CELL, "").strip())):
+        end -= 1
+    return lines[:end]
 
 
 def format_paragraphs(lines: list[str | None]) -> str:
     paragraphs, current = [], []
     for line in lines + [BREAK]:
-        if line is BREAK or not line.strip():
+        text = "" if line is BREAK else line.replace(CELL, " ").strip()
+        if not text:
             if current:
                 paragraphs.append("\n".join(current))
             current = []
         else:
-            current.append(re.sub(r" {2,}", " ", line.strip()))
+            current.append(re.sub(r" {2,}", " ", text))
     return "\n\n".join(paragraphs)
 
 
 def extract_answer(text: str) -> str:
     """The department's words from a reply body, paragraphs separated by one blank line."""
-    lines = drop_quotes(normalize_lines(text))
-    lines = drop_trailing_signature(cut_signature(lines))
-    return format_paragraphs(lines)
+    lines = drop_disclaimers(drop_quotes(normalize_lines(text)))
+    lines = drop_trailing_disclaimers(cut_signature(lines))
+    lines = drop_trailing_disclaimers(drop_trailing_signature(lines))
+    return format_paragraphs(drop_trailing_rules(lines))

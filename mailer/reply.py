@@ -12,10 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mailer.body import answer_body, answer_text
 from mailer.classify import detect_auto_reply, failed_recipients, is_bounce, locate_case
-from mailer.html_text import html_to_text
 from mailer.mime import MailParts, collect_parts, referenced_cids
-from mailer.quotes import extract_answer
 
 KINDS = ("answer", "auto_reply", "bounce", "unknown_sender", "no_case")
 TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
@@ -97,7 +96,7 @@ def understand(parts: MailParts, prefix: str, allow: Mapping[str, str]) -> Parse
     if case_id is None:
         return ParsedReply("no_case", answer="", attachments=(), failed_recipients=(),
                            note=NOTES["no_case"] + suffix, **base)
-    answer = extract_answer(body_text(parts))
+    answer = answer_text(parts)
     attachments, tnef_kept = collect_attachments(parts)
     suffix += NOTES["tnef"] if tnef_kept else ""
     kind = "answer" if department is not None else "unknown_sender"
@@ -123,10 +122,8 @@ def sender_address(parts: MailParts) -> str:
 
 
 def body_text(parts: MailParts) -> str:
-    """The plain body when the client sent one, else the HTML body as text."""
-    if any(text.strip() for text in parts.plain):
-        return "\n\n".join(parts.plain)
-    return "\n\n".join(html_to_text(html) for html in parts.html)
+    """The body the answer is read from, chosen by content (see body.py)."""
+    return answer_body(parts)
 
 
 def collect_attachments(parts: MailParts) -> tuple[tuple[ReplyAttachment, ...], bool]:

@@ -20,7 +20,8 @@ ANSWERS = {
                                 "30.11.2026.",
     "owa_html_only.eml": "Проверка проведена, нарушений не выявлено.\n\nПовторный осмотр — "
                          "3 декабря.",
-    "thunderbird_below_quote.eml": "Фонарь заменили сегодня утром.\nПросим сообщить, если он "
+    # format=flowed: the line ending in a space is soft-broken (RFC 3676 §4.2), so it joins
+    "thunderbird_below_quote.eml": "Фонарь заменили сегодня утром. Просим сообщить, если он "
                                    "снова погаснет.",
     "gmail_html_only.eml": "Здравствуйте!\n\nОсвещение восстановлено 27 ноября.\nСпасибо за "
                            "сообщение.",
