@@ -213,6 +213,14 @@ class Store:
         rows = self.db.execute(f"SELECT data FROM cases WHERE {where} ORDER BY {order}", tuple(params))
         return [case_from_json(row["data"]) for row in rows]
 
+    def cases_with_moments_after(self, moment: datetime) -> list[Case]:
+        """Cases with any moment (posted, routed, deadline start, answered, handled, closed) after
+        `moment`: a clock that ran ahead wrote them (bridge/steps/clock.py)."""
+        later = " OR ".join(f"julianday(json_extract(data, '$.{name}')) > julianday(:moment)"
+                            for name in _DATETIME_FIELDS)
+        rows = self.db.execute(f"SELECT data FROM cases WHERE {later} ORDER BY year, seq", {"moment": _iso(moment)})
+        return [case_from_json(row["data"]) for row in rows]
+
     def case_ids(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM cases")}
 
@@ -329,6 +337,15 @@ class Store:
         return self.db.execute(
             "SELECT id, key, case_id, kind, payload, attempts FROM outbox "
             "WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?", (_iso(now), limit)).fetchall()
+
+    def due_or_stranded_items(self, now: datetime, latest: datetime, limit: int) -> list[sqlite3.Row]:
+        """Pending items due at `now`, and those whose `next_at` lies beyond `latest` (now plus
+        the longest back-off): a clock that ran ahead scheduled them. Moments compare as instants
+        (julianday), whatever offset they were written with; an unreadable one counts as due."""
+        return self.db.execute(
+            "SELECT id, key, case_id, kind, payload, attempts FROM outbox WHERE state = 'pending' "
+            "AND (julianday(next_at) <= julianday(?) OR julianday(next_at) > julianday(?) "
+            "OR julianday(next_at) IS NULL) ORDER BY id LIMIT ?", (_iso(now), _iso(latest), limit)).fetchall()
 
     def outbox_done(self, item_id: int, result: dict, at: datetime) -> None:
         self.db.execute("UPDATE outbox SET state = 'done', done_at = ?, attempts = attempts + 1, result = ? "

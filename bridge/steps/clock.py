@@ -1,0 +1,86 @@
+"""«часы»: the first step of a cycle — notice a server clock that jumped, heal what it wrote.
+
+A clock set a year ahead for one cycle writes that year into the store. The outbox treats a
+`next_at` beyond the longest back-off as due (bridge/storage/outbox.py); here, the moments of a
+case that lie in the future (its deadline start, routing, handling) are set to the cycle's `now`,
+with a history row per field and one alert, so «Срок» comes back from next year; and a cycle that
+runs earlier than the previous one tells the operator, once per jump.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from bridge.config import Config
+from bridge.core.deadlines import CLOCK_TOLERANCE, clock_went_back, moments_ahead
+from bridge.steps.ports import Ports
+from bridge.storage.store import Store
+
+log = logging.getLogger("otklik.clock")
+
+ACTOR = "система"
+ACTION = "часы сервера были переведены: время исправлено на текущее"
+LAST_CYCLE = "clock.last_cycle"             # the previous cycle's `now`
+LOCKED_SINCE = "ledger.locked_since"        # bridge/cycle.py: since when the workbook is locked
+SHOWN = 5                                   # case numbers named in the alert
+
+
+def check_clock(store: Store, config: Config, ports: Ports, now: datetime) -> int:
+    """Returns how many cases had moments from the future corrected."""
+    with store.transaction():
+        _notice_clock_back(store, config, now)
+        healed = _heal_cases(store, config, now)
+        _heal_lock_alarm(store, now)
+    return healed
+
+
+def _notice_clock_back(store: Store, config: Config, now: datetime) -> None:
+    text = store.get_value(LAST_CYCLE)
+    last = _moment(text)
+    store.set_value(LAST_CYCLE, now.isoformat())
+    if not clock_went_back(last, now):
+        return
+    local = config.calendar.local
+    store.alert("clock", f"Часы сервера были переведены назад: предыдущий цикл прошёл "
+                f"{local(last):%d.%m.%Y %H:%M}, а сейчас на часах {local(now):%d.%m.%Y %H:%M}. "
+                "Проверьте синхронизацию времени на сервере (NTP); даты из будущего исправлены.",
+                key=f"clock-back:{text}", at=now)
+    log.warning("the clock went back: last cycle %s, now %s", text, now.isoformat())
+
+
+def _heal_cases(store: Store, config: Config, now: datetime) -> int:
+    healed = []
+    for case in store.cases_with_moments_after(now + CLOCK_TOLERANCE):
+        names = moments_ahead(case, now)
+        if not names:
+            continue
+        latest = max(getattr(case, name) for name in names)
+        store.save(replace(case, **{name: now for name in names}), ACTOR, ACTION, at=now)
+        healed.append((case.id, latest))
+    if healed:
+        local = config.calendar.local
+        ids = ", ".join(case_id for case_id, _ in healed[:SHOWN]) + (" …" if len(healed) > SHOWN else "")
+        latest = max(moment for _, moment in healed)
+        store.alert("clock", f"Часы сервера были переведены: у обращений ({len(healed)}: {ids}) были даты "
+                    f"из будущего (до {local(latest):%d.%m.%Y %H:%M}); они заменены текущим временем "
+                    f"{local(now):%d.%m.%Y %H:%M}, сроки пересчитаны. Проверьте время на сервере.",
+                    key=f"clock-ahead:{now.isoformat()}", at=now)
+        log.warning("moments from the future corrected in %d cases", len(healed))
+    return len(healed)
+
+
+def _heal_lock_alarm(store: Store, now: datetime) -> None:
+    """A «workbook locked since» from the future would silence the lock alarm for a year."""
+    since = _moment(store.get_value(LOCKED_SINCE))
+    if since is not None and since > now + CLOCK_TOLERANCE:
+        store.set_value(LOCKED_SINCE, now.isoformat())
+
+
+def _moment(text) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
