@@ -45,8 +45,8 @@ def _notice_clock_back(store: Store, config: Config, now: datetime) -> None:
     local = config.calendar.local
     store.alert("clock", f"Часы сервера были переведены назад: предыдущий цикл прошёл "
                 f"{local(last):%d.%m.%Y %H:%M}, а сейчас на часах {local(now):%d.%m.%Y %H:%M}. "
-                "Проверьте синхронизацию времени на сервере (NTP); даты из будущего исправлены.",
-                key=f"clock-back:{text}", at=now)
+                "Проверьте синхронизацию времени на сервере (NTP).",
+                key=f"clock-back:{text}:{now.isoformat()}", at=now)
     log.warning("the clock went back: last cycle %s, now %s", text, now.isoformat())
 
 
