@@ -21,7 +21,7 @@ from bridge.storage.store import Store
 log = logging.getLogger("otklik.clock")
 
 ACTOR = "система"
-ACTION = "часы сервера были переведены: время исправлено на текущее"
+ACTION = "дата из будущего заменена текущим временем (часы сервера были переведены?)"
 LAST_CYCLE = "clock.last_cycle"             # the previous cycle's `now`
 LOCKED_SINCE = "ledger.locked_since"        # bridge/cycle.py: since when the workbook is locked
 SHOWN = 5                                   # case numbers named in the alert
@@ -63,9 +63,10 @@ def _heal_cases(store: Store, config: Config, now: datetime) -> int:
         local = config.calendar.local
         ids = ", ".join(case_id for case_id, _ in healed[:SHOWN]) + (" …" if len(healed) > SHOWN else "")
         latest = max(moment for _, moment in healed)
-        store.alert("clock", f"Часы сервера были переведены: у обращений ({len(healed)}: {ids}) были даты "
-                    f"из будущего (до {local(latest):%d.%m.%Y %H:%M}); они заменены текущим временем "
-                    f"{local(now):%d.%m.%Y %H:%M}, сроки пересчитаны. Проверьте время на сервере.",
+        store.alert("clock", f"Даты из будущего: у обращений ({len(healed)}: {ids}) были даты позже текущего "
+                    f"времени (до {local(latest):%d.%m.%Y %H:%M}) — часы сервера были переведены или дата "
+                    f"введена с ошибкой. Они заменены текущим временем {local(now):%d.%m.%Y %H:%M}, сроки "
+                    "пересчитаны. Проверьте время на сервере.",
                     key=f"clock-ahead:{now.isoformat()}", at=now)
         log.warning("moments from the future corrected in %d cases", len(healed))
     return len(healed)

@@ -214,11 +214,14 @@ class Store:
         return [case_from_json(row["data"]) for row in rows]
 
     def cases_with_moments_after(self, moment: datetime) -> list[Case]:
-        """Cases with any moment (posted, routed, deadline start, answered, handled, closed) after
-        `moment`: a clock that ran ahead wrote them (bridge/steps/clock.py)."""
+        """Open cases with any moment (posted, routed, deadline start, answered, handled) after
+        `moment`, and cases closed after it: a clock that ran ahead wrote them (steps/clock.py).
+        A closed case is looked at by its `closed_at` only, its last moment, so a cycle reads
+        the JSON of the open cases alone."""
         later = " OR ".join(f"julianday(json_extract(data, '$.{name}')) > julianday(:moment)"
                             for name in _DATETIME_FIELDS)
-        rows = self.db.execute(f"SELECT data FROM cases WHERE {later} ORDER BY year, seq", {"moment": _iso(moment)})
+        rows = self.db.execute(f"SELECT data FROM cases WHERE julianday(closed_at) > julianday(:moment) "
+                               f"OR (closed_at IS NULL AND ({later})) ORDER BY year, seq", {"moment": _iso(moment)})
         return [case_from_json(row["data"]) for row in rows]
 
     def case_ids(self) -> set[str]:

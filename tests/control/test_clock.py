@@ -18,7 +18,7 @@ from tests.e2e_channels.sources import SOURCES
 
 VK_COMMENT = next(source for source in SOURCES if source.name == "vk-wall-comment")
 YEAR = timedelta(days=365)
-HEALED = "часы сервера были переведены: время исправлено на текущее"
+HEALED = "дата из будущего заменена текущим временем (часы сервера были переведены?)"
 
 
 def clock_alerts(store) -> list[str]:
@@ -94,3 +94,27 @@ def test_a_clock_set_back_is_told_once_per_jump(app):
     run_cycle(app, T0 + timedelta(minutes=20))
     run_cycle(app, T0 + timedelta(minutes=20) - timedelta(seconds=2))
     assert len(clock_alerts(app.store)) == 4
+
+
+def test_a_hand_made_row_dated_in_the_future_gets_a_deadline_from_now(tmp_path):
+    # The operator types a phone call into the workbook with the year mistyped (2027 for 2026).
+    from tests.ledger.conftest import col, edit_ledger, make_app, rows_by_id
+    app = make_app(tmp_path)
+    try:
+        run_cycle(app, T0)
+
+        def type_row(sheet) -> None:
+            row = sheet.max_row + 1
+            for header, value in (("Поступило", "13.04.2027 10:00"), ("Автор", "Иванов И. И. (звонок)"),
+                                  ("Текст сообщения", "Нет света в подъезде дома 3")):
+                sheet.cell(row, col(header)).value = value
+        edit_ledger(app, type_row)
+        run_cycle(app, T0 + timedelta(minutes=1))
+        run_cycle(app, T0 + timedelta(minutes=2))
+        [case] = app.store.all_cases()
+        assert case.posted_at == T0 + timedelta(minutes=2)
+        row = rows_by_id(app.config.ledger)[case.id]
+        assert row["Срок"].year == 2026, row["Срок"]
+        assert any("дата введена с ошибкой" in text for text in clock_alerts(app.store))
+    finally:
+        app.store.close()
