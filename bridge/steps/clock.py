@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bridge.config import Config
 from bridge.core.deadlines import CLOCK_TOLERANCE, clock_went_back, moments_ahead
@@ -25,23 +25,30 @@ ACTION = "дата из будущего заменена текущим вре�
 LAST_CYCLE = "clock.last_cycle"             # the previous cycle's `now`
 LOCKED_SINCE = "ledger.locked_since"        # bridge/cycle.py: since when the workbook is locked
 SHOWN = 5                                   # case numbers named in the alert
+RECORD_EVERY = timedelta(minutes=1)         # LAST_CYCLE is rewritten when the clock moved this much
 
 
 def check_clock(store: Store, config: Config, ports: Ports, now: datetime) -> int:
-    """Returns how many cases had moments from the future corrected."""
+    """Returns how many cases had moments from the future corrected. Writes nothing (no
+    transaction, no fsync) in the usual cycle: a clock that moved on by less than a minute."""
+    text = store.get_value(LAST_CYCLE)
+    last = _moment(text)
+    cases = store.cases_with_moments_after(now + CLOCK_TOLERANCE)
+    locked_since = _moment(store.get_value(LOCKED_SINCE))
+    stale_lock = locked_since is not None and locked_since > now + CLOCK_TOLERANCE
+    if last is not None and abs(now - last) < RECORD_EVERY and not cases and not stale_lock:
+        return 0
     with store.transaction():
-        _notice_clock_back(store, config, now)
-        healed = _heal_cases(store, config, now)
-        _heal_lock_alarm(store, now)
+        store.set_value(LAST_CYCLE, now.isoformat())
+        if clock_went_back(last, now):
+            _tell_clock_back(store, config, text, last, now)
+        healed = _heal_cases(store, config, cases, now)
+        if stale_lock:    # a «locked since» from the future would silence the lock alarm for a year
+            store.set_value(LOCKED_SINCE, now.isoformat())
     return healed
 
 
-def _notice_clock_back(store: Store, config: Config, now: datetime) -> None:
-    text = store.get_value(LAST_CYCLE)
-    last = _moment(text)
-    store.set_value(LAST_CYCLE, now.isoformat())
-    if not clock_went_back(last, now):
-        return
+def _tell_clock_back(store: Store, config: Config, text: str, last: datetime, now: datetime) -> None:
     local = config.calendar.local
     store.alert("clock", f"Часы сервера были переведены назад: предыдущий цикл прошёл "
                 f"{local(last):%d.%m.%Y %H:%M}, а сейчас на часах {local(now):%d.%m.%Y %H:%M}. "
@@ -50,9 +57,9 @@ def _notice_clock_back(store: Store, config: Config, now: datetime) -> None:
     log.warning("the clock went back: last cycle %s, now %s", text, now.isoformat())
 
 
-def _heal_cases(store: Store, config: Config, now: datetime) -> int:
+def _heal_cases(store: Store, config: Config, cases: list, now: datetime) -> int:
     healed = []
-    for case in store.cases_with_moments_after(now + CLOCK_TOLERANCE):
+    for case in cases:
         names = moments_ahead(case, now)
         if not names:
             continue
@@ -70,13 +77,6 @@ def _heal_cases(store: Store, config: Config, now: datetime) -> int:
                     key=f"clock-ahead:{now.isoformat()}", at=now)
         log.warning("moments from the future corrected in %d cases", len(healed))
     return len(healed)
-
-
-def _heal_lock_alarm(store: Store, now: datetime) -> None:
-    """A «workbook locked since» from the future would silence the lock alarm for a year."""
-    since = _moment(store.get_value(LOCKED_SINCE))
-    if since is not None and since > now + CLOCK_TOLERANCE:
-        store.set_value(LOCKED_SINCE, now.isoformat())
 
 
 def _moment(text) -> datetime | None:
