@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -177,6 +177,7 @@ def _build(raw: dict, base_dir: Path, source: Path | None, problems: list[str]) 
     mail = _section(raw, "mail", problems)
     _check_mail(mail, problems)
     site = _section(raw, "site", problems)
+    _check_schedule(raw, problems)
     return Config(
         source=source, base_dir=base_dir, case_prefix=prefix, tz=tz, data_dir=data_dir, ledger=ledger,
         calendar=_calendar(_section(raw, "worktime", problems), tz, problems),
@@ -224,6 +225,28 @@ def _number(section: dict, key: str, default: float, problems: list[str], *, max
     return value
 
 
+def _whole(section: dict, name: str, low: int, high: int, problems: list[str]) -> None:
+    """`name` is "section.key"; an absent key is fine (its step has a default)."""
+    value = section.get(name.partition(".")[2], low)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(f"{name}: нужно целое число от {low} до {high}, а не «{value}»")
+
+
+def _check_schedule(raw: dict, problems: list[str]) -> None:
+    """[reminders] and [report]: read by their steps, which would quietly fall back to defaults
+    (or overflow on a huge number), so a wrong value is reported here."""
+    reminders, report = raw.get("reminders", {}), raw.get("report", {})
+    if isinstance(reminders, dict):
+        _whole(reminders, "reminders.escalate_after_days", 1, 365, problems)
+        digest_time = reminders.get("digest_time", "09:30")
+        try:
+            time.fromisoformat(digest_time if isinstance(digest_time, str) else "")
+        except ValueError:
+            problems.append(f"reminders.digest_time: «{digest_time}» — нужно время ЧЧ:ММ, например \"09:30\"")
+    if isinstance(report, dict):
+        _whole(report, "report.min_messages", 1, 100000, problems)
+
+
 def _emails(section: dict, key: str, problems: list[str]) -> tuple[str, ...]:
     value = section.get(key, [])
     if isinstance(value, str):
@@ -268,8 +291,8 @@ def _calendar(worktime: dict, tz: ZoneInfo, problems: list[str]) -> WorkCalendar
     idle = longest_idle_run(calendar)
     if idle and (idle[1] - idle[0]).days + 1 > MAX_IDLE_DAYS:
         first, last = idle
-        problems.append(f"worktime.extra_days_off: с {first:%d.%m.%Y} по {last:%d.%m.%Y} нет рабочего "
-                        "времени, больше двух лет подряд — сроки нельзя посчитать; проверьте список дат")
+        problems.append(f"worktime: с {first:%d.%m.%Y} по {last:%d.%m.%Y} нет рабочего времени, больше двух "
+                        "лет подряд — сроки нельзя посчитать; проверьте extra_days_off и short_days")
     return calendar
 
 

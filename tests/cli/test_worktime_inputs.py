@@ -15,9 +15,10 @@ from tests.cli.test_commands import run
 DEMO = Path(__file__).resolve().parents[2] / "bridge" / "demo_config.toml"
 
 
-def write_config(folder: Path, worktime: str, **general: str) -> str:
-    """The demo configuration with its [worktime] section (and the [general] keys given) replaced."""
-    text = DEMO.read_text(encoding="utf-8")
+def write_config(folder: Path, worktime: str, extra: str = "", **general: str) -> str:
+    """The demo configuration with its [worktime] section (and the [general] keys given) replaced,
+    and `extra` sections at the end."""
+    text = DEMO.read_text(encoding="utf-8") + "\n" + extra
     text = re.sub(r"\[worktime\].*?(?=\n\[\[departments\]\])", lambda _: "[worktime]\n" + worktime + "\n",
                   text, flags=re.S)
     for key, value in general.items():
@@ -55,6 +56,8 @@ BAD_WORKTIME = {
     "short day a number": ('short_days = [20261230]', "worktime.short_days"),
     "no such date": ('short_days = ["2026-02-30"]', "2026-02-30"),
     "ten years off": (ten_years_off(), "больше двух лет"),
+    "short days that lose every hour for ten years": (
+        'hours = ["09:00-09:30"]\n' + ten_years_off().replace("extra_days_off", "short_days"), "больше двух лет"),
 }
 
 
@@ -114,3 +117,25 @@ def test_the_last_days_of_the_calendar_still_count(tmp_path):
 
 def test_a_leap_second_start_is_refused(tmp_path):
     one_clear_line(run("deadline", "triage", "2026-12-31T23:59:60+11:00", cwd=tmp_path), "23:59:60")
+
+
+BAD_SCHEDULE = {
+    "escalation overflows": ("[reminders]\nescalate_after_days = 100000000000", "reminders.escalate_after_days"),
+    "escalation zero": ("[reminders]\nescalate_after_days = 0", "reminders.escalate_after_days"),
+    "digest time a number": ("[reminders]\ndigest_time = 930", "reminders.digest_time"),
+    "digest time 25:00": ('[reminders]\ndigest_time = "25:00"', "reminders.digest_time"),
+    "report minimum text": ('[report]\nmin_messages = "пять"', "report.min_messages"),
+}
+
+
+@pytest.mark.parametrize("extra, fragment", BAD_SCHEDULE.values(), ids=BAD_SCHEDULE.keys())
+def test_reminder_and_report_numbers_are_checked_not_quietly_replaced(tmp_path, extra, fragment):
+    config = write_config(tmp_path, 'hours = ["09:00-13:00", "14:00-18:00"]', extra=extra)
+    one_clear_line(run("check-config", "--config", config, cwd=tmp_path), fragment)
+
+
+def test_huge_limits_are_refused(tmp_path):
+    config = write_config(tmp_path, 'hours = ["09:00-18:00"]', ledger_lock_alert_minutes="1e300",
+                          attachment_limit_mb="99999999999999999")
+    one_clear_line(run("check-config", "--config", config, cwd=tmp_path), "ledger_lock_alert_minutes",
+                   "attachment_limit_mb")
