@@ -114,7 +114,8 @@ def moments_ahead(case: "Case", now: datetime, tolerance: timedelta = CLOCK_TOLE
     """The case's moments that lie after `now` by more than `tolerance`. None of them can be in
     the future; left as they are, «Срок» and «Контроль срока» would stay a year ahead for good."""
     return tuple(name for name in CASE_MOMENTS
-                 if (value := getattr(case, name)) is not None and value > now + tolerance)
+                 if (value := getattr(case, name)) is not None and value.tzinfo is not None
+                 and value > now + tolerance)
 
 
 def clock_went_back(last_cycle: datetime | None, now: datetime, tolerance: timedelta = CLOCK_TOLERANCE) -> bool:

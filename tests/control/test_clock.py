@@ -118,3 +118,29 @@ def test_a_hand_made_row_dated_in_the_future_gets_a_deadline_from_now(tmp_path):
         assert any("дата введена с ошибкой" in text for text in clock_alerts(app.store))
     finally:
         app.store.close()
+
+
+def test_back_and_forth_several_times_leaves_no_moment_in_the_future(stand):
+    VK_COMMENT.write(stand, "Туда-сюда: не вывозят мусор.")
+    stand.cycle()
+    case = stand.case_with("Туда-сюда:")
+    real = stand.now
+    stand.route(case.id)
+    stand.cycle()
+    assert len(stand.mails_for(case.id)) == 1
+    # The department answers while the clock runs two years ahead, then it comes back; ahead
+    # again for one cycle, back again.
+    stand.department_answers(case.id, "Мусор вывезен, график восстановлен.")
+    for ahead, back in ((2 * YEAR, timedelta(minutes=3)), (YEAR, timedelta(minutes=4)),
+                        (timedelta(days=30), timedelta(minutes=5))):
+        stand.now = real + ahead
+        stand.cycle(timedelta(0))
+        stand.now = real + back
+        stand.cycle(timedelta(0))
+    answered = stand.app.store.get(case.id)
+    assert answered.dept_answer.startswith("Мусор вывезен")
+    assert answered.answered_at <= stand.now and answered.handled_at <= stand.now
+    assert stand.app.store.cases_with_moments_after(stand.now) == []
+    assert stand.ledger_row(case.id)["Контроль срока"] == "выполнено в срок"
+    alerts = clock_alerts(stand.app.store)
+    assert sum("назад" in text for text in alerts) == 3, alerts
