@@ -336,6 +336,9 @@ def _dates(section: dict, key: str, problems: list[str]) -> frozenset[date]:
 def _departments(items: Any, problems: list[str]) -> tuple[Department, ...]:
     departments, seen = [], set()
     for number, item in enumerate(items if isinstance(items, list) else [], start=1):
+        if not isinstance(item, dict):
+            problems.append(f"departments №{number}: «{item}» — нужен раздел [[departments]] с code, name, emails")
+            continue
         code = str(item.get("code", ""))
         if not _CODE.match(code):
             problems.append(f"departments №{number}: код «{code}» — латиница в нижнем регистре, цифры, _")
@@ -358,6 +361,9 @@ def _departments(items: Any, problems: list[str]) -> tuple[Department, ...]:
 def _external_bodies(items: Any, problems: list[str]) -> tuple[ExternalBody, ...]:
     bodies = []
     for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            problems.append(f"external_bodies: «{item}» — нужен раздел [[external_bodies]] с name")
+            continue
         if not item.get("name"):
             problems.append("external_bodies: у органа нет name")
             continue

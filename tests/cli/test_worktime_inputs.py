@@ -139,3 +139,14 @@ def test_huge_limits_are_refused(tmp_path):
                           attachment_limit_mb="99999999999999999")
     one_clear_line(run("check-config", "--config", config, cwd=tmp_path), "ledger_lock_alert_minutes",
                    "attachment_limit_mb")
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ('departments = [1]\n', "departments №1"),
+    ('external_bodies = ["x"]\n[[departments]]\ncode = "zhkh"\nemails = ["zhkh@adm-okha.ru"]\n', "external_bodies"),
+    ('[general]\noperator_emails = 5\n[[departments]]\ncode = "zhkh"\nemails = ["zhkh@adm-okha.ru"]\n',
+     "operator_emails"),
+], ids=["department not a table", "body not a table", "addresses a number"])
+def test_lists_of_the_wrong_shape_are_one_clear_line(tmp_path, text, fragment):
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    one_clear_line(run("check-config", "--config", "config.toml", cwd=tmp_path), fragment)
