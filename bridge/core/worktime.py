@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from bridge.core.errors import OtklikError
+
 # The holidays package marks transferred days off in their names («перенесено с 04.01.2025»)
 # and observed holidays with «(observed)» / «выходной»; neither is a public holiday proper, so
 # neither makes the day before it short.
@@ -40,9 +42,10 @@ MAX_IDLE_DAYS = 731
 _MAX_DAYS_AHEAD = 3660
 
 
-class OutOfCalendar(ValueError):
+class OutOfCalendar(OtklikError, ValueError):
     """A deadline cannot be counted: it runs past year 9999 (or before year 1), or the
-    calendar has no working time for years. The message is for people (Russian)."""
+    calendar has no working time for years. The message is for people (Russian); run.py prints
+    it as one line wherever it surfaces (`deadline` names the start that caused it)."""
 
 
 def parse_hours(spans: Sequence[str]) -> tuple[Interval, ...]:
