@@ -11,6 +11,7 @@ from bridge import config as configuration
 from bridge.app import utcnow
 from bridge.core.deadlines import due, rule_for
 from bridge.core.errors import InputError
+from bridge.core.worktime import OutOfCalendar
 
 
 def run(args) -> int:
@@ -30,7 +31,11 @@ def cmd_deadline(args) -> int:
         raise InputError(str(exc)) from None
     starts = args.starts or [line.strip() for line in sys.stdin if line.strip()]
     for text in starts:
-        print(due(config.calendar, args.kind, _moment(text, config.tz)).isoformat())
+        try:
+            moment = due(config.calendar, args.kind, _moment(text, config.tz))
+        except OutOfCalendar as exc:
+            raise InputError(f"«{text}»: {exc}") from None
+        print(moment.isoformat(), flush=True)
     return 0
 
 

@@ -7,23 +7,26 @@ variables, read when a connection is made.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.core.errors import ConfigError
-from bridge.core.worktime import WorkCalendar, parse_hours
+from bridge.core.worktime import MAX_IDLE_DAYS, WorkCalendar, longest_idle_run, parse_hours
 
 DEMO_CONFIG = Path(__file__).with_name("demo_config.toml")
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SECURITY = ("ssl", "starttls", "none")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DEFAULT_HOURS = ["09:00-13:00", "14:00-18:00"]
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ def _build(raw: dict, base_dir: Path, source: Path | None, problems: list[str]) 
     mail = _section(raw, "mail", problems)
     _check_mail(mail, problems)
     site = _section(raw, "site", problems)
+    _check_schedule(raw, problems)
     return Config(
         source=source, base_dir=base_dir, case_prefix=prefix, tz=tz, data_dir=data_dir, ledger=ledger,
         calendar=_calendar(_section(raw, "worktime", problems), tz, problems),
@@ -187,8 +191,9 @@ def _build(raw: dict, base_dir: Path, source: Path | None, problems: list[str]) 
         operator_emails=_emails(general, "operator_emails", problems),
         deputy_head_emails=_emails(general, "deputy_head_emails", problems),
         registry_emails=_emails(general, "registry_emails", problems),
-        attachment_limit=int(_number(general, "attachment_limit_mb", 10, problems) * 1024 * 1024),
-        ledger_lock_alert_minutes=int(_number(general, "ledger_lock_alert_minutes", 60, problems)),
+        attachment_limit=int(_number(general, "attachment_limit_mb", 10, problems, maximum=10240) * 1024 * 1024),
+        ledger_lock_alert_minutes=int(_number(general, "ledger_lock_alert_minutes", 60, problems,
+                                              maximum=7 * 24 * 60)),
         raw=raw,
     )
 
@@ -215,18 +220,47 @@ def _zone(name: str, problems: list[str]) -> ZoneInfo:
         return ZoneInfo("Asia/Sakhalin")
 
 
-def _number(section: dict, key: str, default: float, problems: list[str]) -> float:
+def _number(section: dict, key: str, default: float, problems: list[str], *, maximum: float) -> float:
+    """A positive finite number up to `maximum` (TOML also allows inf and nan)."""
     value = section.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         problems.append(f"{key}: нужно положительное число, а не «{value}»")
         return default
+    if value > maximum:
+        problems.append(f"{key}: «{value}» — слишком много (не больше {maximum:g})")
+        return default
     return value
+
+
+def _whole(section: dict, name: str, low: int, high: int, problems: list[str]) -> None:
+    """`name` is "section.key"; an absent key is fine (its step has a default)."""
+    value = section.get(name.partition(".")[2], low)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(f"{name}: нужно целое число от {low} до {high}, а не «{value}»")
+
+
+def _check_schedule(raw: dict, problems: list[str]) -> None:
+    """[reminders] and [report]: read by their steps, which would quietly fall back to defaults
+    (or overflow on a huge number), so a wrong value is reported here."""
+    reminders, report = raw.get("reminders", {}), raw.get("report", {})
+    if isinstance(reminders, dict):
+        _whole(reminders, "reminders.escalate_after_days", 1, 365, problems)
+        digest_time = reminders.get("digest_time", "09:30")
+        try:
+            time.fromisoformat(digest_time if isinstance(digest_time, str) else "")
+        except ValueError:
+            problems.append(f"reminders.digest_time: «{digest_time}» — нужно время ЧЧ:ММ, например \"09:30\"")
+    if isinstance(report, dict):
+        _whole(report, "report.min_messages", 1, 100000, problems)
 
 
 def _emails(section: dict, key: str, problems: list[str]) -> tuple[str, ...]:
     value = section.get(key, [])
     if isinstance(value, str):
         value = [value]
+    if not isinstance(value, list):
+        problems.append(f"{key}: нужен список адресов, например [\"oso@adm-okha.ru\"], а не «{value}»")
+        return ()
     bad = [v for v in value if not isinstance(v, str) or not _EMAIL.match(v)]
     if bad:
         problems.append(f"{key}: неверные адреса {bad}")
@@ -253,26 +287,55 @@ def _check_mail(mail: dict, problems: list[str]) -> None:
 
 
 def _calendar(worktime: dict, tz: ZoneInfo, problems: list[str]) -> WorkCalendar:
+    calendar = WorkCalendar(tz=tz, hours=_hours(worktime, problems),
+                            extra_days_off=_dates(worktime, "extra_days_off", problems),
+                            extra_working_days=_dates(worktime, "extra_working_days", problems),
+                            short_days=_dates(worktime, "short_days", problems))
+    both = sorted(calendar.extra_days_off & calendar.extra_working_days)
+    if both:
+        problems.append(f"worktime: {', '.join(f'{d:%d.%m.%Y}' for d in both[:3])}"
+                        f"{' …' if len(both) > 3 else ''} — и в extra_days_off, и в extra_working_days")
+    idle = longest_idle_run(calendar)
+    if idle and (idle[1] - idle[0]).days + 1 > MAX_IDLE_DAYS:
+        first, last = idle
+        problems.append(f"worktime: с {first:%d.%m.%Y} по {last:%d.%m.%Y} нет рабочего времени, больше двух "
+                        "лет подряд — сроки нельзя посчитать; проверьте extra_days_off и short_days")
+    return calendar
+
+
+def _hours(worktime: dict, problems: list[str]) -> tuple:
+    spans = worktime.get("hours", _DEFAULT_HOURS)
+    if not isinstance(spans, list) or not spans or not all(isinstance(span, str) for span in spans):
+        problems.append(f"worktime.hours: нужен непустой список интервалов, например "
+                        f"[\"09:00-13:00\", \"14:00-18:00\"], а не «{spans}»")
+        return parse_hours(_DEFAULT_HOURS)
     try:
-        hours = parse_hours(worktime.get("hours", ["09:00-13:00", "14:00-18:00"]))
+        return parse_hours(spans)
     except ValueError as exc:
         problems.append(f"worktime.hours: {exc}")
-        hours = parse_hours(["09:00-13:00", "14:00-18:00"])
-    return WorkCalendar(tz=tz, hours=hours,
-                        extra_days_off=_dates(worktime, "extra_days_off", problems),
-                        extra_working_days=_dates(worktime, "extra_working_days", problems),
-                        short_days=_dates(worktime, "short_days", problems))
+        return parse_hours(_DEFAULT_HOURS)
 
 
 def _dates(section: dict, key: str, problems: list[str]) -> frozenset[date]:
+    """A list of dates: TOML dates or "ГГГГ-ММ-ДД" text. A TOML date-time is refused, not
+    ignored: a `datetime` is a `date` subclass that never equals a day of the calendar."""
+    values = section.get(key, [])
+    if not isinstance(values, list):
+        problems.append(f"worktime.{key}: нужен список дат, например [\"2026-12-31\"], а не «{values}»")
+        return frozenset()
     result = set()
-    for value in section.get(key, []):
-        if isinstance(value, date):
+    for value in values:
+        if isinstance(value, datetime):
+            problems.append(f"worktime.{key}: «{value.isoformat()}» — дата со временем; нужна только "
+                            "дата ГГГГ-ММ-ДД")
+        elif isinstance(value, date):
             result.add(value)
-            continue
-        try:
-            result.add(date.fromisoformat(str(value)))
-        except ValueError:
+        elif isinstance(value, str) and _ISO_DATE.match(value.strip()):
+            try:
+                result.add(date.fromisoformat(value.strip()))
+            except ValueError:
+                problems.append(f"worktime.{key}: «{value}» — такой даты нет")
+        else:
             problems.append(f"worktime.{key}: «{value}» — не дата ГГГГ-ММ-ДД")
     return frozenset(result)
 
@@ -280,6 +343,9 @@ def _dates(section: dict, key: str, problems: list[str]) -> frozenset[date]:
 def _departments(items: Any, problems: list[str]) -> tuple[Department, ...]:
     departments, seen = [], set()
     for number, item in enumerate(items if isinstance(items, list) else [], start=1):
+        if not isinstance(item, dict):
+            problems.append(f"departments №{number}: «{item}» — нужен раздел [[departments]] с code, name, emails")
+            continue
         code = str(item.get("code", ""))
         if not _CODE.match(code):
             problems.append(f"departments №{number}: код «{code}» — латиница в нижнем регистре, цифры, _")
@@ -302,6 +368,9 @@ def _departments(items: Any, problems: list[str]) -> tuple[Department, ...]:
 def _external_bodies(items: Any, problems: list[str]) -> tuple[ExternalBody, ...]:
     bodies = []
     for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            problems.append(f"external_bodies: «{item}» — нужен раздел [[external_bodies]] с name")
+            continue
         if not item.get("name"):
             problems.append("external_bodies: у органа нет name")
             continue

@@ -1,5 +1,6 @@
 """One cycle of the bridge, the story in order (bridge/steps/, one module per step):
 
+0. «часы» (steps/clock.py) — a server clock that jumped: heal the moments it wrote;
 1. «журнал: решения» (steps/decisions.py) — read the operator's work from the ledger, apply it;
 2. «напоминания» (steps/reminders.py) — queue what is due by the deadlines (п. 4.1, 4.2);
 3. «отправка» (steps/outgoing.py) — send and publish what the outbox holds;
@@ -25,6 +26,7 @@ from bridge.app import App, utcnow
 from bridge.core.deadlines import next_flip
 from bridge.core.errors import DeliveryError
 from bridge.steps import answers, intake, outgoing
+from bridge.steps.clock import check_clock
 from bridge.steps.decisions import read_decisions
 from bridge.steps.reminders import queue_reminders
 from bridge.steps.retention import apply_retention
@@ -50,6 +52,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     report = CycleReport()
     read, cases = None, None
     store.touched.clear()
+    _step(report, "часы", lambda: check_clock(store, config, ports, now))
     if ports.ledger.path.exists() and not ports.ledger.untouched_since_write():
         # Only a workbook someone saved needs reading, and only then the cases for comparing.
         cases = {c.id: c for c in store.all_cases()}

@@ -100,3 +100,24 @@ def next_flip(case: "Case", calendar: WorkCalendar, now: datetime) -> datetime |
     expiring_at = add_counted(calendar, rule.meter, start, rule.length * 3 / 4)
     due_at = add_counted(calendar, rule.meter, start, rule.length)
     return next((moment for moment in (expiring_at, due_at) if moment > now), None)
+
+
+# -- a server clock that jumped ---------------------------------------------------------------
+
+# Clocks of our server and of the networks may disagree by seconds; more than this is a clock
+# that was set wrong (a year ahead, say) and wrote its moments into the store.
+CLOCK_TOLERANCE = timedelta(minutes=10)
+CASE_MOMENTS = ("posted_at", "deadline_start", "routed_at", "answered_at", "handled_at", "closed_at")
+
+
+def moments_ahead(case: "Case", now: datetime, tolerance: timedelta = CLOCK_TOLERANCE) -> tuple[str, ...]:
+    """The case's moments that lie after `now` by more than `tolerance`. None of them can be in
+    the future; left as they are, «Срок» and «Контроль срока» would stay a year ahead for good."""
+    return tuple(name for name in CASE_MOMENTS
+                 if (value := getattr(case, name)) is not None and value.tzinfo is not None
+                 and value > now + tolerance)
+
+
+def clock_went_back(last_cycle: datetime | None, now: datetime, tolerance: timedelta = CLOCK_TOLERANCE) -> bool:
+    """This cycle runs earlier than the previous one did: the server clock was set back."""
+    return last_cycle is not None and now < last_cycle - tolerance

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from bridge.core.errors import OtklikError
+
 # The holidays package marks transferred days off in their names («перенесено с 04.01.2025»)
 # and observed holidays with «(observed)» / «выходной»; neither is a public holiday proper, so
 # neither makes the day before it short.
@@ -30,6 +32,20 @@ _NOT_A_HOLIDAY_PROPER = ("перенесено", "выходной", "observed")
 
 Interval = tuple[time, time]
 DAY_END = time(23, 59, 59, 999999)
+
+# The longest stretch without any working time a configuration may describe. The regulation's
+# clock never stands still for years: more than this is a typo in [worktime] (a range of dates
+# pasted twice, a year mistyped), and every deadline would silently land years ahead.
+MAX_IDLE_DAYS = 731
+# How far `add_counted` looks for working time before it gives up (a safety net: a valid
+# configuration reaches any due moment long before).
+_MAX_DAYS_AHEAD = 3660
+
+
+class OutOfCalendar(OtklikError, ValueError):
+    """A deadline cannot be counted: it runs past year 9999 (or before year 1), or the
+    calendar has no working time for years. The message is for people (Russian); run.py prints
+    it as one line wherever it surfaces (`deadline` names the start that caused it)."""
 
 
 def parse_hours(spans: Sequence[str]) -> tuple[Interval, ...]:
@@ -88,20 +104,18 @@ class WorkCalendar:
         return moment.astimezone(self.tz)
 
     def working_days(self, year: int) -> list[date]:
-        day, days = date(year, 1, 1), []
-        while day.year == year:
-            if self.is_working_day(day):
-                days.append(day)
-            day += timedelta(days=1)
-        return days
+        return [day for day in _days_of(year) if self.is_working_day(day)]
 
 
 def _shorten_by_an_hour(hours: tuple[Interval, ...]) -> tuple[Interval, ...]:
+    if not hours:
+        return ()
     *head, (start, end) = hours
-    end_dt = datetime.combine(date.min, end) - timedelta(hours=1)
-    if end_dt.time() <= start:
+    # On an ordinary day: an interval ending before 01:00 would wrap past date.min.
+    shortened = datetime.combine(date(2000, 1, 2), end) - timedelta(hours=1)
+    if shortened.date() < date(2000, 1, 2) or shortened.time() <= start:
         return tuple(head)
-    return (*head, (start, end_dt.time()))
+    return (*head, (start, shortened.time()))
 
 
 @lru_cache(maxsize=64)
@@ -130,7 +144,7 @@ def _is_public_holiday(day: date) -> bool:
 def _derived_short_days(year: int) -> frozenset[date]:
     short = set()
     for day in _days_of(year):
-        if _official_working_day(day) and _is_public_holiday(day + timedelta(days=1)):
+        if day < date.max and _official_working_day(day) and _is_public_holiday(day + timedelta(days=1)):
             short.add(day)
     # A working Saturday standing in for a day off that would have been short inherits it.
     for source, target in _transfers(year):
@@ -144,6 +158,8 @@ def _days_of(year: int) -> Iterable[date]:
     day = date(year, 1, 1)
     while day.year == year:
         yield day
+        if day == date.max:
+            return
         day += timedelta(days=1)
 
 
@@ -173,25 +189,37 @@ def working_days_meter(calendar: WorkCalendar, day: date) -> Sequence[Interval]:
     return ((time(0), DAY_END),) if calendar.is_working_day(day) else ()
 
 
-_MAX_DAYS_AHEAD = 3660  # ten years of days off in a row means a broken configuration
-
-
 def _stretches(calendar: WorkCalendar, meter: Meter, day: date) -> list[tuple[datetime, datetime]]:
     """The counted stretches of a local day as aware datetimes; 24:00 is the next midnight."""
     result = []
     for start, end in meter(calendar, day):
         start_dt = datetime.combine(day, start, calendar.tz)
-        if end == DAY_END:
+        if end == DAY_END and day < date.max:
             end_dt = datetime.combine(day + timedelta(days=1), time(0), calendar.tz)
+        elif end == DAY_END:    # 31.12.9999 has no next midnight; its last microsecond is lost
+            end_dt = datetime.combine(day, DAY_END, calendar.tz)
         else:
             end_dt = datetime.combine(day, end, calendar.tz)
         result.append((start_dt, end_dt))
     return result
 
 
+_BEYOND_CALENDAR = "срок выходит за пределы календаря (годы 0001–9999)"
+
+
 @lru_cache(maxsize=8192)   # a ledger row asks for the same due moment several times
 def add_counted(calendar: WorkCalendar, meter: Meter, start: datetime, length: timedelta) -> datetime:
-    """The earliest instant at which the time counted from `start` reaches `length`."""
+    """The earliest instant at which the time counted from `start` reaches `length`.
+
+    Raises OutOfCalendar when the due moment lies past 31.12.9999 or when no working time turns
+    up within `_MAX_DAYS_AHEAD` days (a configuration that `bridge/config.py` refuses)."""
+    try:
+        return _add_counted(calendar, meter, start, length)
+    except OverflowError:
+        raise OutOfCalendar(_BEYOND_CALENDAR) from None
+
+
+def _add_counted(calendar: WorkCalendar, meter: Meter, start: datetime, length: timedelta) -> datetime:
     moment = calendar.local(start)
     left = length
     day = moment.date()
@@ -205,12 +233,16 @@ def add_counted(calendar: WorkCalendar, meter: Meter, start: datetime, length: t
                 return (begin + left).astimezone(calendar.tz)
             left -= available
         day += timedelta(days=1)
-    raise ValueError("за десять лет не нашлось рабочего времени: проверьте [worktime] в настройках")
+    raise OutOfCalendar(f"за {_MAX_DAYS_AHEAD // 366} лет после {moment:%d.%m.%Y} не нашлось рабочего "
+                        "времени: проверьте [worktime] в настройках")
 
 
 def counted_between(calendar: WorkCalendar, meter: Meter, start: datetime, end: datetime) -> timedelta:
     """Counted time in [start, end); negative when end is before start."""
-    start, end = calendar.local(start), calendar.local(end)
+    try:
+        start, end = calendar.local(start), calendar.local(end)
+    except OverflowError:
+        raise OutOfCalendar(_BEYOND_CALENDAR) from None
     if end < start:
         return -counted_between(calendar, meter, end, start)
     total = timedelta()
@@ -220,5 +252,26 @@ def counted_between(calendar: WorkCalendar, meter: Meter, start: datetime, end: 
             begin, finish = max(span_start, start), min(span_end, end)
             if finish > begin:
                 total += finish - begin
+        if day == date.max:
+            break
         day += timedelta(days=1)
     return total
+
+
+def longest_idle_run(calendar: WorkCalendar) -> tuple[date, date] | None:
+    """The longest run of days without any working time that the config overrides take part in
+    (`extra_days_off`, `short_days` that lose all their hours); None when there is none. The
+    official calendar alone has no run longer than the New Year holidays."""
+    longest, covered = None, None
+    for day in sorted(calendar.extra_days_off | calendar.short_days):
+        if (covered is not None and day <= covered) or calendar.working_intervals(day):
+            continue
+        first, last = day, day
+        while first > date.min and not calendar.working_intervals(first - timedelta(days=1)):
+            first -= timedelta(days=1)
+        while last < date.max and not calendar.working_intervals(last + timedelta(days=1)):
+            last += timedelta(days=1)
+        covered = last
+        if longest is None or (last - first) > (longest[1] - longest[0]):
+            longest = (first, last)
+    return longest

@@ -75,14 +75,19 @@ def enqueue(store: Store, key: str, kind: str, payload: Mapping[str, Any], case_
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """The wait before the next attempt; never longer than LONGEST_RETRY, not even when a
+    server asks for more (so a `next_at` beyond it can only come from a clock that ran ahead)."""
     if retry_after:
-        return timedelta(seconds=max(1.0, retry_after))
-    return min(FIRST_RETRY * (2 ** max(0, attempts - 1)), LONGEST_RETRY)
+        return timedelta(seconds=min(max(1.0, retry_after), LONGEST_RETRY.total_seconds()))
+    return min(FIRST_RETRY * 2 ** (min(max(attempts, 1), 32) - 1), LONGEST_RETRY)
 
 
 def due_items(store: Store, now: datetime, limit: int = 500) -> list[OutboxItem]:
+    """Items due at `now`. One whose `next_at` is further ahead than the longest back-off was
+    scheduled while the server clock ran ahead (a year, say): it is due now, not next year."""
     return [OutboxItem(r["id"], r["key"], r["case_id"], r["kind"], json.loads(r["payload"]), r["attempts"],
-                       r["result"].startswith(IN_FLIGHT)) for r in store.due_items(now, limit)]
+                       r["result"].startswith(IN_FLIGHT))
+            for r in store.due_or_stranded_items(now, now + LONGEST_RETRY, limit)]
 
 
 IN_FLIGHT = '{"in_flight"'

@@ -218,6 +218,17 @@ class Store:
         rows = self.db.execute(f"SELECT data FROM cases WHERE {where} ORDER BY {order}", tuple(params))
         return [case_from_json(row["data"]) for row in rows]
 
+    def cases_with_moments_after(self, moment: datetime) -> list[Case]:
+        """Open cases with any moment (posted, routed, deadline start, answered, handled) after
+        `moment`, and cases closed after it: a clock that ran ahead wrote them (steps/clock.py).
+        A closed case is looked at by its `closed_at` only, its last moment, so a cycle reads
+        the JSON of the open cases alone."""
+        later = " OR ".join(f"julianday(json_extract(data, '$.{name}')) > julianday(:moment)"
+                            for name in _DATETIME_FIELDS)
+        rows = self.db.execute(f"SELECT data FROM cases WHERE julianday(closed_at) > julianday(:moment) "
+                               f"OR (closed_at IS NULL AND ({later})) ORDER BY year, seq", {"moment": _iso(moment)})
+        return [case_from_json(row["data"]) for row in rows]
+
     def case_ids(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM cases")}
 
@@ -341,10 +352,14 @@ class Store:
     def is_queued(self, key: str) -> bool:
         return self.db.execute("SELECT 1 FROM outbox WHERE key = ?", (key,)).fetchone() is not None
 
-    def due_items(self, now: datetime, limit: int) -> list[sqlite3.Row]:
+    def due_or_stranded_items(self, now: datetime, latest: datetime, limit: int) -> list[sqlite3.Row]:
+        """Pending items due at `now`, and those whose `next_at` lies beyond `latest` (now plus
+        the longest back-off): a clock that ran ahead scheduled them. Moments compare as instants
+        (julianday), whatever offset they were written with; an unreadable one counts as due."""
         return self.db.execute(
-            "SELECT id, key, case_id, kind, payload, attempts, result FROM outbox "
-            "WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?", (_iso(now), limit)).fetchall()
+            "SELECT id, key, case_id, kind, payload, attempts, result FROM outbox WHERE state = 'pending' "
+            "AND (julianday(next_at) <= julianday(?) OR julianday(next_at) > julianday(?) "
+            "OR julianday(next_at) IS NULL) ORDER BY id LIMIT ?", (_iso(now), _iso(latest), limit)).fetchall()
 
     def outbox_done(self, item_id: int, result: dict, at: datetime) -> None:
         self.db.execute("UPDATE outbox SET state = 'done', done_at = ?, attempts = attempts + 1, result = ? "
