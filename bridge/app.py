@@ -181,15 +181,15 @@ def _env_secret(env_name: str) -> str:
 
 def _hinter(config: Config, store: Store):
     try:
-        from bridge.hints import DEFAULT_ROUTING, suggest
+        from bridge.hints import Department, ExternalBody, Hinter
     except ImportError:
         return None
-    routing = {d.code: d.keywords for d in config.departments if d.keywords}
+    hinter = Hinter([Department(d.code, d.name, d.description, d.keywords or ()) for d in config.departments],
+                    [ExternalBody(b.name, b.competence, b.code) for b in config.external_bodies])
 
     def hint(case: Case):
-        table = {**{k: v for k, v in DEFAULT_ROUTING.items() if config.department(k)}, **routing}
-        return suggest(case.text, routing=table, author_key=case.author_key or None,
-                       earlier=_earlier_answers(store, case))
+        return hinter.suggest(case.text, author_key=case.author_key or None,
+                              earlier=_earlier_answers(store, case))
     return hint
 
 

@@ -1,18 +1,28 @@
 """The hints of SPEC §1 step 2 for one message: policy, likely department, repeat.
 
 Hints are shown to the operator in the «Подсказка» column and by ``run.py hint``; nothing is
-ever done on their strength alone.
+ever done on their strength alone. The caller passes the municipality in — its departments and
+its directory of external bodies (configuration) — and gets a ``Hinter``.
+
+How a policy is chosen (``Hinter.decide``): a strong rule decides alone, in the order of
+``precedence.PRECEDENCE`` (an obscene word, «убью», a message without words); otherwise the model
+(``model.py``), which reads the words, their letters, their meaning and every rule's findings,
+proposes a policy when it is sure enough (``THRESHOLDS``); with no model the rules decide alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
-from bridge.hints.precedence import PRECEDENCE
+from bridge.hints.bodies import BodyIndex, ExternalBody
+from bridge.hints.features import extract
+from bridge.hints.model import Model, load
+from bridge.hints.precedence import NOT_PROCESSED, POLICIES, PRECEDENCE
 from bridge.hints.repeat import EarlierCase, find_repeat
-from bridge.hints.routing import route
-from bridge.hints.text import prepare
+from bridge.hints.routing import Department, Router, Routing
+from bridge.hints.rules import Verdict, competence_field
+from bridge.hints.text import Message, prepare
 
 POLICY_TITLES = {
     "normal": "обычное",
@@ -24,14 +34,31 @@ POLICY_TITLES = {
     "informational": "информационное",
     "noise": "без ответа",
 }
+# What the model's guess is called when no rule gave a reason of its own.
+LOOKS_LIKE = {
+    "threat": "похоже на угрозу",
+    "obscene": "похоже на оскорбление",
+    "court_appeal": "похоже на обжалование судебного акта",
+    "bypass_law": "похоже на просьбу в обход закона",
+    "out_of_competence": "похоже, вне компетенции",
+    "informational": "похоже на информационный вопрос",
+    "noise": "похоже, вопроса нет",
+}
+REGULATION_POINT = {"threat": "п. 3.6", "obscene": "п. 3.6", "court_appeal": "п. 3.7",
+                    "bypass_law": "п. 3.7", "out_of_competence": "п. 3.7",
+                    "informational": "п. 3.5"}
+# The model's probability a policy needs; lower for п. 3.6, where a miss costs most.
+THRESHOLDS = {"threat": 0.35, "obscene": 0.35, "court_appeal": 0.45, "bypass_law": 0.45,
+              "out_of_competence": 0.45, "informational": 0.5, "noise": 0.5}
 # No municipal department answers a question outside municipal competence (п. 3.7), and
 # noise (thanks, spam) has nothing to route.
 POLICIES_WITHOUT_DEPARTMENT = frozenset({"out_of_competence", "noise"})
+SUMMARY_LIMIT = 200
 
 
 @dataclass(frozen=True)
 class Hint:
-    """What the bridge suggests for a message; see ``suggest``."""
+    """What the bridge suggests for a message; see ``Hinter.suggest``."""
 
     department: str | None
     policy: str
@@ -48,32 +75,123 @@ class Hint:
         }
 
     def summary(self) -> str:
-        """One line for the ledger's «Подсказка» cell."""
+        """One short Russian line for the ledger's «Подсказка» cell."""
         head = POLICY_TITLES.get(self.policy, self.policy)
-        return "; ".join((head, *self.reasons)) if self.reasons else head
+        line = "; ".join((head, *self.reasons[:2])) if self.reasons else head
+        return line if len(line) <= SUMMARY_LIMIT else line[:SUMMARY_LIMIT - 1] + "…"
 
 
-def suggest(
-    text: str,
-    *,
-    routing: Mapping[str, Sequence[str]] | None = None,
-    earlier: Iterable[EarlierCase] = (),
-    author_key: str | None = None,
-) -> Hint:
-    """Suggest policy, department and repeat for TEXT (routing: department code → keywords)."""
-    message = prepare(text or "")
-    guess = route(message, routing)
-    policy, reasons = "normal", []
-    for candidate, rule in PRECEDENCE:
-        verdict = rule.check(message, guess)
-        if verdict.reason:
-            reasons.append(verdict.reason)
-        if verdict.applies and policy == "normal":
-            policy = candidate
-    department = None if policy in POLICIES_WITHOUT_DEPARTMENT else guess.department
-    if department is not None and guess.reason():
-        reasons.append(guess.reason())
-    repeat_of = find_repeat(text or "", author_key, earlier)
-    if repeat_of:
-        reasons.append(f"повторный вопрос, ранее: {repeat_of} (п. 3.7)")
-    return Hint(department, policy, tuple(reasons), repeat_of)
+@dataclass(frozen=True)
+class Decision:
+    """A chosen policy, the reason that goes first, and where it came from."""
+
+    policy: str
+    reason: str | None
+    by: str  # 'rule' | 'model' | 'none'
+
+
+class Hinter:
+    """Hints for one municipality: its departments and external bodies, the shared model."""
+
+    def __init__(self, departments: Sequence[Department] = (),
+                 external_bodies: Sequence[ExternalBody] = (), *,
+                 model: Model | None | str = "shipped", use_model: bool = True):
+        self.model = load() if model == "shipped" else model
+        if not use_model:
+            self.model = None
+        self.departments = {d.code: d for d in departments}
+        self.router = Router.build(departments, self.model.centroids if self.model else None)
+        self.bodies = BodyIndex.build(external_bodies)
+
+    def verdicts(self, message: Message) -> dict[str, Verdict]:
+        """Every rule's verdict, by policy."""
+        return {policy: rule.check(message) for policy, rule in PRECEDENCE}
+
+    def probabilities(self, message: Message, verdicts: dict) -> tuple[dict, dict, object]:
+        """The model's (policy, topic) probabilities and the features, or empty ones."""
+        if self.model is None:
+            return {}, {}, None
+        flags = tuple(flag for verdict in verdicts.values() for flag in verdict.flags)
+        features = extract(message, flags)
+        policy = dict(zip(self.model.policy.classes, self.model.policy.probabilities(features)))
+        topic = dict(zip(self.model.topic.classes, self.model.topic.probabilities(features)))
+        return policy, topic, features
+
+    def decide(self, message: Message, verdicts: dict, probabilities: dict,
+               features) -> Decision:
+        """The policy of MESSAGE (see the module docstring)."""
+        for policy, _ in PRECEDENCE:
+            verdict = verdicts[policy]
+            if verdict.applies and (verdict.strong or not probabilities):
+                return Decision(policy, verdict.reason, "rule")
+        if not probabilities:
+            return Decision("normal", None, "none")
+        for policy, _ in PRECEDENCE:
+            if probabilities.get(policy, 0.0) >= THRESHOLDS[policy]:
+                verdict = verdicts[policy]
+                return Decision(policy, verdict.reason if verdict.applies
+                                else self.explain(policy, features), "model")
+        return Decision("normal", None, "none")
+
+    def explain(self, policy: str, features) -> str:
+        """«похоже на угрозу: «знаю», «живёт» (п. 3.6)» from the words that weighed most."""
+        words = self.model.policy.evidence(features, policy) if features is not None else []
+        shown = ", ".join(f"«{word}»" for word in words)
+        point = REGULATION_POINT.get(policy)
+        tail = f" ({point})" if point else ""
+        return f"{LOOKS_LIKE[policy]}: {shown}{tail}" if shown else f"{LOOKS_LIKE[policy]}{tail}"
+
+    def competence_reason(self, message: Message, reason: str | None) -> str:
+        """The «вне компетенции» reason naming the configured body, when one fits."""
+        field = competence_field(message)
+        body = self.bodies.find(message, field)
+        if body is not None:
+            return f"вне компетенции: {body.name} (п. 3.7)"
+        return reason or "вне компетенции (п. 3.7)"
+
+    def suggest(self, text: str, *, earlier: Iterable[EarlierCase] = (),
+                author_key: str | None = None) -> Hint:
+        """Suggest policy, department and repeat for TEXT."""
+        message = prepare(text or "")
+        verdicts = self.verdicts(message)
+        policy_p, topic_p, features = self.probabilities(message, verdicts)
+        decision = self.decide(message, verdicts, policy_p, features)
+        reasons = [decision.reason] if decision.reason else []
+        if decision.policy == "out_of_competence":
+            reasons = [self.competence_reason(message, decision.reason)]
+        reasons += secondary_reasons(decision.policy, verdicts)
+        guess = Routing(None)
+        if decision.policy not in POLICIES_WITHOUT_DEPARTMENT:
+            guess = self.router.route(message, topic_p)
+        if guess.reason():
+            reasons.append(guess.reason())
+        repeat_of = find_repeat(text or "", author_key, earlier, message)
+        if repeat_of:
+            reasons.append(f"повторный вопрос, ранее: {repeat_of} (п. 3.7)")
+        return Hint(guess.code, decision.policy, tuple(reasons), repeat_of)
+
+
+def secondary_reasons(policy: str, verdicts: dict) -> list[str]:
+    """Reasons of other applying п. 3.6/3.7 rules (and quoted threats), for the operator to see.
+
+    Thanks, greetings and informational phrases are shown only when they are the policy: an
+    obscene insult is never also «благодарность … вопроса нет».
+    """
+    shown = []
+    for other, verdict in verdicts.items():
+        if other == policy or other in ("noise", "informational") or not verdict.reason:
+            continue
+        if verdict.applies or other == "threat":
+            shown.append(verdict.reason)
+    return shown
+
+
+def suggest(text: str, *, departments: Sequence[Department] = (),
+            external_bodies: Sequence[ExternalBody] = (), earlier: Iterable[EarlierCase] = (),
+            author_key: str | None = None) -> Hint:
+    """One-off hint for TEXT (build a ``Hinter`` once to hint many messages)."""
+    hinter = Hinter(departments, external_bodies)
+    return hinter.suggest(text, earlier=earlier, author_key=author_key)
+
+
+__all__ = ["Decision", "Hint", "Hinter", "POLICIES", "NOT_PROCESSED", "suggest"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bridge.hints.lexicon import read_entries
+from bridge.hints.morph import forms
 from bridge.hints.text import fold
 
 PREFIX = r"(?:на|по|от|ни|до|за|раз|рас|вы|о|об|пере|при|под|про|у|с)?"
@@ -61,13 +62,19 @@ def exceptions() -> frozenset[str]:
     return frozenset(read_entries("obscene_exceptions.txt"))
 
 
-@lru_cache(maxsize=1)
-def insult_rules() -> tuple[frozenset[str], tuple[str, ...]]:
-    """Return the insult list as (whole words, prefixes)."""
-    entries = read_entries("insults.txt")
-    words = frozenset(entry for entry in entries if not entry.endswith("*"))
+@lru_cache(maxsize=None)
+def word_list(name: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """A lemma list of ``data/`` as (every generated form, prefixes of the «word*» lines)."""
+    entries = read_entries(name)
+    words = frozenset().union(*(forms(entry) | {entry} for entry in entries
+                                if not entry.endswith("*")))
     prefixes = tuple(entry[:-1] for entry in entries if entry.endswith("*"))
-    return words, prefixes
+    return frozenset(word.replace("ё", "е") for word in words), prefixes
+
+
+def insult_rules() -> tuple[frozenset[str], tuple[str, ...]]:
+    """The insult list (п. 3.6) as (whole words, prefixes)."""
+    return word_list("insults.txt")
 
 
 def collapse_repeats(word: str) -> str:

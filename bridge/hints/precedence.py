@@ -1,4 +1,4 @@
-"""Which policy a message gets when several rules apply: the first applying row of this table.
+"""Which policy a message gets when several apply: the first applying row of this table.
 
 An administrator reviews the order here; each row says why it stands where it does.
 """
@@ -35,3 +35,6 @@ PRECEDENCE: tuple[tuple[str, Rule], ...] = (
     # Thanks, greetings, emoji, spam: nothing to route; last, so any real question beats it.
     ("noise", Rule("noise", "благодарность, приветствие, эмодзи или спам", check_noise)),
 )
+POLICIES = ("normal", *(policy for policy, _ in PRECEDENCE))
+# п. 3.6: «не подлежат обработке и ответу»
+NOT_PROCESSED = frozenset({"threat", "obscene"})

@@ -1,0 +1,78 @@
+"""The features the hint model reads from a prepared message: words, word pairs, letters, meaning.
+
+Sparse features are strings hashed into a fixed number of buckets (CRC-32, stable across runs
+and machines): the lemma of every word (``w:``), every pair of neighbouring lemmas (``b:``),
+the letter 3- to 5-grams of every raw token as written (``c:``; they read typos, masks and
+look-alikes: «х*йня», «пи3дец», «кагда»), and the findings of the hand-written rules (``r:``).
+The dense feature is the message's sentence vector (``text.Message.vector``). Word features
+carry the words they came from, so a hint can say which words made it.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from bridge.hints.text import Message
+
+BUCKETS = 1 << 18
+RAW_TOKEN_RE = re.compile(r"[^\s,.!?;:()«»\"]+")
+MAX_TOKEN = 24  # longer tokens (links, hashes) give letter n-grams of their start only
+
+
+@dataclass(frozen=True)
+class Features:
+    """Hashed sparse features (bucket → count), their readable words, and the sentence vector."""
+
+    buckets: np.ndarray  # int64, unique
+    counts: np.ndarray  # float32, parallel to buckets
+    words: dict  # bucket → the words of the message it stands for (word features only)
+    vector: np.ndarray
+
+
+def bucket(feature: str) -> int:
+    """The bucket of one feature string."""
+    return zlib.crc32(feature.encode("utf-8")) % BUCKETS
+
+
+def letter_grams(token: str) -> list[str]:
+    """The letter 3- to 5-grams of TOKEN framed by «<» and «>», repeated letters squeezed."""
+    token = re.sub(r"(.)\1{2,}", r"\1\1", token[:MAX_TOKEN])
+    framed = f"<{token}>"
+    return [framed[i:i + n] for n in (3, 4, 5) for i in range(len(framed) - n + 1)]
+
+
+def named_features(message: Message, flags: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(feature, words it stands for) pairs of MESSAGE; FLAGS are the rules' findings."""
+    lemmas = message.lemmas
+    named = [("w:" + lemma, word) for lemma, word in zip(lemmas, message.words)]
+    named += [(f"b:{a} {b}", f"{wa} {wb}")
+              for a, b, wa, wb in zip(lemmas, lemmas[1:], message.words, message.words[1:])]
+    for token in RAW_TOKEN_RE.findall(message.folded):
+        named += [("c:" + gram, "") for gram in letter_grams(token)]
+    named += [("r:" + flag, "") for flag in flags]
+    if not message.words:
+        named.append(("r:no_words", ""))
+    elif len(message.words) <= 3:
+        named.append(("r:short", ""))
+    if "?" in message.text:
+        named.append(("r:question_mark", ""))
+    return named
+
+
+def extract(message: Message, flags: tuple[str, ...] = ()) -> Features:
+    """The features of MESSAGE."""
+    counts: dict[int, float] = {}
+    words: dict[int, str] = {}
+    for feature, shown in named_features(message, flags):
+        key = bucket(feature)
+        counts[key] = counts.get(key, 0.0) + 1.0
+        if shown and key not in words:
+            words[key] = shown
+    keys = np.fromiter(counts, dtype=np.int64, count=len(counts))
+    values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    # log-scaled counts: a word said three times is not three times the evidence
+    return Features(keys, np.log1p(values), words, message.vector)

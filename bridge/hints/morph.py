@@ -1,0 +1,79 @@
+"""Russian morphology for the hints: lemmas of a word and the inflected forms of a lemma.
+
+``pymorphy3`` with its dictionaries (installed from the package index, nothing downloaded at run
+time) reads every word of a message; a word that several dictionary entries share («стали» —
+«сталь» or «стать») keeps all its lemmas, so a list entry matches whichever is meant. The word
+lists of ``data/`` name lemmas, and the forms a rule needs («убью», «убьём») are generated here
+instead of being typed by hand. Results are cached: a town's messages reuse few thousand words.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pymorphy3
+
+# The Latin spellings citizens use when their keyboard has no Cyrillic («net vody», «kogda»).
+# Longest sequences first, so «sch» is read before «s».
+TRANSLIT = (
+    ("shch", "щ"), ("sch", "щ"), ("yo", "ё"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"),
+    ("ch", "ч"), ("sh", "ш"), ("yu", "ю"), ("ya", "я"), ("ye", "е"), ("iy", "ий"), ("yy", "ый"),
+    ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"),
+    ("i", "и"), ("j", "й"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"),
+    ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"), ("h", "х"),
+    ("c", "ц"), ("y", "ы"), ("w", "в"), ("x", "кс"), ("q", "к"), ("'", "ь"),
+)
+
+
+@lru_cache(maxsize=1)
+def analyzer() -> pymorphy3.MorphAnalyzer:
+    """The one analyzer of the process (loading the dictionaries takes a few tenths of a second)."""
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=200_000)
+def lemmas(word: str) -> frozenset[str]:
+    """Every lemma WORD may be a form of («ё» folded to «е»), the most likely one included."""
+    parses = analyzer().parse(word)
+    found = {parse.normal_form.replace("ё", "е") for parse in parses if parse.score > 0.05}
+    return frozenset(found or {parses[0].normal_form.replace("ё", "е")})
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """The most likely lemma of WORD."""
+    return analyzer().parse(word)[0].normal_form.replace("ё", "е")
+
+
+@lru_cache(maxsize=200_000)
+def pos(word: str) -> str:
+    """The most likely part of speech of WORD (pymorphy's tag, '' when unknown)."""
+    return str(analyzer().parse(word)[0].tag.POS or "")
+
+
+@lru_cache(maxsize=50_000)
+def detransliterate(word: str) -> str:
+    """Read a Latin-spelled Russian WORD in Cyrillic («otopleniya» → «отопления»)."""
+    out, index = [], 0
+    while index < len(word):
+        for latin, cyrillic in TRANSLIT:
+            if word.startswith(latin, index):
+                out.append(cyrillic)
+                index += len(latin)
+                break
+        else:
+            out.append(word[index])
+            index += 1
+    return "".join(out)
+
+
+def forms(lemma_word: str, *grammemes: frozenset[str]) -> set[str]:
+    """The forms of LEMMA_WORD carrying all grammemes of any of the sets (all forms when none)."""
+    result: set[str] = set()
+    for parse in analyzer().parse(lemma_word):
+        if parse.normal_form != lemma_word:
+            continue
+        for form in parse.lexeme:
+            if not grammemes or any(wanted <= form.tag.grammemes for wanted in grammemes):
+                result.add(form.word.replace("ё", "е"))
+    return result
