@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.hints.text import Message
+from bridge.hints.text import Message, read_word
 
 BUCKETS = 1 << 18
 RAW_TOKEN_RE = re.compile(r"[^\s,.!?;:()«»\"]+")
 MAX_TOKEN = 24  # longer tokens (links, hashes) give letter n-grams of their start only
+LETTER_SIZES = (3, 4, 5)
 
 
 @dataclass(frozen=True)
@@ -42,17 +43,19 @@ def letter_grams(token: str) -> list[str]:
     """The letter 3- to 5-grams of TOKEN framed by «<» and «>», repeated letters squeezed."""
     token = re.sub(r"(.)\1{2,}", r"\1\1", token[:MAX_TOKEN])
     framed = f"<{token}>"
-    return [framed[i:i + n] for n in (3, 4, 5) for i in range(len(framed) - n + 1)]
+    return [framed[i:i + n] for n in LETTER_SIZES for i in range(len(framed) - n + 1)]
 
 
 def named_features(message: Message, flags: tuple[str, ...]) -> list[tuple[str, str]]:
     """(feature, words it stands for) pairs of MESSAGE; FLAGS are the rules' findings."""
-    lemmas = message.lemmas
-    named = [("w:" + lemma, word) for lemma, word in zip(lemmas, message.words)]
-    named += [(f"b:{a} {b}", f"{wa} {wb}")
-              for a, b, wa, wb in zip(lemmas, lemmas[1:], message.words, message.words[1:])]
+    lemmas, words, content = message.lemmas, message.words, set(message.content)
+    shown = [word if i in content and len(word) > 2 else "" for i, word in enumerate(words)]
+    named = [("w:" + lemma, word) for lemma, word in zip(lemmas, shown)]
+    named += [(f"b:{lemmas[i]} {lemmas[i + 1]}",
+               f"{words[i]} {words[i + 1]}" if shown[i] and shown[i + 1] else "")
+              for i in range(len(words) - 1)]
     for token in RAW_TOKEN_RE.findall(message.folded):
-        named += [("c:" + gram, "") for gram in letter_grams(token)]
+        named += [("c:" + gram, "") for gram in letter_grams(read_word(token))]
     named += [("r:" + flag, "") for flag in flags]
     if not message.words:
         named.append(("r:no_words", ""))

@@ -4,10 +4,11 @@ Hints are shown to the operator in the «Подсказка» column and by ``ru
 ever done on their strength alone. The caller passes the municipality in — its departments and
 its directory of external bodies (configuration) — and gets a ``Hinter``.
 
-How a policy is chosen (``Hinter.decide``): a strong rule decides alone, in the order of
-``precedence.PRECEDENCE`` (an obscene word, «убью», a message without words); otherwise the model
-(``model.py``), which reads the words, their letters, their meaning and every rule's findings,
-proposes a policy when it is sure enough (``THRESHOLDS``); with no model the rules decide alone.
+How a policy is chosen (``Hinter.decide``), in the order of ``precedence.PRECEDENCE``: a strong
+rule decides alone (an obscene word, «убью», a message without words); a weaker rule decides
+unless the model rules it out; otherwise the model (``model.py``), which reads the words, their
+letters, their meaning and every rule's findings, proposes a policy when it is sure enough
+(``THRESHOLDS``, ``SUPPORT``). With no model the rules decide alone.
 """
 
 from __future__ import annotations
@@ -48,12 +49,20 @@ REGULATION_POINT = {"threat": "п. 3.6", "obscene": "п. 3.6", "court_appeal": "
                     "bypass_law": "п. 3.7", "out_of_competence": "п. 3.7",
                     "informational": "п. 3.5"}
 # The model's probability a policy needs; lower for п. 3.6, where a miss costs most.
-THRESHOLDS = {"threat": 0.35, "obscene": 0.35, "court_appeal": 0.45, "bypass_law": 0.45,
+THRESHOLDS = {"threat": 0.3, "obscene": 0.3, "court_appeal": 0.45, "bypass_law": 0.55,
               "out_of_competence": 0.45, "informational": 0.5, "noise": 0.5}
+# A п. 3.6 guess of the model alone needs evidence beyond the mood of the message: a cue word
+# (weapon, fire, family, an official) for a threat, a context-dependent insult for an insult.
+# Without it the model must be this sure.
+UNSUPPORTED_THRESHOLD = 0.7
+SUPPORT = {"threat": "threat_cues:", "obscene": "soft_insult"}
 # No municipal department answers a question outside municipal competence (п. 3.7), and
 # noise (thanks, spam) has nothing to route.
-POLICIES_WITHOUT_DEPARTMENT = frozenset({"out_of_competence", "noise"})
+# A threat is not processed at all (п. 3.6): there is nobody to route it to either.
+POLICIES_WITHOUT_DEPARTMENT = frozenset({"out_of_competence", "noise", "threat"})
 SUMMARY_LIMIT = 200
+# A rule that is not strong enough to decide alone decides when the model does not rule it out.
+RULE_AGREEMENT = 0.05
 
 
 @dataclass(frozen=True)
@@ -104,8 +113,8 @@ class Hinter:
         self.bodies = BodyIndex.build(external_bodies)
 
     def verdicts(self, message: Message) -> dict[str, Verdict]:
-        """Every rule's verdict, by policy."""
-        return {policy: rule.check(message) for policy, rule in PRECEDENCE}
+        """Every rule's verdict, by rule name."""
+        return {rule.name: rule.check(message) for _, rule in PRECEDENCE}
 
     def probabilities(self, message: Message, verdicts: dict) -> tuple[dict, dict, object]:
         """The model's (policy, topic) probabilities and the features, or empty ones."""
@@ -120,18 +129,29 @@ class Hinter:
     def decide(self, message: Message, verdicts: dict, probabilities: dict,
                features) -> Decision:
         """The policy of MESSAGE (see the module docstring)."""
-        for policy, _ in PRECEDENCE:
-            verdict = verdicts[policy]
-            if verdict.applies and (verdict.strong or not probabilities):
+        for policy, rule in PRECEDENCE:
+            verdict = verdicts[rule.name]
+            agreed = probabilities.get(policy, 0.0) >= RULE_AGREEMENT
+            if verdict.applies and (verdict.strong or agreed or not probabilities):
                 return Decision(policy, verdict.reason, "rule")
         if not probabilities:
             return Decision("normal", None, "none")
-        for policy, _ in PRECEDENCE:
-            if probabilities.get(policy, 0.0) >= THRESHOLDS[policy]:
-                verdict = verdicts[policy]
+        for policy, rule in PRECEDENCE:
+            if probabilities.get(policy, 0.0) >= self.threshold(policy, verdicts):
+                verdict = verdicts[rule.name]
                 return Decision(policy, verdict.reason if verdict.applies
                                 else self.explain(policy, features), "model")
         return Decision("normal", None, "none")
+
+    @staticmethod
+    def threshold(policy: str, verdicts: dict) -> float:
+        """The model probability POLICY needs, given the rules' findings (see SUPPORT)."""
+        wanted = SUPPORT.get(policy)
+        if wanted is None:
+            return THRESHOLDS[policy]
+        flags = (flag for verdict in verdicts.values() for flag in verdict.flags)
+        supported = any(flag.startswith(wanted) for flag in flags)
+        return THRESHOLDS[policy] if supported else max(THRESHOLDS[policy], UNSUPPORTED_THRESHOLD)
 
     def explain(self, policy: str, features) -> str:
         """«похоже на угрозу: «знаю», «живёт» (п. 3.6)» from the words that weighed most."""
@@ -179,7 +199,7 @@ def secondary_reasons(policy: str, verdicts: dict) -> list[str]:
     """
     shown = []
     for other, verdict in verdicts.items():
-        if other == policy or other in ("noise", "informational") or not verdict.reason:
+        if other == policy or other in ("noise", "spam", "informational") or not verdict.reason:
             continue
         if verdict.applies or other == "threat":
             shown.append(verdict.reason)

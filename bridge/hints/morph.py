@@ -77,3 +77,10 @@ def forms(lemma_word: str, *grammemes: frozenset[str]) -> set[str]:
             if not grammemes or any(wanted <= form.tag.grammemes for wanted in grammemes):
                 result.add(form.word.replace("ё", "е"))
     return result
+
+
+@lru_cache(maxsize=200_000)
+def is_first_person_future(word: str) -> bool:
+    """True for «приду», «сожгу», «устроим»: the most likely reading is a 1st-person future verb."""
+    grammemes = analyzer().parse(word)[0].tag.grammemes
+    return {"1per", "futr"} <= grammemes

@@ -29,6 +29,9 @@ LOOKALIKES = str.maketrans(
      "d": "д", "l": "л", "z": "з", "i": "и", "r": "р", "s": "с", "g": "г", "n": "н"}
 )
 MASK_CHARS = "*#%"
+# What self-censoring writers hide behind «*» or «@»: a vowel, «й», or a pair of letters.
+MASK_FILLS = ("", "а", "е", "и", "о", "у", "ы", "я", "й", "ю", "уй", "ен", "зд", "ид", "ед",
+              "ля", "б", "л", "х", "н", "ху", "п")
 RAW_WORD_RE = re.compile(r"[\w*#%@$.\-]+")
 SPACED_RE = re.compile(r"(?<![\w*])(?:[\w*][ .\-_]+){2,}[\w*](?![\w*])")
 CYRILLIC_RE = re.compile(r"[а-я]")
@@ -104,7 +107,20 @@ def masked_regex(raw: str) -> re.Pattern[str] | None:
     if not any(char in word for char in MASK_CHARS) or not CYRILLIC_RE.search(word):
         return None
     pieces = re.split(r"[*#%]+", word)
-    return re.compile("[а-я]{1,4}".join(re.escape(piece) for piece in pieces) + "$")
+    return re.compile("[а-я]{0,4}".join(re.escape(piece) for piece in pieces) + "$")
+
+
+def mask_fills(raw: str) -> list[str]:
+    """Readings of a masked word with each mask run («*», «@», «#») filled by likely letters."""
+    word = re.sub(r"(?<=\w)\.{2,}(?=\w)|\.{2,}$", "*", raw.strip("-_"))
+    runs = re.split(r"[*#%@]+", word)
+    if len(runs) < 2 or len(runs) > 3:
+        return []
+    readings = [""]
+    for index, piece in enumerate(runs):
+        tail = [piece] if index == 0 else [fill + piece for fill in MASK_FILLS]
+        readings = [head + part for head in readings for part in tail]
+    return [read_as_cyrillic(reading) for reading in readings]
 
 
 def classify_reading(reading: str) -> str | None:
@@ -126,7 +142,13 @@ def classify_raw(raw: str) -> tuple[str, str] | None:
     mask = masked_regex(raw)
     if mask is not None:
         form = next((f for f in read_entries("obscene_forms.txt") if mask.match(f)), None)
-        return (form, "obscene") if form else None
+        if form:
+            return form, "obscene"
+    for reading in mask_fills(raw):
+        if reading not in exceptions() and root_pattern().search(reading):
+            return reading, "obscene"
+    if mask is not None:
+        return None
     for reading in sorted(spellings(raw)):
         kind = classify_reading(reading)
         if kind:

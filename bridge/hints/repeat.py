@@ -5,7 +5,8 @@ Two measures of two messages: the Jaccard index of their sets of content lemmas 
 and the cosine of their meaning vectors (``text.Message.vector``), so a rephrased repeat
 («так и не заделали яму у 10 дома» after «яма на Советской у дома 10») is found although the
 words differ. Numbers name places (house 10, school 3): a message naming other numbers than
-the earlier one asks about another place and is no repeat.
+the earlier one asks about another place and is no repeat. An author who says he asks again
+(«повторно», «так и не», «до сих пор», ``data/repeat_markers.txt``) needs less similarity.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from bridge.hints.phrases import first_match
+from bridge.hints.rules import phrases_of
 from bridge.hints.text import Message, prepare
 
 OVERLAP_ALONE = 0.6  # word overlap that is a repeat by itself
-MEANING = 0.78  # cosine that is a repeat with at least OVERLAP_WITH_MEANING word overlap
-OVERLAP_WITH_MEANING = 0.15
+MEANING = 0.8  # cosine that is a repeat with at least OVERLAP_WITH_MEANING word overlap
+OVERLAP_WITH_MEANING = 0.3
+MEANING_WITH_MARKER = 0.4  # cosine that is a repeat when the author says he asks again
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ def repeat_score(new: Message, old: Message) -> float:
         return overlap
     if meaning >= MEANING and overlap >= OVERLAP_WITH_MEANING:
         return max(overlap, meaning)
+    if meaning >= MEANING_WITH_MARKER and first_match(phrases_of("repeat_markers.txt"), new):
+        return meaning
     return 0.0
 
 

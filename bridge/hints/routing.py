@@ -4,8 +4,8 @@ Every department comes from configuration (``[[departments]]``: code, name, opti
 description, optional keywords) — nothing municipal is written here. Three kinds of evidence
 are added up per department:
 
-- its keywords (phrase language of ``phrases.py``; without keywords, the content words of its
-  name and description), one point per matched word of the message, at most three;
+- its keywords (phrase language of ``phrases.py``; without keywords, the nouns of its name and
+  description), per matched word of the message, at most three;
 - the similarity of the message's meaning vector to the department's (name, description and
   keywords read as one text);
 - the topic model's probability for the topic the department stands for: a department whose
@@ -28,12 +28,12 @@ from bridge.hints.phrases import Phrase, compile_all
 from bridge.hints.text import FUNCTION_POS, Message, prepare
 
 NO_TOPIC = "-"
-KEYWORD_WEIGHT = 0.25  # per matched keyword word, at most MAX_KEYWORDS of them
+KEYWORD_WEIGHT = 0.8  # per matched keyword word, at most MAX_KEYWORDS of them
 MAX_KEYWORDS = 3
-SIMILARITY_WEIGHT = 0.5  # times (cosine − SIMILARITY_FLOOR), when above the floor
-SIMILARITY_FLOOR = 0.35
+SIMILARITY_WEIGHT = 2.0  # times (cosine − SIMILARITY_FLOOR), when above the floor
+SIMILARITY_FLOOR = 0.25
 TOPIC_WEIGHT = 1.0
-MIN_SCORE = 0.35
+MIN_SCORE = 0.2
 TOPIC_MATCH = 0.55  # cosine a foreign department's profile needs to take over a model topic
 
 

@@ -20,7 +20,9 @@ from functools import lru_cache
 from typing import Callable
 
 from bridge.hints.lexicon import read_entries, read_pairs, read_sections
-from bridge.hints.morph import lemmas
+from itertools import combinations
+
+from bridge.hints.morph import is_first_person_future, lemmas
 from bridge.hints.obscene import find_obscene, word_list
 from bridge.hints.phrases import Phrase, compile_all, first_match
 from bridge.hints.text import Message
@@ -37,6 +39,8 @@ class Verdict:
 
 
 NO = Verdict(False)
+SECOND_PERSON = frozenset("ты тебя тебе тобой твой твоя твое твои твоих вы вас вам вами ваш ваша "
+                          "ваше ваши ваших вашим вашего вашей".split())
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,19 @@ def soft_insults(message: Message) -> list[str]:
 def check_threat(message: Message) -> Verdict:
     """п. 3.6: a threat to life, health or property, or intent to harm."""
     own, quoted = [], []
-    for phrase in phrases_of("threats.txt"):
+    excused = first_match(phrases_of("threat_exceptions.txt"), message) is not None
+    for phrase in () if excused else phrases_of("threats.txt"):
         positions = phrase.find(message)
         if positions:
             inside = all(message.quoted[p] for p in positions)
             shown = " ".join(message.words[p] for p in positions)
             (quoted if inside else own).append(shown)
     cues = cue_flags(message, "threat_cues.txt")
+    cues += tuple(f"{a}+{b.split(':')[1]}" for a, b in combinations(cues, 2))
+    if any(word in SECOND_PERSON for word in message.words):
+        cues += ("addressed",)
+    if any(is_first_person_future(word) for word in message.words):
+        cues += ("first_person_future",)
     if own:
         return Verdict(True, f"угроза: «{own[0]}» (п. 3.6)", ("threat", *cues), strong=True)
     if quoted:
@@ -159,13 +169,18 @@ def noise_phrases() -> dict[str, tuple[Phrase, ...]]:
     return {key: compile_all(values) for key, values in read_sections("noise.txt").items()}
 
 
+def check_spam(message: Message) -> Verdict:
+    """Advertising and spam: nothing to answer, whatever else the message says."""
+    if first_match(noise_phrases()["spam"], message):
+        return Verdict(True, "похоже на рекламу или спам", ("spam",))
+    return NO
+
+
 def check_noise(message: Message) -> Verdict:
-    """Nothing to answer: no words, spam, thanks without a question, or a bare greeting."""
+    """Nothing to answer: no words, thanks without a question, or a bare greeting."""
     sections = noise_phrases()
     if not any(word.isalpha() for word in message.words):
         return Verdict(True, "нет текста (эмодзи, знаки)", ("no_text",), strong=True)
-    if first_match(sections["spam"], message):
-        return Verdict(True, "похоже на рекламу или спам", ("spam",))
     plain = "?" not in message.text and not first_match(sections["blocker"], message)
     if plain and first_match(sections["thanks"], message):
         return Verdict(True, "благодарность или поздравление, вопроса нет", ("thanks",))

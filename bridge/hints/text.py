@@ -15,7 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
-from bridge.hints.morph import detransliterate, lemma, lemmas, pos
+from bridge.hints.morph import analyzer, detransliterate, lemma, lemmas, pos
 from bridge.hints.vectors import sentence_vector
 
 WORD_RE = re.compile(r"[а-яa-z0-9']+")
@@ -36,6 +36,21 @@ FUNCTION_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO", ""})
 def fold(text: str) -> str:
     """Lowercase TEXT and read «ё» as «е», as Russian writers do interchangeably."""
     return text.lower().replace("ё", "е")
+
+
+SPLIT_WORD_RE = re.compile(r"\b([а-я]+)[.*]([а-я]+)\b")
+
+
+def join_split_words(folded: str) -> str:
+    """Join a word split by a dot or star to dodge filters («уб.ью» → «убью») — only when the
+    joined word is in the dictionary and its halves are not («ул.ленина» stays apart)."""
+    def join(match: re.Match) -> str:
+        left, right = match.groups()
+        known = analyzer().word_is_known
+        if known(left + right) and not (len(left) > 2 and known(left) and known(right)):
+            return left + right
+        return match.group()
+    return SPLIT_WORD_RE.sub(join, folded) if ("." in folded or "*" in folded) else folded
 
 
 def read_word(raw: str) -> str:
@@ -94,7 +109,8 @@ def prepare(text: str) -> Message:
     """Split TEXT into folded words with their lemmas and quotation flags."""
     folded = fold(text)
     spans = find_quote_spans(folded)
-    found = [(read_word(match.group()), match.start()) for match in WORD_RE.finditer(folded)]
+    words_text = join_split_words(folded)
+    found = [(read_word(match.group()), match.start()) for match in WORD_RE.finditer(words_text)]
     found = [(word, start) for word, start in found if word]
     words = tuple(word for word, _ in found)
     quoted = tuple(any(s <= start < e for s, e in spans) for _, start in found)

@@ -14,6 +14,8 @@ each rule.
 from __future__ import annotations
 
 import argparse
+import random
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -32,7 +34,37 @@ CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
+AUGMENT = True
 TOPIC_C = 4.0
+
+
+LATIN = {"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh",
+         "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
+         "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch",
+         "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "'", "э": "e", "ю": "yu", "я": "ya"}
+
+
+def noisy(text: str, rng: random.Random) -> str:
+    """A copy of TEXT as a hastier writer would type it: no punctuation and capitals, a typo or
+    two, or Latin letters — training data only, so the model does not lean on tidy spelling."""
+    kind = rng.random()
+    if kind < 0.15:
+        return "".join(LATIN.get(char, char) for char in text.lower())
+    words = re.sub(r"[,.!?;:«»\"()—-]+", " ", text.lower()).split()
+    for _ in range(2):
+        index = rng.randrange(len(words)) if words else 0
+        if words and len(words[index]) > 4:
+            word = words[index]
+            cut = rng.randrange(1, len(word) - 1)
+            words[index] = word[:cut] + word[cut + 1:] if kind < 0.6 else word[:cut] + word[cut] + word[cut:]
+    return " ".join(words)
+
+
+def augmented(rows: list[Labelled], seed: int = 13) -> list[Labelled]:
+    """ROWS and one noisy copy of each."""
+    rng = random.Random(seed)
+    return rows + [Labelled(noisy(row.text, rng), row.department, row.policy, row.source)
+                   for row in rows if row.text.strip()]
 
 
 def tuning_rows() -> list[Labelled]:
@@ -88,7 +120,9 @@ def topic_of(row: Labelled) -> str:
 
 
 def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
-    """Fit both heads and the topic centroids on ROWS."""
+    """Fit both heads and the topic centroids on ROWS (and their noisy copies, if AUGMENT)."""
+    if AUGMENT:
+        rows = augmented(rows)
     features = featurize(rows, use_rules)
     policy = fit_head(features, [row.policy for row in rows], POLICY_C)
     topic = fit_head(features, [topic_of(row) for row in rows], TOPIC_C)
