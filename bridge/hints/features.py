@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,9 +35,16 @@ class Features:
     vector: np.ndarray
 
 
+@lru_cache(maxsize=500_000)
 def bucket(feature: str) -> int:
     """The bucket of one feature string."""
     return zlib.crc32(feature.encode("utf-8")) % BUCKETS
+
+
+@lru_cache(maxsize=100_000)
+def token_buckets(token: str) -> tuple[int, ...]:
+    """The buckets of one raw token's letter grams (tokens repeat: computed once each)."""
+    return tuple(bucket("c:" + gram) for gram in letter_grams(read_word(token)))
 
 
 def letter_grams(token: str) -> list[str]:
@@ -47,15 +55,14 @@ def letter_grams(token: str) -> list[str]:
 
 
 def named_features(message: Message, flags: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(feature, words it stands for) pairs of MESSAGE; FLAGS are the rules' findings."""
+    """(feature, words it stands for) pairs of MESSAGE, letter grams aside (``token_buckets``);
+    FLAGS are the rules' findings."""
     lemmas, words, content = message.lemmas, message.words, set(message.content)
     shown = [word if i in content and len(word) > 2 else "" for i, word in enumerate(words)]
     named = [("w:" + lemma, word) for lemma, word in zip(lemmas, shown)]
     named += [(f"b:{lemmas[i]} {lemmas[i + 1]}",
                f"{words[i]} {words[i + 1]}" if shown[i] and shown[i + 1] else "")
               for i in range(len(words) - 1)]
-    for token in RAW_TOKEN_RE.findall(message.folded):
-        named += [("c:" + gram, "") for gram in letter_grams(read_word(token))]
     named += [("r:" + flag, "") for flag in flags]
     if not message.words:
         named.append(("r:no_words", ""))
@@ -68,14 +75,11 @@ def named_features(message: Message, flags: tuple[str, ...]) -> list[tuple[str, 
 
 def extract(message: Message, flags: tuple[str, ...] = ()) -> Features:
     """The features of MESSAGE."""
-    counts: dict[int, float] = {}
-    words: dict[int, str] = {}
-    for feature, shown in named_features(message, flags):
-        key = bucket(feature)
-        counts[key] = counts.get(key, 0.0) + 1.0
-        if shown and key not in words:
-            words[key] = shown
-    keys = np.fromiter(counts, dtype=np.int64, count=len(counts))
-    values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    named = named_features(message, flags)
+    keys = [bucket(feature) for feature, _ in named]
+    words = {key: shown for key, (_, shown) in zip(keys, named) if shown}
+    for token in RAW_TOKEN_RE.findall(message.folded):
+        keys.extend(token_buckets(token))
+    unique, counts = np.unique(np.array(keys, dtype=np.int64), return_counts=True)
     # log-scaled counts: a word said three times is not three times the evidence
-    return Features(keys, np.log1p(values), words, message.vector)
+    return Features(unique, np.log1p(counts).astype(np.float32), words, message.vector)

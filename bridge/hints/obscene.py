@@ -135,6 +135,7 @@ def classify_reading(reading: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=100_000)
 def classify_raw(raw: str) -> tuple[str, str] | None:
     """Return (reading, kind) when the raw word is obscene or insulting, else None."""
     if raw in exceptions():

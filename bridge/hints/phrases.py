@@ -14,7 +14,7 @@ Administrators edit lists in this language (data files, configuration), so it st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from bridge.hints.morph import forms, lemmas
 from bridge.hints.text import Message, fold
@@ -125,14 +125,41 @@ def match_from(
     return match_from(part, index + 1, position + 1, message, taken + [position])
 
 
-def compile_all(sources: tuple[str, ...] | list[str]) -> tuple[Phrase, ...]:
+class PhraseList(tuple):
+    """Compiled phrases in list order, indexed by the lemmas their first word needs, so that a
+    message is tried only against the phrases that can start in it (hundreds of lines per list)."""
+
+    @cached_property
+    def index(self) -> tuple[dict[str, list[int]], list[int], frozenset[str]]:
+        by_value: dict[str, list[int]] = {}
+        always: list[int] = []
+        for number, phrase in enumerate(self):
+            first = phrase.parts[0][0] if phrase.parts and phrase.parts[0] else None
+            if first is not None and first.kind in ("lemma", "forms"):
+                for value in first.values:
+                    by_value.setdefault(value, []).append(number)
+            else:
+                always.append(number)
+        return by_value, always, frozenset(by_value)
+
+    def candidates(self, message: Message) -> list[Phrase]:
+        """The phrases that may match MESSAGE, in list order."""
+        by_value, always, values = self.index
+        numbers = set(always)
+        for value in values & message.lemma_index:
+            numbers.update(by_value[value])
+        return [self[number] for number in sorted(numbers)]
+
+
+def compile_all(sources: tuple[str, ...] | list[str]) -> PhraseList:
     """Compile every phrase line of a list."""
-    return tuple(compile_phrase(source) for source in sources)
+    return PhraseList(compile_phrase(source) for source in sources)
 
 
 def first_match(phrases: tuple[Phrase, ...], message: Message) -> Phrase | None:
     """Return the first phrase of the list found in MESSAGE, or None."""
-    for phrase in phrases:
+    pool = phrases.candidates(message) if isinstance(phrases, PhraseList) else phrases
+    for phrase in pool:
         if phrase.find(message):
             return phrase
     return None

@@ -120,7 +120,7 @@ class Router:
     def score(self, profile: Profile, message: Message, topics: dict) -> tuple[float, tuple]:
         """The score of one department for MESSAGE, and the keyword words that matched."""
         positions: set[int] = set()
-        for phrase in profile.phrases:
+        for phrase in profile.phrases.candidates(message):
             positions.update(phrase.find(message))
         words = tuple(dict.fromkeys(message.words[p] for p in sorted(positions)))
         score = KEYWORD_WEIGHT * min(len(positions), MAX_KEYWORDS)

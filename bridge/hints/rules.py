@@ -81,7 +81,7 @@ def check_threat(message: Message) -> Verdict:
     """п. 3.6: a threat to life, health or property, or intent to harm."""
     own, quoted = [], []
     excused = first_match(phrases_of("threat_exceptions.txt"), message) is not None
-    for phrase in () if excused else phrases_of("threats.txt"):
+    for phrase in () if excused else phrases_of("threats.txt").candidates(message):
         positions = phrase.find(message)
         if positions:
             inside = all(message.quoted[p] for p in positions)
@@ -133,18 +133,17 @@ def check_bypass_law(message: Message) -> Verdict:
 
 
 @lru_cache(maxsize=1)
-def competence_phrases() -> tuple[tuple[Phrase, str], ...]:
-    """(phrase, field of competence) pairs of ``out_of_competence.txt``."""
+def competence_phrases() -> tuple[tuple[Phrase, ...], dict[str, str]]:
+    """The phrases of ``out_of_competence.txt`` and the field of competence of each line."""
     pairs = read_pairs("out_of_competence.txt")
-    return tuple(zip(compile_all(tuple(key for key, _ in pairs)), (field for _, field in pairs)))
+    return compile_all(tuple(key for key, _ in pairs)), {key: field for key, field in pairs}
 
 
 def competence_field(message: Message) -> str | None:
     """The non-municipal field the message names («пенсии», «полиция»), if any."""
-    for phrase, field in competence_phrases():
-        if phrase.find(message):
-            return field
-    return None
+    phrases, fields = competence_phrases()
+    phrase = first_match(phrases, message)
+    return fields[phrase.source] if phrase else None
 
 
 def check_out_of_competence(message: Message) -> Verdict:
