@@ -33,6 +33,12 @@ class Features:
     counts: np.ndarray  # float32, parallel to buckets
     words: dict  # bucket → the words of the message it stands for (word features only)
     vector: np.ndarray
+    word_buckets: np.ndarray | None = None  # the same without the letter grams
+    word_counts: np.ndarray | None = None
+
+    def sparse(self, letters: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(buckets, counts) with or without the letter grams."""
+        return (self.buckets, self.counts) if letters else (self.word_buckets, self.word_counts)
 
 
 @lru_cache(maxsize=500_000)
@@ -78,8 +84,15 @@ def extract(message: Message, flags: tuple[str, ...] = ()) -> Features:
     named = named_features(message, flags)
     keys = [bucket(feature) for feature, _ in named]
     words = {key: shown for key, (_, shown) in zip(keys, named) if shown}
+    word_keys, word_counts = counted(keys)
     for token in RAW_TOKEN_RE.findall(message.folded):
         keys.extend(token_buckets(token))
+    all_keys, all_counts = counted(keys)
+    return Features(all_keys, all_counts, words, message.vector, word_keys, word_counts)
+
+
+def counted(keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Unique sorted buckets and their log-scaled counts (a word said three times is not three
+    times the evidence)."""
     unique, counts = np.unique(np.array(keys, dtype=np.int64), return_counts=True)
-    # log-scaled counts: a word said three times is not three times the evidence
-    return Features(unique, np.log1p(counts).astype(np.float32), words, message.vector)
+    return unique, np.log1p(counts).astype(np.float32)

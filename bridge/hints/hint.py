@@ -54,8 +54,12 @@ THRESHOLDS = {"threat": 0.3, "obscene": 0.3, "court_appeal": 0.45, "bypass_law":
 # A п. 3.6 guess of the model alone needs evidence beyond the mood of the message: a cue word
 # (weapon, fire, family, an official) for a threat, a context-dependent insult for an insult.
 # Without it the model must be this sure.
-UNSUPPORTED_THRESHOLD = 0.7
-SUPPORT = {"threat": "threat_cues:", "obscene": "soft_insult"}
+UNSUPPORTED = {"threat": 0.7, "obscene": 0.7, "court_appeal": 0.9, "noise": 0.7}
+SUPPORT = {"threat": "threat_cues:", "obscene": "soft_insult", "court_appeal": "court"}
+# Findings that speak against a guess of the model alone: a danger reported («яма кого-нибудь
+# убьёт») is no threat; a message naming a municipal subject is not «nothing to answer».
+AGAINST = {"threat": "danger"}
+CONTRADICTED = 0.9
 # No municipal department answers a question outside municipal competence (п. 3.7), and
 # noise (thanks, spam) has nothing to route.
 # A threat is not processed at all (п. 3.6): there is nobody to route it to either.
@@ -137,21 +141,22 @@ class Hinter:
         if not probabilities:
             return Decision("normal", None, "none")
         for policy, rule in PRECEDENCE:
-            if probabilities.get(policy, 0.0) >= self.threshold(policy, verdicts):
+            if probabilities.get(policy, 0.0) >= self.threshold(policy, verdicts, message):
                 verdict = verdicts[rule.name]
                 return Decision(policy, verdict.reason if verdict.applies
                                 else self.explain(policy, features), "model")
         return Decision("normal", None, "none")
 
-    @staticmethod
-    def threshold(policy: str, verdicts: dict) -> float:
-        """The model probability POLICY needs, given the rules' findings (see SUPPORT)."""
+    def threshold(self, policy: str, verdicts: dict, message: Message) -> float:
+        """The model probability POLICY needs, given the rules' findings (SUPPORT, AGAINST)."""
+        flags = [flag for verdict in verdicts.values() for flag in verdict.flags]
+        if policy in AGAINST and AGAINST[policy] in flags:
+            return CONTRADICTED
         wanted = SUPPORT.get(policy)
-        if wanted is None:
-            return THRESHOLDS[policy]
-        flags = (flag for verdict in verdicts.values() for flag in verdict.flags)
-        supported = any(flag.startswith(wanted) for flag in flags)
-        return THRESHOLDS[policy] if supported else max(THRESHOLDS[policy], UNSUPPORTED_THRESHOLD)
+        doubtful = wanted is not None and not any(flag.startswith(wanted) for flag in flags)
+        if policy == "noise":
+            doubtful = self.router.names_a_subject(message)
+        return max(THRESHOLDS[policy], UNSUPPORTED[policy]) if doubtful else THRESHOLDS[policy]
 
     def explain(self, policy: str, features) -> str:
         """«похоже на угрозу: «знаю», «живёт» (п. 3.6)» from the words that weighed most."""

@@ -29,18 +29,21 @@ class Head:
     dense: np.ndarray  # (vector dimensions, classes) float32
     bias: np.ndarray  # (classes,) float32
     vector_scale: float = 1.0
+    letters: bool = True  # reads the letter grams too
 
     def rows(self, features: Features) -> tuple[np.ndarray, np.ndarray]:
         """(weight rows, positions in FEATURES) of the features this head knows."""
-        where = np.searchsorted(self.buckets, features.buckets)
+        buckets, _ = features.sparse(self.letters)
+        where = np.searchsorted(self.buckets, buckets)
         where = np.minimum(where, len(self.buckets) - 1)
-        known = self.buckets[where] == features.buckets
+        known = self.buckets[where] == buckets
         return where[known], np.flatnonzero(known)
 
     def probabilities(self, features: Features) -> np.ndarray:
         """Class probabilities for FEATURES."""
         rows, positions = self.rows(features)
-        scores = self.bias + features.counts[positions] @ self.sparse[rows]
+        _, counts = features.sparse(self.letters)
+        scores = self.bias + counts[positions] @ self.sparse[rows]
         scores = scores + (features.vector * self.vector_scale) @ self.dense
         scores = np.exp(scores - scores.max())
         return scores / scores.sum()
@@ -49,12 +52,13 @@ class Head:
         """The words of the message that pushed most towards LABEL, strongest first."""
         index = self.classes.index(label)
         rows, positions = self.rows(features)
+        buckets, _ = features.sparse(self.letters)
         weights = self.sparse[rows]
         push = weights[:, index] - weights.mean(axis=1)
         order = np.argsort(-push)
         shown: list[str] = []
         for i in order:
-            word = features.words.get(int(features.buckets[positions[i]]))
+            word = features.words.get(int(buckets[positions[i]]))
             if push[i] <= 0 or len(shown) >= limit:
                 break
             if word and word not in shown and not any(word in s or s in word for s in shown):
@@ -75,14 +79,16 @@ def head_arrays(prefix: str, head: Head) -> dict:
     """The arrays of HEAD under names starting with PREFIX."""
     return {f"{prefix}_classes": np.array(head.classes), f"{prefix}_buckets": head.buckets,
             f"{prefix}_sparse": head.sparse.astype(np.float16), f"{prefix}_dense": head.dense,
-            f"{prefix}_bias": head.bias, f"{prefix}_scale": np.array([head.vector_scale])}
+            f"{prefix}_bias": head.bias, f"{prefix}_scale": np.array([head.vector_scale]),
+            f"{prefix}_letters": np.array([head.letters])}
 
 
 def read_head(data, prefix: str) -> Head:
     """The head stored under PREFIX."""
     return Head(tuple(str(c) for c in data[f"{prefix}_classes"]), data[f"{prefix}_buckets"],
                 data[f"{prefix}_sparse"].astype(np.float32), data[f"{prefix}_dense"],
-                data[f"{prefix}_bias"], float(data[f"{prefix}_scale"][0]))
+                data[f"{prefix}_bias"], float(data[f"{prefix}_scale"][0]),
+                bool(data[f"{prefix}_letters"][0]))
 
 
 def save(model: Model, path: Path = MODEL_FILE) -> None:

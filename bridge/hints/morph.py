@@ -17,7 +17,7 @@ import pymorphy3
 # The Latin spellings citizens use when their keyboard has no Cyrillic («net vody», «kogda»).
 # Longest sequences first, so «sch» is read before «s».
 TRANSLIT = (
-    ("shch", "щ"), ("sch", "щ"), ("yo", "ё"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"),
+    ("shch", "щ"), ("sch", "щ"), ("iya", "ия"), ("iye", "ие"), ("iyu", "ию"), ("yo", "ё"), ("zh", "ж"), ("kh", "х"),
     ("ch", "ч"), ("sh", "ш"), ("yu", "ю"), ("ya", "я"), ("ye", "е"), ("iy", "ий"), ("yy", "ый"),
     ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"),
     ("i", "и"), ("j", "й"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"),
@@ -68,11 +68,22 @@ def pos(word: str) -> str:
     return read(word).pos
 
 
-@lru_cache(maxsize=50_000)
-def detransliterate(word: str) -> str:
-    """Read a Latin-spelled Russian WORD in Cyrillic («otopleniya» → «отопления»)."""
+VOWELS = "aeiouy"
+
+
+def spell_latin(word: str, ts: str) -> str:
+    """One Cyrillic reading of a Latin WORD; TS is how «ts» is read («ц» or «тс»)."""
     out, index = [], 0
     while index < len(word):
+        if word.startswith("ts", index):
+            out.append(ts)
+            index += 2
+            continue
+        if word[index] == "y" and index and word[index - 1] in VOWELS and \
+                not word.startswith(("ya", "yu", "ye", "yo"), index):
+            out.append("й")  # «goryachey», «zdravstvuyte»
+            index += 1
+            continue
         for latin, cyrillic in TRANSLIT:
             if word.startswith(latin, index):
                 out.append(cyrillic)
@@ -82,6 +93,15 @@ def detransliterate(word: str) -> str:
             out.append(word[index])
             index += 1
     return "".join(out)
+
+
+@lru_cache(maxsize=50_000)
+def detransliterate(word: str) -> str:
+    """Read a Latin-spelled Russian WORD in Cyrillic («otopleniya» → «отопления»), preferring a
+    reading the dictionary knows («sovetskoy» → «советской», «ulitsa» → «улица»)."""
+    readings = [spell_latin(word, "ц"), spell_latin(word, "тс")]
+    known = [reading for reading in readings if analyzer().word_is_known(reading)]
+    return (known or readings)[0]
 
 
 def forms(lemma_word: str, *grammemes: frozenset[str]) -> set[str]:

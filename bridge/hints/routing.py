@@ -8,9 +8,11 @@ are added up per department:
   description), per matched word of the message, at most three;
 - the similarity of the message's meaning vector to the department's (name, description and
   keywords read as one text);
-- the topic model's probability for the topic the department stands for: a department whose
-  code is one of the model's topics takes it directly; another municipality's department takes
-  the topic whose centroid lies nearest its description, when it lies near enough.
+- the topic model's probabilities for the topics the department stands for: a department whose
+  code is one of the model's topics takes it directly; every other topic goes to the configured
+  department whose profile lies nearest the topic's centroid, when it lies near enough and
+  clearly nearer than the next one — so another municipality, with other codes and other
+  splits of the work, still gets the model's help.
 
 The best department wins when its score clears ``MIN_SCORE`` and beats the model's «no topic»;
 otherwise no department is suggested (the operator chooses).
@@ -28,13 +30,14 @@ from bridge.hints.phrases import Phrase, compile_all
 from bridge.hints.text import FUNCTION_POS, Message, prepare
 
 NO_TOPIC = "-"
-KEYWORD_WEIGHT = 0.8  # per matched keyword word, at most MAX_KEYWORDS of them
+KEYWORD_WEIGHT = 1.0  # per matched keyword word, at most MAX_KEYWORDS of them
 MAX_KEYWORDS = 3
-SIMILARITY_WEIGHT = 2.0  # times (cosine − SIMILARITY_FLOOR), when above the floor
+SIMILARITY_WEIGHT = 1.0  # times (cosine − SIMILARITY_FLOOR), when above the floor
 SIMILARITY_FLOOR = 0.25
 TOPIC_WEIGHT = 1.0
 MIN_SCORE = 0.2
-TOPIC_MATCH = 0.55  # cosine a foreign department's profile needs to take over a model topic
+TOPIC_MATCH = 0.4  # cosine a department's profile needs to take over a model topic
+TOPIC_MARGIN = 0.03  # ... and by how much it must be nearer than the next department
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class Profile:
     department: Department
     phrases: tuple[Phrase, ...]
     vector: np.ndarray
-    topic: str | None = None
+    topics: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -100,10 +103,8 @@ class Router:
             keywords = department.keywords or own_words(department)
             text = " ".join((department.name, department.description, *keywords))
             profiles.append(Profile(department, compile_all(keywords), prepare(text).vector))
-        topics = tuple(sorted(centroids or {}))
-        for profile in profiles:
-            profile.topic = match_topic(profile, centroids or {})
-        return cls(profiles, topics)
+        assign_topics(profiles, centroids or {})
+        return cls(profiles, tuple(sorted(centroids or {})))
 
     def route(self, message: Message, topics: dict[str, float] | None = None) -> Routing:
         """Pick the department; TOPICS are the model's topic probabilities, if any."""
@@ -117,6 +118,11 @@ class Router:
             return Routing(None)
         return Routing(best.department, best_score, best_words)
 
+    def names_a_subject(self, message: Message) -> bool:
+        """True when the message uses a keyword of some department."""
+        return any(phrase.find(message) for profile in self.profiles
+                   for phrase in profile.phrases.candidates(message))
+
     def score(self, profile: Profile, message: Message, topics: dict) -> tuple[float, tuple]:
         """The score of one department for MESSAGE, and the keyword words that matched."""
         positions: set[int] = set()
@@ -126,19 +132,25 @@ class Router:
         score = KEYWORD_WEIGHT * min(len(positions), MAX_KEYWORDS)
         similarity = float(message.vector @ profile.vector)
         score += SIMILARITY_WEIGHT * max(0.0, similarity - SIMILARITY_FLOOR)
-        if profile.topic is not None:
-            score += TOPIC_WEIGHT * topics.get(profile.topic, 0.0)
+        score += TOPIC_WEIGHT * sum(topics.get(topic, 0.0) for topic in profile.topics)
         return score, words
 
 
-def match_topic(profile: Profile, centroids: dict) -> str | None:
-    """The model topic a configured department stands for: its own code, or the nearest one."""
-    code = profile.department.code
-    if code in centroids:
-        return code
-    if not centroids or not profile.vector.any():
-        return None
-    scored = {topic: float(profile.vector @ vector) for topic, vector in centroids.items()
-              if topic != NO_TOPIC}
-    topic = max(scored, key=scored.get)
-    return topic if scored[topic] >= TOPIC_MATCH else None
+def assign_topics(profiles: list[Profile], centroids: dict) -> None:
+    """Give each model topic to the department it stands for (see the module docstring)."""
+    by_code = {profile.department.code: profile for profile in profiles}
+    for topic, centroid in centroids.items():
+        if topic == NO_TOPIC:
+            continue
+        if topic in by_code:
+            chosen = by_code[topic]
+        else:
+            scored = sorted(((float(p.vector @ centroid), i) for i, p in enumerate(profiles)
+                             if p.vector.any() and p.department.code not in centroids),
+                            reverse=True)
+            if not scored or scored[0][0] < TOPIC_MATCH:
+                continue
+            if len(scored) > 1 and scored[0][0] - scored[1][0] < TOPIC_MARGIN:
+                continue
+            chosen = profiles[scored[0][1]]
+        chosen.topics = chosen.topics | {topic}

@@ -93,6 +93,8 @@ def check_threat(message: Message) -> Verdict:
         cues += ("addressed",)
     if any(is_first_person_future(word) for word in message.words):
         cues += ("first_person_future",)
+    if first_match(phrases_of("dangers.txt"), message):
+        cues += ("danger",)
     if own:
         return Verdict(True, f"угроза: «{own[0]}» (п. 3.6)", ("threat", *cues), strong=True)
     if quoted:

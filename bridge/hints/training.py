@@ -35,6 +35,7 @@ LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
 AUGMENT = True
+TOPIC_LETTERS = False  # topics read words, not letters (letters helped only the policy head)
 TOPIC_C = 4.0
 
 
@@ -84,15 +85,16 @@ def featurize(rows: list[Labelled], use_rules: bool = True) -> list:
     return result
 
 
-def matrix(features: list, scale: float = VECTOR_SCALE):
+def matrix(features: list, letters: bool, scale: float = VECTOR_SCALE):
     """A sparse design matrix: hashed buckets, then the scaled sentence vector."""
     from scipy import sparse
 
     rows, cols, values = [], [], []
     for i, item in enumerate(features):
-        rows += [i] * len(item.buckets)
-        cols += item.buckets.tolist()
-        values += item.counts.tolist()
+        buckets, counts = item.sparse(letters)
+        rows += [i] * len(buckets)
+        cols += buckets.tolist()
+        values += counts.tolist()
         rows += [i] * len(item.vector)
         cols += range(BUCKETS, BUCKETS + len(item.vector))
         values += (item.vector * scale).tolist()
@@ -100,19 +102,19 @@ def matrix(features: list, scale: float = VECTOR_SCALE):
     return sparse.csr_matrix((values, (rows, cols)), shape=(len(features), width), dtype=np.float32)
 
 
-def fit_head(features: list, labels: list[str], c: float) -> Head:
+def fit_head(features: list, labels: list[str], c: float, letters: bool) -> Head:
     """Fit one multinomial logistic head and keep the weights of used buckets only."""
     from sklearn.linear_model import LogisticRegression
 
     classifier = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    classifier.fit(matrix(features), labels)
+    classifier.fit(matrix(features, letters), labels)
     weights = classifier.coef_.T.astype(np.float32)  # (features, classes)
     if weights.shape[1] == 1:  # two classes: sklearn keeps one column
         weights = np.hstack([-weights / 2, weights / 2])
     used = np.flatnonzero(np.abs(weights[:BUCKETS]).max(axis=1) > 0)
     bias = classifier.intercept_.astype(np.float32)
     return Head(tuple(str(c) for c in classifier.classes_), used.astype(np.int64),
-                weights[used], weights[BUCKETS:], bias, VECTOR_SCALE)
+                weights[used], weights[BUCKETS:], bias, VECTOR_SCALE, letters)
 
 
 def topic_of(row: Labelled) -> str:
@@ -124,8 +126,8 @@ def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
     if AUGMENT:
         rows = augmented(rows)
     features = featurize(rows, use_rules)
-    policy = fit_head(features, [row.policy for row in rows], POLICY_C)
-    topic = fit_head(features, [topic_of(row) for row in rows], TOPIC_C)
+    policy = fit_head(features, [row.policy for row in rows], POLICY_C, letters=True)
+    topic = fit_head(features, [topic_of(row) for row in rows], TOPIC_C, letters=TOPIC_LETTERS)
     centroids = {}
     for name in sorted({topic_of(row) for row in rows}):
         vectors = [f.vector for f, row in zip(features, rows) if topic_of(row) == name]

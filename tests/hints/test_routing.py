@@ -72,7 +72,7 @@ def test_a_new_municipality_routes_from_names_and_descriptions_alone():
 
 def test_foreign_department_takes_the_nearest_model_topic():
     hinter = Hinter([Department("edu", "Комитет по образованию", "школы, детские сады, учителя")])
-    assert hinter.router.profiles[0].topic == "obrazovanie"
+    assert "obrazovanie" in hinter.router.profiles[0].topics
 
 
 @pytest.mark.parametrize(
