@@ -49,12 +49,12 @@ REGULATION_POINT = {"threat": "п. 3.6", "obscene": "п. 3.6", "court_appeal": "
                     "bypass_law": "п. 3.7", "out_of_competence": "п. 3.7",
                     "informational": "п. 3.5"}
 # The model's probability a policy needs; lower for п. 3.6, where a miss costs most.
-THRESHOLDS = {"threat": 0.3, "obscene": 0.3, "court_appeal": 0.45, "bypass_law": 0.55,
+THRESHOLDS = {"threat": 0.25, "obscene": 0.25, "court_appeal": 0.45, "bypass_law": 0.55,
               "out_of_competence": 0.45, "informational": 0.5, "noise": 0.5}
 # A п. 3.6 guess of the model alone needs evidence beyond the mood of the message: a cue word
 # (weapon, fire, family, an official) for a threat, a context-dependent insult for an insult.
 # Without it the model must be this sure.
-UNSUPPORTED = {"threat": 0.7, "obscene": 0.7, "court_appeal": 0.9, "noise": 0.7}
+UNSUPPORTED = {"threat": 0.7, "obscene": 0.8, "court_appeal": 0.9, "noise": 0.7}
 SUPPORT = {"threat": "threat_cues:", "obscene": "soft_insult", "court_appeal": "court"}
 # Findings that speak against a guess of the model alone: a danger reported («яма кого-нибудь
 # убьёт») is no threat; a message naming a municipal subject is not «nothing to answer».
