@@ -36,6 +36,20 @@ def held_out():
     return rows, pairs
 
 
+def read_sample() -> list:
+    """The held-out messages (what bench/run_all.py and bench/burst.py hint)."""
+    return held_out()[0]
+
+
+def rate(function, texts: list[str], rounds: int) -> float:
+    """Messages per second of FUNCTION over TEXTS repeated ROUNDS times."""
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for text in texts:
+            function(text)
+    return rounds * len(texts) / (time.perf_counter() - started)
+
+
 def print_department_confusion(confusion: Counter, limit: int = 12) -> None:
     """Per labelled department: right/total, and the most frequent wrong guesses."""
     print("department confusion (labelled: right/total; wrong → hinted):")

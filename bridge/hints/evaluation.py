@@ -71,6 +71,16 @@ class Scores:
     def department_accuracy(self) -> float:
         return rate(self.department_hits, self.total)
 
+    @property
+    def precision(self) -> float:
+        """п. 3.6 (obscene + threat) precision."""
+        return self.precision_recall(NOT_PROCESSED)[0]
+
+    @property
+    def recall(self) -> float:
+        """п. 3.6 (obscene + threat) recall."""
+        return self.precision_recall(NOT_PROCESSED)[1]
+
     def precision_recall(self, policies: frozenset[str] | set[str]) -> tuple[float, float]:
         """Precision and recall of hinting any of POLICIES for a message labelled so."""
         true = sum(n for (lab, hin), n in self.policy.items() if lab in policies and hin in policies)
@@ -100,8 +110,10 @@ class Scores:
         return lines
 
 
-def measure(rows: Iterable[Labelled], hinter: Hinter) -> Scores:
-    """Hint every row and count the results."""
+def measure(rows: Iterable[Labelled], hinter: Hinter | None = None) -> Scores:
+    """Hint every row and count the results (with the demo municipality by default)."""
+    if hinter is None:
+        hinter = Hinter(*demo_municipality())
     scores = Scores()
     for row in rows:
         scores.add(row, hinter.suggest(row.text))

@@ -14,6 +14,7 @@ letters, their meaning and every rule's findings, proposes a policy when it is s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from bridge.hints.bodies import BodyIndex, ExternalBody
@@ -211,11 +212,17 @@ def secondary_reasons(policy: str, verdicts: dict) -> list[str]:
     return shown
 
 
+@lru_cache(maxsize=8)
+def hinter_for(departments: tuple[Department, ...], bodies: tuple[ExternalBody, ...]) -> Hinter:
+    """A shared ``Hinter`` for one municipality (building one compiles its departments)."""
+    return Hinter(departments, bodies)
+
+
 def suggest(text: str, *, departments: Sequence[Department] = (),
             external_bodies: Sequence[ExternalBody] = (), earlier: Iterable[EarlierCase] = (),
             author_key: str | None = None) -> Hint:
-    """One-off hint for TEXT (build a ``Hinter`` once to hint many messages)."""
-    hinter = Hinter(departments, external_bodies)
+    """The hint for TEXT in the municipality of DEPARTMENTS and EXTERNAL_BODIES."""
+    hinter = hinter_for(tuple(departments), tuple(external_bodies))
     return hinter.suggest(text, earlier=earlier, author_key=author_key)
 
 
