@@ -155,8 +155,8 @@ class Hinter:
             return CONTRADICTED
         wanted = SUPPORT.get(policy)
         doubtful = wanted is not None and not any(flag.startswith(wanted) for flag in flags)
-        if policy == "noise":
-            doubtful = self.router.names_a_subject(message)
+        if policy == "noise":  # a question, or a municipal subject, is not «nothing to answer»
+            doubtful = message.asks or self.router.names_a_subject(message)
         return max(THRESHOLDS[policy], UNSUPPORTED[policy]) if doubtful else THRESHOLDS[policy]
 
     def explain(self, policy: str, features) -> str:

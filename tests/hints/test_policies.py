@@ -106,3 +106,19 @@ def test_rules_alone_still_work(rules_only):
     assert rules_only.suggest("я вас убью").policy == "threat"
     assert rules_only.suggest("хочу обжаловать решение суда").policy == "court_appeal"
     assert rules_only.suggest("нет отопления, батареи ледяные").department == "zhkh"
+
+
+def test_explanation_names_the_body_the_hint_named(demo):
+    """mailer/texts.py takes the body the «Подсказка» named for the «вне компетенции» explanation."""
+    from datetime import datetime, timezone
+
+    from bridge.config import load
+    from bridge.model import Case
+    from mailer.texts import _body_for
+
+    config = load(None)
+    text = "налог на имущество пришёл огромный, разберитесь"
+    case = Case(id="OKH-2026-00001", channel="manual", external_id="", text=text,
+                posted_at=datetime(2026, 3, 2, tzinfo=timezone.utc))
+    case.hint = demo.suggest(text).summary()
+    assert _body_for(case, config).name == "УФНС России по Сахалинской области"
