@@ -27,7 +27,7 @@ import numpy as np
 
 from bridge.hints.morph import pos
 from bridge.hints.phrases import Phrase, compile_all
-from bridge.hints.text import FUNCTION_POS, Message, prepare
+from bridge.hints.text import Message, prepare
 
 NO_TOPIC = "-"
 KEYWORD_WEIGHT = 1.0  # per matched keyword word, at most MAX_KEYWORDS of them
