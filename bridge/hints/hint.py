@@ -89,10 +89,15 @@ class Hint:
         }
 
     def summary(self) -> str:
-        """One short Russian line for the ledger's «Подсказка» cell."""
+        """One short Russian line for the ledger's «Подсказка» cell: the policy, the first two
+        reasons and, always, the repeated case (the п. 3.7 explanation reads its ID there)."""
         head = POLICY_TITLES.get(self.policy, self.policy)
-        line = "; ".join((head, *self.reasons[:2])) if self.reasons else head
-        return line if len(line) <= SUMMARY_LIMIT else line[:SUMMARY_LIMIT - 1] + "…"
+        tail = next((r for r in self.reasons if self.repeat_of and self.repeat_of in r), "")
+        shown = [reason for reason in self.reasons[:2] if reason != tail]
+        line = "; ".join((head, *shown))
+        room = SUMMARY_LIMIT - (len(tail) + 2 if tail else 0)
+        line = line if len(line) <= room else line[:room - 1] + "…"
+        return f"{line}; {tail}" if tail else line
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,13 @@ def test_summary_is_one_short_line():
 
 def test_empty_text_is_noise_without_department(demo):
     assert demo.suggest("") == Hint(None, "noise", ("нет текста (эмодзи, знаки)",), None)
+
+
+def test_summary_always_keeps_the_repeated_case():
+    hint = Hint("zhkh", "obscene", ("нецензурная лексика: «бля» (п. 3.6)", "вероятно: Отдел ЖКХ",
+                                    "повторный вопрос, ранее: OKH-2025-00012 (п. 3.7)"),
+                "OKH-2025-00012")
+    assert hint.summary().endswith("повторный вопрос, ранее: OKH-2025-00012 (п. 3.7)")
+    long = Hint(None, "normal", ("x" * 300, "повторный вопрос, ранее: OKH-2025-00012 (п. 3.7)"),
+                "OKH-2025-00012")
+    assert len(long.summary()) <= 200 and "OKH-2025-00012" in long.summary()
