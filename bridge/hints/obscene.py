@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bridge.hints.lexicon import read_entries
-from bridge.hints.morph import forms
+from bridge.hints.morph import analyzer, detransliterate, forms, spell_latin
 from bridge.hints.text import fold
 
 PREFIX = r"(?:на|по|от|ни|до|за|раз|рас|вы|о|об|пере|при|под|про|у|с)?"
@@ -36,6 +36,9 @@ RAW_WORD_RE = re.compile(r"[\w*#%@$.\-]+")
 SPACED_RE = re.compile(r"(?<![\w*])(?:[\w*][ .\-_]+){2,}[\w*](?![\w*])")
 CYRILLIC_RE = re.compile(r"[а-я]")
 LATIN_ONLY_RE = re.compile(r"^[a-z]+$")
+LATIN_MASKED_RE = re.compile(r"^[a-z*#%@]+$")
+NAME_TAGS = frozenset({"Surn", "Name", "Patr", "Geox", "Orgn"})
+MIN_FUZZY = 5  # a misspelt insult is looked for only in unknown words this long or longer
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,10 @@ def exceptions() -> frozenset[str]:
 def word_list(name: str) -> tuple[frozenset[str], tuple[str, ...]]:
     """A lemma list of ``data/`` as (every generated form, prefixes of the «word*» lines)."""
     entries = read_entries(name)
-    words = frozenset().union(*(forms(entry) | {entry} for entry in entries
-                                if not entry.endswith("*")))
     prefixes = tuple(entry[:-1] for entry in entries if entry.endswith("*"))
+    lemmas = [entry for entry in entries if not entry.endswith("*")]
+    lemmas += [prefix for prefix in prefixes if analyzer().word_is_known(prefix)]  # «дебил*»
+    words = frozenset().union(*(forms(entry) | {entry} for entry in lemmas))
     return frozenset(word.replace("ё", "е") for word in words), prefixes
 
 
@@ -97,6 +101,8 @@ def spellings(raw: str) -> set[str]:
     plain = raw.strip(".-_")
     squashed = re.sub(r"[.\-_]", "", plain)
     readings = {plain, squashed, read_as_cyrillic(squashed)}
+    if LATIN_ONLY_RE.match(squashed):
+        readings.add(detransliterate(squashed))  # «suki», «pizdec» typed in transliteration
     return readings | {collapse_repeats(reading) for reading in readings}
 
 
@@ -120,6 +126,13 @@ def mask_fills(raw: str) -> list[str]:
     for index, piece in enumerate(runs):
         tail = [piece] if index == 0 else [fill + piece for fill in MASK_FILLS]
         readings = [head + part for head in readings for part in tail]
+    if LATIN_MASKED_RE.match(word):  # «pi**ets», «h*r»: transliteration with a mask
+        latin = [spell_latin(piece, "ц") for piece in runs]
+        readings_latin = [""]
+        for index, piece in enumerate(latin):
+            tail = [piece] if index == 0 else [fill + piece for fill in MASK_FILLS]
+            readings_latin = [head + part for head in readings_latin for part in tail]
+        return [read_as_cyrillic(reading) for reading in readings] + readings_latin
     return [read_as_cyrillic(reading) for reading in readings]
 
 
@@ -132,7 +145,30 @@ def classify_reading(reading: str) -> str | None:
     words, prefixes = insult_rules()
     if reading in words or reading.startswith(prefixes):
         return "insult"
+    if is_misspelt_insult(reading):
+        return "insult"
     return None
+
+
+@lru_cache(maxsize=1)
+def misspellings() -> frozenset[str]:
+    """Every insult form (six letters or more) with one letter left out: «дбилы», «дегенрат»."""
+    words, _ = insult_rules()
+    return frozenset(word[:i] + word[i + 1:] for word in words if len(word) > MIN_FUZZY
+                     for i in range(len(word)))
+
+
+def is_misspelt_insult(reading: str) -> bool:
+    """True for an unknown word one typo away from an insult (a letter left out, added or
+    changed) — never for a dictionary word («родина» is not «уродина»)."""
+    if len(reading) < MIN_FUZZY or not reading.isalpha() or analyzer().word_is_known(reading):
+        return False
+    if any(NAME_TAGS & parse.tag.grammemes for parse in analyzer().parse(reading)[:2]):
+        return False  # «Гурдин», «Дуран»: a surname one letter away from an insult
+    words, _ = insult_rules()
+    dropped = {reading[:i] + reading[i + 1:] for i in range(len(reading))}
+    return reading in misspellings() or not dropped.isdisjoint(words) or \
+        not dropped.isdisjoint(misspellings())
 
 
 @lru_cache(maxsize=100_000)

@@ -107,3 +107,21 @@ def test_obscene_insult_is_never_also_thanks(demo, text):
     assert hint.policy == "obscene"
     assert not any("благодарность" in reason for reason in hint.reasons)
     assert "благодарность" not in hint.summary()
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("дбилы безмозглые", "дбилы"), ("мэр дегенрат", "дегенрат"), ("сволчи", "сволчи")],
+)
+def test_misspelt_insult_is_read(text, word):
+    assert find_obscene(text)[0].word == word
+
+
+@pytest.mark.parametrize("text", ["на родине", "в облдуме", "депутат Гурдин", "хирург", "дебет"])
+def test_words_one_letter_from_an_insult_stay_innocent(text):
+    assert find_obscene(text) == []
+
+
+@pytest.mark.parametrize(("text", "word"), [("pi**ets u nas", "пиздец"), ("na h*r nuzhna", "хер")])
+def test_masked_transliteration_is_read(text, word):
+    assert find_obscene(text)[0].word == word
