@@ -168,14 +168,14 @@ def _env_secret(env_name: str) -> str:
 
 def hinter(config: Config, store: Store | None):
     try:
-        from bridge.hints import DEFAULT_ROUTING, EarlierCase, suggest
+        from bridge.hints import Department, EarlierCase, ExternalBody, Hinter
     except ImportError:
         return None
-    routing = {d.code: d.keywords for d in config.departments if d.keywords}
-    table = {**{k: v for k, v in DEFAULT_ROUTING.items() if config.department(k)}, **routing}
+    hints = Hinter([Department(d.code, d.name, d.description, d.keywords or ()) for d in config.departments],
+                   [ExternalBody(b.name, b.competence, b.code) for b in config.external_bodies])
 
     def hint(case: Case):
         earlier = [EarlierCase(c.id, c.author_key, c.text) for c in store.published_by_author(case.author_key)] \
             if store is not None and case.author_key else ()
-        return suggest(case.text, routing=table, author_key=case.author_key or None, earlier=earlier)
+        return hints.suggest(case.text, author_key=case.author_key or None, earlier=earlier)
     return hint

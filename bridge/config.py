@@ -35,7 +35,8 @@ class Department:
     name: str
     emails: tuple[str, ...]
     head_emails: tuple[str, ...] = ()
-    keywords: tuple[str, ...] | None = None   # None → the shipped routing vocabulary
+    keywords: tuple[str, ...] | None = None   # None → routing from name and description
+    description: str = ""                     # what the department handles: routing hints read it
 
 
 @dataclass(frozen=True)
@@ -359,7 +360,8 @@ def _departments(items: Any, problems: list[str]) -> tuple[Department, ...]:
         departments.append(Department(
             code=code, name=str(item.get("name", code)), emails=tuple(e.lower() for e in emails),
             head_emails=_emails(item, "head_emails", problems),
-            keywords=tuple(map(str, keywords)) if isinstance(keywords, list) else None))
+            keywords=tuple(map(str, keywords)) if isinstance(keywords, list) else None,
+            description=str(item.get("description", ""))))
     if not departments:
         problems.append("нужен хотя бы один раздел [[departments]]")
     return tuple(departments)

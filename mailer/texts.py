@@ -30,7 +30,11 @@ def consent_request(case: Case) -> str:
 
 
 def _body_for(case: Case, config: Config):
-    """The external body whose competence words appear in the message, else the first one."""
+    """The body the hint named (п. 3.7), else one whose competence words appear in the message,
+    else the first one."""
+    for body in config.external_bodies:
+        if body.name and body.name in (case.hint or ""):
+            return body
     text = case.text.casefold()
     for body in config.external_bodies:
         words = [w.strip().casefold() for w in body.competence.split(",") if w.strip()]

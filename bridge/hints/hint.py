@@ -1,18 +1,30 @@
 """The hints of SPEC §1 step 2 for one message: policy, likely department, repeat.
 
 Hints are shown to the operator in the «Подсказка» column and by ``run.py hint``; nothing is
-ever done on their strength alone.
+ever done on their strength alone. The caller passes the municipality in — its departments and
+its directory of external bodies (configuration) — and gets a ``Hinter``.
+
+How a policy is chosen (``Hinter.decide``), in the order of ``precedence.PRECEDENCE``: a strong
+rule decides alone (an obscene word, «убью», a message without words); a weaker rule decides
+unless the model rules it out; otherwise the model (``model.py``), which reads the words, their
+letters, their meaning and every rule's findings, proposes a policy when it is sure enough
+(``THRESHOLDS``, ``SUPPORT``). With no model the rules decide alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Iterable, Sequence
 
-from bridge.hints.precedence import PRECEDENCE
+from bridge.hints.bodies import BodyIndex, ExternalBody
+from bridge.hints.features import extract
+from bridge.hints.model import Model, load
+from bridge.hints.precedence import NOT_PROCESSED, POLICIES, PRECEDENCE
 from bridge.hints.repeat import EarlierCase, find_repeat
-from bridge.hints.routing import route
-from bridge.hints.text import prepare
+from bridge.hints.routing import Department, Router, Routing
+from bridge.hints.rules import Verdict, competence_field
+from bridge.hints.text import Message, prepare
 
 POLICY_TITLES = {
     "normal": "обычное",
@@ -24,14 +36,43 @@ POLICY_TITLES = {
     "informational": "информационное",
     "noise": "без ответа",
 }
+# What the model's guess is called when no rule gave a reason of its own.
+LOOKS_LIKE = {
+    "threat": "похоже на угрозу",
+    "obscene": "похоже на оскорбление",
+    "court_appeal": "похоже на обжалование судебного акта",
+    "bypass_law": "похоже на просьбу в обход закона",
+    "out_of_competence": "похоже, вне компетенции",
+    "informational": "похоже на информационный вопрос",
+    "noise": "похоже, вопроса нет",
+}
+REGULATION_POINT = {"threat": "п. 3.6", "obscene": "п. 3.6", "court_appeal": "п. 3.7",
+                    "bypass_law": "п. 3.7", "out_of_competence": "п. 3.7",
+                    "informational": "п. 3.5"}
+# The model's probability a policy needs; lower for п. 3.6, where a miss costs most.
+THRESHOLDS = {"threat": 0.25, "obscene": 0.25, "court_appeal": 0.45, "bypass_law": 0.55,
+              "out_of_competence": 0.45, "informational": 0.5, "noise": 0.5}
+# A п. 3.6 guess of the model alone needs evidence beyond the mood of the message: a cue word
+# (weapon, fire, family, an official) for a threat, a context-dependent insult for an insult.
+# Without it the model must be this sure.
+UNSUPPORTED = {"threat": 0.7, "obscene": 0.8, "court_appeal": 0.9, "noise": 0.7}
+SUPPORT = {"threat": "threat_cues:", "obscene": "soft_insult", "court_appeal": "court"}
+# Findings that speak against a guess of the model alone: a danger reported («яма кого-нибудь
+# убьёт») is no threat; a message naming a municipal subject is not «nothing to answer».
+AGAINST = {"threat": "danger"}
+CONTRADICTED = 0.9
 # No municipal department answers a question outside municipal competence (п. 3.7), and
 # noise (thanks, spam) has nothing to route.
-POLICIES_WITHOUT_DEPARTMENT = frozenset({"out_of_competence", "noise"})
+# A threat is not processed at all (п. 3.6): there is nobody to route it to either.
+POLICIES_WITHOUT_DEPARTMENT = frozenset({"out_of_competence", "noise", "threat"})
+SUMMARY_LIMIT = 200
+# A rule that is not strong enough to decide alone decides when the model does not rule it out.
+RULE_AGREEMENT = 0.05
 
 
 @dataclass(frozen=True)
 class Hint:
-    """What the bridge suggests for a message; see ``suggest``."""
+    """What the bridge suggests for a message; see ``Hinter.suggest``."""
 
     department: str | None
     policy: str
@@ -48,32 +89,146 @@ class Hint:
         }
 
     def summary(self) -> str:
-        """One line for the ledger's «Подсказка» cell."""
+        """One short Russian line for the ledger's «Подсказка» cell: the policy, the first two
+        reasons and, always, the repeated case (the п. 3.7 explanation reads its ID there)."""
         head = POLICY_TITLES.get(self.policy, self.policy)
-        return "; ".join((head, *self.reasons)) if self.reasons else head
+        tail = next((r for r in self.reasons if self.repeat_of and self.repeat_of in r), "")
+        shown = [reason for reason in self.reasons[:2] if reason != tail]
+        line = "; ".join((head, *shown))
+        room = SUMMARY_LIMIT - (len(tail) + 2 if tail else 0)
+        line = line if len(line) <= room else line[:room - 1] + "…"
+        return f"{line}; {tail}" if tail else line
 
 
-def suggest(
-    text: str,
-    *,
-    routing: Mapping[str, Sequence[str]] | None = None,
-    earlier: Iterable[EarlierCase] = (),
-    author_key: str | None = None,
-) -> Hint:
-    """Suggest policy, department and repeat for TEXT (routing: department code → keywords)."""
-    message = prepare(text or "")
-    guess = route(message, routing)
-    policy, reasons = "normal", []
-    for candidate, rule in PRECEDENCE:
-        verdict = rule.check(message, guess)
-        if verdict.reason:
-            reasons.append(verdict.reason)
-        if verdict.applies and policy == "normal":
-            policy = candidate
-    department = None if policy in POLICIES_WITHOUT_DEPARTMENT else guess.department
-    if department is not None and guess.reason():
-        reasons.append(guess.reason())
-    repeat_of = find_repeat(text or "", author_key, earlier)
-    if repeat_of:
-        reasons.append(f"повторный вопрос, ранее: {repeat_of} (п. 3.7)")
-    return Hint(department, policy, tuple(reasons), repeat_of)
+@dataclass(frozen=True)
+class Decision:
+    """A chosen policy, the reason that goes first, and where it came from."""
+
+    policy: str
+    reason: str | None
+    by: str  # 'rule' | 'model' | 'none'
+
+
+class Hinter:
+    """Hints for one municipality: its departments and external bodies, the shared model."""
+
+    def __init__(self, departments: Sequence[Department] = (),
+                 external_bodies: Sequence[ExternalBody] = (), *,
+                 model: Model | None | str = "shipped", use_model: bool = True):
+        self.model = load() if model == "shipped" else model
+        if not use_model:
+            self.model = None
+        self.departments = {d.code: d for d in departments}
+        self.router = Router.build(departments, self.model.centroids if self.model else None)
+        self.bodies = BodyIndex.build(external_bodies)
+
+    def verdicts(self, message: Message) -> dict[str, Verdict]:
+        """Every rule's verdict, by rule name."""
+        return {rule.name: rule.check(message) for _, rule in PRECEDENCE}
+
+    def probabilities(self, message: Message, verdicts: dict) -> tuple[dict, dict, object]:
+        """The model's (policy, topic) probabilities and the features, or empty ones."""
+        if self.model is None:
+            return {}, {}, None
+        flags = tuple(flag for verdict in verdicts.values() for flag in verdict.flags)
+        features = extract(message, flags)
+        policy = dict(zip(self.model.policy.classes, self.model.policy.probabilities(features)))
+        topic = dict(zip(self.model.topic.classes, self.model.topic.probabilities(features)))
+        return policy, topic, features
+
+    def decide(self, message: Message, verdicts: dict, probabilities: dict,
+               features) -> Decision:
+        """The policy of MESSAGE (see the module docstring)."""
+        for policy, rule in PRECEDENCE:
+            verdict = verdicts[rule.name]
+            agreed = probabilities.get(policy, 0.0) >= RULE_AGREEMENT
+            if verdict.applies and (verdict.strong or agreed or not probabilities):
+                return Decision(policy, verdict.reason, "rule")
+        if not probabilities:
+            return Decision("normal", None, "none")
+        for policy, rule in PRECEDENCE:
+            if probabilities.get(policy, 0.0) >= self.threshold(policy, verdicts, message):
+                verdict = verdicts[rule.name]
+                return Decision(policy, verdict.reason if verdict.applies
+                                else self.explain(policy, features), "model")
+        return Decision("normal", None, "none")
+
+    def threshold(self, policy: str, verdicts: dict, message: Message) -> float:
+        """The model probability POLICY needs, given the rules' findings (SUPPORT, AGAINST)."""
+        flags = [flag for verdict in verdicts.values() for flag in verdict.flags]
+        if policy in AGAINST and AGAINST[policy] in flags:
+            return CONTRADICTED
+        wanted = SUPPORT.get(policy)
+        doubtful = wanted is not None and not any(flag.startswith(wanted) for flag in flags)
+        if policy == "noise":  # a question, or a municipal subject, is not «nothing to answer»
+            doubtful = message.asks or self.router.names_a_subject(message)
+        return max(THRESHOLDS[policy], UNSUPPORTED[policy]) if doubtful else THRESHOLDS[policy]
+
+    def explain(self, policy: str, features) -> str:
+        """«похоже на угрозу: «знаю», «живёт» (п. 3.6)» from the words that weighed most."""
+        words = self.model.policy.evidence(features, policy) if features is not None else []
+        shown = ", ".join(f"«{word}»" for word in words)
+        point = REGULATION_POINT.get(policy)
+        tail = f" ({point})" if point else ""
+        return f"{LOOKS_LIKE[policy]}: {shown}{tail}" if shown else f"{LOOKS_LIKE[policy]}{tail}"
+
+    def competence_reason(self, message: Message, reason: str | None) -> str:
+        """The «вне компетенции» reason naming the configured body, when one fits."""
+        field = competence_field(message)
+        body = self.bodies.find(message, field)
+        if body is not None:
+            return f"вне компетенции: {body.name} (п. 3.7)"
+        return reason or "вне компетенции (п. 3.7)"
+
+    def suggest(self, text: str, *, earlier: Iterable[EarlierCase] = (),
+                author_key: str | None = None) -> Hint:
+        """Suggest policy, department and repeat for TEXT."""
+        message = prepare(text or "")
+        verdicts = self.verdicts(message)
+        policy_p, topic_p, features = self.probabilities(message, verdicts)
+        decision = self.decide(message, verdicts, policy_p, features)
+        reasons = [decision.reason] if decision.reason else []
+        if decision.policy == "out_of_competence":
+            reasons = [self.competence_reason(message, decision.reason)]
+        reasons += secondary_reasons(decision.policy, verdicts)
+        guess = Routing(None)
+        if decision.policy not in POLICIES_WITHOUT_DEPARTMENT:
+            guess = self.router.route(message, topic_p)
+        if guess.reason():
+            reasons.append(guess.reason())
+        repeat_of = find_repeat(text or "", author_key, earlier, message)
+        if repeat_of:
+            reasons.append(f"повторный вопрос, ранее: {repeat_of} (п. 3.7)")
+        return Hint(guess.code, decision.policy, tuple(reasons), repeat_of)
+
+
+def secondary_reasons(policy: str, verdicts: dict) -> list[str]:
+    """Reasons of other applying п. 3.6/3.7 rules (and quoted threats), for the operator to see.
+
+    Thanks, greetings and informational phrases are shown only when they are the policy: an
+    obscene insult is never also «благодарность … вопроса нет».
+    """
+    shown = []
+    for other, verdict in verdicts.items():
+        if other == policy or other in ("noise", "spam", "informational") or not verdict.reason:
+            continue
+        if verdict.applies or other == "threat":
+            shown.append(verdict.reason)
+    return shown
+
+
+@lru_cache(maxsize=8)
+def hinter_for(departments: tuple[Department, ...], bodies: tuple[ExternalBody, ...]) -> Hinter:
+    """A shared ``Hinter`` for one municipality (building one compiles its departments)."""
+    return Hinter(departments, bodies)
+
+
+def suggest(text: str, *, departments: Sequence[Department] = (),
+            external_bodies: Sequence[ExternalBody] = (), earlier: Iterable[EarlierCase] = (),
+            author_key: str | None = None) -> Hint:
+    """The hint for TEXT in the municipality of DEPARTMENTS and EXTERNAL_BODIES."""
+    hinter = hinter_for(tuple(departments), tuple(external_bodies))
+    return hinter.suggest(text, earlier=earlier, author_key=author_key)
+
+
+__all__ = ["Decision", "Hint", "Hinter", "POLICIES", "NOT_PROCESSED", "suggest"]

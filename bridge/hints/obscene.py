@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bridge.hints.lexicon import read_entries
+from bridge.hints.morph import analyzer, detransliterate, forms, spell_latin
 from bridge.hints.text import fold
 
 PREFIX = r"(?:на|по|от|ни|до|за|раз|рас|вы|о|об|пере|при|под|про|у|с)?"
@@ -28,10 +29,16 @@ LOOKALIKES = str.maketrans(
      "d": "д", "l": "л", "z": "з", "i": "и", "r": "р", "s": "с", "g": "г", "n": "н"}
 )
 MASK_CHARS = "*#%"
+# What self-censoring writers hide behind «*» or «@»: a vowel, «й», or a pair of letters.
+MASK_FILLS = ("", "а", "е", "и", "о", "у", "ы", "я", "й", "ю", "уй", "ен", "зд", "ид", "ед",
+              "ля", "б", "л", "х", "н", "ху", "п")
 RAW_WORD_RE = re.compile(r"[\w*#%@$.\-]+")
 SPACED_RE = re.compile(r"(?<![\w*])(?:[\w*][ .\-_]+){2,}[\w*](?![\w*])")
 CYRILLIC_RE = re.compile(r"[а-я]")
 LATIN_ONLY_RE = re.compile(r"^[a-z]+$")
+LATIN_MASKED_RE = re.compile(r"^[a-z*#%@]+$")
+NAME_TAGS = frozenset({"Surn", "Name", "Patr", "Geox", "Orgn"})
+MIN_FUZZY = 5  # a misspelt insult is looked for only in unknown words this long or longer
 
 
 @dataclass(frozen=True)
@@ -61,13 +68,20 @@ def exceptions() -> frozenset[str]:
     return frozenset(read_entries("obscene_exceptions.txt"))
 
 
-@lru_cache(maxsize=1)
-def insult_rules() -> tuple[frozenset[str], tuple[str, ...]]:
-    """Return the insult list as (whole words, prefixes)."""
-    entries = read_entries("insults.txt")
-    words = frozenset(entry for entry in entries if not entry.endswith("*"))
+@lru_cache(maxsize=None)
+def word_list(name: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """A lemma list of ``data/`` as (every generated form, prefixes of the «word*» lines)."""
+    entries = read_entries(name)
     prefixes = tuple(entry[:-1] for entry in entries if entry.endswith("*"))
-    return words, prefixes
+    lemmas = [entry for entry in entries if not entry.endswith("*")]
+    lemmas += [prefix for prefix in prefixes if analyzer().word_is_known(prefix)]  # «дебил*»
+    words = frozenset().union(*(forms(entry) | {entry} for entry in lemmas))
+    return frozenset(word.replace("ё", "е") for word in words), prefixes
+
+
+def insult_rules() -> tuple[frozenset[str], tuple[str, ...]]:
+    """The insult list (п. 3.6) as (whole words, prefixes)."""
+    return word_list("insults.txt")
 
 
 def collapse_repeats(word: str) -> str:
@@ -87,6 +101,8 @@ def spellings(raw: str) -> set[str]:
     plain = raw.strip(".-_")
     squashed = re.sub(r"[.\-_]", "", plain)
     readings = {plain, squashed, read_as_cyrillic(squashed)}
+    if LATIN_ONLY_RE.match(squashed):
+        readings.add(detransliterate(squashed))  # «suki», «pizdec» typed in transliteration
     return readings | {collapse_repeats(reading) for reading in readings}
 
 
@@ -97,7 +113,27 @@ def masked_regex(raw: str) -> re.Pattern[str] | None:
     if not any(char in word for char in MASK_CHARS) or not CYRILLIC_RE.search(word):
         return None
     pieces = re.split(r"[*#%]+", word)
-    return re.compile("[а-я]{1,4}".join(re.escape(piece) for piece in pieces) + "$")
+    return re.compile("[а-я]{0,4}".join(re.escape(piece) for piece in pieces) + "$")
+
+
+def mask_fills(raw: str) -> list[str]:
+    """Readings of a masked word with each mask run («*», «@», «#») filled by likely letters."""
+    word = re.sub(r"(?<=\w)\.{2,}(?=\w)|\.{2,}$", "*", raw.strip("-_"))
+    runs = re.split(r"[*#%@]+", word)
+    if len(runs) < 2 or len(runs) > 3:
+        return []
+    readings = [""]
+    for index, piece in enumerate(runs):
+        tail = [piece] if index == 0 else [fill + piece for fill in MASK_FILLS]
+        readings = [head + part for head in readings for part in tail]
+    if LATIN_MASKED_RE.match(word):  # «pi**ets», «h*r»: transliteration with a mask
+        latin = [spell_latin(piece, "ц") for piece in runs]
+        readings_latin = [""]
+        for index, piece in enumerate(latin):
+            tail = [piece] if index == 0 else [fill + piece for fill in MASK_FILLS]
+            readings_latin = [head + part for head in readings_latin for part in tail]
+        return [read_as_cyrillic(reading) for reading in readings] + readings_latin
+    return [read_as_cyrillic(reading) for reading in readings]
 
 
 def classify_reading(reading: str) -> str | None:
@@ -109,9 +145,33 @@ def classify_reading(reading: str) -> str | None:
     words, prefixes = insult_rules()
     if reading in words or reading.startswith(prefixes):
         return "insult"
+    if is_misspelt_insult(reading):
+        return "insult"
     return None
 
 
+@lru_cache(maxsize=1)
+def misspellings() -> frozenset[str]:
+    """Every insult form (six letters or more) with one letter left out: «дбилы», «дегенрат»."""
+    words, _ = insult_rules()
+    return frozenset(word[:i] + word[i + 1:] for word in words if len(word) > MIN_FUZZY
+                     for i in range(len(word)))
+
+
+def is_misspelt_insult(reading: str) -> bool:
+    """True for an unknown word one typo away from an insult (a letter left out, added or
+    changed) — never for a dictionary word («родина» is not «уродина»)."""
+    if len(reading) < MIN_FUZZY or not reading.isalpha() or analyzer().word_is_known(reading):
+        return False
+    if any(NAME_TAGS & parse.tag.grammemes for parse in analyzer().parse(reading)[:2]):
+        return False  # «Гурдин», «Дуран»: a surname one letter away from an insult
+    words, _ = insult_rules()
+    dropped = {reading[:i] + reading[i + 1:] for i in range(len(reading))}
+    return reading in misspellings() or not dropped.isdisjoint(words) or \
+        not dropped.isdisjoint(misspellings())
+
+
+@lru_cache(maxsize=100_000)
 def classify_raw(raw: str) -> tuple[str, str] | None:
     """Return (reading, kind) when the raw word is obscene or insulting, else None."""
     if raw in exceptions():
@@ -119,7 +179,13 @@ def classify_raw(raw: str) -> tuple[str, str] | None:
     mask = masked_regex(raw)
     if mask is not None:
         form = next((f for f in read_entries("obscene_forms.txt") if mask.match(f)), None)
-        return (form, "obscene") if form else None
+        if form:
+            return form, "obscene"
+    for reading in mask_fills(raw):
+        if reading not in exceptions() and root_pattern().search(reading):
+            return reading, "obscene"
+    if mask is not None:
+        return None
     for reading in sorted(spellings(raw)):
         kind = classify_reading(reading)
         if kind:

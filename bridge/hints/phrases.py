@@ -1,8 +1,9 @@
 """The small phrase language every hint list is written in, and its matcher.
 
-    отопление            the word in any form (same Russian stem: «отопления», «отоплением»)
+    отопление            the word in any form (same lemma: «отопления», «отоплением»)
     батаре*              any word starting with «батаре» («батареи», «батарея»)
-    =убью                exactly this form (stems are too coarse: «убью», «убило» share one)
+    =убью                exactly this form (lemmas are too coarse: «убью», «убило» share one)
+    ~убить               a first-person future form of the verb («убью», «убьём»), generated
     горячая вода         consecutive words
     знаю где ... жив*    «...» skips up to three words («знаю где ты живешь»)
     обжал* & суд*        every part somewhere in the message, in any order
@@ -13,28 +14,33 @@ Administrators edit lists in this language (data files, configuration), so it st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
-from bridge.hints.text import Message, fold, stem
+from bridge.hints.morph import forms, lemmas
+from bridge.hints.text import Message, fold
 
 GAP = "..."
+FIRST_PERSON_FUTURE = frozenset({"1per", "futr"})
 MAX_GAP = 3
 
 
 @dataclass(frozen=True)
 class Element:
-    """One word of a phrase: a stem to equal, a prefix to start with, or a gap."""
+    """One word of a phrase: a lemma to share, a prefix to start with, or a gap."""
 
-    kind: str  # 'stem' | 'prefix' | 'exact' | 'gap'
+    kind: str  # 'lemma' | 'prefix' | 'exact' | 'forms' | 'gap'
     value: str = ""
+    values: frozenset[str] = frozenset()  # the lemmas of 'lemma', the words of 'forms'
 
-    def accepts(self, word: str, word_stem: str) -> bool:
-        """True when WORD (with its stem) satisfies this element."""
+    def accepts(self, word: str, word_lemmas: frozenset[str]) -> bool:
+        """True when WORD (with its lemmas) satisfies this element."""
         if self.kind == "prefix":
             return word.startswith(self.value)
         if self.kind == "exact":
             return word == self.value
-        return word_stem == self.value
+        if self.kind == "forms":
+            return word in self.values
+        return not self.values.isdisjoint(word_lemmas)
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ class Phrase:
     @property
     def display(self) -> str:
         """The phrase as a reader sees it: «=убью» → «убью», «оторв*» → «оторв…»."""
-        words = (word.lstrip("=").replace("*", "…") for word in self.source.split())
+        words = (word.lstrip("=~").replace("*", "…") for word in self.source.split())
         return " ".join(words)
 
     def find(self, message: Message) -> tuple[int, ...]:
@@ -65,11 +71,13 @@ def compile_element(token: str) -> Element:
     """Compile one written word of a phrase."""
     if token == GAP:
         return Element("gap")
+    if token.startswith("~") and len(token) > 1:
+        return Element("forms", token, frozenset(forms(token[1:], FIRST_PERSON_FUTURE)))
     if token.startswith("=") and len(token) > 1:
         return Element("exact", token[1:])
     if token.endswith("*"):
         return Element("prefix", token[:-1])
-    return Element("stem", stem(token))
+    return Element("lemma", token, lemmas(token) | {token})
 
 
 @lru_cache(maxsize=4096)
@@ -85,12 +93,12 @@ def compile_phrase(source: str) -> Phrase:
 def find_part(part: tuple[Element, ...], message: Message) -> tuple[int, ...]:
     """Return the word positions of the first occurrence of PART in MESSAGE, or ()."""
     first = part[0]
-    if first.kind == "stem" and first.value not in message.stem_set:
+    if first.kind in ("lemma", "forms") and first.values.isdisjoint(message.lemma_index):
         return ()  # quick rejections, checked in C, before walking the words
-    if first.kind != "gap" and first.value not in message.folded:
+    if first.kind in ("prefix", "exact") and first.value not in message.joined:
         return ()
     for start in range(len(message.words)):
-        if first.accepts(message.words[start], message.stems[start]):
+        if first.accepts(message.words[start], message.lemma_sets[start]):
             found = match_from(part, 1, start + 1, message, [start])
             if found:
                 return found
@@ -112,19 +120,46 @@ def match_from(
         return ()
     if position >= len(message.words):
         return ()
-    if not element.accepts(message.words[position], message.stems[position]):
+    if not element.accepts(message.words[position], message.lemma_sets[position]):
         return ()
     return match_from(part, index + 1, position + 1, message, taken + [position])
 
 
-def compile_all(sources: tuple[str, ...] | list[str]) -> tuple[Phrase, ...]:
+class PhraseList(tuple):
+    """Compiled phrases in list order, indexed by the lemmas their first word needs, so that a
+    message is tried only against the phrases that can start in it (hundreds of lines per list)."""
+
+    @cached_property
+    def index(self) -> tuple[dict[str, list[int]], list[int], frozenset[str]]:
+        by_value: dict[str, list[int]] = {}
+        always: list[int] = []
+        for number, phrase in enumerate(self):
+            first = phrase.parts[0][0] if phrase.parts and phrase.parts[0] else None
+            if first is not None and first.kind in ("lemma", "forms"):
+                for value in first.values:
+                    by_value.setdefault(value, []).append(number)
+            else:
+                always.append(number)
+        return by_value, always, frozenset(by_value)
+
+    def candidates(self, message: Message) -> list[Phrase]:
+        """The phrases that may match MESSAGE, in list order."""
+        by_value, always, values = self.index
+        numbers = set(always)
+        for value in values & message.lemma_index:
+            numbers.update(by_value[value])
+        return [self[number] for number in sorted(numbers)]
+
+
+def compile_all(sources: tuple[str, ...] | list[str]) -> PhraseList:
     """Compile every phrase line of a list."""
-    return tuple(compile_phrase(source) for source in sources)
+    return PhraseList(compile_phrase(source) for source in sources)
 
 
 def first_match(phrases: tuple[Phrase, ...], message: Message) -> Phrase | None:
     """Return the first phrase of the list found in MESSAGE, or None."""
-    for phrase in phrases:
+    pool = phrases.candidates(message) if isinstance(phrases, PhraseList) else phrases
+    for phrase in pool:
         if phrase.find(message):
             return phrase
     return None

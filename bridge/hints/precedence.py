@@ -1,4 +1,4 @@
-"""Which policy a message gets when several rules apply: the first applying row of this table.
+"""Which policy a message gets when several apply: the first applying row of this table.
 
 An administrator reviews the order here; each row says why it stands where it does.
 """
@@ -13,6 +13,7 @@ from bridge.hints.rules import (
     check_noise,
     check_obscene,
     check_out_of_competence,
+    check_spam,
     check_threat,
 )
 
@@ -23,6 +24,8 @@ PRECEDENCE: tuple[tuple[str, Rule], ...] = (
                     check_threat)),
     # Obscene or insulting language (п. 3.6): not processed, however legitimate the question.
     ("obscene", Rule("obscene", "нецензурные или оскорбительные выражения", check_obscene)),
+    # Advertising and spam: nothing to answer, even when it names a bank or a loan.
+    ("noise", Rule("spam", "реклама или спам", check_spam)),
     # Appeals against court acts (п. 3.7): an explanation of the appeal procedure, whatever the topic.
     ("court_appeal", Rule("court_appeal", "обжалование судебных актов", check_court_appeal)),
     # Requests to bypass the law (п. 3.7): an explanation, even if the topic is a municipal one.
@@ -35,3 +38,6 @@ PRECEDENCE: tuple[tuple[str, Rule], ...] = (
     # Thanks, greetings, emoji, spam: nothing to route; last, so any real question beats it.
     ("noise", Rule("noise", "благодарность, приветствие, эмодзи или спам", check_noise)),
 )
+POLICIES = ("normal", *dict.fromkeys(policy for policy, _ in PRECEDENCE))
+# п. 3.6: «не подлежат обработке и ответу»
+NOT_PROCESSED = frozenset({"threat", "obscene"})

@@ -1,76 +1,156 @@
-"""Guess the department a message belongs to from keywords per department (SPEC §1 step 2).
+"""Guess the department a message belongs to, from the departments the caller configures.
 
-Each department has a list of keywords in the phrase language of ``phrases.py``; a message
-scores one point per word it shares with a department's keywords, and the best score wins
-(the earliest-mentioned department on a tie). No keyword at all → no department.
+Every department comes from configuration (``[[departments]]``: code, name, optional
+description, optional keywords) — nothing municipal is written here. Three kinds of evidence
+are added up per department:
+
+- its keywords (phrase language of ``phrases.py``; without keywords, the nouns of its name and
+  description), per matched word of the message, at most three;
+- the similarity of the message's meaning vector to the department's (name, description and
+  keywords read as one text);
+- the topic model's probabilities for the topics the department stands for: a department whose
+  code is one of the model's topics takes it directly; every other topic goes to the configured
+  department whose profile lies nearest the topic's centroid, when it lies near enough and
+  clearly nearer than the next one — so another municipality, with other codes and other
+  splits of the work, still gets the model's help.
+
+The best department wins when its score clears ``MIN_SCORE`` and beats the model's «no topic»;
+otherwise no department is suggested (the operator chooses).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-from types import MappingProxyType
-from typing import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Iterable
 
-from bridge.hints.lexicon import read_sections
+import numpy as np
+
+from bridge.hints.morph import pos
 from bridge.hints.phrases import Phrase, compile_all
-from bridge.hints.text import Message
+from bridge.hints.text import Message, prepare
 
-DEFAULT_ROUTING: Mapping[str, tuple[str, ...]] = MappingProxyType(read_sections("routing.txt"))
+NO_TOPIC = "-"
+KEYWORD_WEIGHT = 1.0  # per matched keyword word, at most MAX_KEYWORDS of them
+MAX_KEYWORDS = 3
+SIMILARITY_WEIGHT = 1.0  # times (cosine − SIMILARITY_FLOOR), when above the floor
+SIMILARITY_FLOOR = 0.25
+TOPIC_WEIGHT = 1.0
+MIN_SCORE = 0.2
+TOPIC_MATCH = 0.4  # cosine a department's profile needs to take over a model topic
+TOPIC_MARGIN = 0.03  # ... and by how much it must be nearer than the next department
 
-# Names for the reason text of the demo departments; other codes are shown as they are.
-DEPARTMENT_TITLES: Mapping[str, str] = MappingProxyType({
-    "zhkh": "Отдел ЖКХ",
-    "dorogi": "Отдел транспорта, дорог и благоустройства",
-    "obrazovanie": "Отдел образования",
-    "kumi": "КУМИ",
-    "arhitektura": "Отдел архитектуры и строительства",
-    "gochs": "Отдел ГО и ЧС",
-    "kultura": "Отдел культуры, спорта и молодёжи",
-    "ekonomika": "Отдел экономики и торговли",
-    "socpolitika": "Отдел социальной политики",
-    "oso": "Отдел по связям с общественностью",
-})
+
+@dataclass(frozen=True)
+class Department:
+    """A department as the hints see it (from configuration)."""
+
+    code: str
+    name: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Routing:
-    """The routing guess: a department code (or None), its score and the words that decided."""
+    """The routing guess: a department (or None), its score and the words that decided."""
 
-    department: str | None
-    score: int = 0
+    department: Department | None
+    score: float = 0.0
     words: tuple[str, ...] = ()
+
+    @property
+    def code(self) -> str | None:
+        return self.department.code if self.department else None
 
     def reason(self) -> str | None:
         """The ledger phrase, e.g. «вероятно: Отдел ЖКХ (отопление, батареи)»."""
         if self.department is None:
             return None
-        title = DEPARTMENT_TITLES.get(self.department, self.department)
-        return f"вероятно: {title} ({', '.join(self.words[:3])})"
+        words = f" ({', '.join(self.words[:3])})" if self.words else ""
+        return f"вероятно: {self.department.name}{words}"
 
 
-@lru_cache(maxsize=256)
-def compile_keywords(keywords: tuple[str, ...]) -> tuple[Phrase, ...]:
-    """Compile one department's keyword list once."""
-    return compile_all(keywords)
+def own_words(department: Department) -> tuple[str, ...]:
+    """Keywords of a department configured without any: content words of its name and text."""
+    message = prepare(f"{department.name} {department.description}")
+    return tuple(dict.fromkeys(message.words[i] for i in message.content
+                               if len(message.words[i]) > 3 and pos(message.words[i]) == "NOUN"))
 
 
-def score_department(keywords: Sequence[str], message: Message) -> tuple[int, int, set[int]]:
-    """Return (number of matched words, first matched position, positions) for a department."""
-    positions: set[int] = set()
-    for phrase in compile_keywords(tuple(keywords)):
-        positions.update(phrase.find(message))
-    return len(positions), min(positions, default=len(message.words)), positions
+@dataclass
+class Profile:
+    """A department compiled for routing."""
+
+    department: Department
+    phrases: tuple[Phrase, ...]
+    vector: np.ndarray
+    topics: frozenset[str] = frozenset()
 
 
-def route(message: Message, routing: Mapping[str, Sequence[str]] | None = None) -> Routing:
-    """Pick the department whose keywords the message uses most."""
-    best = Routing(None)
-    best_key = (0, 0)
-    for code, keywords in (routing if routing is not None else DEFAULT_ROUTING).items():
-        score, first, positions = score_department(keywords, message)
-        key = (score, -first)
-        if score and key > best_key:
-            words = tuple(dict.fromkeys(message.words[p] for p in sorted(positions)))
-            best, best_key = Routing(code, score, words), key
-    return best
+@dataclass
+class Router:
+    """Routes messages among the configured departments (see the module docstring)."""
+
+    profiles: list[Profile]
+    model_topics: tuple[str, ...] = ()
+    topic_index: dict = field(default_factory=dict)  # department code → topic column
+
+    @classmethod
+    def build(cls, departments: Iterable[Department], centroids: dict | None = None) -> Router:
+        """Compile DEPARTMENTS; CENTROIDS (topic → vector) come from the model, if there is one."""
+        profiles = []
+        for department in departments:
+            keywords = department.keywords or own_words(department)
+            text = " ".join((department.name, department.description, *keywords))
+            profiles.append(Profile(department, compile_all(keywords), prepare(text).vector))
+        assign_topics(profiles, centroids or {})
+        return cls(profiles, tuple(sorted(centroids or {})))
+
+    def route(self, message: Message, topics: dict[str, float] | None = None) -> Routing:
+        """Pick the department; TOPICS are the model's topic probabilities, if any."""
+        topics = topics or {}
+        best, best_score = None, 0.0
+        for profile in self.profiles:
+            score, words = self.score(profile, message, topics)
+            if score > best_score:
+                best, best_score, best_words = profile, score, words
+        if best is None or best_score < MIN_SCORE or topics.get(NO_TOPIC, 0.0) > best_score:
+            return Routing(None)
+        return Routing(best.department, best_score, best_words)
+
+    def names_a_subject(self, message: Message) -> bool:
+        """True when the message uses a keyword of some department."""
+        return any(phrase.find(message) for profile in self.profiles
+                   for phrase in profile.phrases.candidates(message))
+
+    def score(self, profile: Profile, message: Message, topics: dict) -> tuple[float, tuple]:
+        """The score of one department for MESSAGE, and the keyword words that matched."""
+        positions: set[int] = set()
+        for phrase in profile.phrases.candidates(message):
+            positions.update(phrase.find(message))
+        words = tuple(dict.fromkeys(message.words[p] for p in sorted(positions)))
+        score = KEYWORD_WEIGHT * min(len(positions), MAX_KEYWORDS)
+        similarity = float(message.vector @ profile.vector)
+        score += SIMILARITY_WEIGHT * max(0.0, similarity - SIMILARITY_FLOOR)
+        score += TOPIC_WEIGHT * sum(topics.get(topic, 0.0) for topic in profile.topics)
+        return score, words
+
+
+def assign_topics(profiles: list[Profile], centroids: dict) -> None:
+    """Give each model topic to the department it stands for (see the module docstring)."""
+    by_code = {profile.department.code: profile for profile in profiles}
+    for topic, centroid in centroids.items():
+        if topic == NO_TOPIC:
+            continue
+        if topic in by_code:
+            chosen = by_code[topic]
+        else:
+            scored = sorted(((float(p.vector @ centroid), i) for i, p in enumerate(profiles)
+                             if p.vector.any() and p.department.code not in centroids),
+                            reverse=True)
+            if not scored or scored[0][0] < TOPIC_MATCH:
+                continue
+            if len(scored) > 1 and scored[0][0] - scored[1][0] < TOPIC_MARGIN:
+                continue
+            chosen = profiles[scored[0][1]]
+        chosen.topics = chosen.topics | {topic}

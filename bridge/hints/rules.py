@@ -1,13 +1,15 @@
-"""The policy rules of the hints (п. 3.5, 3.6, 3.7): each a name, a description and a check.
+"""The hand-written rules of the hints (п. 3.5, 3.6, 3.7): each a name, a description and a check.
 
-A check reads a prepared message (and the routing guess) and returns a ``Verdict``: whether its
-policy applies and the short Russian reason for the ledger's «Подсказка» column. A rule may
-give a reason without applying (a threat found only inside a quotation), so the operator still
-sees it. Which rule wins when several apply is the table in ``precedence.py``.
+A check reads a prepared message and returns a ``Verdict``: whether its policy applies, how sure
+the rule is, the short Russian reason for the ledger's «Подсказка» column, and the flags the
+model reads as features. A *strong* verdict (an obscene word, «убью», «знаю где ты живёшь»)
+decides on its own; a weak one (a court word, a phrase of the informational list) is evidence
+that the model weighs with everything else. Which rule wins when several apply is the table in
+``precedence.py``.
 
-Quotations (decision, п. 3.6): obscene words inside «...» or after «он сказал:» still make the
-message 'obscene' — the text cannot be published as it is — but the reason says «в цитате» so
-the operator knows the author may only be reporting them. A threat inside a quotation is most
+Quotations (п. 3.6): obscene words inside «...» or after «он сказал:» still make the message
+'obscene' — the text cannot be published as it is — but the reason says «в цитате» so the
+operator knows the author may only be reporting them. A threat inside a quotation is most
 likely a report of someone else's threat, so it is shown as a reason and does not apply.
 """
 
@@ -18,21 +20,27 @@ from functools import lru_cache
 from typing import Callable
 
 from bridge.hints.lexicon import read_entries, read_pairs, read_sections
-from bridge.hints.obscene import find_obscene
+from itertools import combinations
+
+from bridge.hints.morph import is_first_person_future, lemmas
+from bridge.hints.obscene import find_obscene, word_list
 from bridge.hints.phrases import Phrase, compile_all, first_match
-from bridge.hints.routing import Routing
 from bridge.hints.text import Message
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a rule concluded: whether its policy applies, and why (Russian, for the ledger)."""
+    """What a rule concluded: applies? strong enough to decide? why (Russian)? which flags?"""
 
     applies: bool
     reason: str | None = None
+    flags: tuple[str, ...] = ()
+    strong: bool = False
 
 
 NO = Verdict(False)
+SECOND_PERSON = frozenset("ты тебя тебе тобой твой твоя твое твои твоих вы вас вам вами ваш ваша "
+                          "ваше ваши ваших вашим вашего вашей".split())
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class Rule:
 
     name: str
     description: str
-    check: Callable[[Message, Routing], Verdict]
+    check: Callable[[Message], Verdict]
 
 
 @lru_cache(maxsize=None)
@@ -50,66 +58,110 @@ def phrases_of(name: str) -> tuple[Phrase, ...]:
     return compile_all(read_entries(name))
 
 
-def check_threat(message: Message, routing: Routing) -> Verdict:
+@lru_cache(maxsize=None)
+def cue_sets(name: str) -> dict[str, frozenset[str]]:
+    """The sections of a cue file as sets of lemmas."""
+    return {key: frozenset().union(*(lemmas(value) | {value} for value in values))
+            for key, values in read_sections(name).items()}
+
+
+def cue_flags(message: Message, name: str) -> tuple[str, ...]:
+    """The sections of cue file NAME that the message's lemmas touch, as flags."""
+    return tuple(f"{name.split('.')[0]}:{key}" for key, values in cue_sets(name).items()
+                 if not values.isdisjoint(message.lemma_index))
+
+
+def soft_insults(message: Message) -> list[str]:
+    """The words of the message from the list of context-dependent insults."""
+    words, prefixes = word_list("insults_soft.txt")
+    return [word for word in message.words if word in words or word.startswith(prefixes)]
+
+
+def check_threat(message: Message) -> Verdict:
     """п. 3.6: a threat to life, health or property, or intent to harm."""
     own, quoted = [], []
-    for phrase in phrases_of("threats.txt"):
+    excused = first_match(phrases_of("threat_exceptions.txt"), message) is not None
+    for phrase in () if excused else phrases_of("threats.txt").candidates(message):
         positions = phrase.find(message)
         if positions:
             inside = all(message.quoted[p] for p in positions)
-            (quoted if inside else own).append(phrase.display)
+            shown = " ".join(message.words[p] for p in positions)
+            (quoted if inside else own).append(shown)
+    cues = cue_flags(message, "threat_cues.txt")
+    cues += tuple(f"{a}+{b.split(':')[1]}" for a, b in combinations(cues, 2))
+    if any(word in SECOND_PERSON for word in message.words):
+        cues += ("addressed",)
+    if any(is_first_person_future(word) for word in message.words):
+        cues += ("first_person_future",)
+    if first_match(phrases_of("dangers.txt"), message):
+        cues += ("danger",)
     if own:
-        return Verdict(True, f"угроза: «{own[0]}» (п. 3.6)")
+        return Verdict(True, f"угроза: «{own[0]}» (п. 3.6)", ("threat", *cues), strong=True)
     if quoted:
-        return Verdict(False, f"угроза в цитате: «{quoted[0]}» — вероятно, пересказ (п. 3.6)")
-    return NO
+        return Verdict(False, f"угроза в цитате: «{quoted[0]}» — вероятно, пересказ (п. 3.6)",
+                       ("threat_quoted", *cues))
+    return Verdict(False, flags=cues)
 
 
-def check_obscene(message: Message, routing: Routing) -> Verdict:
+def check_obscene(message: Message) -> Verdict:
     """п. 3.6: obscene or insulting language, also disguised; quoted words still count."""
     findings = find_obscene(message.folded, message.quote_spans)
+    soft = soft_insults(message)
+    flags = ("soft_insult",) if soft else ()
     if not findings:
-        return NO
+        return Verdict(False, flags=flags)
     kinds = {finding.kind for finding in findings}
     label = "нецензурная лексика" if "obscene" in kinds else "оскорбительные выражения"
+    flags += tuple(sorted(kinds))
     if all(finding.quoted for finding in findings):
-        return Verdict(True, f"{label} в цитате (п. 3.6) — проверьте")
-    return Verdict(True, f"{label} (п. 3.6)")
+        return Verdict(True, f"{label} в цитате (п. 3.6) — проверьте", (*flags, "quoted"), True)
+    return Verdict(True, f"{label}: «{findings[0].word}» (п. 3.6)", flags, strong=True)
 
 
-def check_court_appeal(message: Message, routing: Routing) -> Verdict:
+def check_court_appeal(message: Message) -> Verdict:
     """п. 3.7: the message appeals against a court decision."""
     phrase = first_match(phrases_of("court_appeal.txt"), message)
-    return Verdict(True, "обжалование судебного акта (п. 3.7)") if phrase else NO
+    if not phrase:
+        return NO
+    return Verdict(True, "обжалование судебного акта (п. 3.7)", ("court",))
 
 
-def check_bypass_law(message: Message, routing: Routing) -> Verdict:
+def check_bypass_law(message: Message) -> Verdict:
     """п. 3.7: a request to act around the law or to abuse a right."""
     phrase = first_match(phrases_of("bypass_law.txt"), message)
-    return Verdict(True, f"просьба в обход закона: «{phrase.display}» (п. 3.7)") if phrase else NO
+    if not phrase:
+        return NO
+    return Verdict(True, f"просьба в обход закона: «{phrase.display}» (п. 3.7)", ("bypass",))
 
 
 @lru_cache(maxsize=1)
-def competence_phrases() -> tuple[tuple[Phrase, str], ...]:
-    """(phrase, competent body) pairs of ``out_of_competence.txt``."""
+def competence_phrases() -> tuple[tuple[Phrase, ...], dict[str, str]]:
+    """The phrases of ``out_of_competence.txt`` and the field of competence of each line."""
     pairs = read_pairs("out_of_competence.txt")
-    return tuple(zip(compile_all(tuple(key for key, _ in pairs)), (body for _, body in pairs)))
+    return compile_all(tuple(key for key, _ in pairs)), {key: field for key, field in pairs}
 
 
-def check_out_of_competence(message: Message, routing: Routing) -> Verdict:
+def competence_field(message: Message) -> str | None:
+    """The non-municipal field the message names («пенсии», «полиция»), if any."""
+    phrases, fields = competence_phrases()
+    phrase = first_match(phrases, message)
+    return fields[phrase.source] if phrase else None
+
+
+def check_out_of_competence(message: Message) -> Verdict:
     """п. 3.7: a question for a federal or regional body, not the municipality."""
-    for phrase, body in competence_phrases():
-        if phrase.find(message):
-            return Verdict(True, f"вне компетенции: {body} (п. 3.7)")
-    return NO
+    field = competence_field(message)
+    if field is None:
+        return NO
+    return Verdict(True, f"вне компетенции: {field} (п. 3.7)", ("competence",))
 
 
-def check_informational(message: Message, routing: Routing) -> Verdict:
+def check_informational(message: Message) -> Verdict:
     """п. 3.5: a question of general interest (schedules, opening hours, announcements)."""
     if not message.asks:
         return NO
     phrase = first_match(phrases_of("informational.txt"), message)
-    return Verdict(True, "информационный вопрос (п. 3.5)") if phrase else NO
+    return Verdict(True, "информационный вопрос (п. 3.5)", ("informational",)) if phrase else NO
 
 
 @lru_cache(maxsize=1)
@@ -118,16 +170,21 @@ def noise_phrases() -> dict[str, tuple[Phrase, ...]]:
     return {key: compile_all(values) for key, values in read_sections("noise.txt").items()}
 
 
-def check_noise(message: Message, routing: Routing) -> Verdict:
-    """Nothing to answer: no words, spam, thanks without a question, or a bare greeting."""
+def check_spam(message: Message) -> Verdict:
+    """Advertising and spam: nothing to answer, whatever else the message says."""
+    if first_match(noise_phrases()["spam"], message):
+        return Verdict(True, "похоже на рекламу или спам", ("spam",))
+    return NO
+
+
+def check_noise(message: Message) -> Verdict:
+    """Nothing to answer: no words, thanks without a question, or a bare greeting."""
     sections = noise_phrases()
     if not any(word.isalpha() for word in message.words):
-        return Verdict(True, "нет текста (эмодзи, знаки)")
-    if first_match(sections["spam"], message):
-        return Verdict(True, "похоже на рекламу или спам")
+        return Verdict(True, "нет текста (эмодзи, знаки)", ("no_text",), strong=True)
     plain = "?" not in message.text and not first_match(sections["blocker"], message)
     if plain and first_match(sections["thanks"], message):
-        return Verdict(True, "благодарность или поздравление, вопроса нет")
-    if plain and routing.department is None and first_match(sections["greeting"], message):
-        return Verdict(True, "приветствие без вопроса")
+        return Verdict(True, "благодарность или поздравление, вопроса нет", ("thanks",))
+    if plain and len(message.words) <= 4 and first_match(sections["greeting"], message):
+        return Verdict(True, "приветствие без вопроса", ("greeting",))
     return NO

@@ -1,19 +1,25 @@
-"""Turn a citizen's message into words and Russian stems, and tell quoted speech from the author's.
+"""Turn a citizen's message into words, lemmas and a meaning vector, and tell quoted speech apart.
 
-Everything the hint rules look at is computed once here, in ``prepare``: the lowercased words
-(«ё» read as «е»), their Snowball stems, and which words stand inside a quotation
-(«...», "...", or after «он сказал:»), since a quotation is the author reporting someone else.
+Everything the hint rules and the model look at is computed once here, in ``prepare``: the
+lowercased words («ё» read as «е», Latin-spelled Russian read in Cyrillic: «net vody» → «нет
+воды»), every lemma of each word (``morph``), which words stand inside a quotation («...»,
+"...", or after «он сказал:» — the author reporting someone else), and the sentence vector of
+the content words (``vectors``), computed on first use.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property
 
-import snowballstemmer
+import numpy as np
 
-WORD_RE = re.compile(r"[а-яa-z0-9]+")
+from bridge.hints.morph import analyzer, detransliterate, lemma, lemmas, pos
+from bridge.hints.vectors import sentence_vector
+
+WORD_RE = re.compile(r"[а-яa-z0-9']+")
+LATIN_RE = re.compile(r"^[a-z']+$")
 QUOTE_RE = re.compile(r"«[^»]*»|\"[^\"]*\"|„[^“”]*[“”]|“[^”]*”")
 # «он сказал: ...», «сказал сыну: ...»: the reported speech runs to the end of the sentence.
 SPEECH_RE = re.compile(
@@ -22,21 +28,34 @@ SPEECH_RE = re.compile(
 )
 QUESTION_WORDS = frozenset(
     "когда сколько где куда как почему зачем какой какая какие какого каким подскажите "
-    "скажите ли".split()
+    "скажите ли будет будут работает".split()
 )
-
-_STEMMER = snowballstemmer.stemmer("russian")
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """Return the Russian Snowball stem of a lowercased WORD (cached: words repeat a lot)."""
-    return _STEMMER.stemWord(word)
+FUNCTION_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO", ""})
 
 
 def fold(text: str) -> str:
     """Lowercase TEXT and read «ё» as «е», as Russian writers do interchangeably."""
     return text.lower().replace("ё", "е")
+
+
+SPLIT_WORD_RE = re.compile(r"\b([а-я]+)[.*]([а-я]+)\b")
+
+
+def join_split_words(folded: str) -> str:
+    """Join a word split by a dot or star to dodge filters («уб.ью» → «убью») — only when the
+    joined word is in the dictionary and its halves are not («ул.ленина» stays apart)."""
+    def join(match: re.Match) -> str:
+        left, right = match.groups()
+        known = analyzer().word_is_known
+        if known(left + right) and not (len(left) > 2 and known(left) and known(right)):
+            return left + right
+        return match.group()
+    return SPLIT_WORD_RE.sub(join, folded) if ("." in folded or "*" in folded) else folded
+
+
+def read_word(raw: str) -> str:
+    """A word as the rules read it: Latin-spelled Russian in Cyrillic, the rest as written."""
+    return detransliterate(raw).replace("'", "") if LATIN_RE.match(raw) and len(raw) > 1 else raw
 
 
 @dataclass(frozen=True)
@@ -46,19 +65,33 @@ class Message:
     text: str
     folded: str
     words: tuple[str, ...]
-    stems: tuple[str, ...]
+    lemma_sets: tuple[frozenset[str], ...]
     quoted: tuple[bool, ...]
     quote_spans: tuple[tuple[int, int], ...]
-    stem_set: frozenset[str] = frozenset()  # for a quick "is this stem anywhere?" test
+    lemma_index: frozenset[str] = frozenset()  # every lemma of the message, for quick tests
+    joined: str = ""  # the words joined by spaces, for quick substring tests
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def asks(self) -> bool:
         """True when the message is a question: a «?» or a question word."""
         return "?" in self.text or any(word in QUESTION_WORDS for word in self.words)
 
-    def is_quoted_at(self, position: int) -> bool:
-        """True when character POSITION of ``folded`` lies inside a quotation."""
-        return any(start <= position < end for start, end in self.quote_spans)
+    @cached_property
+    def lemmas(self) -> tuple[str, ...]:
+        """The most likely lemma of each word."""
+        return tuple(lemma(word) for word in self.words)
+
+    @cached_property
+    def content(self) -> tuple[int, ...]:
+        """Positions of content words (not prepositions, conjunctions, particles, pronouns)."""
+        return tuple(i for i, word in enumerate(self.words)
+                     if not word.isdigit() and len(word) > 1 and pos(word) not in FUNCTION_POS)
+
+    @cached_property
+    def vector(self) -> np.ndarray:
+        """The unit meaning vector of the content words."""
+        return sentence_vector((self.words[i], self.lemmas[i]) for i in self.content)
 
 
 def find_quote_spans(folded: str) -> tuple[tuple[int, int], ...]:
@@ -69,19 +102,22 @@ def find_quote_spans(folded: str) -> tuple[tuple[int, int], ...]:
 
 
 def prepare(text: str) -> Message:
-    """Split TEXT into folded words with stems and quotation flags."""
+    """Split TEXT into folded words with their lemmas and quotation flags."""
     folded = fold(text)
     spans = find_quote_spans(folded)
-    matches = list(WORD_RE.finditer(folded))
-    words = tuple(match.group() for match in matches)
-    quoted = tuple(any(s <= match.start() < e for s, e in spans) for match in matches)
-    stems = tuple(stem(word) for word in words)
+    words_text = join_split_words(folded)
+    found = [(read_word(match.group()), match.start()) for match in WORD_RE.finditer(words_text)]
+    found = [(word, start) for word, start in found if word]
+    words = tuple(word for word, _ in found)
+    quoted = tuple(any(s <= start < e for s, e in spans) for _, start in found)
+    sets = tuple(lemmas(word) | {word} for word in words)
     return Message(
         text=text,
         folded=folded,
         words=words,
-        stems=stems,
+        lemma_sets=sets,
         quoted=quoted,
         quote_spans=spans,
-        stem_set=frozenset(stems),
+        lemma_index=frozenset().union(*sets) if sets else frozenset(),
+        joined=" ".join(words),
     )

@@ -2,7 +2,6 @@
 
 import pytest
 
-from bridge.hints import suggest
 from bridge.hints.obscene import find_obscene
 
 
@@ -22,12 +21,18 @@ from bridge.hints.obscene import find_obscene
         ("бляяяяя", "бля"),  # repeated letters
         ("заебали", "заебали"),  # verbal prefix before the root
         ("долбо*бы", "долбоебы"),
+        ("ху*сосы", "хуесосы"),  # a mask that hides a vowel inside a compound
     ],
 )
 def test_disguised_obscenity_is_read(text, reading):
     findings = find_obscene(text)
     assert [f.word for f in findings] == [reading]
     assert findings[0].kind == "obscene"
+
+
+@pytest.mark.parametrize("text", ["x*yня", "бл@ опять", "п@здец", "на**й"])
+def test_masks_with_at_signs_and_inserted_stars(text):
+    assert [f.kind for f in find_obscene(text)] == ["obscene"]
 
 
 @pytest.mark.parametrize(
@@ -57,28 +62,66 @@ def test_disguised_obscenity_is_read(text, reading):
         "херсонская область",
         "ул.ленина 12, кв. 3",
         "сравнить цены",
+        "пишите на ivan@mail.ru",
+        "скидки до 30%",
+        "5*3=15",
     ],
 )
 def test_false_friends_stay_innocent(text):
     assert find_obscene(text) == []
 
 
-def test_insult_is_its_own_kind():
-    assert [(f.word, f.kind) for f in find_obscene("вы все дебилы")] == [("дебилы", "insult")]
-    assert suggest("глава урод").reasons[0] == "оскорбительные выражения (п. 3.6)"
+def test_insult_forms_are_generated_from_lemmas():
+    kinds = [(f.word, f.kind) for f in find_obscene("вы все дебилы, уродам тут не место")]
+    assert kinds == [("дебилы", "insult"), ("уродам", "insult")]
 
 
-def test_quoted_obscenity_still_flags_with_a_note():
-    hint = suggest("на остановке написали «х*й вам», закрасьте")
+def test_insult_without_obscenity_is_3_6(demo):
+    hint = demo.suggest("глава урод")
+    assert hint.policy == "obscene"
+    assert hint.reasons[0] == "оскорбительные выражения: «урод» (п. 3.6)"
+
+
+def test_quoted_obscenity_still_flags_with_a_note(demo):
+    hint = demo.suggest("на остановке написали «х*й вам», закрасьте")
     assert hint.policy == "obscene"
     assert hint.reasons[0] == "нецензурная лексика в цитате (п. 3.6) — проверьте"
 
 
-def test_reported_speech_counts_as_quotation():
-    hint = suggest("учитель сказал сыну: ты дебил. это нормально?")
+def test_reported_speech_counts_as_quotation(demo):
+    hint = demo.suggest("учитель сказал сыну: ты дебил. это нормально?")
     assert hint.policy == "obscene"
     assert "в цитате" in hint.reasons[0]
 
 
-def test_own_obscenity_has_plain_reason():
-    assert suggest("сука, опять свет отключили").reasons[0] == "нецензурная лексика (п. 3.6)"
+def test_own_obscenity_names_the_word(demo):
+    assert demo.suggest("сука, опять свет отключили").reasons[0] == "нецензурная лексика: «сука» (п. 3.6)"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["спасибо вам, уроды, за отопление", "благодарю, дебилы 👍", "с праздником, бл*ди"],
+)
+def test_obscene_insult_is_never_also_thanks(demo, text):
+    hint = demo.suggest(text)
+    assert hint.policy == "obscene"
+    assert not any("благодарность" in reason for reason in hint.reasons)
+    assert "благодарность" not in hint.summary()
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("дбилы безмозглые", "дбилы"), ("мэр дегенрат", "дегенрат"), ("сволчи", "сволчи")],
+)
+def test_misspelt_insult_is_read(text, word):
+    assert find_obscene(text)[0].word == word
+
+
+@pytest.mark.parametrize("text", ["на родине", "в облдуме", "депутат Гурдин", "хирург", "дебет"])
+def test_words_one_letter_from_an_insult_stay_innocent(text):
+    assert find_obscene(text) == []
+
+
+@pytest.mark.parametrize(("text", "word"), [("pi**ets u nas", "пиздец"), ("na h*r nuzhna", "хер")])
+def test_masked_transliteration_is_read(text, word):
+    assert find_obscene(text)[0].word == word

@@ -1,8 +1,8 @@
-"""п. 3.5 and 3.7 policies and the precedence table."""
+"""п. 3.5 and 3.7 policies, the external bodies of configuration, and the precedence table."""
 
 import pytest
 
-from bridge.hints import suggest
+from bridge.hints import ExternalBody, Hinter
 from bridge.hints.precedence import PRECEDENCE
 
 
@@ -15,22 +15,40 @@ from bridge.hints.precedence import PRECEDENCE
          "просьба в обход закона: «без очереди» (п. 3.7)"),
         ("оформите аренду задним числом", "bypass_law",
          "просьба в обход закона: «задним числом» (п. 3.7)"),
-        ("можно ли построить баню без разрешения", "bypass_law",
-         "просьба в обход закона: «можно & без разрешения» (п. 3.7)"),
-        ("пенсию когда проиндексируют", "out_of_competence",
-         "вне компетенции: Социальный фонд России (п. 3.7)"),
-        ("полиция не приезжает", "out_of_competence", "вне компетенции: полиция (МВД) (п. 3.7)"),
         ("режим работы бассейна какой?", "informational", "информационный вопрос (п. 3.5)"),
         ("👍👍", "noise", "нет текста (эмодзи, знаки)"),
         ("спасибо большое!", "noise", "благодарность или поздравление, вопроса нет"),
-        ("добрый вечер всем", "noise", "приветствие без вопроса"),
         ("заработок без вложений, пиши в лс", "noise", "похоже на рекламу или спам"),
     ],
 )
-def test_policy_and_reason(text, policy, reason):
-    hint = suggest(text)
+def test_policy_and_reason(demo, text, policy, reason):
+    hint = demo.suggest(text)
     assert hint.policy == policy
     assert hint.reasons[0] == reason
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("пенсию когда проиндексируют", "Отделение Социального фонда России по Сахалинской области"),
+        ("полиция не приезжает на вызов", "ОМВД России по городскому округу «Охинский»"),
+        ("налог на имущество пришёл огромный", "УФНС России по Сахалинской области"),
+    ],
+)
+def test_out_of_competence_names_the_configured_body(demo, text, body):
+    hint = demo.suggest(text)
+    assert hint.policy == "out_of_competence"
+    assert hint.reasons[0] == f"вне компетенции: {body} (п. 3.7)"
+    assert hint.department is None
+
+
+def test_bodies_come_from_the_caller():
+    hinter = Hinter((), (ExternalBody("Пенсионная служба края", "пенсии, пособия"),))
+    assert hinter.suggest("пенсию когда проиндексируют").reasons[0] == (
+        "вне компетенции: Пенсионная служба края (п. 3.7)")
+    bare = Hinter((), ())
+    assert bare.suggest("пенсию когда проиндексируют").reasons[0] == (
+        "вне компетенции: пенсии и пособия (п. 3.7)")
 
 
 @pytest.mark.parametrize(
@@ -42,38 +60,65 @@ def test_policy_and_reason(text, policy, reason):
         "спасибо, а когда починят дорогу?",  # thanks with a question
         "здравствуйте, нет воды третий день",  # greeting with a problem
         "в магазине продают просроченное молоко",  # «продают» is not the spam «продаю»
-        "договор социального найма как переоформить",  # «договор» is not «договоримся»
         "почему автобус не ходит",  # a complaint, not an informational question
+        "снежный занос, скорая не сможет проехать к посёлку",  # «скорая» is no health question here
+        "суд обязал администрацию отремонтировать дорогу, когда исполните?",  # no appeal
     ],
 )
-def test_ordinary_messages_are_normal(text):
-    assert suggest(text).policy == "normal"
+def test_ordinary_messages_are_normal(demo, text):
+    assert demo.suggest(text).policy == "normal"
+
+
+def test_sarcastic_thanks_is_a_complaint(demo):
+    hint = demo.suggest("Спасибо огромное управляющей компании за то, что мы третью неделю без горячей воды 👏")
+    assert hint.policy == "normal"
+    assert hint.department == "zhkh"
 
 
 def test_precedence_order_is_the_regulation_order():
     assert [policy for policy, _ in PRECEDENCE] == [
-        "threat", "obscene", "court_appeal", "bypass_law", "out_of_competence",
+        "threat", "obscene", "noise", "court_appeal", "bypass_law", "out_of_competence",
         "informational", "noise",
     ]
     assert all(rule.name and rule.description for _, rule in PRECEDENCE)
 
 
-def test_obscene_beats_out_of_competence_and_both_reasons_show():
-    hint = suggest("пенсию когда дадут, бл*дь?")
+def test_obscene_beats_out_of_competence_and_both_reasons_show(demo):
+    hint = demo.suggest("пенсию когда дадут, бл*дь?")
     assert hint.policy == "obscene"
-    assert hint.reasons == (
-        "нецензурная лексика (п. 3.6)",
-        "вне компетенции: Социальный фонд России (п. 3.7)",
-    )
+    assert hint.reasons[0] == "нецензурная лексика: «блядь» (п. 3.6)"
+    assert "вне компетенции: пенсии и пособия (п. 3.7)" in hint.reasons
 
 
-def test_court_appeal_beats_out_of_competence():
-    assert suggest("хочу обжаловать решение суда, прокуратура молчит").policy == "court_appeal"
+def test_court_appeal_beats_out_of_competence(demo):
+    assert demo.suggest("хочу обжаловать решение суда, прокуратура молчит").policy == "court_appeal"
 
 
-def test_informational_beats_noise():
-    assert suggest("спасибо! а какой график вывоза мусора?").policy == "informational"
+def test_spam_beats_out_of_competence(demo):
+    assert demo.suggest("кредит без отказа за 5 минут, звоните").policy == "noise"
 
 
-def test_out_of_competence_has_no_department():
-    assert suggest("налог на машину пришел, управляющая компания").department is None
+def test_informational_beats_noise(demo):
+    assert demo.suggest("спасибо! а какой график вывоза мусора?").policy == "informational"
+
+
+def test_rules_alone_still_work(rules_only):
+    assert rules_only.suggest("я вас убью").policy == "threat"
+    assert rules_only.suggest("хочу обжаловать решение суда").policy == "court_appeal"
+    assert rules_only.suggest("нет отопления, батареи ледяные").department == "zhkh"
+
+
+def test_explanation_names_the_body_the_hint_named(demo):
+    """mailer/texts.py takes the body the «Подсказка» named for the «вне компетенции» explanation."""
+    from datetime import datetime, timezone
+
+    from bridge.config import load
+    from bridge.core.model import Case
+    from mailer.texts import _body_for
+
+    config = load(None)
+    text = "налог на имущество пришёл огромный, разберитесь"
+    case = Case(id="OKH-2026-00001", channel="manual", external_id="", text=text,
+                posted_at=datetime(2026, 3, 2, tzinfo=timezone.utc))
+    case.hint = demo.suggest(text).summary()
+    assert _body_for(case, config).name == "УФНС России по Сахалинской области"

@@ -1,43 +1,47 @@
-"""Repeated questions (п. 3.7) and the Hint value itself."""
+"""Repeated questions (п. 3.7) by words and by meaning, and the Hint value itself."""
 
-from bridge.hints import EarlierCase, Hint, suggest
-from bridge.hints.repeat import content_stems, similarity
+from bridge.hints import EarlierCase, Hint
 
 EARLIER = (
     EarlierCase("OKH-2025-00012", "vk:101", "когда отремонтируют дорогу на улице ленина возле рынка"),
     EarlierCase("OKH-2025-00040", "vk:202", "когда отремонтируют дорогу на улице ленина возле рынка"),
     EarlierCase("OKH-2025-00051", "vk:101", "в садике нет мест"),
+    EarlierCase("OKH-2025-00077", "vk:303", "на Советской у дома 10 яма на дороге"),
 )
 
 
-def test_same_author_similar_text_is_a_repeat():
-    hint = suggest("когда отремонтируют дорогу на ленина у рынка???", earlier=EARLIER,
-                   author_key="vk:101")
+def test_same_author_similar_text_is_a_repeat(demo):
+    hint = demo.suggest("когда отремонтируют дорогу на ленина у рынка???", earlier=EARLIER,
+                        author_key="vk:101")
     assert hint.repeat_of == "OKH-2025-00012"
     assert hint.reasons[-1] == "повторный вопрос, ранее: OKH-2025-00012 (п. 3.7)"
 
 
-def test_other_author_is_not_a_repeat():
-    hint = suggest("когда отремонтируют дорогу на улице ленина возле рынка", earlier=EARLIER,
-                   author_key="vk:303")
+def test_rephrased_repeat_is_found_by_meaning(demo):
+    hint = demo.suggest("яма возле 10 дома по Советской так и не заделана", earlier=EARLIER,
+                        author_key="vk:303")
+    assert hint.repeat_of == "OKH-2025-00077"
+
+
+def test_other_place_is_not_a_repeat(demo):
+    hint = demo.suggest("на Советской у дома 24 яма на дороге", earlier=EARLIER, author_key="vk:303")
     assert hint.repeat_of is None
 
 
-def test_different_question_is_not_a_repeat():
-    hint = suggest("когда отремонтируют крышу на советской", earlier=EARLIER, author_key="vk:101")
+def test_other_author_is_not_a_repeat(demo):
+    hint = demo.suggest("когда отремонтируют дорогу на улице ленина возле рынка", earlier=EARLIER,
+                        author_key="vk:999")
     assert hint.repeat_of is None
 
 
-def test_no_author_key_no_repeat():
-    assert suggest(EARLIER[0].text, earlier=EARLIER).repeat_of is None
+def test_different_question_is_not_a_repeat(demo):
+    hint = demo.suggest("когда отремонтируют крышу на советской", earlier=EARLIER,
+                        author_key="vk:101")
+    assert hint.repeat_of is None
 
 
-def test_similarity_is_jaccard_of_content_stems():
-    first = content_stems("отопления нет в доме")
-    second = content_stems("отопление в доме есть")
-    assert first == {"отоплен", "дом"}
-    assert similarity(first, second) == 1.0
-    assert similarity(frozenset(), frozenset()) == 0.0
+def test_no_author_key_no_repeat(demo):
+    assert demo.suggest(EARLIER[0].text, earlier=EARLIER).repeat_of is None
 
 
 def test_to_json_and_summary():
@@ -52,5 +56,21 @@ def test_to_json_and_summary():
     assert Hint(None, "noise", ()).summary() == "без ответа"
 
 
-def test_empty_text_is_noise_without_department():
-    assert suggest("") == Hint(None, "noise", ("нет текста (эмодзи, знаки)",), None)
+def test_summary_is_one_short_line():
+    hint = Hint(None, "threat", ("угроза: «сожгу» (п. 3.6)", "x" * 400, "третья причина"))
+    line = hint.summary()
+    assert "\n" not in line and len(line) <= 200 and line.endswith("…")
+
+
+def test_empty_text_is_noise_without_department(demo):
+    assert demo.suggest("") == Hint(None, "noise", ("нет текста (эмодзи, знаки)",), None)
+
+
+def test_summary_always_keeps_the_repeated_case():
+    hint = Hint("zhkh", "obscene", ("нецензурная лексика: «бля» (п. 3.6)", "вероятно: Отдел ЖКХ",
+                                    "повторный вопрос, ранее: OKH-2025-00012 (п. 3.7)"),
+                "OKH-2025-00012")
+    assert hint.summary().endswith("повторный вопрос, ранее: OKH-2025-00012 (п. 3.7)")
+    long = Hint(None, "normal", ("x" * 300, "повторный вопрос, ранее: OKH-2025-00012 (п. 3.7)"),
+                "OKH-2025-00012")
+    assert len(long.summary()) <= 200 and "OKH-2025-00012" in long.summary()

@@ -1,0 +1,169 @@
+"""Fit the hint model on the tuning part of the corpus and write ``data/model.npz``.
+
+Run from the repository root (development time only; needs scikit-learn):
+
+    python -m bridge.hints.training            # fit on the tuning part, write the model
+    python -m bridge.hints.training --cv       # 5-fold cross-validation on the tuning part
+
+The held-out part of the corpus (``corpus.is_held_out``) is never read here. Each head is a
+multinomial logistic regression over the hashed sparse features and the sentence vector
+(``features.py``); the rules' findings are features too, so the model learns how far to trust
+each rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from bridge.hints.corpus import Labelled, read_corpus, split
+from bridge.hints.features import BUCKETS, extract
+from bridge.hints.model import Head, Model, save
+from bridge.hints.precedence import PRECEDENCE
+from bridge.hints.routing import NO_TOPIC
+from bridge.hints.text import prepare
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "hints" / "corpus"
+LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
+VECTOR_SCALE = 3.0
+POLICY_C = 4.0
+AUGMENT = True
+TOPIC_LETTERS = False  # topics read words, not letters (letters helped only the policy head)
+TOPIC_C = 4.0
+
+
+LATIN = {"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh",
+         "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
+         "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch",
+         "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "'", "э": "e", "ю": "yu", "я": "ya"}
+
+
+def noisy(text: str, rng: random.Random) -> str:
+    """A copy of TEXT as a hastier writer would type it: no punctuation and capitals, a typo or
+    two, or Latin letters — training data only, so the model does not lean on tidy spelling."""
+    kind = rng.random()
+    if kind < 0.15:
+        return "".join(LATIN.get(char, char) for char in text.lower())
+    words = re.sub(r"[,.!?;:«»\"()—-]+", " ", text.lower()).split()
+    for _ in range(2):
+        index = rng.randrange(len(words)) if words else 0
+        if words and len(words[index]) > 4:
+            word = words[index]
+            cut = rng.randrange(1, len(word) - 1)
+            words[index] = word[:cut] + word[cut + 1:] if kind < 0.6 else word[:cut] + word[cut] + word[cut:]
+    return " ".join(words)
+
+
+def augmented(rows: list[Labelled], seed: int = 13) -> list[Labelled]:
+    """ROWS and one noisy copy of each."""
+    rng = random.Random(seed)
+    return rows + [Labelled(noisy(row.text, rng), row.department, row.policy, row.source)
+                   for row in rows if row.text.strip()]
+
+
+def tuning_rows() -> list[Labelled]:
+    """The tuning part of the corpus (never the held-out part)."""
+    return split(read_corpus(CORPUS, [LEGACY]))[0]
+
+
+def featurize(rows: list[Labelled], use_rules: bool = True) -> list:
+    """The features of every row."""
+    result = []
+    for row in rows:
+        message = prepare(row.text)
+        flags = ()
+        if use_rules:
+            flags = tuple(f for _, rule in PRECEDENCE for f in rule.check(message).flags)
+        result.append(extract(message, flags))
+    return result
+
+
+def matrix(features: list, letters: bool, scale: float = VECTOR_SCALE):
+    """A sparse design matrix: hashed buckets, then the scaled sentence vector."""
+    from scipy import sparse
+
+    rows, cols, values = [], [], []
+    for i, item in enumerate(features):
+        buckets, counts = item.sparse(letters)
+        rows += [i] * len(buckets)
+        cols += buckets.tolist()
+        values += counts.tolist()
+        rows += [i] * len(item.vector)
+        cols += range(BUCKETS, BUCKETS + len(item.vector))
+        values += (item.vector * scale).tolist()
+    width = BUCKETS + len(features[0].vector)
+    return sparse.csr_matrix((values, (rows, cols)), shape=(len(features), width), dtype=np.float32)
+
+
+def fit_head(features: list, labels: list[str], c: float, letters: bool) -> Head:
+    """Fit one multinomial logistic head and keep the weights of used buckets only."""
+    from sklearn.linear_model import LogisticRegression
+
+    classifier = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    classifier.fit(matrix(features, letters), labels)
+    weights = classifier.coef_.T.astype(np.float32)  # (features, classes)
+    if weights.shape[1] == 1:  # two classes: sklearn keeps one column
+        weights = np.hstack([-weights / 2, weights / 2])
+    used = np.flatnonzero(np.abs(weights[:BUCKETS]).max(axis=1) > 0)
+    bias = classifier.intercept_.astype(np.float32)
+    return Head(tuple(str(c) for c in classifier.classes_), used.astype(np.int64),
+                weights[used], weights[BUCKETS:], bias, VECTOR_SCALE, letters)
+
+
+def topic_of(row: Labelled) -> str:
+    return row.department or NO_TOPIC
+
+
+def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
+    """Fit both heads and the topic centroids on ROWS (and their noisy copies, if AUGMENT)."""
+    if AUGMENT:
+        rows = augmented(rows)
+    features = featurize(rows, use_rules)
+    policy = fit_head(features, [row.policy for row in rows], POLICY_C, letters=True)
+    topic = fit_head(features, [topic_of(row) for row in rows], TOPIC_C, letters=TOPIC_LETTERS)
+    centroids = {}
+    for name in sorted({topic_of(row) for row in rows}):
+        vectors = [f.vector for f, row in zip(features, rows) if topic_of(row) == name]
+        mean = np.mean(vectors, axis=0)
+        centroids[name] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+    return Model(policy, topic, centroids)
+
+
+def folds(rows: list, k: int = 5):
+    """K (train, test) folds of ROWS, by position (the corpus order mixes files)."""
+    for index in range(k):
+        yield ([r for i, r in enumerate(rows) if i % k != index],
+               [r for i, r in enumerate(rows) if i % k == index])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cv", action="store_true", help="cross-validate on the tuning part")
+    parser.add_argument("--no-rules", action="store_true", help="leave the rules' flags out")
+    args = parser.parse_args(argv)
+    rows = tuning_rows()
+    print(f"tuning part: {len(rows)} messages; {Counter(r.policy for r in rows)}")
+    if args.cv:
+        from bridge.hints.evaluation import measure_with_model
+
+        predictions = []
+        for train, test in folds(rows):
+            model = fit(train, not args.no_rules)
+            predictions.append(measure_with_model(test, model))
+        for line in predictions[0].merge(predictions[1:]).report():
+            print(line)
+        return 0
+    save(fit(rows, not args.no_rules))
+    print("model written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

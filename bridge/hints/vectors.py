@@ -1,0 +1,55 @@
+"""Sentence vectors from the ``navec`` Russian word embeddings that ship inside ``natasha``.
+
+The embeddings (250,000 words, 300 dimensions, news corpus) are a file inside the installed
+``natasha`` wheel, so they load offline, once per process (about half a second). A sentence is
+the normalised mean of the vectors of its content words; a word the vocabulary lacks is looked
+up by its lemma, and skipped when neither is known. Similarity is the dot product of two such
+vectors (their cosine).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+DIMENSIONS = 300
+NAVEC_FILE = "navec_news_v1_1B_250K_300d_100q.tar"
+ZERO = np.zeros(DIMENSIONS, dtype=np.float32)
+
+
+def navec_path() -> Path:
+    """Where the installed ``natasha`` keeps its copy of the navec embeddings."""
+    import natasha.data
+
+    return Path(natasha.data.__file__).with_name("emb") / NAVEC_FILE
+
+
+@lru_cache(maxsize=1)
+def embeddings():
+    """The navec model, loaded on first use."""
+    from navec import Navec
+
+    return Navec.load(str(navec_path()))
+
+
+@lru_cache(maxsize=200_000)
+def word_vector(word: str, lemma: str = "") -> np.ndarray | None:
+    """The vector of WORD (or of its LEMMA when the form is unknown), or None."""
+    model = embeddings()
+    for key in (word, lemma):
+        if key and key in model:
+            return np.asarray(model[key], dtype=np.float32)
+    return None
+
+
+def sentence_vector(pairs: Iterable[tuple[str, str]]) -> np.ndarray:
+    """The unit mean vector of (word, lemma) PAIRS; the zero vector when none is known."""
+    found = [vector for vector in (word_vector(w, l) for w, l in pairs) if vector is not None]
+    if not found:
+        return ZERO
+    mean = np.mean(found, axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm).astype(np.float32) if norm else ZERO
