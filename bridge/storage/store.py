@@ -163,11 +163,14 @@ def refuse_to_recreate(path: Path, earlier_work: Callable[[], Sequence[str]]) ->
                        "в сторону")
 
 
-def _damaged(path: Path, exc: sqlite3.Error) -> StoreDamaged:
+def _damaged(path: Path, exc: sqlite3.Error) -> StoreError:
     text = str(exc).lower()
+    if "unable to open" in text or "readonly" in text or "read-only" in text:
+        # The file may be perfectly sound: never send the administrator to a restore for this.
+        return StoreError(f"базу «{path}» не удаётся открыть на запись: проверьте права пользователя службы "
+                          f"на папку «{path.parent}» и её файлы и что диск не только для чтения")
     why = ("это не база SQLite" if "not a database" in text else
            "структура файла повреждена" if "malformed" in text or "corrupt" in text else
-           "файл недоступен SQLite" if "unable to open" in text or "readonly" in text else
            "SQLite не может его прочитать")
     return StoreDamaged(f"файл базы «{path}» повреждён ({why}); {restore_hint(path)}")
 
@@ -540,8 +543,11 @@ def backup_store(path: Path, target: Path) -> int:
     the number of cases in the copy (the copy is checked by opening it)."""
     if not path.exists() or path.stat().st_size == 0:
         raise StoreMissing(f"базы «{path}» нет или она пуста: копировать нечего")
+    # A folder nobody can write in has no writer to be consistent with: read the file as it is
+    # (a WAL store opened read-only otherwise needs its -shm file created beside it).
+    frozen = "&immutable=1" if not os.access(path.parent, os.W_OK) else ""
     try:
-        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{frozen}", uri=True, timeout=30)
     except sqlite3.Error as exc:
         raise _damaged(path, exc) from None
     try:

@@ -56,14 +56,16 @@ def cases_in(path: Path) -> set[str]:
         return {row[0] for row in db.execute("SELECT id FROM cases")}
 
 
-@pytest.mark.parametrize("damage", ["deleted", "emptied", "garbage"])
+@pytest.mark.parametrize("damage", ["deleted", "deleted-with-its-marker", "emptied", "garbage"])
 def test_a_start_on_a_missing_empty_or_foreign_store_refuses_and_says_how_to_restore(folder, tmp_path, damage):
     ids = with_cases(folder, 3)
     backup = folder.run("backup", str(tmp_path / "copies"))
     assert backup.returncode == 0, backup.stderr
     ledger_before = folder.ledger.read_bytes()
-    if damage == "deleted":
+    if damage.startswith("deleted"):
         remove_store(folder)
+        if damage == "deleted-with-its-marker":     # or a data folder from before the marker
+            (folder.data / "otklik.sqlite3.marker").unlink()
     elif damage == "emptied":
         remove_store(folder)
         folder.store.write_bytes(b"")
@@ -74,6 +76,8 @@ def test_a_start_on_a_missing_empty_or_foreign_store_refuses_and_says_how_to_res
         assert result.returncode == STORE_NEEDS_A_PERSON, (command, result.stderr)
         line = assert_one_line(result.stderr, "python run.py backup", "восстановите базу")
         assert ("повреждён" if damage == "garbage" else "следы прежней работы") in line
+        if damage == "deleted-with-its-marker":
+            assert "строк с номерами: 3" in line, line
     assert folder.ledger.read_bytes() == ledger_before, "the ledger is not rewritten from nothing"
     if damage != "garbage":
         assert not folder.store.exists() or folder.store.stat().st_size == 0, "no new store was created"
