@@ -26,7 +26,7 @@ from bridge.core.errors import DeliveryError
 from bridge.steps import answers, intake, outgoing
 from bridge.steps.decisions import read_decisions
 from bridge.steps.reminders import queue_reminders
-from bridge.storage.store import StoreVanished, restore_hint
+from bridge.storage.store import StoreVanished, is_store_failure, restore_hint
 from ledger.render import RenderContext, render_row, summary_rows
 from ledger.service import render_all
 
@@ -98,9 +98,13 @@ def _step(report: CycleReport, name: str, action) -> int:
     except DeliveryError as exc:
         report.problems.append(f"{name}: {exc}")
         log.warning("%s: %s", name, exc)
-    except Exception:
+    except Exception as exc:
         report.problems.append(f"{name}: внутренняя ошибка (см. журнал работы)")
-        log.exception("step %s failed", name)
+        if is_store_failure(exc):   # the store file went away mid-step: check_data_folder says so next
+            log.error("step %s failed: the store answered %s", name, type(exc).__name__,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
+        else:
+            log.exception("step %s failed", name)
     return 0
 
 

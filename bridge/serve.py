@@ -17,11 +17,11 @@ import schedule
 
 from bridge.app import build_app, utcnow
 from bridge.config import Config
-from bridge.cycle import run_cycle
+from bridge.cycle import check_data_folder, run_cycle
 from bridge.steps.outgoing import run_outbox
 from bridge.steps.reminders import queue_reminders
 from bridge.storage.instance import DataFolderLock, InstanceLost
-from bridge.storage.store import StoreError
+from bridge.storage.store import StoreError, is_store_failure
 
 log = logging.getLogger("otklik.service")
 
@@ -79,7 +79,9 @@ def _safe_cycle(app) -> None:
             log.warning("цикл: %s", problem)
     except (StoreError, InstanceLost):
         raise
-    except Exception:
+    except Exception as exc:
+        if is_store_failure(exc):
+            check_data_folder(app, utcnow())   # a store gone mid-cycle stops here, no traceback
         log.exception("цикл завершился с ошибкой; следующий — по таймеру")
 
 

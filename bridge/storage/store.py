@@ -18,6 +18,7 @@ the connection) brings version n to n+1. Statuses, decisions and reasons are sto
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import uuid
@@ -175,10 +176,17 @@ def _damaged(path: Path, exc: sqlite3.Error) -> StoreError:
     return StoreDamaged(f"файл базы «{path}» повреждён ({why}); {restore_hint(path)}")
 
 
+def is_store_failure(exc: BaseException) -> bool:
+    """Did SQLite itself fail (the file truncated or replaced under us), rather than our code?"""
+    return isinstance(exc, sqlite3.DatabaseError)
+
+
 def _file_identity(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return stat.st_dev, stat.st_ino
 
+
+log = logging.getLogger("otklik.store")
 
 _NOT_IN_HISTORY = {"epoch", "applied_epoch"}   # bookkeeping, not something a person did
 
@@ -220,10 +228,11 @@ class Store:
             raise _damaged(self.path, exc) from None
         try:
             self.db.row_factory = sqlite3.Row
+            self._check_integrity()
+            self._refuse_a_stranger(marker)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")   # an acknowledged answer survives a power cut
             self.db.execute("PRAGMA foreign_keys=ON")
-            self._check_integrity()
             self.migrate()
             self.identity = _file_identity(self.path)
             if marker is not None:
@@ -231,6 +240,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise _damaged(self.path, exc) from None
+        except StoreError:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -241,6 +253,17 @@ class Store:
         found = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
         if found != "ok":
             raise sqlite3.DatabaseError("database disk image is malformed")
+
+    def _refuse_a_stranger(self, marker: Path | None) -> None:
+        """Before anything is written: a schema-less file where a store was (the marker says so)
+        would become a new empty store, and another program's database would get our tables."""
+        if self.db.execute("PRAGMA user_version").fetchone()[0]:
+            return
+        if self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise StoreDamaged(f"файл «{self.path}» — база другой программы, не Отклика; {restore_hint(self.path)}")
+        if marker is not None and marker.exists():
+            raise StoreMissing(f"файл «{self.path}» — пустая база без данных Отклика, а отметка «{marker.name}» "
+                               f"говорит, что здесь работала база; {restore_hint(self.path)}")
 
     def _mark(self, marker: Path) -> None:
         """Leave `marker` beside the store: from now on this folder "has had a store", and a
@@ -256,8 +279,11 @@ class Store:
                 "note": "Папка данных Отклика: здесь работала база. Не удаляйте этот файл; если базы нет — "
                         "восстановите её из резервной копии (README, «Резервная копия и восстановление»)."}
         temporary = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(note, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(temporary, marker)
+        try:
+            temporary.write_text(json.dumps(note, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(temporary, marker)
+        except OSError as exc:   # the store works without it; the next start tries again
+            log.warning("store marker not written: %s", exc.strerror or type(exc).__name__)
 
     def check_file(self) -> None:
         """Raise `StoreVanished` when the store's file is no longer the one this object opened:

@@ -138,10 +138,16 @@ def test_a_store_emptied_or_replaced_under_a_running_service_stops_it(folder, tm
         shutil.move(other, folder.store)
     _, errors = service.communicate(timeout=60)
     assert service.returncode == STORE_NEEDS_A_PERSON, errors[-3000:]
-    assert "Traceback" not in errors
+    assert "Traceback" not in errors, errors
     last = errors.strip().splitlines()[-1]
     assert ("обнулён" if damage == "emptied" else "заменён другим файлом") in last, last
     assert sorted(folder.rows()) == ids, "the ledger was not rewritten with 0 rows"
+    if damage == "replaced":                               # the old store was still open: kept
+        assert cases_in(next((folder.data / "backups").glob("otklik-спасено-*.sqlite3"))) == set(ids)
+    refused = folder.run("once")                           # and a restart takes neither file for a store
+    assert refused.returncode == STORE_NEEDS_A_PERSON, refused.stderr
+    assert_one_line(refused.stderr, "база другой программы" if damage == "replaced" else "следы прежней работы")
+    assert sorted(folder.rows()) == ids
 
 
 def test_backup_while_another_process_writes_has_every_case(folder, tmp_path):
