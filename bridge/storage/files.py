@@ -7,7 +7,8 @@
     ├── mail/YYYY-MM/…eml              raw copies of every incoming mail (kept before it is applied)
     ├── attachments/<case>/citizen/    the citizen's files, downloaded at intake
     ├── attachments/<case>/answer/     the department's files, taken from its reply
-    ├── backups/                       dated copies of the ledger; unreadable ledgers set aside
+    ├── backups/                       dated copies of the ledger; unreadable ledgers set aside;
+    │                                  a store rescued when its file vanished (cycle.py)
     ├── reports/Отчёт YYYY-MM.xlsx     the monthly reports
     └── journals/                      append-only journals (the VK callback journal)
 

@@ -7,9 +7,10 @@ while another process writes to it.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-import signal
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
@@ -188,3 +189,32 @@ def test_backup_refuses_without_a_store_and_into_an_unwritable_place(folder, tmp
     result = folder.run("backup", str(blocker / "copies"))
     assert result.returncode == 2
     assert_one_line(result.stderr, "копию не удаётся записать")
+
+
+def test_a_read_only_data_folder_is_one_line_and_backup_still_works(folder, tmp_path):
+    ids = with_cases(folder, 2)
+    with _read_only(folder):
+        for command in (("once",), ("serve",), ("purge", "--before", "2020-01-01")):
+            result = folder.run(*command, timeout=60)
+            assert result.returncode == 2, (command, result.stderr)   # not the store's fault: 2, not 3
+            assert_one_line(result.stderr, "только для чтения")
+        report = folder.run("report", "--month", "2026-11")
+        line = assert_one_line(report.stderr, "не удаётся открыть на запись")
+        assert "повреждён" not in line, "a sound store is never called damaged"
+        backup = folder.run("backup", str(tmp_path / "copies"))
+        assert backup.returncode == 0, backup.stderr
+    assert cases_in(next((tmp_path / "copies").glob("otklik-*.sqlite3"))) == set(ids)
+
+
+@contextlib.contextmanager
+def _read_only(folder: Folder):
+    data = str(folder.data)
+    if shutil.which("mount") is None or subprocess.run(["mount", "--bind", data, data],
+                                                       capture_output=True).returncode:
+        pytest.skip("bind mounts are not allowed here")
+    try:
+        if subprocess.run(["mount", "-o", "remount,ro,bind", data], capture_output=True).returncode:
+            pytest.skip("a read-only remount is not allowed here")
+        yield
+    finally:
+        subprocess.run(["umount", data], capture_output=True)
