@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -222,19 +223,31 @@ def backup(config: Config, target_dir: Path) -> tuple[Path, Path, int]:
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
         cases = backup_store(files.store_path, copy)
+        settings = None
+        if config.source is not None and config.source.is_file():   # no secrets in it (SPEC §7)
+            settings = copy.with_name(f"{copy.stem}-{config.source.name}")
+            shutil.copyfile(config.source, settings)
         note = copy.with_name(f"{copy.stem} — как восстановить.txt")
-        note.write_text(restore_note(copy, files.store_path.resolve(), config, local, cases), encoding="utf-8")
+        note.write_text(restore_note(copy, files.store_path.resolve(), config, local, cases, settings),
+                        encoding="utf-8")
     except OSError as exc:
         raise InputError(f"копию не удаётся записать в «{target_dir}» ({exc.strerror or type(exc).__name__}): "
                          "нужна папка с правом записи и местом на диске") from None
     return copy, note, cases
 
 
-def restore_note(copy: Path, store: Path, config: Config, local: datetime, cases: int) -> str:
+def restore_note(copy: Path, store: Path, config: Config, local: datetime, cases: int,
+                 settings: Path | None) -> str:
+    settings_line = (f"Настройки на момент копии: {settings.name} (копия {config.source.resolve()}; "
+                     "пароли и токены в них не хранятся)\n" if settings else "")
     return f"""Резервная копия базы Отклика
 Сделана: {local:%d.%m.%Y %H:%M:%S} ({config.tz.key}); обращений в копии: {cases}.
 Файл копии: {copy.name}
 База службы: {store}
+{settings_line}
+В копии — база: обращения, история, очередь отправки, решения. Вложения, копии писем и журнал
+Excel лежат файлами в папке данных «{store.parent}»: чтобы сохранить и их, копируйте эту папку
+целиком (журнал Excel служба восстановит из базы сама).
 
 Как восстановить:
 1. Остановите службу (systemctl stop otklik или задание в Планировщике Windows) и запуски
