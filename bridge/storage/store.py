@@ -109,9 +109,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     _words_to_codes,
 )
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
 class StoreError(OtklikError):
     """The store needs a person: missing, emptied, damaged or gone under a running service.
     Restarting cannot help, so the exit code is one systemd is told not to restart on (README)."""
@@ -287,25 +284,26 @@ class Store:
 
     def check_file(self) -> None:
         """Raise `StoreVanished` when the store's file is no longer the one this object opened:
-        deleted, replaced by another file, emptied to 0 bytes or overwritten with other bytes."""
+        deleted, replaced by another file, or emptied to 0 bytes.
+
+        Only `stat`, never `open`: closing any other descriptor of the file would drop SQLite's
+        POSIX locks on it, and another process could then take this live store for unused and
+        remove its WAL (https://sqlite.org/howtocorrupt.html, 2.2)."""
         try:
-            identity, size = _file_identity(self.path), self.path.stat().st_size
-            with open(self.path, "rb") as file:
-                header = file.read(len(SQLITE_HEADER))
+            stat = self.path.stat()
+            identity, size = (stat.st_dev, stat.st_ino), stat.st_size
         except OSError:
-            identity, size, header = None, 0, b""
+            identity, size = None, 0
         if identity is None:
             what = "удалён"
         elif identity != self.identity:
             what = "заменён другим файлом"
         elif size == 0:
             what = "обнулён (0 байт)"
-        elif header != SQLITE_HEADER:
-            what = "перезаписан посторонними данными"
         else:
             return
         raise StoreVanished(f"файл базы «{self.path}» {what} во время работы; работа остановлена, чтобы не "
-                            f"начать новую пустую базу", rescuable=identity is None or identity != self.identity)
+                            f"начать новую пустую базу", rescuable=identity != self.identity)
 
     def rescue_to(self, target: Path) -> int:
         """Copy what this open connection still sees (an unlinked file is still readable through
