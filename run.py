@@ -41,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", parents=[common], help="проверить настройки и подключения")
     p = sub.add_parser("purge", parents=[common], help="удалить персональные данные закрытых обращений")
     p.add_argument("--before", required=True, help="ГГГГ-ММ-ДД")
+    p = sub.add_parser("backup", parents=[common], help="согласованная копия базы (можно при работающей службе)")
+    p.add_argument("dir", metavar="DIR", help="папка для копии и памятки о восстановлении")
     return main
 
 
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return commands.run(args) or 0
     except OtklikError as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)   # 3: the store needs a person, 4: another instance runs
     except KeyboardInterrupt:
         print("Остановлено.", file=sys.stderr)
         return 130

@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
 
 from bridge.config import Config, secret
+from bridge.core.errors import InputError, OtklikError
 from bridge.core.model import Case
 from bridge.steps import intake, answers, outgoing
 from bridge.steps.ports import Ports
 from bridge.storage.files import DataFiles
-from bridge.storage.store import Store
+from bridge.storage.instance import DataFolderLock
+from bridge.storage.store import Store, backup_store, refuse_to_recreate
 from ledger.service import Ledger
-from ledger.workbook import DirectoryRow
+from ledger.workbook import DirectoryRow, LedgerUnreadable, read_ledger
 
 log = logging.getLogger("otklik.app")
 
@@ -47,6 +52,7 @@ class App:
     config: Config
     store: Store
     ports: Ports
+    instance: DataFolderLock | None = None   # the data folder's lock, when this app holds it
 
     # The adapters, by name (tests and the demo hand in stand-ins and look at them).
     @property
@@ -92,11 +98,13 @@ class App:
 
 
 def build_app(config: Config, *, sender: Any = None, mailbox: Any = None,
-              channels: dict[str, Any] | None = None, connect: bool = True) -> App:
+              channels: dict[str, Any] | None = None, connect: bool = True,
+              instance: DataFolderLock | None = None) -> App:
     """Wire the application; adapters handed in (tests, demo) replace the configured ones."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     files = DataFiles(config.data_dir)
-    store = Store(files.store_path)
+    refuse_to_recreate(files.store_path, lambda: earlier_work(files, config.ledger))
+    store = Store(files.store_path, marker=files.store_marker)
     directory = [DirectoryRow(d.code, d.name, ", ".join(d.emails)) for d in config.departments]
     ports = Ports(files=files, ledger=Ledger(config.ledger, files.backups, store, directory))
     if connect:
@@ -106,7 +114,35 @@ def build_app(config: Config, *, sender: Any = None, mailbox: Any = None,
     else:
         ports.sender, ports.mailbox, ports.channels = sender, mailbox, channels or {}
     ports.hinter = hinter(config, store)
-    return App(config, store, ports)
+    return App(config, store, ports, instance)
+
+
+def earlier_work(files: DataFiles, ledger: Path) -> list[str]:
+    """What shows that this data folder had a store: the folder's own traces and ledger rows."""
+    found = files.earlier_work()
+    try:
+        rows = sum(1 for row in read_ledger(ledger).rows if row.get("id")) if ledger.exists() else 0
+    except LedgerUnreadable:
+        rows = 0
+    if rows:
+        found.insert(0, f"в журнале «{ledger.name}» строк с номерами: {rows}")
+    return found
+
+
+@contextmanager
+def hold_data_folder(config: Config, command: str) -> Iterator[DataFolderLock]:
+    """One instance per data folder for the commands that work on real data (issue 10)."""
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise OtklikError(f"папку данных «{config.data_dir}» не удаётся создать: нет прав или диск "
+                          "только для чтения") from None
+    lock = DataFolderLock(DataFiles(config.data_dir), command)
+    lock.acquire(utcnow(), config.calendar.local)
+    try:
+        yield lock
+    finally:
+        lock.release()
 
 
 def configured_sender(config: Config):
@@ -179,3 +215,51 @@ def hinter(config: Config, store: Store | None):
             if store is not None and case.author_key else ()
         return hints.suggest(case.text, author_key=case.author_key or None, earlier=earlier)
     return hint
+
+
+def backup(config: Config, target_dir: Path) -> tuple[Path, Path, int]:
+    """`run.py backup DIR`: a consistent copy of the store (safe beside a running service) and a
+    note on restoring it; returns (copy, note, cases in the copy)."""
+    files = DataFiles(config.data_dir)
+    local = config.calendar.local(utcnow())
+    copy = target_dir / f"otklik-{local:%Y-%m-%d-%H%M%S}.sqlite3"
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        cases = backup_store(files.store_path, copy)
+        settings = None
+        if config.source is not None and config.source.is_file():   # no secrets in it (SPEC §7)
+            settings = copy.with_name(f"{copy.stem}-{config.source.name}")
+            shutil.copyfile(config.source, settings)
+        note = copy.with_name(f"{copy.stem} — как восстановить.txt")
+        note.write_text(restore_note(copy, files.store_path.resolve(), config, local, cases, settings),
+                        encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"копию не удаётся записать в «{target_dir}» ({exc.strerror or type(exc).__name__}): "
+                         "нужна папка с правом записи и местом на диске") from None
+    return copy, note, cases
+
+
+def restore_note(copy: Path, store: Path, config: Config, local: datetime, cases: int,
+                 settings: Path | None) -> str:
+    settings_line = (f"Настройки на момент копии: {settings.name} (копия {config.source.resolve()}; "
+                     "пароли и токены в них не хранятся)\n" if settings else "")
+    return f"""Резервная копия базы Отклика
+Сделана: {local:%d.%m.%Y %H:%M:%S} ({config.tz.key}); обращений в копии: {cases}.
+Файл копии: {copy.name}
+База службы: {store}
+{settings_line}
+В копии — база: обращения, история, очередь отправки, решения. Вложения, копии писем и журнал
+Excel лежат файлами в папке данных «{store.parent}»: чтобы сохранить и их, копируйте эту папку
+целиком (журнал Excel служба восстановит из базы сама).
+
+Как восстановить:
+1. Остановите службу (systemctl stop otklik или задание в Планировщике Windows) и запуски
+   «python run.py once» из cron: во время восстановления не должен работать ни один запуск.
+2. Отложите текущую базу: переименуйте «{store.name}» (и «{store.name}-wal», «{store.name}-shm»,
+   если они есть) — например, добавив к имени «.broken».
+3. Скопируйте «{copy.name}» на место «{store}» под именем «{store.name}».
+4. Запустите службу. Всё, что произошло после момента копии, в базе не отражено: сверьте журнал.
+
+Копия содержит персональные данные граждан (152-ФЗ): храните её в защищённом месте. Команда
+purge не затрагивает копии вне папки данных — старые копии удаляйте сами.
+"""

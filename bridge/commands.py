@@ -14,9 +14,19 @@ from bridge.core.errors import InputError
 from bridge.core.worktime import OutOfCalendar
 
 
+# The commands that change the data folder hold its lock while they run: one instance at a time
+# (issue 10). `backup` and `report` only read the store, so they work beside a running service.
+EXCLUSIVE = ("serve", "once", "purge")
+
+
 def run(args) -> int:
     handler = _COMMANDS[args.command]
-    return handler(args)
+    if args.command not in EXCLUSIVE:
+        return handler(args)
+    from bridge.app import hold_data_folder
+    with hold_data_folder(_config(args), args.command) as lock:
+        args.instance = lock
+        return handler(args)
 
 
 def _config(args):
@@ -81,7 +91,7 @@ def cmd_hint(args) -> int:
 def cmd_once(args) -> int:
     from bridge.app import build_app
     from bridge.cycle import run_cycle
-    app = build_app(_config(args))
+    app = build_app(_config(args), instance=getattr(args, "instance", None))
     report = run_cycle(app)
     print(f"Цикл выполнен: новых обращений {report.new_cases}, ответов {report.replies}, "
           f"отправлено {report.sent}, журнал: {report.ledger}.")
@@ -97,7 +107,7 @@ def cmd_demo(args) -> int:
 
 def cmd_serve(args) -> int:
     from bridge.serve import serve
-    return serve(_config(args))
+    return serve(_config(args), instance=getattr(args, "instance", None))
 
 
 def cmd_report(args) -> int:
@@ -133,7 +143,7 @@ def cmd_purge(args) -> int:
         raise InputError(f"--before «{args.before}»: нужна дата ГГГГ-ММ-ДД") from None
     from bridge.app import build_app
     from bridge.steps.purge import purge
-    app = build_app(_config(args), connect=False)
+    app = build_app(_config(args), connect=False, instance=getattr(args, "instance", None))
     try:
         count = purge(app.store, app.config, app.ports, before, utcnow())
     finally:
@@ -142,8 +152,15 @@ def cmd_purge(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    from bridge.app import backup
+    copy, note, cases = backup(_config(args), Path(args.dir))
+    print(f"Резервная копия базы: {copy} (обращений: {cases}). Как восстановить — в «{note}».")
+    return 0
+
+
 _COMMANDS = {
     "deadline": cmd_deadline, "parse-reply": cmd_parse_reply, "hint": cmd_hint, "once": cmd_once,
     "demo": cmd_demo, "serve": cmd_serve, "report": cmd_report, "check-config": cmd_check_config,
-    "purge": cmd_purge,
+    "purge": cmd_purge, "backup": cmd_backup,
 }

@@ -30,6 +30,7 @@ from bridge.steps.clock import check_clock
 from bridge.steps.decisions import read_decisions
 from bridge.steps.reminders import queue_reminders
 from bridge.steps.retention import apply_retention
+from bridge.storage.store import StoreVanished, is_store_failure, restore_hint
 from ledger.render import RenderContext, render_row, summary_rows
 from ledger.service import render_all
 
@@ -51,6 +52,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     store, config, ports = app.store, app.config, app.ports
     report = CycleReport()
     read, cases = None, None
+    check_data_folder(app, now)
     store.touched.clear()
     _step(report, "часы", lambda: check_clock(store, config, ports, now))
     if ports.ledger.path.exists() and not ports.ledger.untouched_since_write():
@@ -65,8 +67,35 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     report.replies = _step(report, "почта", lambda: answers.take_mail(store, config, ports, now))
     _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now))
     _step(report, "хранение", lambda: apply_retention(store, config, ports, now))
+    check_data_folder(app, now)     # never rewrite the ledger from a store that is gone
     _write_ledger(app, now, bool(read and read.needs_rewrite), report, cases)
     return report
+
+
+def check_data_folder(app: App, now: datetime) -> None:
+    """Stop before working on a store file that is no longer the one opened, or in a folder whose
+    lock file was taken away (issue 10): carrying on would start a new, empty store."""
+    if app.instance is not None:
+        app.instance.check_held()
+    try:
+        app.store.check_file()
+    except StoreVanished as exc:
+        raise StoreVanished(f"{exc}; {_rescue(app, now, exc)}") from None
+
+
+def _rescue(app: App, now: datetime, vanished: StoreVanished) -> str:
+    """A deleted or replaced file is still readable through the open connection: save it."""
+    if vanished.rescuable:
+        target = app.files.backups / f"otklik-спасено-{app.config.calendar.local(now):%Y-%m-%d-%H%M%S}.sqlite3"
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            cases = app.store.rescue_to(target)
+        except Exception as exc:   # the rescue is a bonus; the stop and the way back come regardless
+            log.error("rescue copy of the store failed: %s", type(exc).__name__)
+        else:
+            return (f"копия того, что служба ещё видела (обращений: {cases}), сохранена в «{target}»: "
+                    f"остановите все запуски и положите её на место «{app.store.path}»")
+    return restore_hint(app.store.path)
 
 
 def _step(report: CycleReport, name: str, action) -> int:
@@ -75,9 +104,13 @@ def _step(report: CycleReport, name: str, action) -> int:
     except DeliveryError as exc:
         report.problems.append(f"{name}: {exc}")
         log.warning("%s: %s", name, exc)
-    except Exception:
+    except Exception as exc:
         report.problems.append(f"{name}: внутренняя ошибка (см. журнал работы)")
-        log.exception("step %s failed", name)
+        if is_store_failure(exc):   # the store file went away mid-step: check_data_folder says so next
+            log.error("step %s failed: the store answered %s", name, type(exc).__name__,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
+        else:
+            log.exception("step %s failed", name)
     return 0
 
 

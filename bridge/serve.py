@@ -17,9 +17,11 @@ import schedule
 
 from bridge.app import build_app, utcnow
 from bridge.config import Config
-from bridge.cycle import run_cycle
+from bridge.cycle import check_data_folder, run_cycle
 from bridge.steps.outgoing import run_outbox
 from bridge.steps.reminders import queue_reminders
+from bridge.storage.instance import DataFolderLock, InstanceLost
+from bridge.storage.store import StoreError, is_store_failure
 
 log = logging.getLogger("otklik.service")
 
@@ -27,8 +29,8 @@ CYCLE_EVERY = 60          # seconds: the timer cycle (ledger edits, deadlines, c
 IDLE_SLICE = 20           # seconds: IMAP IDLE is renewed this often, so a stop is prompt
 
 
-def serve(config: Config) -> int:
-    app = build_app(config)
+def serve(config: Config, instance: DataFolderLock | None = None) -> int:
+    app = build_app(config, instance=instance)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
@@ -36,15 +38,20 @@ def serve(config: Config) -> int:
     ticker.every(1).minutes.do(_tick_reminders, app)
     log.info("Отклик запущен: журнал %s", config.ledger)
     last_cycle = 0.0
-    while not stopping.is_set():
-        if time.monotonic() - last_cycle >= CYCLE_EVERY or _mail_arrived(app):
-            _safe_cycle(app)
-            last_cycle = time.monotonic()
-        ticker.run_pending()
-        if not _waits(app):
-            stopping.wait(5)   # nothing to block on: sleep, never spin
+    try:
+        while not stopping.is_set():
+            if time.monotonic() - last_cycle >= CYCLE_EVERY or _mail_arrived(app):
+                _safe_cycle(app)
+                last_cycle = time.monotonic()
+            ticker.run_pending()
+            if not _waits(app):
+                stopping.wait(5)   # nothing to block on: sleep, never spin
+    except (StoreError, InstanceLost) as exc:   # a person must act: run.py prints it, exit code 3 / 4
+        log.critical("Отклик остановлен: %s", exc)
+        raise
+    finally:
+        app.store.close()
     log.info("Отклик остановлен")
-    app.store.close()
     return 0
 
 
@@ -70,7 +77,11 @@ def _safe_cycle(app) -> None:
         report = run_cycle(app)
         for problem in report.problems:
             log.warning("цикл: %s", problem)
-    except Exception:
+    except (StoreError, InstanceLost):
+        raise
+    except Exception as exc:
+        if is_store_failure(exc):
+            check_data_folder(app, utcnow())   # a store gone mid-cycle stops here, no traceback
         log.exception("цикл завершился с ошибкой; следующий — по таймеру")
 
 

@@ -2,10 +2,13 @@
 
     data_dir/
     ├── otklik.sqlite3                 the store
+    ├── otklik.sqlite3.marker          written with a new store: "this folder has had a store"
+    ├── otklik.lock, otklik.lock.info  one instance per folder (instance.py) and who holds it
     ├── mail/YYYY-MM/…eml              raw copies of every incoming mail (kept before it is applied)
     ├── attachments/<case>/citizen/    the citizen's files, downloaded at intake
     ├── attachments/<case>/answer/     the department's files, taken from its reply
-    ├── backups/                       dated copies of the ledger; unreadable ledgers set aside
+    ├── backups/                       dated copies of the ledger; unreadable ledgers set aside;
+    │                                  a store rescued when its file vanished (cycle.py)
     ├── reports/Отчёт YYYY-MM.xlsx     the monthly reports
     └── journals/                      append-only journals (the VK callback journal)
 
@@ -45,6 +48,18 @@ class DataFiles:
         return self.root / "otklik.sqlite3"
 
     @property
+    def store_marker(self) -> Path:
+        return self.root / "otklik.sqlite3.marker"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / "otklik.lock"
+
+    @property
+    def lock_info_path(self) -> Path:
+        return self.root / "otklik.lock.info"
+
+    @property
     def backups(self) -> Path:
         return self.root / "backups"
 
@@ -68,6 +83,17 @@ class DataFiles:
     def resolve(self, stored: str) -> Path:
         path = Path(stored)
         return path if path.is_absolute() else self.root / path
+
+    def earlier_work(self) -> list[str]:
+        """What in the folder shows that a store worked here before (in Russian, for a refusal)."""
+        found = ["отметка о созданной базе " + self.store_marker.name] if self.store_marker.exists() else []
+        for name, what in (("mail", "копии писем"), ("attachments", "вложения"), ("reports", "отчёты"),
+                           ("journals", "журналы")):
+            if any(path.is_file() for path in (self.root / name).rglob("*")):
+                found.append(f"{what} в {name}/")
+        if any(self.backups.glob("*.sqlite3")):
+            found.append("копии базы в backups/")
+        return found
 
     # -- raw mail -------------------------------------------------------------------------------
 

@@ -6,7 +6,11 @@ case: who, when, what, old and new value), `outbox` (everything to send or publi
 outbox.py), `intake_keys` (dedup of channel items), `mail_seen` (dedup of incoming mail),
 `counters` (case numbers per year), `kv` (cursors, mailbox state, ledger state), `alerts` (what a
 person must hear of) and `ledger_writes` (the snapshot of each ledger write, ledger/service.py).
-The schema is versioned with `PRAGMA user_version`; `MIGRATIONS[n]` (SQL text or a function of
+A store cannot vanish silently (issue 10): `refuse_to_recreate` stops a start that would create
+an empty store in a folder that shows earlier work, `check_file` notices a store file deleted,
+replaced or emptied under a running service, and a file that is not a store at all is a
+`StoreDamaged` with the way back, never a traceback. `backup_store` copies a live store
+through SQLite's online backup API. The schema is versioned with `PRAGMA user_version`; `MIGRATIONS[n]` (SQL text or a function of
 the connection) brings version n to n+1. Statuses, decisions and reasons are stored as codes
 (bridge/core/model.py) since version 5; earlier stores held the ledger's Russian words.
 """
@@ -14,13 +18,17 @@ the connection) brings version n to n+1. Statuses, decisions and reasons are sto
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import uuid
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from bridge.core.errors import OtklikError
 from bridge.core.model import CASE_FIELDS, Case, Status, format_case_id
 from bridge.core.vocabulary import BASIS_LABELS, DECISION_LABELS, STATUS_LABELS
 
@@ -101,6 +109,82 @@ MIGRATIONS: tuple[Migration, ...] = (
     _words_to_codes,
 )
 
+class StoreError(OtklikError):
+    """The store needs a person: missing, emptied, damaged or gone under a running service.
+    Restarting cannot help, so the exit code is one systemd is told not to restart on (README)."""
+
+    exit_code = 3
+
+
+class StoreMissing(StoreError):
+    """No store (or an empty file) where the data folder shows earlier work."""
+
+
+class StoreDamaged(StoreError):
+    """The file is not an SQLite database, or SQLite finds it malformed."""
+
+
+class StoreVanished(StoreError):
+    """The store file was deleted, replaced or truncated while this process had it open;
+    `rescuable` when the open connection still reads the old contents (deleted or replaced)."""
+
+    def __init__(self, message: str, rescuable: bool = False) -> None:
+        super().__init__(message)
+        self.rescuable = rescuable
+
+
+def restore_hint(path: Path) -> str:
+    """The way back, in one sentence (the README «Резервная копия и восстановление» says more)."""
+    return (f"восстановите базу из резервной копии: остановите службу, скопируйте последнюю копию "
+            f"(сделанную командой «python run.py backup КАТАЛОГ» или из «{path.parent / 'backups'}») "
+            f"на место «{path}», удалите рядом «{path.name}-wal» и «{path.name}-shm», если они есть, "
+            f"и запустите снова")
+
+
+def refuse_to_recreate(path: Path, earlier_work: Callable[[], Sequence[str]]) -> None:
+    """Raise `StoreMissing` when opening `path` would create an empty store over earlier work
+    (`earlier_work()` names what shows it; asked only when the store is missing or empty)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        size = None
+    if size:
+        return
+    earlier_work = earlier_work()
+    if not earlier_work:
+        return
+    state = "файла базы нет" if size is None else "файл базы пуст (0 байт)"
+    raise StoreMissing(f"{state} — «{path}», а в папке данных есть следы прежней работы "
+                       f"({', '.join(earlier_work)}); новая пустая база начала бы номера обращений "
+                       f"заново, поэтому запуск остановлен. Чтобы вернуть данные, {restore_hint(path)}. "
+                       "Если нужно действительно начать с чистого листа, перенесите всю папку данных "
+                       "в сторону")
+
+
+def _damaged(path: Path, exc: sqlite3.Error) -> StoreError:
+    text = str(exc).lower()
+    if "unable to open" in text or "readonly" in text or "read-only" in text:
+        # The file may be perfectly sound: never send the administrator to a restore for this.
+        return StoreError(f"базу «{path}» не удаётся открыть на запись: проверьте права пользователя службы "
+                          f"на папку «{path.parent}» и её файлы и что диск не только для чтения")
+    why = ("это не база SQLite" if "not a database" in text else
+           "структура файла повреждена" if "malformed" in text or "corrupt" in text else
+           "SQLite не может его прочитать")
+    return StoreDamaged(f"файл базы «{path}» повреждён ({why}); {restore_hint(path)}")
+
+
+def is_store_failure(exc: BaseException) -> bool:
+    """Did SQLite itself fail (the file truncated or replaced under us), rather than our code?"""
+    return isinstance(exc, sqlite3.DatabaseError)
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
+
+
+log = logging.getLogger("otklik.store")
+
 _NOT_IN_HISTORY = {"epoch", "applied_epoch"}   # bookkeeping, not something a person did
 
 
@@ -135,20 +219,101 @@ def case_from_json(text: str) -> Case:
 class Store:
     """One SQLite database; every write happens inside `transaction()`."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, marker: Path | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")   # an acknowledged answer survives a power cut
-        self.db.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
         self.touched: set[str] = set()   # ids added or changed through this object (see cycle.py)
-        self.migrate()
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise _damaged(self.path, exc) from None
+        try:
+            self.db.row_factory = sqlite3.Row
+            self._check_integrity()
+            self._refuse_a_stranger(marker)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")   # an acknowledged answer survives a power cut
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+            self.identity = _file_identity(self.path)
+            if marker is not None:
+                self._mark(marker)
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise _damaged(self.path, exc) from None
+        except StoreError:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
+
+    # -- the file itself ------------------------------------------------------------------------
+
+    def _check_integrity(self) -> None:
+        found = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if found != "ok":
+            raise sqlite3.DatabaseError("database disk image is malformed")
+
+    def _refuse_a_stranger(self, marker: Path | None) -> None:
+        """Before anything is written: a schema-less file where a store was (the marker says so)
+        would become a new empty store, and another program's database would get our tables."""
+        if self.db.execute("PRAGMA user_version").fetchone()[0]:
+            return
+        if self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise StoreDamaged(f"файл «{self.path}» — база другой программы, не Отклика; {restore_hint(self.path)}")
+        if marker is not None and marker.exists():
+            raise StoreMissing(f"файл «{self.path}» — пустая база без данных Отклика, а отметка «{marker.name}» "
+                               f"говорит, что здесь работала база; {restore_hint(self.path)}")
+
+    def _mark(self, marker: Path) -> None:
+        """Leave `marker` beside the store: from now on this folder "has had a store", and a
+        start that finds the store gone refuses instead of beginning anew (refuse_to_recreate)."""
+        store_id = self.get_value("store.id")
+        if store_id is None:
+            store_id = uuid.uuid4().hex
+            with self.transaction():
+                self.set_value("store.id", store_id)
+        if marker.exists():
+            return
+        note = {"store": self.path.name, "store_id": store_id,
+                "note": "Папка данных Отклика: здесь работала база. Не удаляйте этот файл; если базы нет — "
+                        "восстановите её из резервной копии (README, «Резервная копия и восстановление»)."}
+        temporary = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
+        try:
+            temporary.write_text(json.dumps(note, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(temporary, marker)
+        except OSError as exc:   # the store works without it; the next start tries again
+            log.warning("store marker not written: %s", exc.strerror or type(exc).__name__)
+
+    def check_file(self) -> None:
+        """Raise `StoreVanished` when the store's file is no longer the one this object opened:
+        deleted, replaced by another file, or emptied to 0 bytes.
+
+        Only `stat`, never `open`: closing any other descriptor of the file would drop SQLite's
+        POSIX locks on it, and another process could then take this live store for unused and
+        remove its WAL (https://sqlite.org/howtocorrupt.html, 2.2)."""
+        try:
+            stat = self.path.stat()
+            identity, size = (stat.st_dev, stat.st_ino), stat.st_size
+        except OSError:
+            identity, size = None, 0
+        if identity is None:
+            what = "удалён"
+        elif identity != self.identity:
+            what = "заменён другим файлом"
+        elif size == 0:
+            what = "обнулён (0 байт)"
+        else:
+            return
+        raise StoreVanished(f"файл базы «{self.path}» {what} во время работы; работа остановлена, чтобы не "
+                            f"начать новую пустую базу", rescuable=identity != self.identity)
+
+    def rescue_to(self, target: Path) -> int:
+        """Copy what this open connection still sees (an unlinked file is still readable through
+        it) to `target`; returns the number of cases copied."""
+        return _copy(self.db, target)
 
     # -- schema ---------------------------------------------------------------------------------
 
@@ -427,6 +592,50 @@ class Store:
 
     def delete_value(self, key: str) -> None:
         self.db.execute("DELETE FROM kv WHERE key = ?", (key,))
+
+
+def backup_store(path: Path, target: Path) -> int:
+    """A consistent copy of the store at `path` into `target`, taken while a service may be
+    writing: one step of SQLite's online backup API under one read transaction (WAL readers do
+    not block the writer). The source is opened read-only and nothing in it changes. Returns
+    the number of cases in the copy (the copy is checked by opening it)."""
+    if not path.exists() or path.stat().st_size == 0:
+        raise StoreMissing(f"базы «{path}» нет или она пуста: копировать нечего")
+    # A folder nobody can write in has no writer to be consistent with: read the file as it is
+    # (a WAL store opened read-only otherwise needs its -shm file created beside it).
+    frozen = "&immutable=1" if not os.access(path.parent, os.W_OK) else ""
+    try:
+        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{frozen}", uri=True, timeout=30)
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from None
+    try:
+        source.execute("PRAGMA quick_check(1)")
+        return _copy(source, target)
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, exc) from None
+    finally:
+        source.close()
+
+
+def _copy(source: sqlite3.Connection, target: Path) -> int:
+    """Back `source` up into a temporary file beside `target`, check it, then move it in place."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    try:
+        copy = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            source.backup(copy)      # pages=-1: everything in one step, one consistent snapshot
+            copy.execute("PRAGMA journal_mode=DELETE")   # one self-contained file, no -wal beside it
+            if copy.execute("PRAGMA integrity_check(1)").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("database disk image is malformed")
+            cases = copy.execute("SELECT count(*) FROM cases").fetchone()[0]
+        finally:
+            copy.close()
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return cases
 
 
 def _history_value(value: Any) -> str | None:
