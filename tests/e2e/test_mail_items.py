@@ -171,3 +171,22 @@ def test_raw_copies_of_mail_that_answered_nothing_expire(loop):  # noqa: F811
     assert raw.exists()
     loop.cycle(start + timedelta(days=91))
     assert not raw.exists()
+
+
+def test_text_hidden_in_the_html_never_reaches_the_text_for_publication(loop):  # noqa: F811
+    [case] = typed_cases(loop, ["Когда уберут снег?"])
+    sent = loop.sent_for(case)[0]
+    import email as email_lib
+    original = email_lib.message_from_bytes(sent)
+    html = ('<html><body><span style="display:none">ПРЕВЬЮ-СЛУЖЕБНОЕ</span>'
+            '<div hidden>СКРЫТЫЙ-АТРИБУТ</div><p style="mso-hide:all">ТОЛЬКО-ДЛЯ-OUTLOOK</p>'
+            '<p>Снег уберут до четверга.</p></body></html>')
+    raw = (f"From: {ZHKH}\r\nTo: {BRIDGE_ADDRESS}\r\nSubject: RE: {original['Subject']}\r\n"
+           f"Message-ID: <hidden@adm-okha.ru>\r\nIn-Reply-To: {original['Message-ID']}\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: text/html; charset=utf-8\r\n\r\n" + html + "\r\n").encode()
+    loop.deliver(raw)
+    assert loop.cycle().replies == 1
+    row = loop.ledger_rows()[case]
+    assert row["Текст для публикации"] == "Снег уберут до четверга."
+    for hidden in ("ПРЕВЬЮ", "СКРЫТЫЙ", "OUTLOOK"):
+        assert hidden not in row["Ответ отдела"]
