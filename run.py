@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet = args.command in ("demo", "deadline", "hint", "parse-reply")   # their output is the point
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("pymorphy3").setLevel(logging.WARNING)   # "loading dictionaries" on every start
     try:
         return commands.run(args) or 0
     except OtklikError as exc:
