@@ -109,7 +109,7 @@ class TimedChannel:
 def bridge_app(folder: str, api_url: str, group_id: int, token: str):
     """The app as bench/ledger.py makes it, with a real VkChannel pointed at the stand-in."""
     app = make_app(Path(folder))
-    app.channels = {"vk": TimedChannel(VkChannel(group_id, token, api_url))}   # production min_interval
+    app.ports.channels = {"vk": TimedChannel(VkChannel(group_id, token, api_url))}   # production min_interval
     return app
 
 
@@ -138,7 +138,7 @@ def bridge_path(folder: str, api_url: str, group_id: int, token: str, count: int
     """Take channels until the burst is in, then one cycle writes the ledger."""
     app = bridge_app(folder, api_url, group_id, token)
     box: dict = {"hints": 0.0, "takes": 0, "created": 0}
-    app.hinter = timed_hinter(app, box)
+    app.ports.hinter = timed_hinter(app, box)
     channel, now = app.channels["vk"], datetime.now(timezone.utc)
     try:
         with watched(box, "intake"):

@@ -83,14 +83,16 @@ def make_case(rng: random.Random, number: int) -> Case:
                 link=f"https://vk.com/wall-1_{number}", hint="ЖКХ (вода, отопление)", status=status,
                 department=rng.choice(DEPARTMENTS) if status != Status.NEW else "")
     if status != Status.NEW:
-        case.deadline_kind, case.deadline_start = "answer", posted + timedelta(hours=2)
+        # Every moment lies before NOW: the cycle's clock step corrects moments from the future.
+        case.deadline_kind, case.deadline_start = "answer", min(posted + timedelta(hours=2), NOW - timedelta(minutes=3))
         case.routed_at = case.deadline_start
     if status in (Status.ANSWERED, Status.PUBLISHED, Status.REWORK):
         case.dept_answer = " ".join(_sentence(rng, rng.randint(8, 25)) for _ in range(3))
         case.publish_text = case.dept_answer
-        case.answered_at = case.handled_at = case.deadline_start + timedelta(hours=rng.randint(1, 60))
+        case.answered_at = case.handled_at = min(case.deadline_start + timedelta(hours=rng.randint(1, 60)),
+                                                 NOW - timedelta(minutes=2))
     if status in (Status.PUBLISHED, Status.REJECTED):
-        case.closed_at = (case.answered_at or posted) + timedelta(hours=1)
+        case.closed_at = min((case.answered_at or posted) + timedelta(hours=1), NOW - timedelta(minutes=1))
         case.published = case.link if status == Status.PUBLISHED else ""
     return case
 
