@@ -79,7 +79,14 @@ class Ledger:
         return lock_file(self.path)
 
     def untouched_since_write(self) -> bool:
-        return signature(self.path) == self._state().get("signature")
+        """Nothing new can be in the file: it is our last write, or the very file version a
+        read already applied in full (the operator keeps a saved workbook open for hours: it
+        is not read, compared and re-rendered every cycle)."""
+        found = signature(self.path)
+        if found == self._state().get("signature"):
+            return True
+        absorbed = self.store.get_value(_ABSORBED_KEY) or {}
+        return found is not None and absorbed.get("signature") == found
 
     # -- read -----------------------------------------------------------------------------------
 
@@ -141,8 +148,11 @@ class Ledger:
         manual += [flagged(e["case"], e, before.get(e["case"])) for e in changes.manual if e["case"] in matched]
         manual += [_flagged(manual_entry(row, case_id), refused.get(case_id)) for row, case_id in created
                    if case_id not in failed]
+        record = {"write": result.base_write, "rows": rows, "manual": manual}
+        if not failed and self._seen is not None:   # a row that failed is read again next cycle
+            record["signature"] = self._seen
         with self.store.transaction():
-            self.store.set_value(_ABSORBED_KEY, {"write": result.base_write, "rows": rows, "manual": manual})
+            self.store.set_value(_ABSORBED_KEY, record)
 
     def _unreadable(self, exc: LedgerUnreadable, now: datetime) -> ReadResult:
         if self.is_locked():
