@@ -9,7 +9,6 @@ double the answer. The department's files go to `attachments/<case>/answer/`. Th
 
 from __future__ import annotations
 
-import dataclasses
 import email.policy
 import hashlib
 import logging
@@ -20,6 +19,7 @@ from email.parser import BytesHeaderParser
 from bridge.config import Config
 from bridge.core import workflow
 from bridge.core.model import Status
+from bridge.steps.aside import set_aside
 from bridge.steps.ports import Ports
 from bridge.storage.files import ANSWER, DataFiles
 from bridge.storage.store import Store
@@ -93,37 +93,14 @@ NOT_OURS = ("no_case",)
 
 def take_one(store: Store, config: Config, files: DataFiles, raw: bytes, now: datetime) -> str:
     from mailer.reply import parse_reply
-    parsed = without_surrogates(parse_reply(raw, case_prefix=config.case_prefix, departments=config.allow_list()))
+    parsed = parse_reply(raw, case_prefix=config.case_prefix, departments=config.allow_list())
     return take_reply(store, files, raw, parsed, now)
 
 
 def _set_aside(store: Store, files: DataFiles, raw: bytes, exc: Exception, now: datetime) -> bool:
-    """Keep the raw mail for a person and tell the operator; False when even that failed."""
     log.error("a mail could not be taken in: %s", type(exc).__name__)
-    try:
-        path = files.set_aside("mail", raw, now)
-        with store.transaction():
-            store.alert("mail", f"Письмо не удалось разобрать ({type(exc).__name__}); оно сохранено в "
-                                f"«{files.relative(path)}» для ручного разбора.", at=now)
-    except Exception:   # noqa: BLE001 - the disk is full or the store is gone: stop the batch here
-        log.exception("could not set a mail aside")
-        return False
-    return True
-
-
-def without_surrogates(parsed):
-    """Text as it can be stored: a lone surrogate (a Message-ID in charset utf-7 decodes to one)
-    becomes «�». Every text field of the parsed mail, attachment names included."""
-    def clean(value):
-        if isinstance(value, str):
-            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-        if isinstance(value, tuple):
-            return tuple(clean(v) for v in value)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return dataclasses.replace(value, **{f.name: clean(getattr(value, f.name))
-                                                 for f in dataclasses.fields(value) if f.name != "data"})
-        return value
-    return clean(parsed)
+    return set_aside(store, files, "mail", raw, "mail",
+                     f"Письмо не удалось разобрать ({type(exc).__name__}); оставлено для ручного разбора.", now)
 
 
 def message_key(parsed, raw: bytes) -> str:

@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 from bridge.config import Config
 from bridge.core.model import MANUAL_CHANNEL, Case
 from bridge.core.vocabulary import channel_label
+from bridge.steps.aside import set_aside
 from bridge.steps.ports import Ports
 from bridge.storage.files import CITIZEN, DataFiles
 from bridge.storage.store import Store
@@ -106,28 +107,20 @@ def take_items(store: Store, prefix: str, items: Iterable, hinter: Hinter | None
 
 
 def _set_aside(store: Store, files: DataFiles | None, item, exc: Exception, now: datetime) -> bool:
-    """Keep the raw item for a person and tell the operator (the log names the error class only);
-    False when it could not be kept."""
+    """An item that failed in a way nobody foresaw; the log names the error class only."""
     log.error("could not take in a %s item: %s", getattr(item, "channel", "?"), type(exc).__name__)
-    try:
-        raw = asdict(item) if is_dataclass(item) else {"repr": repr(item)}
-        data = json.dumps(raw, ensure_ascii=False, default=str, indent=1).encode("utf-8", "surrogatepass")
-        where = files.relative(files.set_aside("item", data, now)) if files is not None else ""
-        with store.transaction():
-            store.alert("intake", f"Не удалось принять сообщение {getattr(item, 'channel', '')} "
-                                  f"{getattr(item, 'external_id', '')} ({type(exc).__name__}); "
-                                  + (f"оно сохранено в «{where}»." if where else "подробности в журнале работы."),
-                        at=now)
-    except Exception:   # noqa: BLE001 - a full disk or a store that refuses: not kept
-        log.exception("could not set an item aside")
-        return False
-    return True
+    raw = asdict(item) if is_dataclass(item) else {"repr": repr(item)}
+    data = json.dumps(raw, ensure_ascii=False, default=str, indent=1).encode("utf-8", "surrogatepass")
+    return set_aside(store, files, "item", data, "intake",
+                     f"Не удалось принять сообщение {getattr(item, 'channel', '')} "
+                     f"{getattr(item, 'external_id', '')} ({type(exc).__name__}).", now)
 
 
 def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: datetime,
                files: DataFiles | None, channel, limit: int) -> int:
     if getattr(item, "set_aside", False):   # an event without its documented shape, or a possible gap
-        _keep_set_aside(store, files, item, now)
+        if not _keep_set_aside(store, files, item, now):
+            raise NotKept()
         return 0
     known = store.case_for_item(item.channel, item.external_id)
     if known:
@@ -154,16 +147,10 @@ def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: date
     return 1
 
 
-def _keep_set_aside(store: Store, files: DataFiles | None, item, now: datetime) -> None:
-    """The channel returned the event as set aside (bridge/channels/base.set_aside_item): its raw
-    JSON goes to `journals/set_aside/`, the operator hears why (once per event)."""
-    where = ""
-    if files is not None and item.raw:
-        where = files.relative(files.set_aside(item.event, item.raw.encode("utf-8", "replace"), now))
-    key = f"set_aside:{item.channel}:{item.external_id}"
-    with store.transaction():
-        store.alert("intake", f"{item.reason}" + (f" (исходное событие сохранено: «{where}»)." if where else "."),
-                    key=key, at=now)
+def _keep_set_aside(store: Store, files: DataFiles | None, item, now: datetime) -> bool:
+    """The channel returned the event as set aside (bridge/channels/base.set_aside_item)."""
+    return set_aside(store, files, item.event, (item.raw or "").encode("utf-8", "replace"), "intake",
+                     f"{item.reason}.", now, key=f"set_aside:{item.channel}:{item.external_id}")
 
 
 def _download(channel, refs, limit: int) -> list[tuple[str, bytes | None, str]]:
