@@ -367,9 +367,6 @@ class Store:
         where = f"status IN ({marks})" + (" AND closed_at IS NULL" if open_only else "")
         return self._cases(where, statuses)
 
-    def open_cases(self) -> list[Case]:
-        return self._cases("closed_at IS NULL")
-
     def published_informational(self) -> list[Case]:
         """п. 3.5: every published informational answer, oldest first (the site section)."""
         return self._cases("status = ? AND json_extract(data, '$.informational')", (Status.PUBLISHED,),
@@ -546,9 +543,6 @@ class Store:
     def outbox_items(self, case_id: str, *, sent_only: bool = False) -> list[sqlite3.Row]:
         where = "case_id = ?" + (" AND state != 'pending'" if sent_only else "")
         return self.db.execute(f"SELECT * FROM outbox WHERE {where} ORDER BY id", (case_id,)).fetchall()
-
-    def outbox_item(self, key: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM outbox WHERE key = ?", (key,)).fetchone()
 
     def replace_payload(self, item_id: int, payload: dict) -> None:
         self.db.execute("UPDATE outbox SET payload = ? WHERE id = ?", (json.dumps(payload, ensure_ascii=False), item_id))
