@@ -83,10 +83,11 @@ class Ledger:
         read already applied in full (the operator keeps a saved workbook open for hours: it
         is not read, compared and re-rendered every cycle)."""
         found = signature(self.path)
-        if found == self._state().get("signature"):
-            return True
-        absorbed = self.store.get_value(_ABSORBED_KEY) or {}
-        return found is not None and absorbed.get("signature") == found
+        return found == self._state().get("signature") or (found is not None and found == self._applied_version())
+
+    def _applied_version(self) -> list[int] | None:
+        """The signature of the file version whose every row a read applied (see `absorb`)."""
+        return (self.store.get_value(_ABSORBED_KEY) or {}).get("signature")
 
     # -- read -----------------------------------------------------------------------------------
 
@@ -193,7 +194,8 @@ class Ledger:
             return "locked"
         state = self._state()
         expected = self._seen if self._seen is not None else state.get("signature")
-        if self.path.exists() and signature(self.path) != expected:
+        found = signature(self.path)
+        if self.path.exists() and found != expected and found != self._applied_version():
             return "changed"
         write_id = state.get("write_id", 0) + 1
         temp = build_ledger(self.path, rows, self.directory, summary, now, write_id)

@@ -5,11 +5,11 @@ and render cost seconds every minute)."""
 from __future__ import annotations
 
 import ledger.service
-from tests.ledger.conftest import add_messages, app, clock, cycle, edit_ledger, set_cell  # noqa: F401
+from tests.ledger.conftest import add_messages, app, clock, cycle, edit_ledger, make_app, rows_by_id, set_cell  # noqa: F401
 from tests.workbook_faults.conftest import EXCEL_LOCK
 
 
-def test_the_same_saved_file_is_not_read_again(app, clock, monkeypatch):  # noqa: F811
+def test_the_same_saved_file_is_not_read_again(app, clock, monkeypatch, tmp_path):  # noqa: F811
     ids = add_messages(app, ["Нет отопления", "Яма во дворе"], clock.now)
     cycle(app, clock)
     app.config.ledger.with_name(EXCEL_LOCK).write_bytes(b"owner")      # the operator opens it
@@ -26,3 +26,12 @@ def test_the_same_saved_file_is_not_read_again(app, clock, monkeypatch):  # noqa
     cycle(app, clock)
     assert len(reads) == 2 and app.store.get(ids[1]).operator_comment == "уточнить адрес"
     assert app.store.get(ids[0]).operator_comment == "перезвонить"
+    cycle(app, clock)
+    app.store.close()
+    restarted = make_app(tmp_path)                                     # the service restarts meanwhile
+    try:
+        app.config.ledger.with_name(EXCEL_LOCK).unlink()               # the operator closes it at last
+        assert cycle(restarted, clock).ledger == "записан"             # the applied file is rewritten
+        assert rows_by_id(restarted.config.ledger)[ids[1]]["Комментарий оператора"] == "уточнить адрес"
+    finally:
+        restarted.store.close()
