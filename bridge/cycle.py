@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from xlsxwriter.exceptions import XlsxWriterException
 
 from bridge.app import App, utcnow
-from bridge.core.deadlines import next_flip
+from bridge.core.figures import answer_hours
 from bridge.core.errors import DeliveryError
 from bridge.steps import answers, intake, outgoing
 from bridge.steps.clock import check_clock
@@ -31,8 +31,9 @@ from bridge.steps.decisions import read_decisions
 from bridge.steps.reminders import queue_reminders
 from bridge.steps.retention import apply_retention
 from bridge.storage.store import StoreVanished, is_store_failure, restore_hint
-from ledger.render import RenderContext, render_row, summary_rows
-from ledger.service import render_all
+from ledger.render import RenderContext, render_row, summary_from_tallies
+from ledger.rowcache import make_piece
+from ledger.service import StoredCases
 
 log = logging.getLogger("otklik.cycle")
 
@@ -53,11 +54,10 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     report = CycleReport()
     read, cases = None, None
     check_data_folder(app, now)
-    store.touched.clear()
     _step(report, "часы", lambda: check_clock(store, config, ports, now))
     if ports.ledger.path.exists() and not ports.ledger.untouched_since_write():
-        # Only a workbook someone saved needs reading, and only then the cases for comparing.
-        cases = {c.id: c for c in store.all_cases()}
+        # Only a workbook someone saved needs reading; a case is read when its row is compared.
+        cases = StoredCases(store)
         ctx = render_context(app, now)
         read, counts = read_decisions(store, config, ports, cases, lambda case: render_row(case, ctx), now)
         report.decisions_read, report.new_cases = counts["decisions"], counts["new_cases"]
@@ -68,7 +68,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now))
     _step(report, "хранение", lambda: apply_retention(store, config, ports, now))
     check_data_folder(app, now)     # never rewrite the ledger from a store that is gone
-    _write_ledger(app, now, bool(read and read.needs_rewrite), report, cases)
+    _write_ledger(app, now, bool(read and read.needs_rewrite), report)
     return report
 
 
@@ -119,20 +119,18 @@ def render_context(app: App, now: datetime) -> RenderContext:
     return RenderContext(app.config.calendar, now, lambda code: names.get(code, code))
 
 
-def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport, known: dict | None) -> None:
+def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport) -> None:
     store, config, ledger = app.store, app.config, app.ports.ledger
     month = f"{config.calendar.local(now):%Y-%m}"
     if not ledger.needs_write(now, force, extra=month):
         report.ledger = "без изменений"
         _clear_lock_alarm(app)
         return
-    cases = _current_cases(app, known)
-    rows = render_all(cases, render_context(app, now))
-    flips = [f for f in (next_flip(c, config.calendar, now) for c in cases) if f]
-    summary = summary_rows(cases, [(d.code, d.name) for d in config.departments], config.calendar, now,
-                           store.returned_case_ids())
     try:
-        outcome = ledger.write(rows, summary, now, min(flips, default=None), extra=month)
+        rows = refresh_rows(app, now)
+        summary = summary_from_tallies(rows.tallies(), [(d.code, d.name) for d in config.departments], month,
+                                       store.returned_case_ids())
+        outcome = ledger.write(summary, now, force, extra=month)
     except (OSError, XlsxWriterException) as exc:   # disk full, read-only folder, file held open
         _write_failed(app, now, report, exc)
         return
@@ -143,8 +141,18 @@ def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport, kno
         _clear_lock_alarm(app)
 
 
+def refresh_rows(app: App, now: datetime):
+    """«Журнал»'s kept rows brought up to date (ledger/rowcache.py); at a service's start this
+    renders every case once, later only what changed."""
+    ctx = render_context(app, now)
+    calendar = app.config.calendar
+    return app.ports.ledger.refresh(lambda case, layout: make_piece(case, ctx, layout,
+                                                                     lambda c: answer_hours(c, calendar)), now)
+
+
 _LEDGER_OUTCOMES = {
     "written": "записан",
+    "unchanged": "без изменений",
     "locked": "занят (открыт в Excel или LibreOffice): запись отложена",
     "changed": "сохранён оператором во время цикла: будет прочитан и записан в следующем цикле",
 }
@@ -160,15 +168,6 @@ def _write_failed(app: App, now: datetime, report: CycleReport, exc: Exception) 
         app.store.alert("ledger", f"Журнал не удаётся записать ({why}): проверьте место на диске и права "
                         f"на папку «{app.config.ledger.parent}». Данные в базе сохранены.",
                         key=f"write-failed:{now:%Y-%m-%d %H}", at=now)
-
-
-def _current_cases(app: App, known: dict | None) -> list:
-    """All cases: those read at the start of the cycle, refreshed where this cycle changed them."""
-    if known is None:
-        return app.store.all_cases()
-    for case_id in app.store.touched:
-        known[case_id] = app.store.get(case_id)
-    return list(known.values())   # new cases have higher numbers: the store's order is kept
 
 
 def _lock_alarm(app: App, now: datetime) -> None:

@@ -11,10 +11,10 @@ import re
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from bridge.core.deadlines import control_of, deadline_of
-from bridge.core.figures import Figures, figures_by
+from bridge.core.figures import Figures, count, figures_by
 from bridge.core.model import Case
 from bridge.core.vocabulary import YES, basis_label, channel_label, control_label, status_label
 from bridge.core.worktime import WorkCalendar
@@ -73,8 +73,10 @@ def local_naive(calendar: WorkCalendar, moment: datetime | None) -> datetime | N
     return calendar.local(moment).replace(tzinfo=None, microsecond=0)
 
 
-def render_row(case: Case, ctx: RenderContext) -> dict[str, Value]:
+def render_row(case: Case, ctx: RenderContext, deadline: tuple[datetime, str] | None = None) -> dict[str, Value]:
+    """`deadline`: the case's due moment and control code when already computed this cycle."""
     cal = ctx.calendar
+    due_at, control = deadline or (deadline_of(case, cal), control_of(case, cal, ctx.now))
     row: dict[str, Value] = {
         "id": case.id,
         "posted": local_naive(cal, case.posted_at),
@@ -85,8 +87,8 @@ def render_row(case: Case, ctx: RenderContext) -> dict[str, Value]:
         "attachments": "; ".join(case.attachments),
         "hint": case.hint,
         "status": status_label(case.status),
-        "due": local_naive(cal, deadline_of(case, cal)),
-        "control": control_label(control_of(case, cal, ctx.now)),
+        "due": local_naive(cal, due_at),
+        "control": control_label(control),
         "department": ctx.department_name(case.department) if case.department else "",
         "decision": "",           # SPEC §2: a decision is applied once, then the cell is cleared
         "basis": basis_label(case.basis),
@@ -121,12 +123,27 @@ def summary_rows(cases: Sequence[Case], departments: Sequence[tuple[str, str]], 
     month = calendar.local(now).strftime("%Y-%m")
     in_month = [c for c in cases if calendar.local(c.posted_at).strftime("%Y-%m") == month]
     table = figures_by(in_month, lambda c: c.department, calendar, now, returned)
+    return _summary_table(month, table, departments)
+
+
+def _summary_table(month: str, table: dict[str, Figures], departments: Sequence[tuple[str, str]]) -> list[list]:
     rows = [[f"Сводка по отделам за {month} (обновляется каждый цикл)"], list(SUMMARY_HEADERS)]
     for code, name in departments:
         rows.append(_summary_row(name, table.get(code, Figures())))
     if "" in table:
         rows.append(_summary_row("Отдел не выбран", table[""]))
     return rows
+
+
+def summary_from_tallies(tallies: Iterable[tuple], departments: Sequence[tuple[str, str]], now_month: str,
+                         returned: set[str]) -> list[list]:
+    """«Сводка» from the rows kept by ledger/rowcache.py: (posted month, department, control code,
+    answer hours, case id) per case, each computed once when its row was rendered."""
+    table: dict[str, Figures] = {}
+    for month, department, control, hours, case_id in tallies:
+        if month == now_month:
+            count(table.setdefault(department, Figures()), control, case_id in returned, hours)
+    return _summary_table(now_month, table, departments)
 
 
 def _summary_row(label: str, figures: Figures) -> list:

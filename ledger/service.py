@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from bridge.core.model import Case
 from bridge.storage.store import Store
-from ledger.render import RenderContext, render_row, row_hashes
+from ledger.columns import COLUMNS, SHEET
+from ledger.package import compress, join, write_zip
+from ledger.render import RenderContext, fingerprint, render_row
+from ledger.rowcache import Piece, RowCache
+from ledger.sheet_xml import Frame, Layout, build_frame
 from ledger.sync import Reconciliation, manual_entry, reconcile
 from ledger.workbook import DirectoryRow, LedgerRead, LedgerUnreadable, lock_file, read_ledger
 from ledger.workbook import build_ledger, install_ledger, set_aside, signature
@@ -55,6 +60,9 @@ class Ledger:
         self.directory = list(directory)
         self._latest: tuple[int, dict[str, list[int]]] | None = None   # (write id, snapshot) cache
         self._seen: list[int] | None = None    # the file's signature when this cycle read it
+        self.rows: RowCache | None = None      # «Журнал»'s rows as this process last rendered them
+        self._store_version: int | None = None
+        self._layout: Layout | None = None
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -180,44 +188,157 @@ class Ledger:
         return [self.store.last_history_id(), signature(self.path), extra]
 
     def needs_write(self, now: datetime, force: bool, extra: str = "") -> bool:
+        """Whether the cycle has to look at the rows at all: the store, the file or the month
+        moved since the last write, or a «Контроль срока» flip is due."""
         state = self._state()
         if force or state.get("fingerprint") != self.fingerprint(now, extra):
             return True
         next_flip = state.get("next_flip")
         return next_flip is not None and now >= datetime.fromisoformat(next_flip)
 
-    def write(self, rows: list[dict], summary: list[list], now: datetime, next_flip: datetime | None,
-              extra: str = "") -> str:
-        """'written'; 'locked' while the workbook is open; 'changed' when someone saved it after
-        this cycle read it (it is read again next cycle, so the save is never overwritten)."""
+    def layout(self) -> Layout:
+        """Each column's cell style, learnt once from a write of the book's frame."""
+        if self._layout is None:
+            self._layout = self._frame([["-"]], datetime(2000, 1, 1), 0, 0).layout
+        return self._layout
+
+    def refresh(self, render: Callable[[Case, Layout], Piece], now: datetime) -> RowCache:
+        """Bring the kept rows up to date: all of them the first time in a process (or when
+        another process wrote the store), else the cases this process changed and the rows
+        whose «Контроль срока» flipped. Cases are read from the store as they are rendered."""
+        layout = self.layout()
+        version = self.store.data_version()
+        if self.rows is None or version != self._store_version:
+            cache = RowCache(layout)
+            self.store.touched.clear()
+            cache.fill((case.id, render(case, layout)) for case in self.store.each_case())
+            self.rows = cache
+        else:
+            wanted = set(self.store.touched) | set(self.rows.flipped(now))
+            self.store.touched.clear()
+            self.rows.update({case.id: render(case, layout) for case in self.store.cases_by_id(wanted)})
+        self._store_version = self.store.data_version()
+        return self.rows
+
+    def write(self, summary: list[list], now: datetime, force: bool = False, extra: str = "") -> str:
+        """Write the kept rows and `summary` when they differ from the last write (or `force`).
+        'written'; 'unchanged' when the file already shows all of it; 'locked' while the
+        workbook is open; 'changed' when someone saved it after this cycle read it (it is
+        read again next cycle, so the save is never overwritten)."""
+        rows, state = self.rows, self._state()
+        digest = self._digest(summary)
+        found = signature(self.path)
+        if not (force or rows.changed or digest != state.get("digest") or found is None
+                or found != state.get("signature")):
+            self._settle(now, extra)
+            return "unchanged"
         if self.is_locked():
             return "locked"
-        state = self._state()
         expected = self._seen if self._seen is not None else state.get("signature")
-        found = signature(self.path)
         if self.path.exists() and found != expected and found != self._applied_version():
             return "changed"
         write_id = state.get("write_id", 0) + 1
-        temp = build_ledger(self.path, rows, self.directory, summary, now, write_id)
-        snapshot = {row["id"]: row_hashes(row) for row in rows}
+        temp = self._build(summary, now, write_id)
+        snapshot = rows.hashes()
         # The snapshot first: a copy of this write is understood.
         self.store.keep_ledger_snapshot(write_id, now, zlib.compress(json.dumps(snapshot).encode(), 1), SNAPSHOTS_KEPT)
         install_ledger(temp, self.path, self.backup_dir, now)
         with self.store.transaction():
             self.store.delete_value(_ABSORBED_KEY)   # the new write shows all of it
             self.store.set_value(_STATE_KEY, {
-                "signature": signature(self.path), "write_id": write_id,
+                "signature": signature(self.path), "write_id": write_id, "digest": digest,
                 "fingerprint": self.fingerprint(now, extra),
-                "next_flip": next_flip.isoformat() if next_flip else None,
+                "next_flip": rows.next_flip.isoformat() if rows.next_flip else None,
             })
+        rows.changed = False
         self._latest, self._seen = (write_id, snapshot), None
         return "written"
+
+    def _settle(self, now: datetime, extra: str) -> None:
+        """Nothing to write: remember that the store and the flips were looked at."""
+        state = self._state()
+        flip = self.rows.next_flip.isoformat() if self.rows.next_flip else None
+        fingerprint = self.fingerprint(now, extra)
+        if state.get("fingerprint") != fingerprint or state.get("next_flip") != flip:
+            with self.store.transaction():
+                self.store.set_value(_STATE_KEY, {**state, "fingerprint": fingerprint, "next_flip": flip})
+
+    def _digest(self, summary: list[list]) -> list[int]:
+        """What the workbook shows, as checksums: the rows' streams, «Сводка», «Отделы»."""
+        streams = [join(parts)[1] for parts in self.rows.streams()]
+        return [*streams, len(self.rows), fingerprint(repr((summary, self.directory)))]
+
+    def _frame(self, summary: list[list], now: datetime, write_id: int, count: int) -> Frame:
+        """The workbook without «Журнал»'s rows (XlsxWriter), cut open where they go."""
+        scratch = self.path.with_name(f".{self.path.stem}.frame{self.path.suffix}")
+
+        def write(probe) -> bytes:
+            temp = build_ledger(scratch, probe, self.directory, summary, now, write_id)
+            try:
+                return temp.read_bytes()
+            finally:
+                temp.unlink(missing_ok=True)
+        return build_frame(write, SHEET, COLUMNS, count)
+
+    def _build(self, summary: list[list], now: datetime, write_id: int) -> Path:
+        """The whole ledger in a temporary file beside it: the frame around the kept rows."""
+        frame = self._frame(summary, now, write_id, len(self.rows))
+        if frame.layout != self.rows.layout:    # the styles moved: every row is serialised again
+            self.rows = None
+            raise LedgerLayoutChanged("the workbook's cell styles changed; the rows are rendered again")
+        rows, links, rels = self.rows.streams()
+        sheet = [compress(frame.head), *rows, compress(frame.middle)]
+        if any(part.size for part in links):
+            sheet += [compress(b"<hyperlinks>"), *links, compress(b"</hyperlinks>")]
+        sheet.append(compress(frame.tail))
+        relationships = [compress(frame.rels_head), *rels, compress(b"</Relationships>")]
+        others = {name: [compress(data)] for name, data in frame.members}
+        members = [(name, sheet if name == frame.sheet_name else relationships if name == frame.rels_name
+                    else others[name]) for name in frame.order]
+        temp = self.path.with_name(f".{self.path.stem}.writing{self.path.suffix}")
+        try:
+            with open(temp, "wb") as handle:
+                write_zip(handle, members, now)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return temp
+
+
+class LedgerLayoutChanged(OSError):
+    """The book's styles differ from those the kept rows were serialised with (never expected)."""
 
 
 def _flagged(entry: dict, refused_at: int | None) -> dict:
     """The entry with «its decision was refused at this case epoch» (`r`), or without it."""
     plain = {k: v for k, v in entry.items() if k != "r"}
     return plain if refused_at is None else {**plain, "r": refused_at}
+
+
+class StoredCases(Mapping):
+    """The store's cases as a read of the workbook needs them: every id at once, a case read
+    only when its row has to be rendered for comparing (SPEC §2)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.ids = store.case_ids()
+
+    def __contains__(self, case_id: object) -> bool:
+        return case_id in self.ids
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, case_id: str) -> Case:
+        case = self.store.get(case_id) if case_id in self.ids else None
+        if case is None:
+            raise KeyError(case_id)
+        return case
 
 
 def render_all(cases: Sequence[Case], ctx: RenderContext) -> list[dict]:

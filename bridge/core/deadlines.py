@@ -91,6 +91,27 @@ def control_of(case: "Case", calendar: WorkCalendar, now: datetime) -> str:
     return control(calendar, case.deadline_kind, start, now, case.handled_at)
 
 
+def case_deadline(case: "Case", calendar: WorkCalendar, now: datetime) -> tuple[datetime, str, datetime | None]:
+    """«Срок», «Контроль срока» and the next flip of a case, its deadline computed once
+    (`deadline_of`, `control_of` and `next_flip` in one pass, for the ledger's cycle)."""
+    rule = rule_for(case.deadline_kind)
+    start = case.deadline_start or case.posted_at
+    due_at = add_counted(calendar, rule.meter, start, rule.length)
+    if case.handled_at is not None:
+        return due_at, (DONE_ON_TIME if case.handled_at <= due_at else DONE_LATE), None
+    if now >= due_at:
+        label = OVERDUE
+    else:
+        left = counted_between(calendar, rule.meter, now, due_at)
+        label = EXPIRING if left < rule.length / 4 else ON_TIME
+    if case.closed:
+        return due_at, label, None
+    if now >= due_at:
+        return due_at, label, None
+    expiring_at = add_counted(calendar, rule.meter, start, rule.length * 3 / 4)
+    return due_at, label, (expiring_at if expiring_at > now else due_at)
+
+
 def next_flip(case: "Case", calendar: WorkCalendar, now: datetime) -> datetime | None:
     """When this case's «Контроль срока» changes next without anything happening."""
     if case.handled_at is not None or case.closed:

@@ -50,20 +50,29 @@ def figures_by(cases: Iterable[Case], key: Callable[[Case], str], calendar: Work
                returned: set[str]) -> dict[str, Figures]:
     table: dict[str, Figures] = {}
     for case in cases:
-        figures = table.setdefault(key(case), Figures())
-        figures.received += 1
-        figures.returned += case.id in returned
-        label = control_of(case, calendar, now)
-        if label == DONE_ON_TIME:
-            figures.on_time += 1
-        elif label == DONE_LATE:
-            figures.late += 1
-        else:
-            figures.open += 1
-            figures.overdue_open += label == OVERDUE
-        if case.answered_at and case.routed_at:
-            figures.answer_hours.append(worked_hours(calendar, case.routed_at, case.answered_at))
+        count(table.setdefault(key(case), Figures()), control_of(case, calendar, now), case.id in returned,
+              answer_hours(case, calendar))
     return table
+
+
+def answer_hours(case: Case, calendar: WorkCalendar) -> float | None:
+    """Working hours from sending to the department to its answer, when both happened."""
+    return worked_hours(calendar, case.routed_at, case.answered_at) if case.answered_at and case.routed_at else None
+
+
+def count(figures: Figures, label: str, returned: bool, hours: float | None) -> None:
+    """Count one case of the group: its «Контроль срока» code, whether it was ever returned."""
+    figures.received += 1
+    figures.returned += returned
+    if label == DONE_ON_TIME:
+        figures.on_time += 1
+    elif label == DONE_LATE:
+        figures.late += 1
+    else:
+        figures.open += 1
+        figures.overdue_open += label == OVERDUE
+    if hours is not None:
+        figures.answer_hours.append(hours)
 
 
 def posted_between(cases: Iterable[Case], calendar: WorkCalendar, first: date, last: date) -> list[Case]:

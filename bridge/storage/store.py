@@ -362,6 +362,25 @@ class Store:
     def all_cases(self) -> list[Case]:
         return self._cases("1")
 
+    def each_case(self) -> Iterator[Case]:
+        """Every case in the store's order, read one by one (the ledger renders them as they come,
+        so 50,000 cases are never all in memory at once)."""
+        for row in self.db.execute("SELECT data FROM cases ORDER BY year, seq"):
+            yield case_from_json(row[0])
+
+    def cases_by_id(self, ids: Iterable[str]) -> list[Case]:
+        wanted = list(ids)
+        found = []
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start:start + 500]
+            marks = ", ".join("?" for _ in batch)
+            found += self._cases(f"id IN ({marks})", batch)
+        return found
+
+    def data_version(self) -> int:
+        """Changes when another connection (another process) committed since the last call."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
     def cases_with_status(self, *statuses: str, open_only: bool = False) -> list[Case]:
         marks = ", ".join("?" for _ in statuses)
         where = f"status IN ({marks})" + (" AND closed_at IS NULL" if open_only else "")
