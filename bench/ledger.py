@@ -35,8 +35,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 # The repo root first, and not this folder: here `ledger` must be the package, not this file.
+# OTKLIK_BENCH_ROOT measures another checkout (an older tree) with this script.
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+_ROOT = os.environ.get("OTKLIK_BENCH_ROOT") or str(_HERE.parent)
+sys.path[:] = [_ROOT] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import xlsxwriter  # noqa: E402
 from xlsxwriter.utility import xl_col_to_name  # noqa: E402
@@ -44,8 +46,6 @@ from xlsxwriter.utility import xl_col_to_name  # noqa: E402
 import bridge.config  # noqa: E402
 from bridge.app import App, build_app  # noqa: E402
 from bridge.cycle import render_context, run_cycle  # noqa: E402
-from bridge.core.deadlines import next_flip  # noqa: E402
-from ledger.render import summary_rows  # noqa: E402
 from bridge.core.model import Case, Decision, Status  # noqa: E402
 from bridge.core.model import CASE_FIELDS  # noqa: E402
 from bridge.storage.store import _encode, case_from_json, case_to_json  # noqa: E402
@@ -183,10 +183,10 @@ def bare_write(path: Path, rows: list[dict]) -> None:
 
 
 # -- measuring ---------------------------------------------------------------------------------
-# Each step runs in a fresh child process that opens the store itself (an SQLite connection must
-# not cross a fork). The child times the step, and reports the growth of its resident memory
-# (VmHWM, reset just before the step) — this sees calamine's and XlsxWriter's native memory too —
-# and, with --tracemalloc, the peak of Python allocations in a second, traced run.
+# Each measured process is a fresh interpreter (multiprocessing "spawn"), never a fork of this
+# fat parent: its resident memory is its own. It opens the store itself, reports the growth of
+# its resident set during each step (VmHWM reset just before it) and its peak since it started
+# (VmHWM without a reset: imports, start-up and every step, native memory included).
 
 @dataclasses.dataclass
 class Measure:
@@ -194,6 +194,7 @@ class Measure:
     rss_mb: float
     traced_mb: float | None = None
     detail: str = ""
+    peak_mb: float = 0.0          # the process's peak resident memory since it started
 
 
 def _vm(field: str) -> float:
@@ -212,35 +213,97 @@ def _reset_peak() -> None:
         pass
 
 
-def _child(folder: str, step: str, traced: bool, out) -> None:
+def _timed(action, traced: bool = False) -> tuple[object, Measure]:
+    gc.collect()
+    peak = _vm("VmHWM")
+    _reset_peak()
+    before = _vm("VmRSS")
+    started = time.perf_counter()
+    if traced:
+        tracemalloc.start()
+    result = action()
+    seconds = time.perf_counter() - started
+    traced_mb = tracemalloc.get_traced_memory()[1] / 2 ** 20 if traced else None
+    if traced:
+        tracemalloc.stop()
+    hwm = _vm("VmHWM")
+    return result, Measure(seconds, hwm - before, traced_mb, peak_mb=max(peak, hwm))
+
+
+def _service(folder: str, traced: bool) -> dict:
+    """A service process: start (every row rendered once), then what it does all day."""
     app = make_app(Path(folder))
+    path = app.config.ledger
     try:
-        action, detail = STEPS[step](app)
-        gc.collect()
-        _reset_peak()
-        before = _vm("VmRSS")
-        started = time.perf_counter()
-        result = action()
-        seconds = time.perf_counter() - started
-        rss = _vm("VmHWM") - before
-        peak = None
-        if traced and step in REPEATABLE:
-            if REPEATABLE[step]:
-                REPEATABLE[step](app)
-            action, _ = STEPS[step](app)
-            if action is not None:
-                gc.collect()
-                tracemalloc.start()
-                action()
-                peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
-                tracemalloc.stop()
-        out.send(Measure(seconds, rss, peak, detail(result) if detail else ""))
+        import bridge.cycle as cycle
+        warm = getattr(cycle, "refresh_rows", None)       # absent in trees before issue 14
+        out = {}
+        _, out["startup"] = _timed(lambda: warm(app, NOW) if warm else None)
+        if warm and hasattr(gc, "freeze"):
+            gc.freeze()                                   # what bridge/serve.py does after start-up
+        operator_edit(path)
+        report, out["cycle"] = _timed(lambda: run_cycle(app, NOW + timedelta(minutes=1)), traced)
+        out["cycle"].detail = f"{report.ledger}, {report.decisions_read}"
+        before = path.stat().st_mtime_ns
+        report, out["quiet"] = _timed(lambda: run_cycle(app, NOW + timedelta(minutes=2)))
+        out["quiet"].detail = f"{report.ledger}, {report.decisions_read}"
+        assert path.stat().st_mtime_ns == before, "a cycle with no change wrote the workbook"
+        # An hour later, still in working hours: an hour of flipped labels and due reminders at
+        # once (the catch-up), then the timer cycle a minute after it, with no event between.
+        _, out["catch_up"] = _timed(lambda: run_cycle(app, TIMER - timedelta(minutes=1)))
+        before = path.stat().st_mtime_ns
+        report, out["timer"] = _timed(lambda: run_cycle(app, TIMER))
+        out["timer"].detail = "rewritten" if path.stat().st_mtime_ns != before else "nothing rewritten"
+        out["peak"] = _vm("VmHWM")
+        return out
     finally:
         app.store.close()
 
 
-def measure(folder: Path, step: str, traced: bool) -> Measure:
-    context = multiprocessing.get_context("fork")
+TIMER = NOW + timedelta(hours=1, minutes=3)       # Tuesday 14:03 in Okha, a minute after the catch-up
+
+
+def _lay(folder: str, traced: bool) -> dict:
+    """The first cycle of a fresh service over a store with no workbook yet: every row written."""
+    app = make_app(Path(folder))
+    try:
+        report, measure = _timed(lambda: run_cycle(app, NOW), traced)
+        measure.detail = report.ledger
+        return {"write": measure}
+    finally:
+        app.store.close()
+
+
+def _read(folder: str, traced: bool) -> dict:
+    app = make_app(Path(folder))
+    try:
+        found, measure = _timed(lambda: read_ledger(app.config.ledger), traced)
+        measure.detail = f"{len(found.rows)} rows"
+        return {"read": measure}
+    finally:
+        app.store.close()
+
+
+def _bare(folder: str, traced: bool) -> dict:
+    app = make_app(Path(folder))
+    try:
+        rows = render_all(app.store.all_cases(), render_context(app, NOW))
+        target = app.config.data_dir / "bare.xlsx"
+        _, measure = _timed(lambda: bare_write(target, rows), traced)
+        return {"bare": measure}
+    finally:
+        app.store.close()
+
+
+STEPS = {"lay": _lay, "service": _service, "read": _read, "bare": _bare}
+
+
+def _child(folder: str, step: str, traced: bool, out) -> None:
+    out.send(STEPS[step](folder, traced))
+
+
+def measure(folder: Path, step: str, traced: bool) -> dict:
+    context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(str(folder), step, traced, send))
     child.start()
@@ -255,55 +318,15 @@ def measure(folder: Path, step: str, traced: bool) -> Measure:
     return result
 
 
-_CLOCK = {"edited": NOW + timedelta(minutes=1), "quiet": NOW + timedelta(minutes=2)}
-
-
-def _cycle(moment: datetime):
-    def step(app: App):
-        return (lambda: run_cycle(app, moment)), (lambda report: f"{report.ledger}, {report.decisions_read}")
-    return step
-
-
-def _read(app: App):
-    return (lambda: read_ledger(app.config.ledger)), (lambda found: f"{len(found.rows)} rows")
-
-
-def _bare(app: App):
-    rows = render_all(app.store.all_cases(), render_context(app, NOW))
-    target = app.config.data_dir / "bare.xlsx"
-    return (lambda: bare_write(target, rows)), None
-
-
-def _write(app: App):
-    """What a cycle's write does once the rows are rendered: the workbook, the backup, the snapshot
-    of written cells and the state. It also lays the ledger that the operator then edits."""
-    cases = app.store.all_cases()
-    rows, summary = render_all(cases, render_context(app, NOW)), summary_rows(
-        cases, [(d.code, d.name) for d in app.config.departments], app.config.calendar, NOW, app.store.returned_case_ids())
-    flips = [f for f in (next_flip(c, app.config.calendar, NOW) for c in cases) if f]
-    month = f"{app.config.calendar.local(NOW):%Y-%m}"
-    return (lambda: app.ledger.write(rows, summary, NOW, min(flips, default=None), extra=month)), None
-
-
-STEPS = {"edited": _cycle(_CLOCK["edited"]), "quiet": _cycle(_CLOCK["quiet"]),
-         "read": _read, "write": _write, "bare": _bare}
-# Steps traced in a second run, and what makes that run do the same work again. The quiet cycle
-# is not traced: it must find nothing to do, and the traced run's own write would spoil that.
-REPEATABLE = {"read": None, "bare": None, "write": None,
-              "edited": lambda app: operator_edit(app.config.ledger)}   # the decision is not re-applied
-
-
 def bench_size(count: int, folder: Path, traced: bool) -> dict:
     app = make_app(folder)
     started = time.perf_counter()
     fill(app, count)
     filled = time.perf_counter() - started
     app.store.close()
-    result = {"n": count, "fill": filled, "write": measure(folder, "write", traced)}
-    operator_edit(folder / "data" / "Журнал обращений.xlsx")
-    result["cycle"] = measure(folder, "edited", traced)
-    for step in ("read", "bare", "quiet"):
-        result[step] = measure(folder, step, traced)
+    result = {"n": count, "fill": filled}
+    for step in ("lay", "service", "read", "bare"):
+        result.update(measure(folder, step, traced))
     result["size_mb"] = (folder / "data" / "Журнал обращений.xlsx").stat().st_size / 2 ** 20
     # the edit was read (one decision) and written back; the quiet cycle touched nothing
     assert result["cycle"].detail == "записан, 1" and result["quiet"].detail == "без изменений, 0", result
@@ -311,28 +334,34 @@ def bench_size(count: int, folder: Path, traced: bool) -> dict:
 
 
 def print_table(results: list[dict]) -> None:
-    head = (f"{'cases':>7} | {'cycle after edit':>16} | {'read':>6} | {'bridge write':>16} | "
-            f"{'bare xlsxwriter':>16} | {'cycle/bare':>10} | {'write/bare':>10} | {'no-change':>9} | {'file':>7}")
+    head = (f"{'cases':>7} | {'full write':>15} | {'start-up':>7} | {'cycle after edit':>16} | {'no-change':>9} "
+            f"| {'timer cycle':>24} | {'read':>6} | {'bare xlsxwriter':>15} | {'edit/bare':>9} | {'quiet/bare':>10} "
+            f"| {'timer/bare':>10} | {'peak':>6} | {'file':>7}")
     print(head)
     print("-" * len(head))
     for r in results:
-        cycle, write, bare = r["cycle"], r["write"], r["bare"]
-        print(f"{r['n']:>7} | {cycle.seconds:6.2f} s {cycle.rss_mb:5.0f} MB | {r['read'].seconds:4.2f} s "
-              f"| {write.seconds:6.2f} s {write.rss_mb:5.0f} MB | {bare.seconds:6.2f} s {bare.rss_mb:5.0f} MB "
-              f"| {cycle.seconds / bare.seconds:9.1f}x | {write.seconds / bare.seconds:9.1f}x "
-              f"| {r['quiet'].seconds:7.3f} s | {r['size_mb']:4.1f} MB")
-    print("\nMB = growth of resident memory during the step (VmHWM), native memory included.")
-    if any(r["read"].traced_mb is not None for r in results):
+        cycle, write, bare, timer = r["cycle"], r["write"], r["bare"], r["timer"]
+        print(f"{r['n']:>7} | {write.seconds:6.2f} s {write.rss_mb:4.0f} MB | {r['startup'].seconds:5.2f} s "
+              f"| {cycle.seconds:6.2f} s {cycle.rss_mb:5.0f} MB | {r['quiet'].seconds:7.3f} s "
+              f"| {timer.seconds:6.2f} s {timer.detail:>15} | {r['read'].seconds:4.2f} s "
+              f"| {bare.seconds:6.2f} s {bare.rss_mb:4.0f} MB | {cycle.seconds / bare.seconds:8.2f}x "
+              f"| {r['quiet'].seconds / bare.seconds:9.3f}x | {timer.seconds / bare.seconds:9.2f}x "
+              f"| {r['peak']:3.0f} MB | {r['size_mb']:4.1f} MB")
+    print("\nfull write = the first cycle over a store with no workbook (every row rendered and written); "
+          "start-up = a restarted service rendering every row once; the edit, no-change and timer cycles run "
+          "after it in the same process; peak = that process's peak resident memory since it started; "
+          "MB beside a time = growth of resident memory during the step (native memory included).")
+    if any(r["cycle"].traced_mb is not None for r in results):
         print("tracemalloc peaks (Python allocations only), MB: " + "; ".join(
             f"{r['n']}: cycle {r['cycle'].traced_mb:.1f}, read {r['read'].traced_mb:.1f}, "
-            f"write {r['write'].traced_mb:.1f}, bare {r['bare'].traced_mb:.1f}" for r in results))
+            f"full write {r['write'].traced_mb:.1f}, bare {r['bare'].traced_mb:.1f}" for r in results))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Ledger workbook benchmark")
     parser.add_argument("--sizes", default="1000,10000,50000", help="comma-separated case counts")
     parser.add_argument("--tracemalloc", action="store_true",
-                        help="also trace Python allocations of the read and write steps (slower)")
+                        help="also trace Python allocations of the steps (slower; times then include tracing)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = []

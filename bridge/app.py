@@ -207,13 +207,20 @@ def hinter(config: Config, store: Store | None):
         from bridge.hints import Department, EarlierCase, ExternalBody, Hinter
     except ImportError:
         return None
-    hints = Hinter([Department(d.code, d.name, d.description, d.keywords or ()) for d in config.departments],
-                   [ExternalBody(b.name, b.competence, b.code) for b in config.external_bodies])
+    made: list = []
+
+    def hints():
+        """The model and the embeddings (~200 MB) load when a message first needs a hint, not
+        at start: a service whose cycles only read mail and write the ledger never holds them."""
+        if not made:
+            made.append(Hinter([Department(d.code, d.name, d.description, d.keywords or ()) for d in config.departments],
+                               [ExternalBody(b.name, b.competence, b.code) for b in config.external_bodies]))
+        return made[0]
 
     def hint(case: Case):
         earlier = [EarlierCase(c.id, c.author_key, c.text) for c in store.published_by_author(case.author_key)] \
             if store is not None and case.author_key else ()
-        return hints.suggest(case.text, author_key=case.author_key or None, earlier=earlier)
+        return hints().suggest(case.text, author_key=case.author_key or None, earlier=earlier)
     return hint
 
 

@@ -107,8 +107,16 @@ def render_row(case: Case, ctx: RenderContext, deadline: tuple[datetime, str] | 
 def row_hashes(row: Mapping[str, Value]) -> list[int]:
     """The fingerprint of a written row: one checksum over all bridge-owned cells, then one per
     operator-owned cell (those are compared one by one, SPEC §2)."""
-    bridge_text = "\x1f".join(normalize(row.get(key)) for key in BRIDGE_KEYS)
-    return [fingerprint(bridge_text), *(fingerprint(normalize(row.get(key))) for key in TRACKED_KEYS)]
+    # `normalize` inlined for the two common cases (empty, plain text): this runs for every row
+    # the workbook holds each time a saved workbook is read.
+    texts = ["" if v is None else (v.strip() if "\r" not in v else v.replace("\r\n", "\n").strip())
+             if v.__class__ is str else normalize(v) for v in map(row.get, _HASHED_KEYS)]
+    return [zlib.crc32("\x1f".join(texts[:_BRIDGE_COUNT]).encode("utf-8", "surrogatepass")),
+            *[zlib.crc32(text.encode("utf-8", "surrogatepass")) for text in texts[_BRIDGE_COUNT:]]]
+
+
+_HASHED_KEYS = BRIDGE_KEYS + TRACKED_KEYS
+_BRIDGE_COUNT = len(BRIDGE_KEYS)
 
 
 # -- «Сводка» -------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from bridge.core.deadlines import case_deadline
 from bridge.core.model import Case
 from ledger.package import Part, compress
 from ledger.render import RenderContext, render_row, row_hashes
-from ledger.sheet_xml import LINKS_PER_SHEET, ROW_MARK, Layout, row_xml
+from ledger.sheet_xml import LINKS_PER_SHEET, ROW_MARK, Frame, Layout, row_xml
 
 CHUNK_ROWS = 500
 _MARK = ROW_MARK.encode()
@@ -141,8 +141,18 @@ class RowCache:
                 rels.append(piece.relationship.replace(_MARK, number))
         return compress(b"".join(rows)), compress(b"".join(links)), compress(b"".join(rels))
 
-    def has_links(self) -> bool:
-        return any(part.size for part in self.streams()[1])
+    def members(self, frame: Frame) -> list[tuple[str, list[Part]]]:
+        """The workbook's members: the frame's, with «Журнал»'s rows, hyperlinks and their
+        relationships put where they go."""
+        rows, links, rels = self.streams()
+        sheet = [compress(frame.head), *rows, compress(frame.middle)]
+        if any(part.size for part in links):
+            sheet += [compress(b"<hyperlinks>"), *links, compress(b"</hyperlinks>")]
+        sheet.append(compress(frame.tail))
+        relationships = [compress(frame.rels_head), *rels, compress(b"</Relationships>")]
+        others = {name: [compress(data)] for name, data in frame.members}
+        return [(name, sheet if name == frame.sheet_name else relationships if name == frame.rels_name
+                 else others[name]) for name in frame.order]
 
     def hashes(self) -> dict[str, list[int]]:
         return {case_id: self.pieces[case_id].hashes for case_id in self.ids}

@@ -24,7 +24,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 from bridge.core.model import Case
 from bridge.storage.store import Store
 from ledger.columns import COLUMNS, SHEET
-from ledger.package import compress, join, write_zip
+from ledger.package import join, write_zip
 from ledger.render import RenderContext, fingerprint, render_row
 from ledger.rowcache import Piece, RowCache
 from ledger.sheet_xml import Frame, Layout, build_frame
@@ -212,6 +212,7 @@ class Ledger:
             cache = RowCache(layout)
             self.store.touched.clear()
             cache.fill((case.id, render(case, layout)) for case in self.store.each_case())
+            cache.streams()                     # compressed now, at start, not in the first write
             self.rows = cache
         else:
             wanted = set(self.store.touched) | set(self.rows.flipped(now))
@@ -286,15 +287,7 @@ class Ledger:
         if frame.layout != self.rows.layout:    # the styles moved: every row is serialised again
             self.rows = None
             raise LedgerLayoutChanged("the workbook's cell styles changed; the rows are rendered again")
-        rows, links, rels = self.rows.streams()
-        sheet = [compress(frame.head), *rows, compress(frame.middle)]
-        if any(part.size for part in links):
-            sheet += [compress(b"<hyperlinks>"), *links, compress(b"</hyperlinks>")]
-        sheet.append(compress(frame.tail))
-        relationships = [compress(frame.rels_head), *rels, compress(b"</Relationships>")]
-        others = {name: [compress(data)] for name, data in frame.members}
-        members = [(name, sheet if name == frame.sheet_name else relationships if name == frame.rels_name
-                    else others[name]) for name in frame.order]
+        members = self.rows.members(frame)
         temp = self.path.with_name(f".{self.path.stem}.writing{self.path.suffix}")
         try:
             with open(temp, "wb") as handle:

@@ -1,0 +1,152 @@
+"""The directly written sheet (ledger/sheet_xml.py, ledger/rowcache.py, ledger/package.py): what
+any text becomes in a cell, read back by openpyxl and by calamine, and the pieces it is built from."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+import zlib
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from ledger.columns import COLUMNS, SHEET
+from ledger.package import compress, crc32_combine, join, write_zip
+from ledger.render import BRIDGE_KEYS, TRACKED_KEYS, cell_text, fingerprint, normalize, row_hashes
+from ledger.rowcache import CHUNK_ROWS, Piece, RowCache
+from ledger.sheet_xml import build_frame, row_xml, xml_text
+from ledger.workbook import DirectoryRow, build_ledger
+
+pytestmark = pytest.mark.pure
+
+# Every code point, lone surrogates and XML-forbidden controls included.
+ANY_TEXT = st.text(st.characters(codec=None, categories=None, exclude_categories=()), max_size=60)
+TRICKY = st.sampled_from(["=1+1", "=HYPERLINK(\"http://x\")", "@SUM(A1)", "+7", "-", "_x000D_", "_x005F_x0041_",
+                          "a\rb", "a\r\nb", " lead", "trail ", "\t", "&amp;", "<t>", "]]>", "\ud800", "\udfff x",
+                          "\x00\x01\x1f", "\ufffe\uffff", "ё" * 40_000, "x" * 32_767, "😀" * 3])
+TEXT = st.one_of(ANY_TEXT, TRICKY, st.lists(st.one_of(ANY_TEXT, TRICKY), max_size=4).map("".join))
+
+
+def expected(text: str) -> str:
+    """What a cell shows: the text made safe by the renderer, a lone surrogate as «�»."""
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in cell_text(text))
+
+
+def openpyxl_text(value: str | None) -> str:
+    """openpyxl leaves Excel's `_xHHHH_` escapes of inline strings undecoded (calamine, Excel and
+    LibreOffice decode them): undo the one escape the writer uses, `_x005F_` before `_xHHHH_`."""
+    return re.sub("_x005F_(x[0-9A-Fa-f]{4}_)", r"_\1", value or "")
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    """The ledger's own path: the XlsxWriter frame, kept pieces, the ZIP from parts."""
+    def frame_bytes(probe) -> bytes:
+        temp = build_ledger(path.with_name("frame.xlsx"), probe, [DirectoryRow("zhkh", "ЖКХ", "a@b.ru")],
+                            [["Сводка"]], datetime(2026, 3, 12, 11), 7)
+        try:
+            return temp.read_bytes()
+        finally:
+            temp.unlink()
+    frame = build_frame(frame_bytes, SHEET, COLUMNS, len(rows))
+    cache = RowCache(frame.layout)
+    pieces = []
+    for n, row in enumerate(rows):
+        xml, link, rel = row_xml(row, frame.layout, row.get("link"))
+        pieces.append((row["id"], Piece(xml.encode(), link.encode(), rel.encode(), row_hashes(row), None, ())))
+    cache.fill(pieces)
+    with open(path, "wb") as handle:
+        write_zip(handle, cache.members(frame), datetime(2026, 3, 12, 11))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(TEXT, min_size=1, max_size=6))
+@example(["=1+1", "_x000D_", "a\rb", " lead", "\ud800", "\x00", "x" * 40_000])
+def test_any_text_reads_back_exactly_in_openpyxl_and_calamine(tmp_path_factory, texts):
+    path = tmp_path_factory.mktemp("sheet") / "book.xlsx"
+    rows = [{"id": f"OKH-2026-{n + 1:05d}", "text": cell_text(t), "note": cell_text(t[::-1]),
+             "channel": "ВКонтакте", "link": "https://vk.com/wall-1_1?a=1&b=\"2\" <3>"} for n, t in enumerate(texts)]
+    write_rows(path, rows)
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET]
+    text_col = [c.key for c in COLUMNS].index("text") + 1
+    note_col = [c.key for c in COLUMNS].index("note") + 1
+    grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(SHEET).to_python(skip_empty_area=False)
+    for n, text in enumerate(texts):
+        for col, value in ((text_col, text), (note_col, text[::-1])):
+            want = expected(value)
+            assert openpyxl_text(sheet.cell(n + 2, col).value) == want, value[:80]
+            assert (grid[n + 1][col - 1] or "") == want, value[:80]
+        assert sheet.cell(n + 2, 3).hyperlink.target.startswith("https://vk.com/wall-1_1?a=1&b=%22")
+        assert sheet.cell(n + 2, 1).value == rows[n]["id"]
+        assert sheet.cell(n + 2, 1).data_type == "s"     # never a formula, whatever the text
+
+
+def test_dates_and_links_as_xlsxwriter_wrote_them(tmp_path):
+    path = tmp_path / "book.xlsx"
+    moment = datetime(2026, 3, 1, 10, 0, 59)
+    write_rows(path, [{"id": "OKH-2026-00001", "posted": moment, "channel": "ВКонтакте",
+                       "link": "https://vk.com/wall-1_1"},
+                      {"id": "OKH-2026-00002", "channel": "Telegram", "link": "javascript:alert(1)"}])
+    sheet = openpyxl.load_workbook(path)[SHEET]
+    assert sheet["B2"].value == moment and sheet["B2"].number_format == "dd.mm.yyyy hh:mm"
+    assert sheet["C2"].hyperlink.target == "https://vk.com/wall-1_1" and sheet["C2"].font.u == "single"
+    assert sheet["C3"].hyperlink is None and sheet["C3"].value == "Telegram"
+    assert sheet.auto_filter.ref == "A1:V3" and sheet.freeze_panes == "B2"
+
+
+def test_rows_across_chunks_keep_their_numbers_when_one_is_put_before_the_others(tmp_path):
+    rows = [{"id": f"OKH-2026-{n:05d}", "text": f"обращение {n}", "channel": "VK", "link": f"https://vk.com/{n}"}
+            for n in range(2, CHUNK_ROWS + 30)]
+    path = tmp_path / "book.xlsx"
+    write_rows(path, rows)
+    sheet = openpyxl.load_workbook(path)[SHEET]
+    assert [sheet.cell(r, 1).value for r in (2, CHUNK_ROWS + 1, CHUNK_ROWS + 29)] == \
+        ["OKH-2026-00002", f"OKH-2026-{CHUNK_ROWS + 1:05d}", f"OKH-2026-{CHUNK_ROWS + 29:05d}"]
+    assert sheet.cell(CHUNK_ROWS + 29, 3).hyperlink.target == f"https://vk.com/{CHUNK_ROWS + 29}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000), st.binary(max_size=3000), st.binary(max_size=50))
+def test_parts_join_into_one_deflate_stream_with_the_right_crc(a, b, c):
+    parts = [compress(a), compress(b, 1), compress(c, 9)]
+    pieces, crc, size, _ = join(parts)
+    assert zlib.decompress(b"".join(pieces), -15) == a + b + c
+    assert crc == zlib.crc32(a + b + c) and size == len(a + b + c)
+    assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+def test_a_zip_of_parts_is_a_valid_archive():
+    handle = io.BytesIO()
+    big = os.urandom(200_000)
+    write_zip(handle, [("a.xml", [compress(b"<a>"), compress(big), compress(b"</a>")]), ("b", [])],
+              datetime(2026, 3, 12, 11, 30, 58))
+    archive = zipfile.ZipFile(io.BytesIO(handle.getvalue()))
+    assert archive.testzip() is None and archive.read("a.xml") == b"<a>" + big + b"</a>" and archive.read("b") == b""
+    assert archive.getinfo("a.xml").date_time == (2026, 3, 12, 11, 30, 58)
+
+
+def reference_hashes(row) -> list[int]:
+    """row_hashes as first written (ledger/render.py): snapshots already stored must still match."""
+    bridge_text = "\x1f".join(normalize(row.get(key)) for key in BRIDGE_KEYS)
+    return [fingerprint(bridge_text), *(fingerprint(normalize(row.get(key))) for key in TRACKED_KEYS)]
+
+
+CELL = st.one_of(st.none(), ANY_TEXT, TRICKY, st.datetimes(), st.dates(), st.floats(allow_nan=False), st.integers())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.sampled_from(BRIDGE_KEYS + TRACKED_KEYS + ("id", "decision")), CELL))
+def test_the_fast_row_hashes_are_the_reference_ones(row):
+    assert row_hashes(row) == reference_hashes(row)
+
+
+def test_xml_text_is_total_and_idempotent_on_plain_text():
+    assert xml_text("Житель: «двор»") == "Житель: «двор»"
+    assert xml_text("a&b<c>\r_x0041_\x00\ud800") == "a&amp;b&lt;c&gt;&#13;_x005F_x0041_\ufffd\ufffd"
