@@ -10,6 +10,7 @@ compressed (ledger/package.py); a changed row recompresses its chunk only, and a
 from __future__ import annotations
 
 import bisect
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Iterator, Mapping
@@ -23,27 +24,31 @@ from ledger.sheet_xml import LINKS_PER_SHEET, ROW_MARK, Frame, Layout, row_xml
 CHUNK_ROWS = 500
 _MARK = ROW_MARK.encode()
 FIRST_ROW = 2            # row 1 is the header
+# A chunk keeps its rows' serialised forms (with ROW_MARK for the number) packed at zlib level 1,
+# rows split by \x02 and each row's three fields by \x01: XML forbids both, so xml_text and
+# url_target never let them into a template. 50,000 rows take ~10 MB so, ~110 MB unpacked.
+_ROW_SEP, _FIELD_SEP = b"\x02", b"\x01"
 
 
 @dataclass(slots=True)
 class Piece:
-    """One case as «Журнал» shows it."""
-    xml: bytes                   # <row>…</row>, ROW_MARK where the row number goes
-    hyperlink: bytes             # its <hyperlink> element, b'' when none
-    relationship: bytes          # the hyperlink's target
+    """What is kept of one case besides its serialised row."""
     hashes: list[int]            # ledger.render.row_hashes: what a later read compares with
     flip: datetime | None        # when its «Контроль срока» changes next by itself
-    tally: tuple                 # what «Сводка» counts: posted month, department, control, answer hours
+    tally: tuple                 # what «Сводка» counts: posted month, department, control, answer hours, id
 
 
-def make_piece(case: Case, ctx: RenderContext, layout: Layout, hours) -> Piece:
+Template = tuple[bytes, bytes, bytes]      # the <row>, its <hyperlink> and relationship (b'' when none)
+
+
+def make_piece(case: Case, ctx: RenderContext, layout: Layout, hours) -> tuple[Piece, Template]:
     """`hours(case)`: working hours from routing to the answer, or None (bridge/core/figures.py)."""
     due_at, control, flip = case_deadline(case, ctx.calendar, ctx.now)
     row = render_row(case, ctx, (due_at, control))
     xml, hyperlink, relationship = row_xml(row, layout, case.link)
     month = ctx.calendar.local(case.posted_at).strftime("%Y-%m")
-    return Piece(xml.encode("utf-8"), hyperlink.encode("utf-8"), relationship.encode("utf-8"), row_hashes(row),
-                 flip, (month, case.department, control, hours(case), case.id))
+    return (Piece(row_hashes(row), flip, (month, case.department, control, hours(case), case.id)),
+            (xml.encode("utf-8"), hyperlink.encode("utf-8"), relationship.encode("utf-8")))
 
 
 def order_key(case_id: str) -> tuple[int, int, str]:
@@ -55,56 +60,78 @@ def order_key(case_id: str) -> tuple[int, int, str]:
         return 0, 0, case_id
 
 
+def _pack(rows: list[list[bytes]]) -> bytes:
+    return zlib.compress(_ROW_SEP.join(_FIELD_SEP.join(row) for row in rows), 1)
+
+
+def _unpack(packed: bytes) -> list[list[bytes]]:
+    return [row.split(_FIELD_SEP) for row in zlib.decompress(packed).split(_ROW_SEP)]
+
+
 class RowCache:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        self.ids: list[str] = []
+        self.ids: list[str] = []                  # in the store's order
         self.pieces: dict[str, Piece] = {}
-        self._chunks: list[tuple[Part, Part, Part] | None] = []
-        self.changed = False             # a row differs from what the last write showed
+        self._where: dict[str, int] = {}          # case id → its index in `ids`
+        self._chunks: list[list] = []             # [packed templates, (rows, links, rels) parts or None]
+        self.changed = False                      # a row differs from what the last write showed
         self._next_flip: datetime | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def fill(self, pieces: Iterable[tuple[str, Piece]]) -> None:
-        """Every row at once, in the store's order (the first build in a process)."""
-        for case_id, piece in pieces:
+    def fill(self, rendered: Iterable[tuple[str, tuple[Piece, Template]]]) -> None:
+        """Every row at once, in the store's order (the first build in a process); each chunk
+        is packed and compressed as soon as it is complete, so the rows are never all unpacked."""
+        batch: list[list[bytes]] = []
+        for case_id, (piece, template) in rendered:
+            self._where[case_id] = len(self.ids)
             self.ids.append(case_id)
             self.pieces[case_id] = piece
-        self._chunks = [None] * self._chunk_count()
+            batch.append(list(template))
+            if len(batch) == CHUNK_ROWS:
+                self._chunks.append([_pack(batch), self._compress(batch, len(self._chunks))])
+                batch = []
+        if batch:
+            self._chunks.append([_pack(batch), self._compress(batch, len(self._chunks))])
         self._next_flip = min((p.flip for p in self.pieces.values() if p.flip), default=None)
 
-    def update(self, pieces: Mapping[str, Piece]) -> None:
+    def update(self, rendered: Mapping[str, tuple[Piece, Template]]) -> None:
         """Rows of cases that changed (or whose control label flipped), rendered again."""
-        for case_id, piece in pieces.items():
-            old = self.pieces.get(case_id)
+        new = {case_id: list(template) for case_id, (_, template) in rendered.items() if case_id not in self._where}
+        by_chunk: dict[int, dict[int, list[bytes]]] = {}
+        for case_id, (piece, template) in rendered.items():
+            if case_id in self._where:
+                at = self._where[case_id]
+                by_chunk.setdefault(at // CHUNK_ROWS, {})[at % CHUNK_ROWS] = list(template)
             self.pieces[case_id] = piece
-            if old is None:
-                self._insert(case_id)
-            elif (old.xml, old.hyperlink, old.relationship) != (piece.xml, piece.hyperlink, piece.relationship):
-                self._invalidate(self.ids.index(case_id) if len(pieces) < 64 else self._position(case_id))
+        for index, changed in by_chunk.items():
+            rows = _unpack(self._chunks[index][0])
+            if any(rows[at] != template for at, template in changed.items()):
+                for at, template in changed.items():
+                    rows[at] = template
+                self._chunks[index] = [_pack(rows), None]
                 self.changed = True
+        if new:
+            self._insert(new)
         self._next_flip = min((p.flip for p in self.pieces.values() if p.flip), default=None)
 
-    def _position(self, case_id: str) -> int:
-        at = bisect.bisect_left(self.ids, order_key(case_id), key=order_key)
-        return at if at < len(self.ids) and self.ids[at] == case_id else self.ids.index(case_id)
-
-    def _insert(self, case_id: str) -> None:
-        key = order_key(case_id)
-        at = len(self.ids) if not self.ids or order_key(self.ids[-1]) < key else \
-            bisect.bisect_left(self.ids, key, key=order_key)
-        self.ids.insert(at, case_id)
-        del self._chunks[at // CHUNK_ROWS:]
-        self._chunks += [None] * (self._chunk_count() - len(self._chunks))
+    def _insert(self, new: dict[str, list[bytes]]) -> None:
+        """New cases: after the last row as a rule; one put before others moves the rows after it."""
+        first = min(new, key=order_key)
+        at = len(self.ids) if not self.ids or order_key(self.ids[-1]) < order_key(first) else \
+            bisect.bisect_left(self.ids, order_key(first), key=order_key)
+        chunk = at // CHUNK_ROWS
+        tail = list(zip(self.ids[chunk * CHUNK_ROWS:], (row for packed, _ in self._chunks[chunk:]
+                                                         for row in _unpack(packed))))
+        merged = sorted(tail + list(new.items()), key=lambda item: order_key(item[0]))
+        self.ids[chunk * CHUNK_ROWS:] = [case_id for case_id, _ in merged]
+        self._chunks[chunk:] = [[_pack([row for _, row in merged[i:i + CHUNK_ROWS]]), None]
+                                for i in range(0, len(merged), CHUNK_ROWS)]
+        for index in range(chunk * CHUNK_ROWS, len(self.ids)):
+            self._where[self.ids[index]] = index
         self.changed = True
-
-    def _invalidate(self, position: int) -> None:
-        self._chunks[position // CHUNK_ROWS] = None
-
-    def _chunk_count(self) -> int:
-        return -(-len(self.ids) // CHUNK_ROWS)
 
     def flipped(self, now: datetime) -> list[str]:
         """Cases whose «Контроль срока» has changed by itself since they were rendered."""
@@ -122,23 +149,22 @@ class RowCache:
         """The compressed rows, hyperlinks and relationships, chunk by chunk."""
         rows, links, rels = [], [], []
         for index, chunk in enumerate(self._chunks):
-            if chunk is None:
-                chunk = self._chunks[index] = self._compress(index)
-            rows.append(chunk[0])
-            links.append(chunk[1])
-            rels.append(chunk[2])
+            if chunk[1] is None:
+                chunk[1] = self._compress(_unpack(chunk[0]), index)
+            rows.append(chunk[1][0])
+            links.append(chunk[1][1])
+            rels.append(chunk[1][2])
         return rows, links, rels
 
-    def _compress(self, index: int) -> tuple[Part, Part, Part]:
+    def _compress(self, templates: list[list[bytes]], index: int) -> tuple[Part, Part, Part]:
         start = index * CHUNK_ROWS
         rows, links, rels = [], [], []
-        for offset, case_id in enumerate(self.ids[start:start + CHUNK_ROWS]):
-            piece = self.pieces[case_id]
+        for offset, (xml, hyperlink, relationship) in enumerate(templates):
             number = b"%d" % (FIRST_ROW + start + offset)
-            rows.append(piece.xml.replace(_MARK, number))
-            if piece.hyperlink and start + offset < LINKS_PER_SHEET:
-                links.append(piece.hyperlink.replace(_MARK, number))
-                rels.append(piece.relationship.replace(_MARK, number))
+            rows.append(xml.replace(_MARK, number))
+            if hyperlink and start + offset < LINKS_PER_SHEET:
+                links.append(hyperlink.replace(_MARK, number))
+                rels.append(relationship.replace(_MARK, number))
         return compress(b"".join(rows)), compress(b"".join(links)), compress(b"".join(rels))
 
     def members(self, frame: Frame) -> list[tuple[str, list[Part]]]:

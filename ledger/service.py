@@ -26,7 +26,7 @@ from bridge.storage.store import Store
 from ledger.columns import COLUMNS, SHEET
 from ledger.package import join, write_zip
 from ledger.render import RenderContext, fingerprint, render_row
-from ledger.rowcache import Piece, RowCache
+from ledger.rowcache import Piece, RowCache, Template
 from ledger.sheet_xml import Frame, Layout, build_frame
 from ledger.sync import Reconciliation, manual_entry, reconcile
 from ledger.workbook import DirectoryRow, LedgerRead, LedgerUnreadable, lock_file, read_ledger
@@ -202,7 +202,7 @@ class Ledger:
             self._layout = self._frame([["-"]], datetime(2000, 1, 1), 0, 0).layout
         return self._layout
 
-    def refresh(self, render: Callable[[Case, Layout], Piece], now: datetime) -> RowCache:
+    def refresh(self, render: Callable[[Case, Layout], tuple[Piece, Template]], now: datetime) -> RowCache:
         """Bring the kept rows up to date: all of them the first time in a process (or when
         another process wrote the store), else the cases this process changed and the rows
         whose «Контроль срока» flipped. Cases are read from the store as they are rendered."""
@@ -212,7 +212,6 @@ class Ledger:
             cache = RowCache(layout)
             self.store.touched.clear()
             cache.fill((case.id, render(case, layout)) for case in self.store.each_case())
-            cache.streams()                     # compressed now, at start, not in the first write
             self.rows = cache
         else:
             wanted = set(self.store.touched) | set(self.rows.flipped(now))

@@ -28,7 +28,7 @@ LINKS_PER_SHEET = 65_530        # Excel's limit of hyperlinks on one worksheet
 LINK_LIMIT = 2_000              # longer addresses are written as text (as before)
 _NEEDS_WORK = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_EXCEL_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+_EXCEL_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")     # lookahead: escapes may overlap («_x0000_x0000_»)
 _URL_UNSAFE = re.compile('[\x00-\x20"<>\\[\\]^`{}|\\\\\x7f\ud800-\udfff\ufffe\uffff]')
 _PROBE_LINK = "https://probe.invalid/otklik"
 HYPERLINK_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
@@ -39,7 +39,7 @@ def xml_text(text: str) -> str:
     if not _NEEDS_WORK.search(text):
         return text
     text = _FORBIDDEN.sub("\ufffd", text)
-    text = _EXCEL_ESCAPE.sub(r"_x005F_\1", text)
+    text = _EXCEL_ESCAPE.sub("_x005F_", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
