@@ -203,21 +203,21 @@ def _env_secret(env_name: str) -> str:
 
 
 def hinter(config: Config, store: Store | None):
-    try:
-        from bridge.hints import Department, EarlierCase, ExternalBody, Hinter
-    except ImportError:
-        return None
     made: list = []
 
     def hints():
-        """The model and the embeddings (~200 MB) load when a message first needs a hint, not
-        at start: a service whose cycles only read mail and write the ledger never holds them."""
+        """The hints' code (~15 MB with numpy), model and embeddings (~200 MB) load when a message
+        first needs a hint, not at start: a service whose cycles only read mail and write the
+        ledger never holds them. Without the hints' libraries a hint fails and the message is
+        taken without one (steps/intake.py)."""
         if not made:
+            from bridge.hints import Department, ExternalBody, Hinter
             made.append(Hinter([Department(d.code, d.name, d.description, d.keywords or ()) for d in config.departments],
                                [ExternalBody(b.name, b.competence, b.code) for b in config.external_bodies]))
         return made[0]
 
     def hint(case: Case):
+        from bridge.hints import EarlierCase
         earlier = [EarlierCase(c.id, c.author_key, c.text) for c in store.published_by_author(case.author_key)] \
             if store is not None and case.author_key else ()
         return hints().suggest(case.text, author_key=case.author_key or None, earlier=earlier)
