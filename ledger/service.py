@@ -26,7 +26,7 @@ from bridge.storage.store import Store
 from ledger.columns import COLUMNS, SHEET
 from ledger.package import join, write_zip
 from ledger.render import RenderContext, fingerprint, render_row
-from ledger.rowcache import Piece, RowCache, Template
+from ledger.rowcache import Piece, RowCache, Snapshot, Template
 from ledger.sheet_xml import Frame, Layout, build_frame
 from ledger.sync import Reconciliation, manual_entry, reconcile
 from ledger.workbook import DirectoryRow, LedgerRead, LedgerUnreadable, lock_file, read_ledger
@@ -58,7 +58,7 @@ class Ledger:
         self.backup_dir = backup_dir
         self.store = store
         self.directory = list(directory)
-        self._latest: tuple[int, dict[str, list[int]]] | None = None   # (write id, snapshot) cache
+        self._latest: tuple[int, Snapshot] | None = None   # (write id, snapshot) cache
         self._seen: list[int] | None = None    # the file's signature when this cycle read it
         self.rows: RowCache | None = None      # «Журнал»'s rows as this process last rendered them
         self._store_version: int | None = None
@@ -69,7 +69,7 @@ class Ledger:
     def _state(self) -> dict:
         return self.store.get_value(_STATE_KEY, {}) or {}
 
-    def _snapshot(self, write_id: int | None) -> dict[str, list[int]] | None:
+    def _snapshot(self, write_id: int | None) -> Snapshot | None:
         """What write `write_id` contained (None: the latest); None when it is no longer kept."""
         latest = self._state().get("write_id", 0)
         wanted = latest if write_id is None else write_id
@@ -78,7 +78,7 @@ class Ledger:
         blob = self.store.ledger_snapshot(wanted)
         if blob is None:
             return {} if wanted == latest else None
-        snapshot = json.loads(zlib.decompress(blob))
+        snapshot = Snapshot.of(json.loads(zlib.decompress(blob)))
         if wanted == latest:
             self._latest = (wanted, snapshot)
         return snapshot
@@ -239,9 +239,9 @@ class Ledger:
             return "changed"
         write_id = state.get("write_id", 0) + 1
         temp = self._build(summary, now, write_id)
-        snapshot = rows.hashes()
+        snapshot = rows.snapshot()
         # The snapshot first: a copy of this write is understood.
-        self.store.keep_ledger_snapshot(write_id, now, zlib.compress(json.dumps(snapshot).encode(), 1), SNAPSHOTS_KEPT)
+        self.store.keep_ledger_snapshot(write_id, now, snapshot.to_json(), SNAPSHOTS_KEPT)
         install_ledger(temp, self.path, self.backup_dir, now)
         with self.store.transaction():
             self.store.delete_value(_ABSORBED_KEY)   # the new write shows all of it

@@ -4,6 +4,7 @@ any text becomes in a cell, read back by openpyxl and by calamine, and the piece
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import zipfile
@@ -20,7 +21,7 @@ from python_calamine import CalamineWorkbook
 from ledger.columns import COLUMNS, SHEET
 from ledger.package import compress, crc32_combine, join, write_zip
 from ledger.render import BRIDGE_KEYS, TRACKED_KEYS, cell_text, fingerprint, normalize, row_hashes
-from ledger.rowcache import CHUNK_ROWS, Piece, RowCache
+from ledger.rowcache import CHUNK_ROWS, Piece, RowCache, Snapshot, pack_hashes
 from ledger.sheet_xml import build_frame, row_xml, xml_text
 from ledger.workbook import DirectoryRow, build_ledger
 
@@ -59,7 +60,7 @@ def write_rows(path: Path, rows: list[dict]) -> None:
     pieces = []
     for n, row in enumerate(rows):
         xml, link, rel = row_xml(row, frame.layout, row.get("link"))
-        pieces.append((row["id"], (Piece(row_hashes(row), None, ()), (xml.encode(), link.encode(), rel.encode()))))
+        pieces.append((row["id"], (Piece(pack_hashes(row_hashes(row)), None, ()), (xml.encode(), link.encode(), rel.encode()))))
     cache.fill(pieces)
     with open(path, "wb") as handle:
         write_zip(handle, cache.members(frame), datetime(2026, 3, 12, 11))
@@ -150,3 +151,10 @@ def test_the_fast_row_hashes_are_the_reference_ones(row):
 def test_xml_text_is_total_and_idempotent_on_plain_text():
     assert xml_text("Житель: «двор»") == "Житель: «двор»"
     assert xml_text("a&b<c>\r_x0041_\x00\ud800") == "a&amp;b&lt;c&gt;&#13;_x005F_x0041_\ufffd\ufffd"
+
+
+def test_a_snapshot_keeps_what_json_kept():
+    plain = {"OKH-2026-00001": [0, 1, 2 ** 32 - 1], 'OKH-"2026"': [7]}
+    snapshot = Snapshot.of(plain)
+    assert dict(snapshot) == plain and json.loads(zlib.decompress(snapshot.to_json())) == plain
+    assert json.loads(zlib.decompress(Snapshot({}).to_json())) == {}
