@@ -66,22 +66,29 @@ def _first_start(store: Store, config: Config, ports: Ports, now: datetime) -> N
 
 
 def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime) -> tuple[int, bool, bool]:
+    """One batch, one transaction (one fsync, not one per reply): each mail in its own savepoint,
+    so a mail that fails is undone alone and set aside. The mailbox flags are set only after the
+    commit and the mailbox position moves only after the flags: a kill before the commit reads
+    the batch again; a kill after it reads it again too, drops the stored ones as duplicates (by
+    Message-ID) and flags them then."""
     mails, new_state = ports.mailbox.fetch_new(state)
     answers, ours, complete = 0, [], True
-    for mail in mails:
-        try:
-            outcome = take_one(store, config, ports.files, mail.raw, now)
-        except Exception as exc:   # noqa: BLE001 - one mail never stops the others
-            if not _set_aside(store, ports.files, mail.raw, exc, now):
-                complete = False
-                break
-            outcome = "set_aside"
-        answers += outcome == "answer"
-        if outcome not in NOT_OURS:
-            ours.append(mail.uid)
+    with store.transaction():
+        for mail in mails:
+            try:
+                with store.savepoint():
+                    outcome = take_one(store, config, ports.files, mail.raw, now)
+            except Exception as exc:   # noqa: BLE001 - one mail never stops the others
+                if not _set_aside(store, ports.files, mail.raw, exc, now):
+                    complete = False
+                    break
+                outcome = "set_aside"
+            answers += outcome == "answer"
+            if outcome not in NOT_OURS:
+                ours.append(mail.uid)
     if ours:
         ports.mailbox.mark_processed(ours)
-    if complete:
+    if complete:   # after the flags: a kill before this reads the batch again and flags it then
         with store.transaction():
             store.set_value("mailbox.state", new_state)
     return answers, complete, bool(mails) and new_state != state

@@ -345,6 +345,23 @@ class Store:
         if self._depth == 0:
             self.db.execute("COMMIT")
 
+    @contextmanager
+    def savepoint(self) -> Iterator[sqlite3.Connection]:
+        """Inside `transaction()`: what the block wrote is undone alone when it fails, and the rest
+        of the transaction goes on (one bad mail of a batch committed together, steps/answers.py)."""
+        if self._depth == 0:
+            raise RuntimeError("a savepoint needs an open transaction")
+        self._savepoints = getattr(self, "_savepoints", 0) + 1
+        name = f"item{self._savepoints}"
+        self.db.execute(f"SAVEPOINT {name}")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute(f"ROLLBACK TO {name}")
+            self.db.execute(f"RELEASE {name}")
+            raise
+        self.db.execute(f"RELEASE {name}")
+
     # -- cases ----------------------------------------------------------------------------------
 
     def next_case_id(self, prefix: str, year: int) -> str:
