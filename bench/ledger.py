@@ -236,11 +236,9 @@ def _service(folder: str, traced: bool) -> dict:
     path = app.config.ledger
     try:
         import bridge.cycle as cycle
-        warm = getattr(cycle, "refresh_rows", None)       # absent in trees before issue 14
+        start = getattr(cycle, "start", None)             # absent in trees before issue 14
         out = {}
-        _, out["startup"] = _timed(lambda: warm(app, NOW) if warm else None)
-        if warm and hasattr(gc, "freeze"):
-            gc.freeze()                                   # what bridge/serve.py does after start-up
+        _, out["startup"] = _timed(lambda: start(app, NOW) if start else None)   # what bridge/serve.py does
         operator_edit(path)
         report, out["cycle"] = _timed(lambda: run_cycle(app, NOW + timedelta(minutes=1)), traced)
         out["cycle"].detail = f"{report.ledger}, {report.decisions_read}"

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import gc
 import importlib.util
 import os
 import shutil
@@ -42,6 +41,7 @@ from python_calamine import CalamineWorkbook  # noqa: E402
 
 import bridge.config  # noqa: E402
 from bridge.app import App, build_app  # noqa: E402
+import bridge.cycle as cycle  # noqa: E402
 from bridge.cycle import run_cycle  # noqa: E402
 from mailer.compose import message_id  # noqa: E402
 from bridge.core.model import Case, Status  # noqa: E402
@@ -206,11 +206,11 @@ def service(dovecot: Dovecot, routed: int, background: int):
         run_cycle(app)                                   # the ledger with every case, before timing
         app.mailbox.close()
         app.store.close()
-        app = make_app(root, dovecot)                    # a service started on it
+        app = make_app(root, dovecot)                    # a service started on it (bridge/serve.py)
+        start = getattr(cycle, "start", None)            # absent in trees before issue 14
+        if start:
+            start(app)
         run_cycle(app)
-        gc.collect()
-        if hasattr(gc, "freeze"):
-            gc.freeze()
         yield app, sent
     finally:
         if app is not None:

@@ -17,7 +17,7 @@ import schedule
 
 from bridge.app import build_app, utcnow
 from bridge.config import Config
-from bridge.cycle import check_data_folder, run_cycle
+from bridge.cycle import check_data_folder, run_cycle, start
 from bridge.steps.outgoing import run_outbox
 from bridge.steps.reminders import queue_reminders
 from bridge.storage.instance import DataFolderLock, InstanceLost
@@ -31,6 +31,7 @@ IDLE_SLICE = 20           # seconds: IMAP IDLE is renewed this often, so a stop 
 
 def serve(config: Config, instance: DataFolderLock | None = None) -> int:
     app = build_app(config, instance=instance)
+    start(app)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())

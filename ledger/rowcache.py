@@ -85,15 +85,29 @@ class Snapshot(Mapping):
     def __len__(self) -> int:
         return len(self.packed)
 
-    def to_json(self) -> bytes:
-        """The snapshot as the store keeps it, {"id": [hashes]}, compressed; built piece by piece."""
-        packer = zlib.compressobj(1)
-        out = [packer.compress(b"{")]
-        for n, (case_id, packed) in enumerate(self.packed.items()):
-            text = f'{"," if n else ""}{json.dumps(case_id)}:[{",".join(map(str, unpack_hashes(packed)))}]'
-            out.append(packer.compress(text.encode()))
-        out.append(packer.compress(b"}") + packer.flush())
-        return b"".join(out)
+    def to_blob(self) -> bytes:
+        """The snapshot as the store keeps it: MAGIC, then compressed the ids (one per line), a
+        NUL, and each row's checksums (a count byte, then the packed integers)."""
+        ids = "\n".join(self.packed).encode("utf-8", "surrogatepass")
+        body = b"".join(bytes((len(packed) // 4,)) + packed for packed in self.packed.values())
+        return SNAPSHOT_MAGIC + zlib.compress(ids + b"\x00" + body, 1)
+
+    @classmethod
+    def from_blob(cls, blob: bytes) -> "Snapshot":
+        """A blob `to_blob` wrote, or one of the earlier zlib-compressed JSON {"id": [hashes]}."""
+        if not blob.startswith(SNAPSHOT_MAGIC):
+            return cls.of(json.loads(zlib.decompress(blob)))
+        data = zlib.decompress(blob[len(SNAPSHOT_MAGIC):])
+        ids, _, body = data.partition(b"\x00")
+        packed, at = {}, 0
+        for case_id in (ids.decode("utf-8", "surrogatepass").split("\n") if ids else ()):
+            size = body[at] * 4
+            packed[case_id] = body[at + 1:at + 1 + size]
+            at += 1 + size
+        return cls(packed)
+
+
+SNAPSHOT_MAGIC = b"OTKS1"      # a zlib stream starts with 0x78: never mistaken for it
 
 
 def order_key(case_id: str) -> tuple[int, int, str]:

@@ -12,7 +12,6 @@ re-reading an unchanged save applies nothing, and a later save applies only what
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import zlib
@@ -78,7 +77,7 @@ class Ledger:
         blob = self.store.ledger_snapshot(wanted)
         if blob is None:
             return {} if wanted == latest else None
-        snapshot = Snapshot.of(json.loads(zlib.decompress(blob)))
+        snapshot = Snapshot.from_blob(blob)
         if wanted == latest:
             self._latest = (wanted, snapshot)
         return snapshot
@@ -241,7 +240,7 @@ class Ledger:
         temp = self._build(summary, now, write_id)
         snapshot = rows.snapshot()
         # The snapshot first: a copy of this write is understood.
-        self.store.keep_ledger_snapshot(write_id, now, snapshot.to_json(), SNAPSHOTS_KEPT)
+        self.store.keep_ledger_snapshot(write_id, now, snapshot.to_blob(), SNAPSHOTS_KEPT)
         install_ledger(temp, self.path, self.backup_dir, now)
         with self.store.transaction():
             self.store.delete_value(_ABSORBED_KEY)   # the new write shows all of it
