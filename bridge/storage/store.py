@@ -54,6 +54,14 @@ def _words_to_codes(db: sqlite3.Connection) -> None:
 
 Migration = str | Callable[[sqlite3.Connection], None]
 
+# A case's latest moment as a Julian day: its closing for a closed case, else the latest of its
+# other moments. The index of migration 6 and `cases_with_moments_after` share this very text
+# (SQLite uses an index on an expression only for the same expression).
+LATEST_MOMENT = ("CASE WHEN closed_at IS NULL THEN max("
+                 + ", ".join(f"coalesce(julianday(json_extract(data, '$.{name}')), 0)"
+                             for name in ("posted_at", "deadline_start", "routed_at", "answered_at", "handled_at"))
+                 + ") ELSE julianday(closed_at) END")
+
 MIGRATIONS: tuple[Migration, ...] = (
     # 0 → 1: the first schema.
     """
@@ -107,6 +115,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     """,
     # 4 → 5: codes instead of the ledger's words (bridge/core/vocabulary.py has the words).
     _words_to_codes,
+    # 5 → 6: the clock step's look for moments from the future, every cycle (steps/clock.py):
+    # read from an index instead of 6 JSON fields of every open case (0.3 s at 50,000 cases).
+    f"CREATE INDEX cases_latest ON cases ({LATEST_MOMENT})",
 )
 
 class StoreError(OtklikError):
@@ -421,11 +432,10 @@ class Store:
         `moment`, and cases closed after it: a clock that ran ahead wrote them (steps/clock.py).
         A closed case is looked at by its `closed_at` only, its last moment, so a cycle reads
         the JSON of the open cases alone."""
-        later = " OR ".join(f"julianday(json_extract(data, '$.{name}')) > julianday(:moment)"
-                            for name in _DATETIME_FIELDS)
-        rows = self.db.execute(f"SELECT data FROM cases WHERE julianday(closed_at) > julianday(:moment) "
-                               f"OR (closed_at IS NULL AND ({later})) ORDER BY year, seq", {"moment": _iso(moment)})
-        return [case_from_json(row["data"]) for row in rows]
+        # No ORDER BY in SQL: with it SQLite walks the (year, seq) index past the one on the moment.
+        rows = self.db.execute(f"SELECT year, seq, data FROM cases WHERE {LATEST_MOMENT} > julianday(:moment)",
+                               {"moment": _iso(moment)}).fetchall()
+        return [case_from_json(row["data"]) for row in sorted(rows, key=lambda row: (row["year"], row["seq"]))]
 
     def case_ids(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM cases")}
