@@ -16,7 +16,7 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -24,13 +24,19 @@ from bridge.core.model import Case
 from bridge.storage.store import Store
 from ledger.render import RenderContext, render_row, row_hashes
 from ledger.sync import Reconciliation, manual_entry, reconcile
-from ledger.workbook import DirectoryRow, LedgerRead, LedgerUnreadable, lock_file, read_ledger
-from ledger.workbook import build_ledger, install_ledger, set_aside, signature
+from ledger.view import SheetView, arrange, read_view
+from ledger.workbook import NOTICE_DAYS, SHEET_ROW, DirectoryRow, LedgerRead, LedgerUnreadable, Notice
+from ledger.workbook import build_ledger, install_ledger, lock_file, read_ledger, set_aside, signature
 
 log = logging.getLogger("otklik.ledger")
 
 _STATE_KEY = "ledger.state"
 _ABSORBED_KEY = "ledger.absorbed"     # {"write": id, "rows": {case id: entry}, "manual": [entry]}
+_VIEW_KEY = "ledger.view"             # the operator's view last read (ledger/view.py SheetView)
+# Alert kinds (store.alert) as the operator reads them in «Оповещения».
+NOTICE_KINDS = {"ledger": "Журнал", "outage": "Нет связи", "bounce": "Письмо не доставлено",
+                "unknown_sender": "Неизвестный отправитель", "no_case": "Письмо без номера обращения",
+                "failure": "Сбой", "clock": "Часы сервера"}
 SNAPSHOTS_KEPT = 2      # the latest write, and one more for a kill between snapshot and file
 
 
@@ -48,8 +54,10 @@ class ReadResult:
 
 
 class Ledger:
-    def __init__(self, path: Path, backup_dir: Path, store: Store, directory: Sequence[DirectoryRow]) -> None:
+    def __init__(self, path: Path, backup_dir: Path, store: Store, directory: Sequence[DirectoryRow],
+                 zone: tzinfo | None = None) -> None:
         self.path = path
+        self.zone = zone                    # the administration's zone: «Оповещения» in local time
         self.backup_dir = backup_dir
         self.store = store
         self.directory = list(directory)
@@ -99,6 +107,7 @@ class Ledger:
             found: LedgerRead = read_ledger(self.path)
         except LedgerUnreadable as exc:
             return self._unreadable(exc, now)
+        self._keep_view(found)
         # Only a file based on our latest write can hold new work: an older one is a copy (a backup
         # put back, a window left open while we wrote) whose differences were applied long ago.
         if found.write_id is not None and found.write_id < self._state().get("write_id", 0):
@@ -110,6 +119,16 @@ class Ledger:
         changes = reconcile(found.rows, set(cases), base, lambda case_id: render(cases[case_id]),
                             self._absorbed(base_write))
         return ReadResult(changes, found.modified_by, base_write=base_write)
+
+    def _keep_view(self, found: LedgerRead) -> None:
+        """The operator's order, hidden rows, filter and widths, for the next write to put back."""
+        ids = {row[SHEET_ROW]: str(row["id"]).strip() for row in found.rows if str(row.get("id") or "").strip()}
+        view = read_view(self.path, ids)
+        with self.store.transaction():
+            self.store.set_value(_VIEW_KEY, view.to_json())
+
+    def view(self) -> SheetView:
+        return SheetView.from_json(self.store.get_value(_VIEW_KEY))
 
     # -- what reads applied -----------------------------------------------------------------------
 
@@ -177,7 +196,17 @@ class Ledger:
     # -- write ----------------------------------------------------------------------------------
 
     def fingerprint(self, now: datetime, extra: str = "") -> list:
-        return [self.store.last_history_id(), signature(self.path), extra]
+        return [self.store.last_history_id(), signature(self.path), extra, self.store.last_alert_id()]
+
+    def notices(self, now: datetime) -> list[Notice]:
+        """What «Оповещения» shows: the alerts of the last NOTICE_DAYS days and any not yet sent."""
+        found = []
+        for alert in self.store.recent_alerts(now - timedelta(days=NOTICE_DAYS)):
+            at = datetime.fromisoformat(alert["at"])
+            local = at.astimezone(self.zone) if self.zone and at.tzinfo else at
+            found.append(Notice(local.replace(tzinfo=None, microsecond=0), NOTICE_KINDS.get(alert["kind"], "Сбой"),
+                                alert["case_id"] or "", alert["text"]))
+        return found
 
     def needs_write(self, now: datetime, force: bool, extra: str = "") -> bool:
         state = self._state()
@@ -198,7 +227,9 @@ class Ledger:
         if self.path.exists() and found != expected and found != self._applied_version():
             return "changed"
         write_id = state.get("write_id", 0) + 1
-        temp = build_ledger(self.path, rows, self.directory, summary, now, write_id)
+        view = self.view()
+        temp = build_ledger(self.path, arrange(rows, view), self.directory, summary, now, write_id,
+                            view=view, notices=self.notices(now))
         snapshot = {row["id"]: row_hashes(row) for row in rows}
         # The snapshot first: a copy of this write is understood.
         self.store.keep_ledger_snapshot(write_id, now, zlib.compress(json.dumps(snapshot).encode(), 1), SNAPSHOTS_KEPT)
