@@ -30,7 +30,7 @@ _AUTOFILTER = re.compile(rb"<(?:\w+:)?autoFilter\b(?:[^>]*/>|.*?</(?:\w+:)?autoF
 # Excel's customFilter operators (ECMA-376 §18.18.31) ↔ the comparison a writer is given.
 OPERATORS = {"equal": "==", "notEqual": "!=", "greaterThan": ">", "greaterThanOrEqual": ">=",
              "lessThan": "<", "lessThanOrEqual": "<="}
-WIDTH_TOLERANCE = 0.75      # a width this close to ours is ours (writers round differently)
+WIDTH_TOLERANCE = 1.0       # a width this close to ours is ours (writers round differently)
 
 
 @dataclass(frozen=True)
