@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Callable, Sequence
@@ -33,6 +33,10 @@ log = logging.getLogger("otklik.ledger")
 _STATE_KEY = "ledger.state"
 _ABSORBED_KEY = "ledger.absorbed"     # {"write": id, "rows": {case id: entry}, "manual": [entry]}
 _VIEW_KEY = "ledger.view"             # the operator's view last read (ledger/view.py SheetView)
+_COPY_KEY = "ledger.copy"             # {"name", "signature"}: the version of a «Save as» copy read
+COPY_SUFFIXES = (".ods", ".xls")      # what «Сохранить как» makes beside the .xlsx
+_SAVE_AS_XLSX = ("Сохраняйте журнал кнопкой «Сохранить» в формате Excel (.xlsx); LibreOffice спрашивает "
+                 "о формате — выберите «Использовать формат Excel 2007-365!».")
 # Alert kinds (store.alert) as the operator reads them in «Оповещения».
 NOTICE_KINDS = {"ledger": "Журнал", "outage": "Нет связи", "bounce": "Письмо не доставлено",
                 "unknown_sender": "Неизвестный отправитель", "no_case": "Письмо без номера обращения",
@@ -47,10 +51,14 @@ class ReadResult:
     rebuilt_from: Path | None = None    # an unreadable ledger was set aside here
     stale: bool = False                 # the file is a copy of an older write (a restored backup)
     base_write: int = 0                 # the write the file is based on (what `absorb` is kept with)
+    converted: bool = False             # .ods/.xls content under the .xlsx name: written back as .xlsx
+    copy: Path | None = None            # read from the ledger saved as .ods/.xls beside it
+    copy_signature: list[int] | None = None
 
     @property
     def needs_rewrite(self) -> bool:
-        return self.rebuilt_from is not None or self.stale or bool(self.changes and self.changes.needs_rewrite)
+        return (self.rebuilt_from is not None or self.stale or self.converted or self.copy is not None
+                or bool(self.changes and self.changes.needs_rewrite))
 
 
 class Ledger:
@@ -84,13 +92,18 @@ class Ledger:
         return snapshot
 
     def is_locked(self) -> Path | None:
-        return lock_file(self.path)
+        """The ledger open in Excel/LibreOffice, or its copy saved as .ods/.xls open there (the
+        operator works in the copy: the ledger is not rewritten under it)."""
+        copy = self._copy()
+        return lock_file(self.path) or (lock_file(copy) if copy else None)
 
     def untouched_since_write(self) -> bool:
         """Nothing new can be in the file: it is our last write, or the very file version a
         read already applied in full (the operator keeps a saved workbook open for hours: it
         is not read, compared and re-rendered every cycle)."""
         found = signature(self.path)
+        if self._new_copy() is not None:
+            return False
         return found == self._state().get("signature") or (found is not None and found == self._applied_version())
 
     def _applied_version(self) -> list[int] | None:
@@ -100,6 +113,9 @@ class Ledger:
     # -- read -----------------------------------------------------------------------------------
 
     def read(self, cases: dict[str, Case], render: Callable[[Case], dict], now: datetime) -> ReadResult:
+        copy = self._new_copy()
+        if copy is not None:
+            return self._read_copy(copy, cases, render, now)
         if not self.path.exists() or self.untouched_since_write():
             return ReadResult(None)
         self._seen = signature(self.path)   # taken before reading: a later save means "read again"
@@ -107,7 +123,15 @@ class Ledger:
             found: LedgerRead = read_ledger(self.path)
         except LedgerUnreadable as exc:
             return self._unreadable(exc, now)
-        self._keep_view(found)
+        self._keep_view(found, self.path)
+        if found.saved_as != "xlsx":
+            self.store.alert("ledger", f"Журнал был сохранён в формате .{found.saved_as} под именем «{self.path.name}». "
+                             f"Правки из него прочитаны и применены, журнал снова записан в формате Excel. "
+                             f"{_SAVE_AS_XLSX}", key=f"format:{self._seen}", at=now)
+        return replace(self._compare(found, cases, render, now), converted=found.saved_as != "xlsx")
+
+    def _compare(self, found: LedgerRead, cases: dict[str, Case], render: Callable[[Case], dict],
+                 now: datetime) -> ReadResult:
         # Only a file based on our latest write can hold new work: an older one is a copy (a backup
         # put back, a window left open while we wrote) whose differences were applied long ago.
         if found.write_id is not None and found.write_id < self._state().get("write_id", 0):
@@ -120,15 +144,66 @@ class Ledger:
                             self._absorbed(base_write))
         return ReadResult(changes, found.modified_by, base_write=base_write)
 
-    def _keep_view(self, found: LedgerRead) -> None:
-        """The operator's order, hidden rows, filter and widths, for the next write to put back."""
+    def _keep_view(self, found: LedgerRead, path: Path) -> None:
+        """The operator's order, hidden rows, filter and widths, for the next write to put back
+        (from an .ods or .xls only the order: ledger/view.py reads the .xlsx view)."""
         ids = {row[SHEET_ROW]: str(row["id"]).strip() for row in found.rows if str(row.get("id") or "").strip()}
-        view = read_view(self.path, ids)
+        view = read_view(path, ids)
         with self.store.transaction():
             self.store.set_value(_VIEW_KEY, view.to_json())
 
     def view(self) -> SheetView:
         return SheetView.from_json(self.store.get_value(_VIEW_KEY))
+
+    # -- the ledger saved as another file («Сохранить как» .ods / .xls) ---------------------------
+
+    def _copy(self) -> Path | None:
+        """`Журнал обращений.ods` (or .xls) beside the ledger: the operator's «Save as»."""
+        return next((p for p in (self.path.with_suffix(s) for s in COPY_SUFFIXES) if p.exists()), None)
+
+    def _new_copy(self) -> Path | None:
+        """The copy, unless this very version of it was read already."""
+        copy = self._copy()
+        done = self.store.get_value(_COPY_KEY) or {}
+        if copy is None or (done.get("name") == copy.name and done.get("signature") == signature(copy)):
+            return None
+        return copy
+
+    def _read_copy(self, copy: Path, cases: dict[str, Case], render: Callable[[Case], dict],
+                   now: datetime) -> ReadResult:
+        """Read what the operator saved in the copy as if saved in the ledger (the same write is its
+        base, so nothing is applied twice), and say in the workbook where the work must go on."""
+        seen = signature(copy)
+        try:
+            found = read_ledger(copy)
+        except LedgerUnreadable as exc:
+            if lock_file(copy):
+                return ReadResult(None)            # probably being saved: read next cycle
+            self.store.alert("ledger", f"Рядом с журналом сохранён «{copy.name}», но он не читается ({exc}): "
+                             f"правки из него не применены. Работайте в «{self.path.name}».",
+                             key=f"copy:{copy.name}:{seen}", at=now)
+            self._remember_copy(copy, seen)
+            return ReadResult(None)
+        log.warning("ledger saved as %s: read from there", copy.suffix)
+        self._keep_view(found, copy)
+        self.store.alert("ledger", f"Журнал сохранён как «{copy.name}». Правки из него прочитаны и применены, "
+                         f"но служба ведёт только «{self.path.name}»: закройте «{copy.name}» и откройте "
+                         f"«{self.path.name}»; после закрытия копия будет перенесена в папку резервных копий. "
+                         f"{_SAVE_AS_XLSX}", key=f"copy:{copy.name}:{seen}", at=now)
+        return replace(self._compare(found, cases, render, now), copy=copy, copy_signature=seen)
+
+    def _remember_copy(self, copy: Path, seen: list[int] | None) -> None:
+        with self.store.transaction():
+            self.store.set_value(_COPY_KEY, {"name": copy.name, "signature": seen})
+
+    def _put_copy_aside(self, now: datetime) -> None:
+        """Once the copy read in full is closed, it goes to the backups (it is no ledger any more)."""
+        copy, done = self._copy(), self.store.get_value(_COPY_KEY) or {}
+        if copy is None or lock_file(copy) or done.get("signature") != signature(copy):
+            return
+        set_aside(copy, self.backup_dir, now, "сохранён как " + copy.suffix, label="КОПИЯ")
+        with self.store.transaction():
+            self.store.delete_value(_COPY_KEY)
 
     # -- what reads applied -----------------------------------------------------------------------
 
@@ -173,6 +248,8 @@ class Ledger:
             record["signature"] = self._seen
         with self.store.transaction():
             self.store.set_value(_ABSORBED_KEY, record)
+        if result.copy is not None and not failed:
+            self._remember_copy(result.copy, result.copy_signature)
 
     def _unreadable(self, exc: LedgerUnreadable, now: datetime) -> ReadResult:
         if self.is_locked():
@@ -196,7 +273,9 @@ class Ledger:
     # -- write ----------------------------------------------------------------------------------
 
     def fingerprint(self, now: datetime, extra: str = "") -> list:
-        return [self.store.last_history_id(), signature(self.path), extra, self.store.last_alert_id()]
+        copy = self._copy()   # a copy read and closed since: a write puts it aside
+        return [self.store.last_history_id(), signature(self.path), extra, self.store.last_alert_id(),
+                signature(copy) if copy else None]
 
     def notices(self, now: datetime) -> list[Notice]:
         """What «Оповещения» shows: the alerts of the last NOTICE_DAYS days and any not yet sent."""
@@ -234,6 +313,7 @@ class Ledger:
         # The snapshot first: a copy of this write is understood.
         self.store.keep_ledger_snapshot(write_id, now, zlib.compress(json.dumps(snapshot).encode(), 1), SNAPSHOTS_KEPT)
         install_ledger(temp, self.path, self.backup_dir, now)
+        self._put_copy_aside(now)
         with self.store.transaction():
             self.store.delete_value(_ABSORBED_KEY)   # the new write shows all of it
             self.store.set_value(_STATE_KEY, {

@@ -50,6 +50,7 @@ class LedgerRead:
     rows: list[dict[str, object]]   # one dict per data row, keyed by column key
     modified_by: str                # docProps lastModifiedBy: who saved it last
     write_id: int | None = None     # which of our writes the file comes from (custom property)
+    saved_as: str = "xlsx"          # what the file really was: 'xlsx', or 'ods' / 'xls' read by content
 
 
 def lock_file(path: Path) -> Path | None:
@@ -69,8 +70,19 @@ def signature(path: Path) -> list[int] | None:
 
 
 def read_ledger(path: Path) -> LedgerRead:
+    """The «Журнал» rows of `path`: an .xlsx, or what LibreOffice or Excel saved under the ledger's
+    name in another format (an .ods, an .xls: «Сохранить как» with the wrong type), which is read
+    by its content and says so in `saved_as`."""
+    saved_as = _suffix_format(path)
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        try:
+            book = CalamineWorkbook.from_path(str(path))
+        except (CalamineError, zipfile.BadZipFile, ValueError) as exc:
+            saved_as = saved_format(path)
+            if saved_as in ("", _suffix_format(path)):
+                raise exc from None
+            with open(path, "rb") as handle:       # calamine tells the format by the content here
+                book = CalamineWorkbook.from_filelike(handle)
         if SHEET not in book.sheet_names:
             raise LedgerUnreadable(f"в книге нет листа «{SHEET}»")
         grid = book.get_sheet_by_name(SHEET).to_python(skip_empty_area=False)
@@ -89,7 +101,52 @@ def read_ledger(path: Path) -> LedgerRead:
         if any(v not in (None, "") for v in row.values()):
             row[SHEET_ROW] = number   # where a hand-made row stands, to know it again (ledger/sync.py)
             rows.append(row)
-    return LedgerRead(rows, _modified_by(path), _write_id(path))
+    if saved_as == "ods":
+        modified_by, write_id = _ods_properties(path)
+    elif saved_as == "xls":
+        modified_by, write_id = "", None      # its properties are in OLE streams: the latest write is the base
+    else:
+        modified_by, write_id = _modified_by(path), _write_id(path)
+    return LedgerRead(rows, modified_by, write_id, saved_as)
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"     # .xls (Excel 97–2003, BIFF8 in an OLE file)
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_ODS_CREATOR = re.compile(rb"<dc:creator>([^<]*)</dc:creator>")
+_ODS_WRITE_ID = re.compile(rb'meta:name="Otklik write"[^>]*>\s*(\d+)')
+
+
+def saved_format(path: Path) -> str:
+    """What a file really is, by its first bytes: 'xlsx', 'ods', 'xls', or '' (neither)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+        if head.startswith(_OLE_MAGIC):
+            return "xls"
+        if head.startswith(b"PK"):
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                if "mimetype" in names and archive.read("mimetype").strip() == _ODS_MIMETYPE:
+                    return "ods"
+                return "xlsx" if "xl/workbook.xml" in names else ""
+    except (OSError, zipfile.BadZipFile, KeyError):
+        pass
+    return ""
+
+
+def _suffix_format(path: Path) -> str:
+    return path.suffix.lower().lstrip(".")
+
+
+def _ods_properties(path: Path) -> tuple[str, int | None]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            meta = archive.read("meta.xml")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return "", None
+    creator, write_id = _ODS_CREATOR.search(meta), _ODS_WRITE_ID.search(meta)
+    return (creator.group(1).decode("utf-8", "replace").strip() if creator else "",
+            int(write_id.group(1)) if write_id else None)
 
 
 def _modified_by(path: Path) -> str:
@@ -110,10 +167,10 @@ def _write_id(path: Path) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def set_aside(path: Path, backup_dir: Path, now: datetime, why: str) -> Path:
-    """Move an unreadable ledger out of the way, never overwriting it blindly."""
+def set_aside(path: Path, backup_dir: Path, now: datetime, why: str, label: str = "НЕЧИТАЕМЫЙ") -> Path:
+    """Move an unreadable ledger (or a copy of it) out of the way, never overwriting it blindly."""
     backup_dir.mkdir(parents=True, exist_ok=True)
-    target = backup_dir / f"{path.stem} НЕЧИТАЕМЫЙ {now:%Y-%m-%d %H-%M-%S}{path.suffix}"
+    target = backup_dir / f"{path.stem} {label} {now:%Y-%m-%d %H-%M-%S}{path.suffix}"
     shutil.move(str(path), target)
     return target
 
