@@ -16,7 +16,7 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -24,6 +24,7 @@ from bridge.core.model import Case
 from bridge.storage.store import Store
 from ledger.render import RenderContext, render_row, row_hashes
 from ledger.sync import Reconciliation, manual_entry, reconcile
+from ledger.locks import STALE_LOCK_HOURS, lock_owner, owner_gone, stale_lock_advice
 from ledger.view import SheetView, arrange, read_view
 from ledger.workbook import NOTICE_DAYS, SHEET_ROW, DirectoryRow, LedgerRead, LedgerUnreadable, Notice
 from ledger.workbook import build_ledger, install_ledger, lock_file, read_ledger, set_aside, signature
@@ -33,6 +34,10 @@ log = logging.getLogger("otklik.ledger")
 _STATE_KEY = "ledger.state"
 _ABSORBED_KEY = "ledger.absorbed"     # {"write": id, "rows": {case id: entry}, "manual": [entry]}
 _VIEW_KEY = "ledger.view"             # the operator's view last read (ledger/view.py SheetView)
+_LOCK_ADVICE = {   # the log's words for an administrator (the operator's are in ledger/locks.py)
+    True: "the program that took it is not running any more; delete the lock file, the next cycle writes the ledger",
+    False: "the program that took it still runs on this computer; ask the operator to close the ledger",
+    None: "taken on another computer; if the ledger is closed there, delete the lock file"}
 _COPY_KEY = "ledger.copy"             # {"name", "signature"}: the version of a «Save as» copy read
 COPY_SUFFIXES = (".ods", ".xls")      # what «Сохранить как» makes beside the .xlsx
 _SAVE_AS_XLSX = ("Сохраняйте журнал кнопкой «Сохранить» в формате Excel (.xlsx); LibreOffice спрашивает "
@@ -71,6 +76,7 @@ class Ledger:
         self.directory = list(directory)
         self._latest: tuple[int, dict[str, list[int]]] | None = None   # (write id, snapshot) cache
         self._seen: list[int] | None = None    # the file's signature when this cycle read it
+        self._lock_told = ""                   # the stale lock last logged
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -298,7 +304,9 @@ class Ledger:
               extra: str = "") -> str:
         """'written'; 'locked' while the workbook is open; 'changed' when someone saved it after
         this cycle read it (it is read again next cycle, so the save is never overwritten)."""
-        if self.is_locked():
+        lock = self.is_locked()
+        if lock:
+            self._look_at_lock(lock, now)
             return "locked"
         state = self._state()
         expected = self._seen if self._seen is not None else state.get("signature")
@@ -323,6 +331,27 @@ class Ledger:
             })
         self._latest, self._seen = (write_id, snapshot), None
         return "written"
+
+
+    def _look_at_lock(self, lock: Path, now: datetime) -> None:
+        """A lock older than STALE_LOCK_HOURS: who took it, whether that program is gone, and what
+        to do, in the digest and «Оповещения» (once per lock file) and in the log."""
+        try:
+            taken = datetime.fromtimestamp(lock.stat().st_mtime, timezone.utc)
+        except OSError:
+            return
+        if now - taken < timedelta(hours=STALE_LOCK_HOURS):
+            return
+        owner = lock_owner(lock)
+        gone = owner_gone(owner)
+        key = f"stale-lock:{lock.name}:{taken.isoformat()}"
+        if key != self._lock_told:
+            self._lock_told = key
+            log.warning("ledger lock %s is older than %d h: %s", lock, STALE_LOCK_HOURS, _LOCK_ADVICE[gone])
+        if gone is False:
+            return                      # still open there: the lock alarm (bridge/cycle.py) asks to close it
+        with self.store.transaction():
+            self.store.alert("ledger", stale_lock_advice(lock, owner, gone, STALE_LOCK_HOURS), key=key, at=now)
 
 
 def _flagged(entry: dict, refused_at: int | None) -> dict:
