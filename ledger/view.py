@@ -86,17 +86,18 @@ def arrange(rows: Sequence[Mapping[str, object]], view: SheetView) -> list[Mappi
 def read_view(path: Path, row_ids: Mapping[int, str]) -> SheetView:
     """The view saved in `path` (an .xlsx); `row_ids`: sheet row number → the case id it holds.
     A part that cannot be read is left out (the view is a convenience, never a reason to fail)."""
+    order = tuple(dict.fromkeys(row_ids[n] for n in sorted(row_ids)))
     try:
         with zipfile.ZipFile(path) as archive:
             data = archive.read(_sheet_part(archive))
-    except (KeyError, OSError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
-        return SheetView(order=tuple(dict.fromkeys(row_ids[n] for n in sorted(row_ids))))
-    hidden_rows = {int(attrs[b"r"]) for attrs in _row_attributes(data)
-                   if b"r" in attrs and attrs.get(b"hidden") in (b"1", b"true")}
-    widths, hidden_columns = _columns(data)
-    return SheetView(order=tuple(dict.fromkeys(row_ids[n] for n in sorted(row_ids))),
-                     hidden=frozenset(row_ids[n] for n in hidden_rows if n in row_ids),
-                     widths=widths, hidden_columns=hidden_columns, filters=_filters(data))
+        hidden_rows = {int(attrs[b"r"]) for attrs in _row_attributes(data)
+                       if b"r" in attrs and attrs.get(b"hidden") in (b"1", b"true")}
+        widths, hidden_columns = _columns(data)
+        filters = _filters(data)
+    except (KeyError, OSError, ValueError, StopIteration, zipfile.BadZipFile, ElementTree.ParseError):
+        return SheetView(order=order)      # an .ods, an .xls, or XML we can't follow: the order only
+    return SheetView(order=order, hidden=frozenset(row_ids[n] for n in hidden_rows if n in row_ids),
+                     widths=widths, hidden_columns=hidden_columns, filters=filters)
 
 
 def _sheet_part(archive: zipfile.ZipFile) -> str:
