@@ -20,6 +20,8 @@ from typing import Mapping, Sequence
 import xlsxwriter
 from python_calamine import CalamineError, CalamineWorkbook
 
+from bridge.core.model import Status
+from bridge.core.vocabulary import STATUS_LABELS
 from ledger.columns import ALERTS_SHEET, BY_KEY, COLUMNS, DEPARTMENTS_SHEET, HEADERS, PRINT_SHEET, SHEET
 from ledger.columns import SUMMARY_SHEET
 from ledger.view import SheetView
@@ -453,13 +455,17 @@ NOTICE_DAYS = 7
 # Calibri or Carlito) the sheet fits at about 80 %, 11-pt text printed at about 9 pt.
 PRINT_COLUMNS = (("id", 15), ("posted", 10), ("text", 34), ("department", 17), ("status", 14),
                  ("due", 10), ("control", 12), ("dept_answer", 20))
+CLOSED_LABELS = frozenset(STATUS_LABELS[s] for s in Status.CLOSED)
 PRINT_TEXT = 600            # characters of a long message or answer on paper; the ledger has it all
 
 
 def _write_print_sheet(book, formats, rows, view: SheetView, now: datetime) -> None:
-    """«Для печати»: the rows of «Журнал» in its order, the rows hidden there hidden here too
-    (so a filtered «Журнал» prints as filtered). Nothing typed here is read."""
+    """«Для печати»: the cases in work (not closed: what a meeting goes through), in the order of
+    «Журнал», the rows hidden there hidden here too (a filtered «Журнал» prints as filtered).
+    Closed cases stay out: in a year's ledger they are most rows, and they print from «Журнал».
+    Nothing typed here is read."""
     sheet = book.add_worksheet(PRINT_SHEET)
+    rows = [row for row in rows if row.get("status") not in CLOSED_LABELS]
     widths = {key: width for key, width in PRINT_COLUMNS}
     for col, (key, width) in enumerate(PRINT_COLUMNS):
         sheet.set_column(col, col, width, formats["text"])
@@ -472,7 +478,7 @@ def _write_print_sheet(book, formats, rows, view: SheetView, now: datetime) -> N
     _add_colours(sheet, formats, max(len(rows), 1), col=[k for k, _ in PRINT_COLUMNS].index("control"))
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(rows), 1), len(PRINT_COLUMNS) - 1)
-    _print_setup(sheet, "Обращения", fit_width=True)
+    _print_setup(sheet, "Обращения в работе", fit_width=True)
     sheet.repeat_rows(0)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import shutil
 from collections import defaultdict
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -18,7 +17,7 @@ from pdfminer.high_level import extract_pages
 from pdfminer.layout import LTChar, LTTextContainer, LTTextLine
 
 from ledger.columns import PRINT_SHEET
-from tests.ledger.conftest import Clock, add_messages, cycle, make_app
+from tests.ledger.conftest import Clock, add_messages, cycle, edit_ledger, make_app, set_cell
 from tests.ledger.office import convert, profile  # noqa: F401 - a fixture by name
 
 MIN_POINTS = 8.0
@@ -27,7 +26,7 @@ LONG = "Во дворе дома по ул. Советской, 12 третью 
 THREE_LINES = "Нет воды\nуже второй день\nи третий"
 # Footer titles (ledger/workbook.py) → the sheet a page belongs to.
 SHEETS = {"Журнал обращений": "Журнал", "Отделы": "Отделы", "Сводка по отделам": "Сводка",
-          "Оповещения": "Оповещения", "Обращения": PRINT_SHEET}
+          "Оповещения": "Оповещения", "Обращения в работе": PRINT_SHEET}
 
 
 class Page:
@@ -116,3 +115,14 @@ def test_wrapped_text_stays_in_its_row(pdf):
     assert sheet.row_dimensions[2].height == 120    # the long one: capped at eight lines
     assert sheet.row_dimensions[4].height is None   # one line: the default
 
+
+
+def test_the_print_layout_leaves_closed_cases_out(app, clock):
+    kept, rude = add_messages(app, ["Яма у школы", "Грубое сообщение"], clock.now)
+    cycle(app, clock)
+    edit_ledger(app, lambda s: (set_cell(rude, "Решение оператора", "Не подлежит обработке")(s),
+                                set_cell(rude, "Основание", "нецензурные или оскорбительные выражения")(s)))
+    cycle(app, clock)
+    book = openpyxl.load_workbook(app.config.ledger)
+    assert [r[0] for r in book[PRINT_SHEET].iter_rows(min_row=2, values_only=True) if r[0]] == [kept]
+    assert [r[0] for r in book["Журнал"].iter_rows(min_row=2, values_only=True) if r[0]] == [kept, rude]
