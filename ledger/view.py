@@ -30,6 +30,10 @@ _AUTOFILTER = re.compile(rb"<(?:\w+:)?autoFilter\b(?:[^>]*/>|.*?</(?:\w+:)?autoF
 # Excel's customFilter operators (ECMA-376 §18.18.31) ↔ the comparison a writer is given.
 OPERATORS = {"equal": "==", "notEqual": "!=", "greaterThan": ">", "greaterThanOrEqual": ">=",
              "lessThan": "<", "lessThanOrEqual": "<="}
+# A file's width counts the cell padding (5 px of a 7-px digit in 11-pt Calibri, as Excel and
+# XlsxWriter write it); the width a writer is given does not: taken off, a width read and written
+# again stays the same instead of growing by 0.71 each time.
+WIDTH_PADDING = 5 / 7
 WIDTH_TOLERANCE = 1.0       # a width this close to ours is ours (writers round differently)
 
 
@@ -133,7 +137,7 @@ def _columns(data: bytes) -> tuple[dict[str, float], frozenset[str]]:
             column = COLUMNS[number - 1]
             if col.get("hidden") in ("1", "true"):
                 hidden.add(column.key)
-            width = float(col.get("width", column.width))
+            width = float(col.get("width", column.width + WIDTH_PADDING)) - WIDTH_PADDING
             if abs(width - column.width) > WIDTH_TOLERANCE:
                 widths[column.key] = round(width, 2)
     return widths, frozenset(hidden)

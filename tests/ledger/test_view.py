@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from dataclasses import replace
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -16,7 +18,8 @@ from openpyxl.worksheet.filters import CustomFilter, CustomFilters, FilterColumn
 
 from bridge.core.model import Status
 from ledger.columns import PRINT_SHEET, SHEET
-from ledger.view import ColumnFilter, SheetView, arrange
+from ledger.view import ColumnFilter, SheetView, arrange, read_view
+from ledger.workbook import build_ledger
 from tests.ledger.conftest import add_messages, col, cycle, edit_ledger, set_cell
 from tests.ledger.office import convert, operate, profile  # noqa: F401 - a fixture by name
 
@@ -114,3 +117,42 @@ def test_arrange_keeps_the_operator_order_and_puts_unknown_rows_last():
     kept = SheetView(order=("A-2",), hidden=frozenset({"A-2"}), widths={"text": 80.0},
                      filters=(ColumnFilter("status", ("Новое",), blanks=True), ColumnFilter("id", custom=(("!=", "x"),))))
     assert SheetView.from_json(kept.to_json()) == kept
+
+
+def _write(tmp_path, rows, view):
+    temp = build_ledger(tmp_path / "l.xlsx", rows, [], [["Сводка"]], datetime(2026, 3, 12), 1, view=view)
+    return temp
+
+
+def test_what_the_writer_writes_the_reader_reads_back(tmp_path):
+    rows = [{"id": f"OKH-2026-{n:05d}", "text": f"Сообщение {n}", "status": "Новое"} for n in range(1, 6)]
+    view = SheetView(order=tuple(r["id"] for r in rows), hidden=frozenset({rows[1]["id"], rows[3]["id"]}),
+                     widths={"text": 73.5, "note": 12.0}, hidden_columns=frozenset({"hint"}),
+                     filters=(ColumnFilter("status", ('Новое "срочное"', "с пробелом , и запятой"), blanks=True),
+                              ColumnFilter("id", custom=(("!=", "OKH-2026-00002"), (">=", "OKH-2026-00001")),
+                                           all_of=True)))
+    temp = _write(tmp_path, rows, view)
+    found = read_view(temp, {n + 2: r["id"] for n, r in enumerate(rows)})
+    assert found.widths == pytest.approx(view.widths, abs=0.1)
+    assert set(found.filters) == set(view.filters)              # written in column order
+    assert replace(found, widths=view.widths, filters=view.filters) == view
+    again = read_view(_write(tmp_path, rows, found), {n + 2: r["id"] for n, r in enumerate(rows)})
+    assert again.widths == found.widths                         # written and read again: no creep
+
+
+def test_hostile_sheet_xml_leaves_the_order_only(tmp_path):
+    rows = [{"id": f"OKH-2026-{n:05d}", "text": "x"} for n in range(1, 4)]
+    temp = _write(tmp_path, rows, SheetView(hidden=frozenset({rows[0]["id"]})))
+    ids = {n + 2: r["id"] for n, r in enumerate(rows)}
+    for bad in (b'<row r="x2" hidden="1">', b'<col min="a" max="3" width="wide"/>'):
+        broken = tmp_path / "broken.xlsx"
+        with zipfile.ZipFile(temp) as src, zipfile.ZipFile(broken, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = re.sub(rb"<row r=\"2\"[^>]*>" if b"row" in bad else rb"<col [^>]*/>", bad, data, count=1)
+                dst.writestr(item, data)
+        assert read_view(broken, ids) == SheetView(order=tuple(ids.values()))
+    assert read_view(tmp_path / "missing.xlsx", ids).order == tuple(ids.values())
+    odd = SheetView.from_json({"order": ["A"], "widths": {"nonsense": 3}, "filters": [{"key": "nonsense"}]})
+    assert odd == SheetView(order=("A",))
