@@ -55,7 +55,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     check_data_folder(app, now)
     store.touched.clear()
     _step(report, "часы", lambda: check_clock(store, config, ports, now))
-    if ports.ledger.path.exists() and not ports.ledger.untouched_since_write():
+    if ports.ledger.has_news():
         # Only a workbook someone saved needs reading, and only then the cases for comparing.
         cases = {c.id: c for c in store.all_cases()}
         ctx = render_context(app, now)

@@ -103,6 +103,11 @@ class Ledger:
         copy = self._copy()
         return lock_file(self.path) or (lock_file(copy) if copy else None)
 
+    def has_news(self) -> bool:
+        """Something saved to read: the ledger changed since our write, or a «Save as» copy of it
+        appeared beside it (even with the .xlsx gone)."""
+        return self._new_copy() is not None or (self.path.exists() and not self.untouched_since_write())
+
     def untouched_since_write(self) -> bool:
         """Nothing new can be in the file: it is our last write, or the very file version a
         read already applied in full (the operator keeps a saved workbook open for hours: it

@@ -74,3 +74,23 @@ def test_another_format_under_the_xlsx_name_is_read_and_written_back_as_xlsx(app
     assert f"в формате .{kind} под именем «{LEDGER_NAME}»" in _notices(app)
     cycle(app, clock)
     assert len(history(app, routed[0], action="решение")) == 1
+
+
+def test_an_unreadable_copy_beside_the_ledger_is_told_once_and_kept(app, clock, routed):
+    copy = app.config.ledger.with_suffix(".ods")
+    copy.write_bytes(b"PK\x03\x04 broken half-saved file")
+    cycle(app, clock)
+    cycle(app, clock)
+    told = [a["text"] for a in app.store.unreported_alerts() if "не читается" in a["text"]]
+    assert len(told) == 1 and f"«{copy.name}»" in told[0] and "не применены" in told[0]
+    assert not copy.exists() and [p.name for p in app.files.backups.glob("* КОПИЯ *.ods")]
+    assert app.store.get(routed[0]).department == "zhkh"         # nothing else touched
+
+
+def test_a_copy_saved_as_ods_after_the_xlsx_was_deleted_becomes_the_ledger_again(app, clock, routed, profile):
+    ledger = app.config.ledger
+    operate(profile, ledger, ledger.with_suffix(".ods"), "decide", save_as="ods", decision="Направить")
+    ledger.unlink()
+    assert cycle(app, clock).ledger == "записан"
+    assert app.store.get(routed[0]).status == Status.ROUTED and saved_format(ledger) == "xlsx"
+    assert not ledger.with_suffix(".ods").exists()
