@@ -38,6 +38,7 @@ _LOCK_ADVICE = {   # the log's words for an administrator (the operator's are in
     True: "the program that took it is not running any more; delete the lock file, the next cycle writes the ledger",
     False: "the program that took it still runs on this computer; ask the operator to close the ledger",
     None: "taken on another computer; if the ledger is closed there, delete the lock file"}
+LOOK_AGAIN = timedelta(minutes=10)    # how often a stale lock's program is looked for again
 _COPY_KEY = "ledger.copy"             # {"name", "signature"}: the version of a «Save as» copy read
 COPY_SUFFIXES = (".ods", ".xls")      # what «Сохранить как» makes beside the .xlsx
 _SAVE_AS_XLSX = ("Сохраняйте журнал кнопкой «Сохранить» в формате Excel (.xlsx); LibreOffice спрашивает "
@@ -76,7 +77,8 @@ class Ledger:
         self.directory = list(directory)
         self._latest: tuple[int, dict[str, list[int]]] | None = None   # (write id, snapshot) cache
         self._seen: list[int] | None = None    # the file's signature when this cycle read it
-        self._lock_told = ""                   # the stale lock last logged
+        self._lock_told: tuple = ()            # the stale lock last logged, and its verdict
+        self._lock_looked: tuple = ("", None)  # the stale lock last looked at, and when
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -345,13 +347,15 @@ class Ledger:
             taken = datetime.fromtimestamp(lock.stat().st_mtime, timezone.utc)
         except OSError:
             return
-        if now - taken < timedelta(hours=STALE_LOCK_HOURS):
+        key = f"stale-lock:{lock.name}:{taken.isoformat()}"
+        if now - taken < timedelta(hours=STALE_LOCK_HOURS) or (
+                self._lock_looked[0] == key and now - self._lock_looked[1] < LOOK_AGAIN):
             return
+        self._lock_looked = (key, now)   # the process list is not read every cycle
         owner = lock_owner(lock)
         gone = owner_gone(owner)
-        key = f"stale-lock:{lock.name}:{taken.isoformat()}"
-        if key != self._lock_told:
-            self._lock_told = key
+        if (key, gone) != self._lock_told:
+            self._lock_told = (key, gone)
             log.warning("ledger lock %s is older than %d h: %s", lock, STALE_LOCK_HOURS, _LOCK_ADVICE[gone])
         if gone is False:
             return                      # still open there: the lock alarm (bridge/cycle.py) asks to close it
