@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_REQUEST = 64 * 1024 * 1024   # bigger bodies are refused with 413, as any front server would
@@ -78,3 +81,31 @@ class QuietHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file of a multipart/form-data body (RFC 7578): its field's file name and bytes."""
+    filename: str
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def parse_multipart(raw: bytes, ctype: str) -> dict[str, str | Upload]:
+    """The fields of a multipart/form-data body: text as str, a part with a file name as Upload.
+    Raises ValueError for a body that is not multipart (no boundary)."""
+    if "boundary=" not in ctype:
+        raise ValueError("multipart body without a boundary")
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode("latin-1") + b"\r\n\r\n" + raw)
+    fields: dict[str, str | Upload] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        fields[str(name)] = Upload(filename, payload) if filename is not None else payload.decode("utf-8", "replace")
+    return fields
