@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from bridge.channels.base import (
-    HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Malformed, Published,
+    HTTP_TIMEOUT, get_file, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Malformed, Published,
     clean_text, guard_request, need, parse_each, set_aside_item, text_of, transient_from_http,
 )
 from bridge.core.errors import PermanentError, TransientError
@@ -216,13 +216,9 @@ class OkChannel:
         topic = topic.get("id", "") if isinstance(topic, dict) else topic
         return Published(f"topic:{self.group_id}_{topic}", f"{OK_SITE}/group/{self.group_id}/topic/{topic}")
 
-    def download(self, ref: AttachmentRef) -> bytes:
-        response = guard_request("OK", self.session.get, ref.url, timeout=HTTP_TIMEOUT)
-        if response.status_code >= 500:
-            raise transient_from_http("OK", response)
-        if response.status_code >= 400:
-            raise PermanentError(f"OK: вложение «{ref.name}» недоступно (HTTP {response.status_code})")
-        return response.content
+    def download(self, ref: AttachmentRef, limit: int = 0) -> bytes:
+        """A citizen's file from the URL the event gave (at most `limit` bytes)."""
+        return get_file("OK", self.session, ref.url, ref.name, limit)
 
     # ---- wire level: the one place OK errors are translated --------------------------
     def sign(self, params: dict) -> str:

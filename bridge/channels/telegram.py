@@ -19,8 +19,8 @@ from typing import Sequence
 import requests
 
 from bridge.channels.base import (
-    HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Malformed, Published,
-    clean_text, from_unix, gap_item, guard_request, is_image, need, parse_each, read_attachment, text_of,
+    HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, FileTooBig, IncomingItem, Malformed, Published,
+    clean_text, from_unix, gap_item, get_file, guard_request, is_image, need, parse_each, read_attachment, text_of,
     transient_from_http,
 )
 from bridge.channels.base import split_text as base_split
@@ -199,17 +199,19 @@ class TelegramChannel:
             uploads[field] = (path.name, data)
         return self._call("sendMediaGroup", {**base, "media": media}, files=uploads)[0]
 
-    def download(self, ref: AttachmentRef) -> bytes:
-        """getFile, then the file URL; the Bot API hands out files up to 20 MB only."""
+    def download(self, ref: AttachmentRef, limit: int = 0) -> bytes:
+        """getFile (core.telegram.org/bots/api#getfile: files up to 20 MB), then
+        `https://api.telegram.org/file/bot<token>/<file_path>`; a file whose `file_size` is over
+        `limit` is not fetched at all."""
         file_id = ref.url[len(FILE_REF):] if ref.url.startswith(FILE_REF) else ref.url
         info = self._call("getFile", {"file_id": file_id})
-        url = f"{self.api_url}/file/bot{self._token}/{info['file_path']}"
-        response = guard_request("Telegram", self.session.get, url, timeout=HTTP_TIMEOUT)
-        if response.status_code >= 500:
-            raise transient_from_http("Telegram", response)
-        if response.status_code >= 400:
-            raise PermanentError(f"Telegram: файл «{ref.name}» недоступен (HTTP {response.status_code})")
-        return response.content
+        size = info.get("file_size") if isinstance(info, dict) else None
+        if limit and _is_int(size) and size > limit:
+            raise FileTooBig(ref.name, size, limit)
+        if not isinstance(info, dict) or not isinstance(info.get("file_path"), str):
+            raise PermanentError(f"Telegram: файл «{ref.name}» недоступен (нет file_path)")
+        return get_file("Telegram", self.session, f"{self.api_url}/file/bot{self._token}/{info['file_path']}",
+                        ref.name, limit)
 
     # ---- the one place Bot API errors are translated ---------------------------------
     def _call(self, method: str, params: dict, files: dict | None = None, read_timeout: float | None = None):

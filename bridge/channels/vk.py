@@ -26,7 +26,7 @@ from vk_api.exceptions import ApiError, ApiHttpError, VkApiError
 
 from bridge.channels import vk_events
 from bridge.channels.base import (
-    HTTP_TIMEOUT, AttachmentRef, IncomingItem, Published, clean_text, gap_item, guard_request, is_image,
+    HTTP_TIMEOUT, get_file, AttachmentRef, IncomingItem, Published, clean_text, gap_item, guard_request, is_image,
     parse_each, random_id_from_key, read_attachment, split_text, transient_from_http,
 )
 from bridge.channels.vk_callback import CallbackJournal, serve_callback
@@ -363,13 +363,9 @@ class VkChannel:
             raise transient_from_http("VK", response)
         return response.json()
 
-    def download(self, ref: AttachmentRef) -> bytes:
-        response = guard_request("VK", self.session.get, ref.url)
-        if response.status_code >= 500:
-            raise transient_from_http("VK", response)
-        if response.status_code >= 400:
-            raise PermanentError(f"VK: вложение «{ref.name}» недоступно (HTTP {response.status_code})")
-        return response.content
+    def download(self, ref: AttachmentRef, limit: int = 0) -> bytes:
+        """A citizen's file from the URL the event gave (at most `limit` bytes)."""
+        return get_file("VK", self.session, ref.url, ref.name, limit)
 
     # ---- the one place VK errors are translated --------------------------------------
     def _call(self, client: vk_api.VkApi, method: str, **params):
