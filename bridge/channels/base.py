@@ -136,6 +136,7 @@ def _safe_ident(ident, event) -> str:
 class Published:
     external_id: str
     link: str
+    note: str = ""   # what the operator must still do (files this network could not take), Russian
 
 
 class Channel(Protocol):

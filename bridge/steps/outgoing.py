@@ -126,7 +126,7 @@ def publish(s: _Send, payload: dict) -> dict:
         return {"link": MANUAL_HANDOVER}
     text, files = _approved(s, case, payload)
     result = channel.publish_reply(case.reply_target, text, files, payload["key"])
-    return {"link": result.link or result.external_id}
+    return {"link": result.link or result.external_id, "note": result.note}
 
 
 def _approved(s: _Send, case: Case, payload: dict) -> tuple[str, list[Path]]:
@@ -145,7 +145,7 @@ def post_info(s: _Send, payload: dict) -> dict:
         raise PermanentError(f"канал {payload['channel']} не подключён")
     text, files = _approved(s, case, payload) if "files" in payload else (payload.get("text", case.publish_text), [])
     result = channel.post_informational(text, files, payload["key"])
-    return {"link": result.link}
+    return {"link": result.link, "note": result.note}
 
 
 def site(s: _Send, payload: dict) -> dict:
@@ -169,12 +169,18 @@ def published(s: _Send, item: OutboxItem, result: dict) -> None:
     done.publish_text = item.payload.get("text", done.publish_text)   # the row shows what went out
     done.system_note = "Ответ опубликован." if result.get("link") != MANUAL_HANDOVER else \
         "Канал без автоматической публикации: передайте ответ пользователю сами."
+    if result.get("note"):   # files the network could not take (OK: photos only)
+        done.system_note += " " + result["note"]
     s.store.save(done, "система", "опубликовано", at=s.now)
 
 
 def info_posted(s: _Send, item: OutboxItem, result: dict) -> None:
     s.store.record(item.case_id, "система", "информационное сообщение", "post_info", None,
                    result.get("link"), at=s.now)
+    case = s.store.get(item.case_id) if result.get("note") else None
+    if case is not None and result["note"] not in case.system_note:
+        case.system_note = f"{case.system_note} {result['note']}".strip()
+        s.store.save(case, "система", "информационное сообщение", at=s.now)
 
 
 # Networks whose publishing calls carry an idempotency key the server honours (VK `random_id`,

@@ -117,6 +117,33 @@ def test_vk_direct_message_gets_the_scan_in_the_dialogue(stand):
     assert sorted((kind, f.data) for kind, f in published["files"]) == [("doc", SCAN), ("photo", ANSWER_PHOTO)]
 
 
+def test_ok_comment_gets_the_answer_photo_and_the_operator_is_told_of_the_scan(stand):
+    topic = stand.ok.add_topic()
+    comment = stand.ok.post_comment(topic, "777", "Сергей Орлов", "Нет света на улице Ленина")
+    stand.cycle()
+    case = stand.case_with("Нет света")
+    _department_mail(stand, case.id)
+    _answer_with_files(stand, case.id, ANSWER, [("опора.png", ANSWER_PHOTO), ("акт.pdf", SCAN)])
+    stand.cycle()
+    stand.operator(case.id, Решение_оператора="Опубликовать")
+    stand.cycle()
+    stand.cycle()
+    [published] = [p for p in stand.ok.published if p["method"] == "discussions.addDiscussionComment"]
+    assert published["reply_to_comment_id"] == comment and published["comment"] == ANSWER
+    assert [f.data for f in published["files"]] == [ANSWER_PHOTO]     # uploaded through photosV2
+    done = stand.app.store.get(case.id)
+    assert done.status == Status.PUBLISHED
+    assert "«акт.pdf»" in stand.ledger_row(case.id)["Примечание системы"]   # OK takes photos only
+
+
+def test_ok_message_picture_reaches_the_department(stand):
+    stand.ok.send_group_message("778", "Вера Котова", "Упало дерево на машину", image=PHOTO)
+    stand.cycle()
+    case = stand.case_with("Упало дерево")
+    message = _department_mail(stand, case.id)
+    assert [part.get_content() for part in message.iter_attachments()] == [PHOTO]
+
+
 def test_an_answer_that_is_only_a_scan_is_published_with_the_operators_text(stand):
     user = stand.tg.user(8, "Олег")
     stand.tg.send_dm(user, "Когда уберут снег у дома 5?")
@@ -176,13 +203,15 @@ def test_a_file_over_the_limit_stays_a_link_and_everyone_is_told(stand):
     assert "tg-file:" not in stand.ledger_row(tg_case.id)["Вложения"]
 
 
-@pytest.mark.parametrize("network", ["vk", "telegram"])
+@pytest.mark.parametrize("network", ["vk", "telegram", "ok"])
 def test_an_informational_answer_carries_its_files_to_the_pages(stand, network):
     if network == "vk":
         stand.vk.add_user(5, "Иван", "Петров")
         stand.vk.post_wall_comment(10, 5, "Какой график вывоза мусора?")
-    else:
+    elif network == "telegram":
         stand.tg.send_dm(stand.tg.user(12, "Ольга"), "Какой график вывоза мусора?")
+    else:
+        stand.ok.post_comment(stand.ok.add_topic(), "779", "Ольга Ким", "Какой график вывоза мусора?")
     stand.cycle()
     case = stand.case_with("график вывоза")
     _department_mail(stand, case.id)
@@ -195,5 +224,7 @@ def test_an_informational_answer_carries_its_files_to_the_pages(stand, network):
     assert [f["data"] for p in posts for f in p["files"]] == [ANSWER_PHOTO]
     [wall] = [p for p in stand.vk.published if p["method"] == "wall.post"]
     assert [f.data for _, f in wall["files"]] == [ANSWER_PHOTO]
+    [topic] = [p for p in stand.ok.published if p["method"] == "mediatopic.post"]
+    assert [f.data for f in topic["files"]] == [ANSWER_PHOTO]
     [answer_file] = stand.app.files.files(case.id, "answer")   # where the site section finds it
     assert answer_file.read_bytes() == ANSWER_PHOTO
