@@ -144,6 +144,26 @@ def test_ok_message_picture_reaches_the_department(stand):
     assert [part.get_content() for part in message.iter_attachments()] == [PHOTO]
 
 
+def test_the_registration_card_carries_and_lists_the_citizens_files(stand):
+    """п. 3.8: the card for the registry office has the citizen's photo and document."""
+    stand.vk.add_user(15, "Нина", "Белова")
+    stand.vk.send_dm(15, "Прошу зарегистрировать жалобу на управляющую компанию",
+                     attachments=[stand.vk.citizen_photo(PHOTO), stand.vk.citizen_doc("жалоба.pdf", SCAN)])
+    stand.cycle()
+    case = stand.case_with("зарегистрировать жалобу")
+    stand.operator(case.id, Решение_оператора="Обращение 59-ФЗ")
+    stand.cycle()
+    stand.operator(case.id, Согласие="да")
+    stand.cycle()
+    registry = stand.app.config.registry_emails[0]
+    cards = [_mail(raw) for _, to, raw in stand.smtp.messages if registry in " ".join(to)]
+    assert len(cards) == 1, stand.app.store.get(case.id).system_note
+    card = cards[0]
+    names = sorted(p.get_filename() for p in card.iter_attachments())
+    assert sorted(p.get_content() for p in card.iter_attachments()) == sorted([PHOTO, SCAN])
+    assert all(name in _listed(card) for name in names) and "жалоба.pdf" in names
+
+
 def test_an_answer_that_is_only_a_scan_is_published_with_the_operators_text(stand):
     user = stand.tg.user(8, "Олег")
     stand.tg.send_dm(user, "Когда уберут снег у дома 5?")
