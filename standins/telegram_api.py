@@ -152,7 +152,9 @@ class FakeTelegram(LoopbackStand):
                                 {**self._file(f"photos/p{mid}.jpg", photo), "width": 800, "height": 600}]
             message["caption"] = text
         elif document is not None:
-            message["document"] = {**self._file(f"documents/{document[0]}", document[1]),
+            # getFile's file_path is Telegram's own ("documents/file_12.pdf"), never the sender's name
+            suffix = document[0].rpartition(".")[2][:8] if "." in document[0] else "bin"
+            message["document"] = {**self._file(f"documents/file_{mid}.{suffix}", document[1]),
                                    "file_name": document[0]}
             message["caption"] = text
         else:

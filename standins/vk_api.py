@@ -60,6 +60,7 @@ class FakeVk(LoopbackStand):
         self.photos: dict[str, Upload] = {}       # "photo<owner>_<id>" → the saved photo
         self.docs: dict[str, Upload] = {}         # "doc<owner>_<id>" → the saved document
         self.served: dict[str, bytes] = {}        # citizens' files at their userapi-like URLs
+        self.file_requests: list[str] = []        # every GET of a file URL, in order
         self.rate_limits = False
         self.long_poll = {"is_enabled": long_poll_enabled, "api_version": API_VERSION if long_poll_enabled else "5.131",
                           "events": {name: int(long_poll_enabled) for name in LONG_POLL_EVENTS}}
@@ -325,6 +326,7 @@ def _handler_for(fake: FakeVk):
                 return self.answer_json(200, fake.a_check(query))
             if url.path.startswith("/files/"):
                 key = url.path + (f"?{url.query}" if url.query else "")
+                fake.file_requests.append(key)
                 data = fake.served.get(key, fake.served.get(url.path))
                 return self.answer(200, data) if data is not None else self.answer(404, b"Not Found", "text/plain")
             if url.path.startswith("/method/"):   # "GET and POST HTTP methods are supported"

@@ -248,3 +248,51 @@ def test_an_informational_answer_carries_its_files_to_the_pages(stand, network):
     assert [f.data for f in topic["files"]] == [ANSWER_PHOTO]
     [answer_file] = stand.app.files.files(case.id, "answer")   # where the site section finds it
     assert answer_file.read_bytes() == ANSWER_PHOTO
+
+
+def test_the_demo_shows_a_photo_going_to_the_department_and_a_scan_coming_back(tmp_path):
+    """`python run.py demo`: the citizen's photo is attached to a department mail, the scan is
+    uploaded with the published answer, and the narration says both."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from bridge.demo import DEMO_PHOTO, DEMO_SCAN
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, str(root / "run.py"), "demo"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "фото гражданина ушло в отдел вложением письма" in result.stdout
+    assert "Гражданин получил под своим комментарием ответ и скан отдела" in result.stdout
+    mails = [_mail(path.read_bytes()) for path in (tmp_path / "demo-output" / "Отправленные письма").glob("*.eml")]
+    assert any(part.get_content() == DEMO_PHOTO for mail in mails for part in mail.iter_attachments())
+    [scan] = (tmp_path / "demo-output" / "data" / "attachments").glob("*/answer/*.pdf")
+    assert scan.read_bytes() == DEMO_SCAN
+
+
+def test_hostile_attachments_lose_nothing(stand):
+    """A file that is gone (404), a web link to an inner address, a Telegram document named to
+    escape the folder: the case opens, the good file is kept, the rest are links, nothing is
+    written outside the case folder, no link is ever fetched."""
+    stand.vk.add_user(5, "Иван", "Петров")
+    gone = stand.vk.doc_attachment(1, "схема.pdf", stand.vk.base_url + "/files/missing")
+    inner = {"type": "link", "link": {"url": stand.vk.base_url + "/files/secret", "title": "внутренний адрес"}}
+    stand.vk.post_wall_comment(10, 5, "Три вложения сразу", attachments=[gone, inner, stand.vk.citizen_photo(PHOTO)])
+    user = stand.tg.user(13, "Гость")
+    stand.tg.send_dm(user, "Документ с хитрым именем", document=("../../../etc/passwd", b"root:x:0:0"))
+    stand.tg.send_dm(user, "Ещё один", document=("CON." + "я" * 200 + ".pdf", b"%PDF long"))
+    stand.cycle()
+
+    vk_case = stand.case_with("Три вложения")
+    row = stand.ledger_row(vk_case.id)
+    assert "схема.pdf (не скачано" in row["Вложения"] and "внутренний адрес (" in row["Вложения"]
+    assert "не удалось скачать" in row["Примечание системы"]
+    assert [p.read_bytes() for p in stand.app.files.files(vk_case.id, "citizen")] == [PHOTO]
+    assert not [r for r in stand.vk.file_requests if "secret" in r]           # a link is never fetched
+
+    for words, data in (("хитрым именем", b"root:x:0:0"), ("Ещё один", b"%PDF long")):
+        case = stand.case_with(words)
+        [kept] = stand.app.files.files(case.id, "citizen")
+        assert kept.read_bytes() == data and kept.parent == stand.app.files.folder(case.id, "citizen")
+        assert "/" not in kept.name and len(kept.name.encode()) <= 180 and not kept.name.upper().startswith("CON.")
+    assert not (stand.app.config.data_dir / "etc").exists()
