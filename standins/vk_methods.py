@@ -208,6 +208,8 @@ def _messages_send(fake: FakeVk, p: dict, kind: str) -> int:
         raise VkError(100, "One of the parameters specified was missing or invalid: message is empty or invalid")
     if peer in fake.denied_messages:
         raise VkError(901)
+    if len([x for x in str(p.get("attachment") or "").split(",") if x]) > 10:   # «не более 10 вложений»
+        raise VkError(100, "One of the parameters specified was missing or invalid: too many attachments")
     if p["random_id"] != 0 and p["random_id"] in fake._random_ids:
         return fake._random_ids[p["random_id"]]["id"]
     entry = _publish(fake, "messages.send", p)

@@ -78,6 +78,7 @@ VK_ERRORS: dict[int, tuple[bool, str]] = {
 RETRY_AFTER = {6: 1.0, 9: 60.0, 29: 3600.0}
 RANDOM_ID_TRIES = 3
 MAX_MESSAGE = 9000   # messages.send.message: maxLength 9000 in the VK API JSON schema
+MAX_MESSAGE_ATTACHMENTS = 10   # messages.send.attachment: «не более 10 вложений» (dev.vk.com/ru/method/messages.send)
 
 
 class ApiSession(requests.Session):
@@ -268,11 +269,14 @@ class VkChannel:
         send the message is read back (messages.getById); if it is another dialogue's or another
         text, the answer is sent again under the next derived id."""
         pieces = split_text(clean_text(text), MAX_MESSAGE) or [""]
+        files = list(attachments)
+        groups = [files[i:i + MAX_MESSAGE_ATTACHMENTS] for i in range(0, len(files), MAX_MESSAGE_ATTACHMENTS)] or [[]]
+        # the files go with the last piece of text, ten to a message (messages.send `attachment`)
+        plan = [(piece, []) for piece in pieces[:-1]] + [(pieces[-1], groups[0])] + [("", g) for g in groups[1:]]
         first = None
-        for number, piece in enumerate(pieces):
-            files = attachments if number == len(pieces) - 1 else ()
+        for number, (piece, group) in enumerate(plan):
             part_key = key if number == 0 else f"{key}/{number + 1}"
-            sent = self._send_piece(peer, piece, files, part_key)
+            sent = self._send_piece(peer, piece, group, part_key)
             first = first or sent
         return first
 

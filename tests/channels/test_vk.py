@@ -271,3 +271,17 @@ def test_unreachable_server_is_transient(fake_vk):
     channel = VkChannel(1, "t", "http://127.0.0.1:9/method/", min_interval=0)
     with pytest.raises(TransientError):
         channel.fetch(None)
+
+
+def test_a_dm_answer_with_many_files_goes_ten_to_a_message(fake_vk, vk, cursor, tmp_path):
+    fake_vk.send_dm(5, "вопрос")
+    (item,), _ = vk.fetch(cursor)
+    paths = []
+    for number in range(12):
+        path = tmp_path / f"лист{number}.pdf"
+        path.write_bytes(b"%%PDF %d" % number)
+        paths.append(path)
+    vk.publish_reply(item.reply_target, "Ответ", paths, "k")
+    sent = [entry for entry in fake_vk.published if entry["method"] == "messages.send"]
+    assert [len(entry["files"]) for entry in sent] == [10, 2] and sent[0]["message"] == "Ответ"
+    assert [f.data for entry in sent for _, f in entry["files"]] == [b"%%PDF %d" % n for n in range(12)]

@@ -83,6 +83,26 @@ def test_telegram_photo_to_the_department_and_scan_back_to_the_citizen(stand):
     assert [(f["kind"], f["data"]) for f in sent["files"]] == [("document", SCAN)]
 
 
+def test_telegram_comment_gets_the_answer_photos_as_one_album_in_its_thread(stand):
+    thread = stand.tg.channel_post("Ремонт дорог: план на неделю")
+    comment = stand.tg.comment(thread, stand.tg.user(14, "Роман"), "А у нас на Цапко яма", photo=PHOTO)
+    stand.cycle()
+    case = stand.case_with("на Цапко")
+    message = _department_mail(stand, case.id)
+    assert [part.get_content() for part in message.iter_attachments()] == [PHOTO]
+    second = ANSWER_PHOTO + b"2"
+    _answer_with_files(stand, case.id, ANSWER, [("до.png", ANSWER_PHOTO), ("после.png", second)])
+    stand.cycle()
+    stand.operator(case.id, Решение_оператора="Опубликовать")
+    stand.cycle()
+    stand.cycle()
+    album = [p for p in stand.tg.published if p["method"] == "sendMediaGroup"]
+    assert [f["data"] for p in album for f in p["files"]] == [ANSWER_PHOTO, second]
+    assert album[0]["caption"] == ANSWER and all(str(p["chat_id"]) == str(stand.tg.group_id) for p in album)
+    assert album[0]["reply_parameters"] == {"message_id": comment}       # under the citizen's comment
+    assert stand.app.store.get(case.id).status == Status.PUBLISHED
+
+
 def test_vk_comment_photo_and_the_answer_photo_and_scan_under_it(stand):
     stand.vk.add_user(5, "Иван", "Петров")
     comment = stand.vk.post_wall_comment(10, 5, "Яма у школы", attachments=[stand.vk.citizen_photo(PHOTO)])
