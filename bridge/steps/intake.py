@@ -127,6 +127,8 @@ def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: date
     known = store.case_for_item(item.channel, item.external_id)
     if known:
         _update_known(store, known, item, now)
+        if files is not None and channel is not None:
+            _complete_files(store, files, channel, limit, known, item, now)
         return 0
     if item.event == "delete":
         return 0
@@ -159,6 +161,7 @@ class _Fetched:
     data: bytes | None
     shown: str = ""
     note: str = ""
+    where: str = ""     # the link a person can open
 
 
 def _download(channel, refs, limit: int, message_link: str) -> list[_Fetched]:
@@ -172,7 +175,7 @@ def _download(channel, refs, limit: int, message_link: str) -> list[_Fetched]:
             result.append(_Fetched(ref.name, None, f"{ref.name} ({where})" if ref.url else ref.name))
             continue
         try:
-            result.append(_Fetched(ref.name, channel.download(ref, limit=limit)))
+            result.append(_Fetched(ref.name, channel.download(ref, limit=limit), where=where))
         except FileTooBig as exc:
             megabytes = exc.limit // (1024 * 1024)
             result.append(_Fetched(ref.name, None, f"{ref.name} (больше {megabytes} МБ, только ссылка: {where})",
@@ -186,12 +189,35 @@ def _download(channel, refs, limit: int, message_link: str) -> list[_Fetched]:
 
 
 def _keep_files(store: Store, files: DataFiles, case: Case, fetched: list[_Fetched], now: datetime) -> None:
-    """The downloaded files into `attachments/<case>/citizen/`; the row lists them in order."""
-    names = iter(files.save(case.id, CITIZEN, [(f.name, f.data) for f in fetched if f.data is not None]))
-    case.attachments = [next(names) if f.data is not None else f.shown for f in fetched]
-    for note in (f.note for f in fetched if f.note):
+    """The downloaded files into `attachments/<case>/citizen/`; the row lists them in order. A
+    file that cannot be written (a full disk) is a link too: the message itself is already kept."""
+    shown, notes = [], [f.note for f in fetched if f.note]
+    for item in fetched:
+        if item.data is None:
+            shown.append(item.shown)
+            continue
+        try:
+            shown += files.save(case.id, CITIZEN, [(item.name, item.data)])
+        except OSError as exc:
+            log.error("%s: a citizen's file could not be written: %s", case.id, type(exc).__name__)
+            shown.append(f"{item.name} (не сохранено: {item.where})")
+            notes.append(f"Вложение «{item.name}» не удалось сохранить ({exc.strerror or exc}): "
+                         "в «Вложениях» ссылка на него.")
+    case.attachments = shown
+    for note in notes:
         case.system_note = _noted(case.system_note, note)
     store.save(case, "система", "вложения пользователя", at=now)
+
+
+def _complete_files(store: Store, files: DataFiles, channel, limit: int, case_id: str, item, now: datetime) -> None:
+    """An item seen again whose case has none of its files yet (the service stopped between making
+    the case and keeping its files): they are fetched now."""
+    if not item.attachments or item.event == "delete":
+        return
+    case = store.get(case_id)
+    if case is None or case.closed or case.attachments or files.files(case_id, CITIZEN):
+        return
+    _keep_files(store, files, case, _download(channel, item.attachments, limit, item.link), now)
 
 
 def _update_known(store: Store, case_id: str, item, now: datetime) -> None:

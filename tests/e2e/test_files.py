@@ -20,6 +20,7 @@ import pytest
 
 from bridge.core.model import Status
 from standins.department_replies import reply
+from tests.e2e.test_full_disk import tiny  # noqa: F401 - pytest fixture by name
 from tests.e2e_channels.conftest import mailboxes, stand  # noqa: F401 - pytest fixtures by name
 
 PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
@@ -316,3 +317,60 @@ def test_hostile_attachments_lose_nothing(stand):
         assert kept.read_bytes() == data and kept.parent == stand.app.files.folder(case.id, "citizen")
         assert "/" not in kept.name and len(kept.name.encode()) <= 180 and not kept.name.upper().startswith("CON.")
     assert not (stand.app.config.data_dir / "etc").exists()
+
+
+def test_a_stop_between_the_case_and_its_files_loses_no_file(stand, monkeypatch):
+    """The service dies (in-process: an exception no loop catches) after the case was made and
+    before its files were kept; the cursor did not move, the item comes again, the files are kept."""
+    import bridge.steps.intake as intake
+    real = intake._keep_files
+
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt("killed between the case and its files")
+    monkeypatch.setattr(intake, "_keep_files", dies)
+    stand.vk.add_user(5, "Иван", "Петров")
+    stand.vk.post_wall_comment(10, 5, "Упал забор на тротуар", attachments=[stand.vk.citizen_photo(PHOTO)])
+    with pytest.raises(KeyboardInterrupt):
+        stand.cycle()
+    case = stand.case_with("Упал забор")
+    assert case.attachments == [] and stand.app.files.files(case.id, "citizen") == []
+    monkeypatch.setattr(intake, "_keep_files", real)
+    stand.cycle()
+    [kept] = stand.app.files.files(case.id, "citizen")
+    assert kept.read_bytes() == PHOTO and stand.ledger_row(case.id)["Вложения"] == kept.name
+    assert len(stand.cases()) == 1
+
+
+def test_a_full_disk_keeps_the_message_and_the_files_link(tiny, monkeypatch):
+    """A real tiny tmpfs (root only): the citizen's photo does not fit, the message does — the case
+    opens with the photo as a link and a note, and the next message is taken in as usual."""
+    from datetime import datetime, timedelta, timezone
+
+    from bridge.app import build_app
+    from bridge.config import load
+    from bridge.cycle import run_cycle
+    from standins.telegram_api import FakeTelegram
+    from tests.e2e.test_full_disk import fill
+
+    disk = tiny
+    with FakeTelegram() as tg:
+        monkeypatch.setenv("OTKLIK_TG_TOKEN", tg.token)
+        config = dataclasses.replace(load(None), data_dir=disk / "data", ledger=disk / "data" / "Журнал.xlsx",
+                                     site_dir=disk / "site", mail={},
+                                     channels={"telegram": {"token_env": "OTKLIK_TG_TOKEN", "api_url": tg.api_url}})
+        app = build_app(config)
+        now = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)
+        run_cycle(app, now)
+        filler = fill(disk, leave=700 * 1024)
+        tg.send_dm(tg.user(9, "Олег"), "Фото затопленного подвала", photo=b"\xff\xd8" + b"z" * (2 * 1024 * 1024))
+        run_cycle(app, now + timedelta(minutes=1))
+        [case] = app.store.all_cases()
+        assert case.text == "Фото затопленного подвала"
+        assert "не сохранено" in case.attachments[0] and "не удалось сохранить" in case.system_note
+        assert app.files.files(case.id, "citizen") == []
+        filler.unlink()
+        tg.send_dm(tg.user(9, "Олег"), "И ещё одно", photo=PHOTO)
+        run_cycle(app, now + timedelta(minutes=2))
+        second = next(c for c in app.store.all_cases() if c.text == "И ещё одно")
+        assert [p.read_bytes() for p in app.files.files(second.id, "citizen")] == [PHOTO]
+        app.store.close()
