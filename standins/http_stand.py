@@ -7,6 +7,7 @@ written from that API's documentation (never from Otklik's clients)."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from dataclasses import dataclass
 from email.parser import BytesParser
@@ -14,6 +15,14 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_REQUEST = 64 * 1024 * 1024   # bigger bodies are refused with 413, as any front server would
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-answer (it refused a file too big to take) is no error."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class LoopbackStand:
@@ -26,7 +35,7 @@ class LoopbackStand:
         raise NotImplementedError
 
     def start(self):
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), self.handler_class())
+        self._server = _Server(("127.0.0.1", self._port), self.handler_class())
         self._server.daemon_threads = True
         self._port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
@@ -41,7 +50,7 @@ class LoopbackStand:
     def restart(self) -> None:
         """Go away and come back on the same port (state kept, as a server's disk would)."""
         self.stop()
-        ThreadingHTTPServer.allow_reuse_address = True
+        _Server.allow_reuse_address = True
         self.start()
 
     def __enter__(self):
