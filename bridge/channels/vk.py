@@ -363,9 +363,18 @@ class VkChannel:
     def _post_file(self, url: str, field: str, path: Path) -> dict:
         files = {field: (Path(path).name, read_attachment(path))}
         response = guard_request("VK", self.session.post, url, files=files)
-        if response.status_code >= 400:
+        if response.status_code >= 500 or response.status_code == 429:
             raise transient_from_http("VK", response)
-        return response.json()
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise TransientError("VK: сервер загрузки ответил не JSON") from exc
+        # dev.vk.com/ru/api/upload: a refused file is {"error": …}, a photo nobody received "photo": "[]"
+        if response.status_code >= 400 or not isinstance(body, dict) or body.get("error") \
+                or body.get("photo") == "[]":
+            reason = body.get("error") if isinstance(body, dict) else response.status_code
+            raise PermanentError(f"VK: сервер загрузки не принял вложение «{Path(path).name}» ({reason})")
+        return body
 
     def download(self, ref: AttachmentRef, limit: int = 0) -> bytes:
         """A citizen's file from the URL the event gave (at most `limit` bytes)."""

@@ -11,7 +11,7 @@ An event that lacks a documented field raises `Malformed`, so the channel sets i
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Mapping
 
 from bridge.channels.base import (

@@ -285,3 +285,15 @@ def test_a_dm_answer_with_many_files_goes_ten_to_a_message(fake_vk, vk, cursor, 
     sent = [entry for entry in fake_vk.published if entry["method"] == "messages.send"]
     assert [len(entry["files"]) for entry in sent] == [10, 2] and sent[0]["message"] == "Ответ"
     assert [f.data for entry in sent for _, f in entry["files"]] == [b"%%PDF %d" % n for n in range(12)]
+
+
+def test_a_photo_the_upload_server_refuses_is_said_clearly(fake_vk, vk, cursor, tmp_path, monkeypatch):
+    import standins.vk_api as stand
+    monkeypatch.setattr(stand, "MAX_PHOTO", 10)         # the stand-in's 50 MB, made small
+    fake_vk.send_dm(5, "вопрос")
+    (item,), _ = vk.fetch(cursor)
+    photo = tmp_path / "большое.jpg"
+    photo.write_bytes(b"\xff\xd8" + b"x" * 100)
+    with pytest.raises(PermanentError, match="не принял вложение «большое.jpg»"):
+        vk.publish_reply(item.reply_target, "Ответ", [photo], "k")
+    assert not [e for e in fake_vk.published if e["method"] == "messages.send"]
