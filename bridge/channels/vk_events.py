@@ -11,13 +11,13 @@ An event that lacks a documented field raises `Malformed`, so the channel sets i
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Mapping
 
 from bridge.channels.base import (
     NO_MOMENT,
     KIND_BOARD, KIND_COMMENT, KIND_MESSAGE, KIND_PHOTO_COMMENT, KIND_SUGGESTED,
-    KIND_VIDEO_COMMENT, AttachmentRef, IncomingItem, Malformed, from_unix, need, text_of,
+    KIND_VIDEO_COMMENT, LINK, AttachmentRef, IncomingItem, Malformed, from_unix, need, text_of,
 )
 
 log = logging.getLogger(__name__)
@@ -183,9 +183,10 @@ def _attachment(kind: str, body: dict) -> AttachmentRef | None:
         name = title if not ext or title.lower().endswith("." + ext.lower()) else f"{title}.{ext}"
         return AttachmentRef(name, str(body.get("url") or ""), "doc")
     if kind == "video":
-        return AttachmentRef(str(body.get("title") or f"video{ident}"), f"{VK_SITE}/video{ident}", "video")
+        # a video is a page on VK, not a file the bot may fetch: it stays a link
+        return AttachmentRef(str(body.get("title") or f"video{ident}"), f"{VK_SITE}/video{ident}", LINK)
     if kind == "link":
-        return AttachmentRef(str(body.get("title") or body.get("url") or ""), str(body.get("url") or ""), "link")
+        return AttachmentRef(str(body.get("title") or body.get("url") or ""), str(body.get("url") or ""), LINK)
     if kind in ("audio", "audio_message", "sticker", "graffiti"):
         return AttachmentRef(f"{kind}{ident}", _first_url(body), kind)
     return None

@@ -48,6 +48,7 @@ class DecisionContext:
     now: datetime
     department_exists: Callable[[str], bool]
     explanation_text: Callable[[Case, str], str]     # п. 3.7 standard text per reason
+    answer_files: Callable[[Case], list[str]] = lambda case: []   # the department's files of the case
 
 
 def refuse(case: Case, decision: str, why: str) -> Outcome:
@@ -94,11 +95,14 @@ def _publish(case: Case, ctx: DecisionContext) -> Outcome:
         return _confirmed(case, ctx)
     if case.status in (Status.NEW, Status.ROUTED, Status.REWORK) and not case.publish_text.strip():
         return refuse(case, Decision.PUBLISH, "нет текста для публикации (ответ отдела ещё не получен)")
-    if not case.publish_text.strip():
+    files = ctx.answer_files(case)
+    if not case.publish_text.strip() and not files:
         return refuse(case, Decision.PUBLISH, "пустой «Текст для публикации»")
-    # The approved text is the text published: a retry after an outage, or a second answer that
-    # came meanwhile, never changes what the operator approved (п. 3.3).
-    approved = {"text": case.publish_text}
+    # The approved text and files are what is published: a retry after an outage, or a second
+    # answer that came meanwhile, never changes what the operator approved (п. 3.3). An answer
+    # that is only a file (a signed scan, п. 3.4 «иной комментарий») goes with the operator's
+    # text, or alone when the operator left the text empty.
+    approved = {"text": case.publish_text, "files": list(files)}
     effects = [Effect("publish", _tag(case, "publish"), approved)]
     if case.informational:   # п. 3.5: also on the official pages and the site section
         effects.append(Effect("post_info", _tag(case, "info"), approved))

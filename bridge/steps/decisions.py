@@ -20,6 +20,7 @@ from bridge.core.vocabulary import basis_from_label, decision_from_label, is_yes
 from bridge.steps.intake import case_from_row, manual_key, open_case, typed_moment
 from bridge.steps.outgoing import emit
 from bridge.steps.ports import Ports
+from bridge.storage.files import ANSWER, DataFiles
 from bridge.storage.store import Store
 from ledger.columns import OPERATOR_KEYS
 from ledger.render import normalize
@@ -30,8 +31,10 @@ log = logging.getLogger("otklik.decisions")
 
 def decision_context(config: Config, store: Store, now: datetime) -> workflow.DecisionContext:
     from mailer.texts import explanation_for
+    files = DataFiles(config.data_dir)
     return workflow.DecisionContext(now=now, department_exists=lambda code: config.department(code) is not None,
-                                    explanation_text=lambda case, basis: explanation_for(case, basis, config, store))
+                                    explanation_text=lambda case, basis: explanation_for(case, basis, config, store),
+                                    answer_files=lambda case: [p.name for p in files.files(case.id, ANSWER)])
 
 
 def operator_name(modified_by: str) -> str:

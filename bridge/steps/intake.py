@@ -6,8 +6,9 @@ a minute); the cursor is saved after each page, once every item of it was stored
 Each item is deduplicated by (channel, external id) in the same transaction that creates the
 case, so an item seen twice (a restart, a long-poll repeated, a ledger read twice) is one case.
 The citizen's files are downloaded before the case is made, into `attachments/<case>/citizen/`
-(bridge/storage/files.py); a file over the configured limit or one that cannot be downloaded
-stays a link, and «Вложения» says so. An edit updates the text and stays in the history; a
+(bridge/storage/files.py); a file over the configured limit (`attachment_limit_mb`, fetched no
+further than the limit) or one that cannot be downloaded stays a link, and «Вложения» and
+«Примечание системы» say so. An edit updates the text and stays in the history; a
 deletion is noted, never erases the case. An item that fails in a way nobody foresaw is set
 aside (its raw form kept in `journals/set_aside/`, the operator told) and the others go on.
 """
@@ -17,10 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime, time
 from typing import Callable, Iterable
 
+from bridge.channels.base import LINK, FileTooBig
 from bridge.config import Config
 from bridge.core.model import MANUAL_CHANNEL, Case
 from bridge.core.vocabulary import channel_label
@@ -125,6 +127,8 @@ def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: date
     known = store.case_for_item(item.channel, item.external_id)
     if known:
         _update_known(store, known, item, now)
+        if files is not None and channel is not None:
+            _complete_files(store, files, channel, limit, known, item, now)
         return 0
     if item.event == "delete":
         return 0
@@ -133,17 +137,14 @@ def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: date
                 author_link=item.author_link, text=item.text, link=item.link,
                 reply_target=dict(item.reply_target),
                 author_key=f"{item.channel}:{item.reply_target.get('from_id', item.author_link)}")
-    downloaded = _download(channel, item.attachments, limit) if files is not None and channel else None
+    downloaded = _download(channel, item.attachments, limit, item.link) if files is not None and channel else None
     if downloaded is None:
         case.attachments = [f"{a.name} ({a.url})" for a in item.attachments]
     made = open_case(store, prefix, case, "пользователь", hinter, now)
     if made is None:
         return 0
     if downloaded:
-        names = files.save(made.id, CITIZEN, [(name, data) for name, data, _ in downloaded if data is not None])
-        names = iter(names)
-        made.attachments = [next(names) if data is not None else f"{name} ({why})" for name, data, why in downloaded]
-        store.save(made, "система", "вложения пользователя", at=now)
+        _keep_files(store, files, made, downloaded, now)
     return 1
 
 
@@ -153,21 +154,70 @@ def _keep_set_aside(store: Store, files: DataFiles | None, item, now: datetime) 
                      f"{item.reason}.", now, key=f"set_aside:{item.channel}:{item.external_id}")
 
 
-def _download(channel, refs, limit: int) -> list[tuple[str, bytes | None, str]]:
-    """(name, bytes or None, why not) per attachment; a failed download keeps the link."""
+@dataclass(frozen=True)
+class _Fetched:
+    """One attachment at intake: its bytes, or why there are none (`shown` is the cell text)."""
+    name: str
+    data: bytes | None
+    shown: str = ""
+    note: str = ""
+    where: str = ""     # the link a person can open
+
+
+def _download(channel, refs, limit: int, message_link: str) -> list[_Fetched]:
+    """Every file of the message, downloaded (at most `limit` bytes each); a web link stays a
+    link, and a file over the limit or one that could not be fetched becomes its link, said in
+    «Вложения» and in the row's note."""
     result = []
     for ref in refs:
+        where = ref.url if ref.url.startswith(("http://", "https://")) else (message_link or "см. сообщение")
+        if ref.kind == LINK or not ref.url:
+            result.append(_Fetched(ref.name, None, f"{ref.name} ({where})" if ref.url else ref.name))
+            continue
         try:
-            data = channel.download(ref)
+            result.append(_Fetched(ref.name, channel.download(ref, limit=limit), where=where))
+        except FileTooBig as exc:
+            megabytes = exc.limit // (1024 * 1024)
+            result.append(_Fetched(ref.name, None, f"{ref.name} (больше {megabytes} МБ, только ссылка: {where})",
+                                   f"Вложение «{ref.name}» больше {megabytes} МБ: не скачано, в «Вложениях» "
+                                   "ссылка на него."))
         except Exception as exc:   # noqa: BLE001 - a file we could not get is a link, not a lost case
             log.warning("attachment download failed: %s", type(exc).__name__)
-            result.append((ref.name, None, f"не скачано: {ref.url}"))
-            continue
-        if limit and len(data) > limit:
-            result.append((ref.name, None, f"больше {limit // (1024 * 1024)} МБ, только ссылка: {ref.url}"))
-        else:
-            result.append((ref.name, data, ""))
+            result.append(_Fetched(ref.name, None, f"{ref.name} (не скачано: {where})",
+                                   f"Вложение «{ref.name}» не удалось скачать ({exc}): в «Вложениях» ссылка на него."))
     return result
+
+
+def _keep_files(store: Store, files: DataFiles, case: Case, fetched: list[_Fetched], now: datetime) -> None:
+    """The downloaded files into `attachments/<case>/citizen/`; the row lists them in order. A
+    file that cannot be written (a full disk) is a link too: the message itself is already kept."""
+    shown, notes = [], [f.note for f in fetched if f.note]
+    for item in fetched:
+        if item.data is None:
+            shown.append(item.shown)
+            continue
+        try:
+            shown += files.save(case.id, CITIZEN, [(item.name, item.data)])
+        except OSError as exc:
+            log.error("%s: a citizen's file could not be written: %s", case.id, type(exc).__name__)
+            shown.append(f"{item.name} (не сохранено: {item.where})")
+            notes.append(f"Вложение «{item.name}» не удалось сохранить ({exc.strerror or exc}): "
+                         "в «Вложениях» ссылка на него.")
+    case.attachments = shown
+    for note in notes:
+        case.system_note = _noted(case.system_note, note)
+    store.save(case, "система", "вложения пользователя", at=now)
+
+
+def _complete_files(store: Store, files: DataFiles, channel, limit: int, case_id: str, item, now: datetime) -> None:
+    """An item seen again whose case has none of its files yet (the service stopped between making
+    the case and keeping its files): they are fetched now."""
+    if not item.attachments or item.event == "delete":
+        return
+    case = store.get(case_id)
+    if case is None or case.closed or case.attachments or files.files(case_id, CITIZEN):
+        return
+    _keep_files(store, files, case, _download(channel, item.attachments, limit, item.link), now)
 
 
 def _update_known(store: Store, case_id: str, item, now: datetime) -> None:

@@ -49,17 +49,17 @@ _EMAILS = {
 def emit(store: Store, config: Config, case: Case, effect: Effect, now: datetime) -> None:
     if effect.kind in _EMAILS:
         _queue_email(store, config, case, effect, _EMAILS[effect.kind], now)
-    elif effect.kind == "publish":
+    elif effect.kind in ("publish", "post_info"):
         # What the operator approved is fixed here: the text, and the department's files as they
         # were at approval (a later answer's files are not reviewed).
         approved = {"text": effect.data.get("text", case.publish_text),
-                    "files": [p.name for p in DataFiles(config.data_dir).files(case.id, ANSWER)]}
-        enqueue(store, effect.key, "publish", {"case_id": case.id, "key": effect.key, **approved}, case.id, now)
-    elif effect.kind == "post_info":
-        for channel in config.channels:
+                    "files": effect.data.get("files", [p.name for p in DataFiles(config.data_dir).files(case.id, ANSWER)])}
+        if effect.kind == "publish":
+            enqueue(store, effect.key, "publish", {"case_id": case.id, "key": effect.key, **approved}, case.id, now)
+            return
+        for channel in config.channels:   # п. 3.5: the text and the files on every official page
             enqueue(store, f"{effect.key}:{channel}", "post_info",
-                    {"case_id": case.id, "channel": channel, "key": effect.key,
-                     "text": effect.data.get("text", case.publish_text)}, case.id, now)
+                    {"case_id": case.id, "channel": channel, "key": effect.key, **approved}, case.id, now)
         enqueue(store, f"{effect.key}:site", "site", {"case_id": case.id}, case.id, now)
     elif effect.kind == "consent_request":
         enqueue(store, effect.key, "channel_message",
@@ -126,7 +126,7 @@ def publish(s: _Send, payload: dict) -> dict:
         return {"link": MANUAL_HANDOVER}
     text, files = _approved(s, case, payload)
     result = channel.publish_reply(case.reply_target, text, files, payload["key"])
-    return {"link": result.link or result.external_id}
+    return {"link": result.link or result.external_id, "note": result.note}
 
 
 def _approved(s: _Send, case: Case, payload: dict) -> tuple[str, list[Path]]:
@@ -143,8 +143,9 @@ def post_info(s: _Send, payload: dict) -> dict:
     channel = s.ports.channels.get(payload["channel"])
     if channel is None:
         raise PermanentError(f"канал {payload['channel']} не подключён")
-    result = channel.post_informational(payload.get("text", case.publish_text), [], payload["key"])
-    return {"link": result.link}
+    text, files = _approved(s, case, payload) if "files" in payload else (payload.get("text", case.publish_text), [])
+    result = channel.post_informational(text, files, payload["key"])
+    return {"link": result.link, "note": result.note}
 
 
 def site(s: _Send, payload: dict) -> dict:
@@ -168,12 +169,18 @@ def published(s: _Send, item: OutboxItem, result: dict) -> None:
     done.publish_text = item.payload.get("text", done.publish_text)   # the row shows what went out
     done.system_note = "Ответ опубликован." if result.get("link") != MANUAL_HANDOVER else \
         "Канал без автоматической публикации: передайте ответ пользователю сами."
+    if result.get("note"):   # files the network could not take (OK: photos only)
+        done.system_note += " " + result["note"]
     s.store.save(done, "система", "опубликовано", at=s.now)
 
 
 def info_posted(s: _Send, item: OutboxItem, result: dict) -> None:
     s.store.record(item.case_id, "система", "информационное сообщение", "post_info", None,
                    result.get("link"), at=s.now)
+    case = s.store.get(item.case_id) if result.get("note") else None
+    if case is not None and result["note"] not in case.system_note:
+        case.system_note = f"{case.system_note} {result['note']}".strip()
+        s.store.save(case, "система", "информационное сообщение", at=s.now)
 
 
 # Networks whose publishing calls carry an idempotency key the server honours (VK `random_id`,
@@ -248,7 +255,10 @@ def compose_email(store: Store, config: Config, files: DataFiles, case: Case | N
                              case.posted_at, deadline_of(case, config.calendar),
                              department.name if department else "")
     context = revive_times(dict(payload.get("context", {})))
+    citizen_files = files.files(case.id, CITIZEN) if case is not None else []
     if case is not None:
+        stored = {p.name for p in citizen_files + files.files(case.id, ANSWER)}
+        context.setdefault("links", [a for a in case.attachments if a not in stored])   # kept as links at intake
         context.setdefault("operator_comment", case.operator_comment)
         context.setdefault("previous_answer", case.dept_answer)
         context.setdefault("reason", case.basis if case.basis in Basis.EXPLANATIONS else "")
@@ -259,7 +269,7 @@ def compose_email(store: Store, config: Config, files: DataFiles, case: Case | N
                                        if r["field"] in ("", "status")][-20:])
     message = compose(payload["template"], case=mail_case, to=payload["to"], from_addr=config.mail["address"],
                       host=config.host, tz=config.tz, context=context,
-                      attachments=_outgoing(files.files(case.id, CITIZEN)) if case else (),
+                      attachments=_outgoing(citizen_files),
                       attachment_limit=config.attachment_limit, in_reply_to=payload.get("in_reply_to"),
                       references=payload.get("references", ()), msgid=payload["msgid"], date=now)
     # CRLF on the wire (RFC 5321). Long lines are allowed up to RFC 5322's 998: CPython's header
