@@ -29,6 +29,18 @@ def consent_request(case: Case) -> str:
     return render_text("consent_request", author_name=case.author_name)
 
 
+# п. 3.8 messages to the citizen: templates/texts/<name>.txt.j2
+CITIZEN_TEXTS = ("consent_invite", "consent_request", "details_request")
+
+
+def citizen_text(name: str, case: Case) -> str:
+    """A п. 3.8 message to the citizen (consent_invite goes under a public comment and asks for
+    nothing personal; the other two are sent privately)."""
+    if name not in CITIZEN_TEXTS:
+        raise ValueError(name)
+    return render_text(name, author_name=case.author_name, case_id=case.id)
+
+
 def _body_for(case: Case, config: Config):
     """The body the hint named (п. 3.7), else one whose competence words appear in the message,
     else the first one."""

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from bridge.config import Config
 from bridge.core import workflow
-from bridge.core.model import Case
+from bridge.core.model import Case, Decision
 from bridge.core.vocabulary import basis_from_label, decision_from_label, is_yes
 from bridge.steps.intake import case_from_row, manual_key, open_case, typed_moment
 from bridge.steps.outgoing import emit
@@ -127,6 +127,11 @@ def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Ed
         else:
             _set_field(case, config, edit, notes)
     decision = (decision_from_label(typed) or typed) if typed else ""
+    if case.department != original.department and case.routed_to and case.routed_to != case.department \
+            and decision != Decision.ROUTE and not case.closed:
+        # The department that got the case keeps it (and its reminders) until «Направить».
+        notes.append(f"Обращение пока у отдела «{_department_name(config, case.routed_to)}»: чтобы передать его "
+                     "в выбранный отдел, выберите «Направить».")
     with store.transaction():
         if case != original:
             store.save(case, actor, "правка в журнале", at=now)
@@ -172,6 +177,11 @@ def _set_field(case: Case, config: Config, edit: Edit, notes: list[str]) -> None
         _correct_manual(case, config, edit.key, value)
     else:   # publish_text, operator_comment, sed_number
         setattr(case, edit.key, value)
+
+
+def _department_name(config: Config, code: str) -> str:
+    found = config.department(code)
+    return found.name if found else code
 
 
 MANUAL_FIELDS = ("posted", "channel", "author", "text")
