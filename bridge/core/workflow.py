@@ -106,8 +106,9 @@ def _route(case: Case, ctx: DecisionContext) -> Outcome:
         return Outcome(case, effects, note="Направлено в отдел; срок ответа — 24 часа рабочих дней (п. 3.2).")
     # Re-routed: the department that had it is told so, in the case's thread, and stops being
     # reminded (holder); the new one gets the case with its own 24 hours (п. 3.2).
-    effects.append(Effect("email_withdrawn", f"{case.id}:withdraw:{earlier}:{case.epoch}",
-                          {"department": earlier, "new_department": case.department}))
+    # The withdrawal first: it answers the mail the old department has (In-Reply-To, SPEC §3).
+    effects.insert(0, Effect("email_withdrawn", f"{case.id}:withdraw:{earlier}:{case.epoch}",
+                             {"department": earlier, "new_department": case.department}))
     return Outcome(case, effects, note="Обращение передано в другой отдел; прежнему отправлено уведомление "
                                        "об отзыве. Срок ответа — 24 часа рабочих дней (п. 3.2).")
 

@@ -1,0 +1,104 @@
+"""The operator changes their mind (issue 11): re-routing before the first answer sends the case
+to the new department and tells the old one it was withdrawn; reminders follow the department
+that has the case; after a permanent send failure (a mistyped address, fixed in the
+configuration) «Направить» again sends again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from standins.department_replies import reply
+from tests.e2e_conversation.conftest import mails_to, parsed, plain, with_department_emails
+
+QUESTION = "На перекрёстке Ленина и Советской третью неделю не работает светофор"
+DOROGI = "Отдел транспорта, дорог и благоустройства"
+ZHKH_MAIL, DOROGI_MAIL = "zhkh@adm-okha.ru", "dorogi@adm-okha.ru"
+TYPO = "zhkh@adm-okha.ry"
+
+
+def new_case(stand):
+    stand.vk.add_user(2, "Олег", "Ким")
+    stand.vk.send_dm(2, QUESTION)
+    stand.cycle()
+    return stand.case_with("светофор")
+
+
+def days_pass(stand, days: int) -> None:
+    for _ in range(days * 4):
+        stand.cycle(timedelta(hours=6))
+
+
+def test_reroute_sends_to_the_new_department_and_withdraws_from_the_old(stand):
+    case = new_case(stand)
+    stand.route(case.id)                                      # «Отдел ЖКХ»
+    stand.cycle()
+    [first] = mails_to(stand, ZHKH_MAIL)
+
+    stand.route(case.id, Отдел=DOROGI)
+    stand.cycle()
+    [given] = mails_to(stand, DOROGI_MAIL)
+    assert given["Subject"].startswith(f"[{case.id}] ВКонтакте:")
+    assert "отозвано у прежнего исполнителя («Отдел ЖКХ»)" in plain(given)
+    first_again, withdrawn = mails_to(stand, ZHKH_MAIL)
+    assert withdrawn["Subject"] == f"[{case.id}] Отозвано: обращение передано в другой отдел"
+    assert f"«{DOROGI}»" in plain(withdrawn) and "Отвечать на это обращение не нужно" in plain(withdrawn)
+    assert withdrawn["In-Reply-To"] == first["Message-ID"]       # the same thread (SPEC §3)
+    row = stand.ledger_row(case.id)
+    assert (row["Отдел"], row["Статус"]) == (DOROGI, "Направлено в отдел")
+    assert "прежнему отправлено уведомление об отзыве" in row["Примечание системы"]
+
+    stand.route(case.id, Отдел=DOROGI)                          # the same decision again: nothing new
+    stand.cycle()
+    assert (len(mails_to(stand, DOROGI_MAIL)), len(mails_to(stand, ZHKH_MAIL))) == (1, 2)
+
+    days_pass(stand, 3)                                           # overdue: reminders to the holder only
+    assert len(mails_to(stand, ZHKH_MAIL)) == 2
+    chased = mails_to(stand, DOROGI_MAIL)[1:]
+    assert chased and all(case.id in m["Subject"] for m in chased)
+
+    raw = [r for _, rcpt, r in stand.smtp.messages if DOROGI_MAIL in rcpt][0]
+    stand.dovecot.deliver(reply(raw, DOROGI_MAIL, "Светофор отремонтирован.", "outlook"),
+                          to=stand.app.config.mail["address"])
+    stand.cycle()
+    assert stand.ledger_row(case.id)["Статус"] == "Ответ получен"
+
+
+def test_changing_the_department_without_route_keeps_the_case_where_it_is(stand):
+    case = new_case(stand)
+    stand.route(case.id)
+    stand.cycle()
+    stand.operator(case.id, Отдел=DOROGI)
+    stand.cycle()
+    assert mails_to(stand, DOROGI_MAIL) == []
+    note = stand.ledger_row(case.id)["Примечание системы"]
+    assert "Обращение пока у отдела «Отдел ЖКХ»" in note and "выберите «Направить»" in note
+    days_pass(stand, 3)
+    assert mails_to(stand, DOROGI_MAIL) == []                   # reminders go where the case is
+    assert len(mails_to(stand, ZHKH_MAIL)) > 1
+
+
+def test_after_a_mistyped_address_is_fixed_route_again_resends(stand, restart):
+    stand.smtp.reject_recipient(TYPO)
+    restart(lambda config: with_department_emails(config, "zhkh", (TYPO,)))
+    case = new_case(stand)
+    stand.route(case.id)
+    stand.cycle()
+    assert mails_to(stand, TYPO) == [] and mails_to(stand, ZHKH_MAIL) == []
+    note = stand.ledger_row(case.id)["Примечание системы"]
+    assert "Письмо в отдел не отправлено" in note and "выберите «Направить» ещё раз" in note
+
+    restart(lambda config: with_department_emails(config, "zhkh", (ZHKH_MAIL,)))
+    stand.cycle()
+    assert mails_to(stand, ZHKH_MAIL) == []                     # nothing goes by itself
+    stand.route(case.id)
+    stand.cycle()
+    [sent] = mails_to(stand, ZHKH_MAIL)
+    assert QUESTION in plain(sent)
+    assert "отозвано" not in plain(sent)                        # the typo never got it: nothing to withdraw
+    row = stand.ledger_row(case.id)
+    assert (row["Статус"], row["Примечание системы"]) == ("Направлено в отдел",
+                                                         "Направлено в отдел; срок ответа — 24 часа рабочих дней (п. 3.2).")
+    stand.dovecot.deliver(reply(bytes(sent), ZHKH_MAIL, "Передали подрядчику, починят завтра.", "outlook"),
+                          to=stand.app.config.mail["address"])
+    stand.cycle()
+    assert stand.ledger_row(case.id)["Статус"] == "Ответ получен"
