@@ -109,9 +109,11 @@ def take_items(store: Store, prefix: str, items: Iterable, hinter: Hinter | None
     NotKept when an item could be neither stored nor set aside. Without `config` a citizen's
     answer to a consent request cannot queue what follows, so it becomes a linked case."""
     created = 0
+    items = list(items)
+    awaiting = awaiting_by_author(store) if config is not None and items else {}
     for item in items:
         try:
-            created += _take_item(store, prefix, item, hinter, now, files, channel, limit, config)
+            created += _take_item(store, prefix, item, hinter, now, files, channel, limit, config, awaiting)
         except Exception as exc:   # noqa: BLE001 - one item never stops the others
             if not _set_aside(store, files, item, exc, now):
                 raise NotKept() from exc
@@ -129,7 +131,8 @@ def _set_aside(store: Store, files: DataFiles | None, item, exc: Exception, now:
 
 
 def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: datetime,
-               files: DataFiles | None, channel, limit: int, config: Config | None = None) -> int:
+               files: DataFiles | None, channel, limit: int, config: Config | None = None,
+               awaiting: dict[str, list[Case]] | None = None) -> int:
     if getattr(item, "set_aside", False):   # an event without its documented shape, or a possible gap
         if not _keep_set_aside(store, files, item, now):
             raise NotKept()
@@ -142,9 +145,8 @@ def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: date
         return 0
     author_key = f"{item.channel}:{item.reply_target.get('from_id', item.author_link)}"
     earlier = earlier_case(store, item)
-    awaiting = _awaiting_consent(store, item, author_key, earlier) if config is not None else None
-    if awaiting is not None:
-        _take_consent_reply(store, config, awaiting, item, now, files, channel, limit)
+    answered = _awaiting_consent(awaiting or {}, item, author_key, earlier) if config is not None else None
+    if answered is not None and _take_consent_reply(store, config, answered.id, item, now, files, channel, limit):
         return 0
     case = Case(id="", channel=item.channel, external_id=item.external_id, posted_at=item.posted_at,
                 kind=item.kind, public=item.public, author_name=item.author_name,
@@ -199,21 +201,33 @@ def linked_note(earlier: Case | None) -> str:
     return f"Продолжение разговора: связано с обращением {earlier.id} ({what})."
 
 
-def _awaiting_consent(store: Store, item, author_key: str, earlier: str | None) -> Case | None:
+def awaiting_by_author(store: Store) -> dict[str, list[Case]]:
+    """Open cases that await consent (п. 3.8), by author: read once per page of items (few
+    cases wait at a time; the status is a column, so no case JSON is read for the others)."""
+    found: dict[str, list[Case]] = {}
+    for case in store.cases_with_status(Status.AWAITING_CONSENT, open_only=True):
+        found.setdefault(case.author_key, []).append(case)
+    return found
+
+
+def _awaiting_consent(awaiting: dict[str, list[Case]], item, author_key: str, earlier: str | None) -> Case | None:
     """The citizen's case that awaits their consent (п. 3.8) and that this message answers: a
     private message from them, or a reply under our request."""
-    waiting = [c for c in store.cases_with_status(Status.AWAITING_CONSENT, open_only=True)
-               if c.author_key == author_key]
+    waiting = [c for c in awaiting.get(author_key, ()) if c.id]
     for case in waiting:
         if case.id == earlier:
             return case
     return waiting[-1] if waiting and not item.public else None
 
 
-def _take_consent_reply(store: Store, config: Config, case: Case, item, now: datetime,
-                        files: DataFiles | None, channel, limit: int) -> None:
-    """The citizen's answer to the consent request goes on their case, never a new one."""
+def _take_consent_reply(store: Store, config: Config, case_id: str, item, now: datetime,
+                        files: DataFiles | None, channel, limit: int) -> bool:
+    """The citizen's answer to the consent request goes on their case, never a new one. False
+    when the case no longer waits (an earlier message of the same page completed it)."""
     from bridge.steps.outgoing import emit
+    case = store.get(case_id)
+    if case is None or case.status != Status.AWAITING_CONSENT or case.closed:
+        return False
     outcome = workflow.citizen_wrote(case, item.text, {} if item.public else dict(item.reply_target), now)
     changed = outcome.case
     if files is not None and channel is not None and item.attachments:
@@ -221,13 +235,14 @@ def _take_consent_reply(store: Store, config: Config, case: Case, item, now: dat
         changed.attachments = changed.attachments + files.save(case.id, CITIZEN, got)
     with store.transaction():
         if store.case_for_item(item.channel, item.external_id):
-            return
+            return True
         store.remember_item(item.channel, item.external_id, case.id)
         changed.system_note = outcome.note
         for effect in outcome.effects:
             emit(store, config, changed, effect, now)
         store.save(changed, "пользователь", "ответ на запрос согласия", at=now)
     log.info("%s: the citizen answered the consent request", case.id)
+    return True
 
 
 def _keep_set_aside(store: Store, files: DataFiles | None, item, now: datetime) -> bool:
