@@ -5,6 +5,9 @@ registry office carries the name, address, text, files and link."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bridge.steps.purge import purge
 from tests.e2e_conversation.conftest import mails_to, plain
 
 QUESTION = "Прошу разобраться: управляющая компания третий год не делает ремонт крыши, дом Ленина, 5."
@@ -79,6 +82,18 @@ def test_public_vk_comment_consent_in_private_and_the_card_carries_everything(st
     stand.operator(case.id, **{"Рег. № СЭД": "12-345/26"})
     stand.cycle()
     assert stand.app.store.get(case.id).closed
+
+    # 152-ФЗ: the name, the address and the replies go with the rest at `purge`.
+    later = stand.now + timedelta(days=1)
+    purge(stand.app.store, stand.app.config, stand.app.ports, later.date(), later)
+    db = stand.app.store.db
+    rows = [r[0] for r in db.execute("SELECT data FROM cases")] + \
+        [f"{r[0]} {r[1]}" for r in db.execute("SELECT old, new FROM history")] + \
+        [r[0] for r in db.execute("SELECT payload FROM outbox")] + [r[0] for r in db.execute("SELECT value FROM kv")]
+    assert not [r for r in rows if "Ленина, д. 5" in str(r) or "Смирнова Анна" in str(r)]
+    stand.vk.send_dm(1, "Спасибо!")                              # the purged dialogue starts afresh
+    stand.cycle()
+    assert stand.case_with("Спасибо!").linked_to == ""
 
 
 def test_telegram_dm_consent_and_details_in_one_message(stand):
