@@ -9,6 +9,7 @@ a bad value in one row becomes that row's note and never stops the others.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from datetime import datetime
@@ -18,8 +19,9 @@ from bridge.core import workflow
 from bridge.core.model import Case, Decision
 from bridge.core.vocabulary import basis_from_label, decision_from_label, is_yes
 from bridge.steps.intake import case_from_row, manual_key, open_case, typed_moment
-from bridge.steps.outgoing import emit
+from bridge.steps.outgoing import CASE_MAILS, emit
 from bridge.steps.ports import Ports
+from bridge.storage.outbox import CANCELLED
 from bridge.storage.store import Store
 from ledger.columns import OPERATOR_KEYS
 from ledger.render import normalize
@@ -147,6 +149,8 @@ def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Ed
             refused_at = None if outcome.applied else case.epoch
             notes.append(outcome.note)
             for effect in outcome.effects:
+                if effect.kind == "email_withdrawn" and _cancel_unsent(store, case.id, effect.data["department"], now):
+                    continue   # the old department never got the case: nothing to withdraw
                 emit(store, config, case, effect, now)
             store.record(case.id, actor, "решение", "decision", None, decision, at=now)
         if notes:
@@ -177,6 +181,18 @@ def _set_field(case: Case, config: Config, edit: Edit, notes: list[str]) -> None
         _correct_manual(case, config, edit.key, value)
     else:   # publish_text, operator_comment, sed_number
         setattr(case, edit.key, value)
+
+
+def _cancel_unsent(store: Store, case_id: str, department: str, now: datetime) -> bool:
+    """Re-routed while the mail to the old department still waits in the outbox (its server was
+    down): it is not sent at all, rather than after the withdrawal. True when one was waiting."""
+    cancelled = False
+    for row in store.outbox_items(case_id):
+        payload = json.loads(row["payload"]) if row["kind"] == "email" and row["state"] == "pending" else {}
+        if payload.get("template") in CASE_MAILS and payload.get("context", {}).get("department") == department:
+            store.outbox_stop(row["id"], CANCELLED, "не отправлено: обращение передано в другой отдел", now)
+            cancelled = True
+    return cancelled
 
 
 def _department_name(config: Config, code: str) -> str:

@@ -102,3 +102,19 @@ def test_after_a_mistyped_address_is_fixed_route_again_resends(stand, restart):
                           to=stand.app.config.mail["address"])
     stand.cycle()
     assert stand.ledger_row(case.id)["Статус"] == "Ответ получен"
+
+
+def test_rerouted_while_the_first_mail_still_waits_the_old_department_gets_nothing(stand):
+    case = new_case(stand)
+    stand.smtp.fail_next(count=3, code=451, stage="rcpt")     # the mail server says «later»
+    stand.route(case.id)
+    stand.cycle()
+    assert stand.smtp.messages == []
+    stand.route(case.id, Отдел=DOROGI)
+    stand.cycle(timedelta(minutes=10))
+    days_pass(stand, 1)
+    assert mails_to(stand, ZHKH_MAIL) == []                     # neither the case nor a withdrawal
+    [given] = mails_to(stand, DOROGI_MAIL)
+    assert QUESTION in plain(given)
+    states = {r["state"] for r in stand.app.store.outbox_items(case.id) if r["kind"] == "email"}
+    assert "cancelled" in states and "failed" not in states
