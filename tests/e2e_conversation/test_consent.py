@@ -149,3 +149,23 @@ def test_no_stays_without_consent_and_another_citizens_yes_is_a_case_of_its_own(
     assert (row["Статус"], row["Согласие"]) == ("Ожидает согласия", None)
     assert "не согласен" in row["Примечание системы"]
     assert mails_to(stand, registry(stand)) == []
+
+
+def test_hostile_replies_are_recorded_and_the_card_still_goes(stand):
+    stand.vk.add_user(2, "Олег", "Ким")
+    stand.vk.send_dm(2, QUESTION)
+    stand.cycle()
+    case = stand.case_with("ремонт крыши")
+    convert(stand, case.id)
+    stand.vk.send_dm(2, "=HYPERLINK(\"http://evil\")\x00\x07 \ud800")      # neither yes nor no
+    stand.vk.send_dm(2, "Да")
+    stand.vk.send_dm(2, "Ким Олег, г. Оха, ул. Ленина, 5 " + "кв. 7 " * 40_000)
+    stand.vk.send_dm(2, "Да")                                          # one more yes after the card
+    created = citizen_writes_back(stand)
+    assert created == 1                                                # only the last «Да» is a new message
+    [card] = mails_to(stand, registry(stand))
+    assert "Ким Олег, г. Оха, ул. Ленина, 5" in plain(card)
+    done = stand.app.store.get(case.id)
+    assert len(done.conversation) == 3 and done.status == "appeal"
+    assert stand.case_with("Да").linked_to == case.id                  # after the card: a linked new case
+    assert stand.ledger_row(case.id)["Статус"] == "Переведено в обращение"
