@@ -16,7 +16,7 @@ from datetime import datetime
 
 from bridge.config import Config
 from bridge.core import workflow
-from bridge.core.model import Case, Decision
+from bridge.core.model import Case, Decision, Status
 from bridge.core.vocabulary import basis_from_label, decision_from_label, is_yes
 from bridge.steps.intake import case_from_row, manual_key, open_case, typed_moment
 from bridge.steps.outgoing import CASE_MAILS, emit
@@ -118,7 +118,7 @@ def _apply_all(store: Store, config: Config, changes: Reconciliation, actor: str
 def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Edit], actor: str,
                       now: datetime, decide: workflow.DecisionContext) -> int | None:
     """Apply one row's edits; returns the case's epoch when its decision was refused."""
-    case = store.get(case_id)
+    case = _with_holder(store, store.get(case_id), now)
     original = replace(case)
     notes: list[str] = []
     typed, again = "", None
@@ -181,6 +181,22 @@ def _set_field(case: Case, config: Config, edit: Edit, notes: list[str]) -> None
         _correct_manual(case, config, edit.key, value)
     else:   # publish_text, operator_comment, sed_number
         setattr(case, edit.key, value)
+
+
+def _with_holder(store: Store, case: Case, now: datetime) -> Case:
+    """A case routed before `Case.routed_to` existed (an older store) gets it from the outbox:
+    the department of its latest case mail, if that mail went out."""
+    if case.routed_to or case.status not in Status.WITH_DEPARTMENT:
+        return case
+    latest = None
+    for row in store.outbox_items(case.id, sent_only=True):
+        payload = json.loads(row["payload"]) if row["kind"] == "email" else {}
+        if payload.get("template") in CASE_MAILS:
+            latest = (row["state"], payload.get("context", {}).get("department", ""))
+    if latest and latest[0] == "done" and latest[1]:
+        case.routed_to = latest[1]
+        store.save(case, "система", "отдел, получивший обращение", at=now)
+    return case
 
 
 def _cancel_unsent(store: Store, case_id: str, department: str, now: datetime) -> bool:

@@ -118,3 +118,17 @@ def test_rerouted_while_the_first_mail_still_waits_the_old_department_gets_nothi
     assert QUESTION in plain(given)
     states = {r["state"] for r in stand.app.store.outbox_items(case.id) if r["kind"] == "email"}
     assert "cancelled" in states and "failed" not in states
+
+
+def test_a_case_routed_by_the_previous_version_can_be_rerouted(stand):
+    case = new_case(stand)
+    stand.route(case.id)
+    stand.cycle()
+    # What the previous version left in the store: the case JSON without `routed_to`.
+    with stand.app.store.transaction():
+        stand.app.store.db.execute("UPDATE cases SET data = json_remove(data, '$.routed_to') WHERE id = ?", (case.id,))
+    assert stand.app.store.get(case.id).routed_to == ""
+    stand.route(case.id, Отдел=DOROGI)
+    stand.cycle()
+    assert len(mails_to(stand, DOROGI_MAIL)) == 1
+    assert mails_to(stand, ZHKH_MAIL)[-1]["Subject"].startswith(f"[{case.id}] Отозвано")
