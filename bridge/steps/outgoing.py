@@ -272,7 +272,7 @@ def compose_email(store: Store, config: Config, files: DataFiles, case: Case | N
     from mailer.compose import MailCase, compose
     mail_case = None
     if case is not None:
-        department = config.department(case.department)
+        department = config.department(workflow.holder(case))   # a reminder names the one that has it
         mail_case = MailCase(case.id, case.channel_label, case.kind, case.author_name, case.link, case.text,
                              case.posted_at, deadline_of(case, config.calendar),
                              department.name if department else "")
