@@ -169,3 +169,21 @@ def test_hostile_replies_are_recorded_and_the_card_still_goes(stand):
     assert len(done.conversation) == 3 and done.status == "appeal"
     assert stand.case_with("Да").linked_to == case.id                  # after the card: a linked new case
     assert stand.ledger_row(case.id)["Статус"] == "Переведено в обращение"
+
+
+def test_the_same_reply_seen_twice_is_taken_once(stand):
+    """A long poll repeated after a restart (the cursor saved only after the page) brings the
+    citizen's «Да» again: it is recorded once and asks for the details once."""
+    stand.vk.add_user(2, "Олег", "Ким")
+    stand.vk.send_dm(2, QUESTION)
+    stand.cycle()
+    case = stand.case_with("ремонт крыши")
+    convert(stand, case.id)
+    stand.vk.send_dm(2, "Да")
+    stand.vk.push_raw(dict(stand.vk.events[-1]))                       # the very same event again
+    assert citizen_writes_back(stand) == 0
+    stand.vk.push_raw(dict(stand.vk.events[-1]))                       # and once more, a cycle later
+    assert citizen_writes_back(stand) == 0
+    done = stand.app.store.get(case.id)
+    assert len(done.conversation) == 1 and done.consent
+    assert len(private_messages(stand, 2)) == 2                        # the request, then the details request
