@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from standins.department_replies import reply
-from tests.e2e_conversation.conftest import mails_to, parsed, plain, with_department_emails
+from tests.e2e_conversation.conftest import mails_to, plain, with_department_emails
 
 QUESTION = "На перекрёстке Ленина и Советской третью неделю не работает светофор"
 DOROGI = "Отдел транспорта, дорог и благоустройства"
