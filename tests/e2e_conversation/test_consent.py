@@ -85,7 +85,8 @@ def test_public_vk_comment_consent_in_private_and_the_card_carries_everything(st
 
     # 152-ФЗ: the name, the address and the replies go with the rest at `purge`.
     later = stand.now + timedelta(days=1)
-    purge(stand.app.store, stand.app.config, stand.app.ports, later.date(), later)
+    local_day = stand.app.config.calendar.local(later).date()        # purge takes a local date
+    purge(stand.app.store, stand.app.config, stand.app.ports, local_day, later)
     db = stand.app.store.db
     rows = [r[0] for r in db.execute("SELECT data FROM cases")] + \
         [f"{r[0]} {r[1]}" for r in db.execute("SELECT old, new FROM history")] + \
