@@ -186,7 +186,10 @@ def _appeal(case: Case, ctx: DecisionContext) -> Outcome:
 
 def _hand_to_registry(case: Case) -> Outcome:
     case.status = Status.APPEAL
-    return Outcome(case, [Effect("registration_card", f"{case.id}:card", {})],
+    # Once per case state: after a card that could not be delivered (case_mail_failed moved the
+    # epoch), «Обращение 59-ФЗ» again sends it again.
+    key = f"{case.id}:card" if case.epoch == 0 else f"{case.id}:card:{case.epoch}"
+    return Outcome(case, [Effect("registration_card", key, {})],
                    note="Карточка передана в канцелярию; впишите «Рег. № СЭД» (п. 3.8).")
 
 
@@ -284,6 +287,14 @@ def case_mail_failed(case: Case, department: str, error: str) -> Case:
     if case.routed_to == department:
         case.routed_to = ""
     return case
+
+
+def card_failed(case: Case, error: str) -> Case:
+    """The п. 3.8 card could not be delivered to the registry office: once its address is fixed,
+    «Обращение 59-ФЗ» again sends it again (a new case state)."""
+    return replace(case, epoch=case.epoch + 1,
+                   system_note=f"Карточка в канцелярию не отправлена: {error}. Исправьте адрес канцелярии "
+                               "(registry_emails) в настройках и выберите «Обращение 59-ФЗ» ещё раз.")
 
 
 def sed_number_entered(case: Case, now: datetime) -> Outcome | None:

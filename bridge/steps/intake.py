@@ -31,7 +31,7 @@ from typing import Callable, Iterable
 from bridge.config import Config
 from bridge.core import workflow
 from bridge.core.model import MANUAL_CHANNEL, Case, Status
-from bridge.core.vocabulary import channel_label
+from bridge.core.vocabulary import channel_label, status_label
 from bridge.steps.aside import set_aside
 from bridge.steps.ports import Ports
 from bridge.storage.files import CITIZEN, DataFiles
@@ -197,7 +197,8 @@ def earlier_case(store: Store, item) -> str | None:
 def linked_note(earlier: Case | None) -> str:
     if earlier is None:
         return ""
-    what = "ответ опубликован" if earlier.published else "ответа ещё нет"
+    what = ("ответ опубликован" if earlier.published else
+            f"закрыто: «{status_label(earlier.status)}»" if earlier.closed else "ответа ещё нет")
     return f"Продолжение разговора: связано с обращением {earlier.id} ({what})."
 
 

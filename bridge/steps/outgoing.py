@@ -241,6 +241,8 @@ def on_failure(s: _Send, item: OutboxItem, error: str) -> None:
         case = workflow.publication_failed(case, error)
     elif item.kind == "email" and item.payload.get("template") in CASE_MAILS:
         case = workflow.case_mail_failed(case, item.payload.get("context", {}).get("department", ""), error)
+    elif item.kind == "email" and item.payload.get("template") == "registration_card":
+        case = workflow.card_failed(case, error)
     else:
         case.system_note = f"Не отправлено: {error}"
     s.store.save(case, "система", "ошибка отправки", at=s.now)

@@ -5,6 +5,7 @@ registry office carries the name, address, text, files and link."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from bridge.steps.purge import purge
@@ -188,3 +189,24 @@ def test_the_same_reply_seen_twice_is_taken_once(stand):
     done = stand.app.store.get(case.id)
     assert len(done.conversation) == 1 and done.consent
     assert len(private_messages(stand, 2)) == 2                        # the request, then the details request
+
+
+def test_a_card_refused_for_a_mistyped_registry_address_goes_after_the_fix(stand, restart):
+    typo = "kancelyariya@adm-okha.ry"
+    stand.smtp.reject_recipient(typo)
+    fixed = restart(lambda config: dataclasses.replace(config, registry_emails=(typo,))).registry_emails
+    ira = stand.tg.user(7, "Ирина")
+    stand.tg.send_dm(ira, QUESTION)
+    stand.cycle()
+    case = stand.case_with("ремонт крыши")
+    convert(stand, case.id)
+    stand.tg.send_dm(ira, "Да. Петрова Ирина Сергеевна, ivanova@mail.ru")
+    citizen_writes_back(stand)
+    assert fixed == (typo,) and stand.smtp.messages == []
+    assert "Карточка в канцелярию не отправлена" in stand.ledger_row(case.id)["Примечание системы"]
+
+    restart(lambda config: dataclasses.replace(config, registry_emails=("kancelyariya@adm-okha.ru",)))
+    stand.operator(case.id, Решение_оператора="Обращение 59-ФЗ")
+    stand.cycle()
+    [card] = mails_to(stand, "kancelyariya@adm-okha.ru")
+    assert "Петрова Ирина Сергеевна, ivanova@mail.ru" in plain(card)
