@@ -32,6 +32,16 @@ def convert(stand, case_id: str) -> None:
     stand.cycle()
 
 
+def vk_dm_awaiting_consent(stand):
+    """Олег writes to the community privately; the operator chooses «Обращение 59-ФЗ»."""
+    stand.vk.add_user(2, "Олег", "Ким")
+    stand.vk.send_dm(2, QUESTION)
+    stand.cycle()
+    case = stand.case_with("ремонт крыши")
+    convert(stand, case.id)
+    return case
+
+
 def private_messages(stand, peer: int) -> list[str]:
     return [e["message"] for e in stand.vk.published if e["method"] == "messages.send" and e["peer_id"] == str(peer)]
 
@@ -138,11 +148,7 @@ def test_ok_public_yes_under_our_invite_then_details_privately(stand):
 
 
 def test_no_stays_without_consent_and_another_citizens_yes_is_a_case_of_its_own(stand):
-    stand.vk.add_user(2, "Олег", "Ким")
-    stand.vk.send_dm(2, QUESTION)
-    stand.cycle()
-    case = stand.case_with("ремонт крыши")
-    convert(stand, case.id)
+    case = vk_dm_awaiting_consent(stand)
     stand.vk.add_user(3, "Борис", "Ли")
     stand.vk.send_dm(3, "Да")
     stand.vk.send_dm(2, "Нет, не надо")
@@ -154,11 +160,7 @@ def test_no_stays_without_consent_and_another_citizens_yes_is_a_case_of_its_own(
 
 
 def test_hostile_replies_are_recorded_and_the_card_still_goes(stand):
-    stand.vk.add_user(2, "Олег", "Ким")
-    stand.vk.send_dm(2, QUESTION)
-    stand.cycle()
-    case = stand.case_with("ремонт крыши")
-    convert(stand, case.id)
+    case = vk_dm_awaiting_consent(stand)
     stand.vk.send_dm(2, "=HYPERLINK(\"http://evil\")\x00\x07 \ud800")      # neither yes nor no
     stand.vk.send_dm(2, "Да")
     stand.vk.send_dm(2, "Ким Олег, г. Оха, ул. Ленина, 5 " + "кв. 7 " * 40_000)
@@ -176,11 +178,7 @@ def test_hostile_replies_are_recorded_and_the_card_still_goes(stand):
 def test_the_same_reply_seen_twice_is_taken_once(stand):
     """A long poll repeated after a restart (the cursor saved only after the page) brings the
     citizen's «Да» again: it is recorded once and asks for the details once."""
-    stand.vk.add_user(2, "Олег", "Ким")
-    stand.vk.send_dm(2, QUESTION)
-    stand.cycle()
-    case = stand.case_with("ремонт крыши")
-    convert(stand, case.id)
+    case = vk_dm_awaiting_consent(stand)
     stand.vk.send_dm(2, "Да")
     stand.vk.push_raw(dict(stand.vk.events[-1]))                       # the very same event again
     assert citizen_writes_back(stand) == 0
