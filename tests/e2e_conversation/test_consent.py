@@ -208,3 +208,20 @@ def test_a_card_refused_for_a_mistyped_registry_address_goes_after_the_fix(stand
     stand.cycle()
     [card] = mails_to(stand, "kancelyariya@adm-okha.ru")
     assert "Петрова Ирина Сергеевна, ivanova@mail.ru" in plain(card)
+
+
+def test_consent_while_the_operator_keeps_the_workbook_open(stand):
+    case = vk_dm_awaiting_consent(stand)
+    lock = stand.app.config.ledger.with_name("~$" + stand.app.config.ledger.name)
+    lock.write_text("Петрова", encoding="utf-8")                      # Excel has it open
+    stand.vk.send_dm(2, "Да, " + DETAILS)
+    citizen_writes_back(stand)
+    assert len(mails_to(stand, registry(stand))) == 1                 # the card does not wait for the book
+    assert stand.ledger_row(case.id)["Согласие"] is None              # the open book is not written
+    stand.operator(case.id, Комментарий_оператора="позвонить в пятницу")   # saved with the old «Согласие»
+    lock.unlink()
+    stand.cycle()
+    row = stand.ledger_row(case.id)
+    assert (row["Согласие"], row["Статус"], row["Комментарий оператора"]) == \
+        ("да", "Переведено в обращение", "позвонить в пятницу")
+    assert stand.app.store.get(case.id).consent
