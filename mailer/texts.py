@@ -56,7 +56,10 @@ def _body_for(case: Case, config: Config):
 
 
 def _earlier(case: Case, store):
-    """The case the hint named as answered before (п. 3.7 repeated question)."""
+    """The case the hint named as answered before (п. 3.7 repeated question), else the earlier
+    case of the conversation this one continues (Case.linked_to)."""
     import re
     found = re.search(rf"{re.escape(case.id.split('-')[0])}-\d{{4}}-\d{{5}}", case.hint or "")
-    return store.get(found.group(0)) if found else None
+    if found:
+        return store.get(found.group(0))
+    return store.get(case.linked_to) if case.linked_to else None

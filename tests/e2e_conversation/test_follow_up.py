@@ -110,3 +110,14 @@ def test_a_dm_while_the_first_is_still_open_links_to_it_and_the_mail_says_no_ans
     earlier = plain(parsed(mail)).split("Ранее по этому вопросу", 1)[1]
     assert earlier.index(AGAIN) < earlier.index(QUESTION)            # newest first, the whole chain
     assert earlier.count("Ответа ещё не было.") == 2
+
+
+def test_a_repeat_explanation_for_a_follow_up_names_the_earlier_case(stand):
+    written, first = answered_and_published(stand, SOURCES[0])
+    _vk_reply(stand, written, AGAIN)
+    stand.cycle()
+    second = stand.case_with(AGAIN)
+    stand.operator(second.id, Основание="повторный вопрос", Решение_оператора="Разъяснение")
+    stand.cycle()
+    draft = stand.ledger_row(second.id)["Текст для публикации"]
+    assert f"№ {first.id}" in draft                                   # п. 3.7: the earlier answer named
