@@ -33,12 +33,18 @@ def consent_request(case: Case) -> str:
 CITIZEN_TEXTS = ("consent_invite", "consent_request", "details_request")
 
 
+# Where the citizen writes privately, in each network's words (the invitation under a comment).
+PRIVATE_PLACES = {"vk": "в личные сообщения сообщества", "telegram": "в личные сообщения нашему боту",
+                  "ok": "в сообщения группы"}
+
+
 def citizen_text(name: str, case: Case) -> str:
     """A п. 3.8 message to the citizen (consent_invite goes under a public comment and asks for
     nothing personal; the other two are sent privately)."""
     if name not in CITIZEN_TEXTS:
         raise ValueError(name)
-    return render_text(name, author_name=case.author_name, case_id=case.id)
+    place = PRIVATE_PLACES.get(case.channel.split(":")[0], "в личные сообщения")
+    return render_text(name, author_name=case.author_name, case_id=case.id, private_place=place)
 
 
 def _body_for(case: Case, config: Config):

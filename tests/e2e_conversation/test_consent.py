@@ -132,7 +132,7 @@ def test_ok_public_yes_under_our_invite_then_details_privately(stand):
     case = stand.case_with("ремонт крыши")
     convert(stand, case.id)
     [invite] = stand.ok.published
-    assert invite["method"] == "discussions.addDiscussionComment"
+    assert invite["method"] == "discussions.addDiscussionComment" and "в сообщения группы" in invite["comment"]
     assert not any(word in invite["comment"].casefold() for word in PERSONAL_WORDS)
 
     stand.ok.post_comment(topic, "501", "Пётр Н.", "Да", reply_to=invite["id"])

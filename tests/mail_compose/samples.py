@@ -100,7 +100,8 @@ TEXT_SAMPLES: dict[str, dict] = {
     "explanation_court_appeal": {"author_name": "Ирина"},
     "explanation_repeat": {"earlier_case_id": "OKH-2026-00012", "earlier_date": date(2026, 3, 3)},
     "consent_request": {"signature": "Администрация городского округа «Охинский»"},
-    "consent_invite": {"author_name": "Ирина", "case_id": "OKH-2026-00042"},
+    "consent_invite": {"author_name": "Ирина", "case_id": "OKH-2026-00042",
+                       "private_place": "в личные сообщения сообщества"},
     "details_request": {"case_id": "OKH-2026-00042"},
 }
 
