@@ -73,12 +73,15 @@ class FakeOk(LoopbackStand):
         self.topics[topic] = []
         return topic
 
-    def post_comment(self, topic_id: str, user_id: str, name: str, text, date=None) -> str:
-        """A comment as discussions.getComments gives it; `date` 'yyyy-MM-dd HH:mm:ss' (Moscow)."""
+    def post_comment(self, topic_id: str, user_id: str, name: str, text, date=None, reply_to=None) -> str:
+        """A comment as discussions.getComments gives it; `date` 'yyyy-MM-dd HH:mm:ss' (Moscow);
+        `reply_to` the id of the comment it answers (`reply_to_comment_id`)."""
         self.users[user_id] = name
         moscow_now = time.gmtime(time.time() + 3 * 3600)
         comment = {"id": f"C{next(self._ids)}", "text": text, "author_id": user_id, "author_type": "USER",
                    "date": time.strftime("%Y-%m-%d %H:%M:%S", moscow_now) if date is None else date}
+        if reply_to is not None:
+            comment["reply_to_comment_id"] = reply_to
         self.topics.setdefault(topic_id, []).append(comment)
         return comment["id"]
 

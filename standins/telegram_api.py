@@ -104,12 +104,17 @@ class FakeTelegram(LoopbackStand):
         return mid
 
     def comment(self, thread_id: int, user: dict, text: str = "", photo: bytes | None = None,
-                sender_chat: dict | None = None) -> int:
-        """A comment under a channel post; `sender_chat` writes it on behalf of a channel."""
+                sender_chat: dict | None = None, reply_to: int | None = None) -> int:
+        """A comment under a channel post; `sender_chat` writes it on behalf of a channel;
+        `reply_to` answers a message of the thread (Message.reply_to_message: "for replies in
+        the same chat and message thread, the original message"), else the post itself."""
         message = self._message(self._group_chat(), user, text, photo, None)
-        message.update(message_thread_id=thread_id,
-                       reply_to_message={"message_id": thread_id, "chat": self._group_chat(),
-                                         "date": int(time.time()), "is_automatic_forward": True})
+        original = {"message_id": thread_id, "chat": self._group_chat(), "date": int(time.time()),
+                    "is_automatic_forward": True}
+        if reply_to is not None:
+            original = {"message_id": reply_to, "chat": self._group_chat(), "date": int(time.time()),
+                        "message_thread_id": thread_id}
+        message.update(message_thread_id=thread_id, reply_to_message=original)
         if sender_chat is not None:
             message["sender_chat"] = sender_chat
             message["from"] = {"id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}

@@ -47,6 +47,9 @@ class IncomingItem:
     link: str
     reply_target: dict  # JSON-able: all that publish_reply needs later
     attachments: tuple[AttachmentRef, ...] = ()
+    # The external ids (this channel's scheme, as `external_id` and `Published.external_id`)
+    # of the message this one answers: a reply comment, a reply in a dialogue (issue 11).
+    replies_to: tuple[str, ...] = ()
     event: str = "new"  # 'new' | 'edit' | 'delete' | 'invalid' | 'gap' (see the module docstring)
     raw: str = ""  # 'invalid' / 'gap': the raw event as JSON (ASCII-escaped, lone surrogates safe)
     reason: str = ""  # 'invalid' / 'gap': why, in Russian, without message text or names

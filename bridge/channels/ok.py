@@ -386,7 +386,17 @@ def _comment_item(channel: str, comment, topic: str, names: dict, group_id: str,
         author_link=f"{OK_SITE}/profile/{author}", text=text, link=f"{OK_SITE}/group/{group_id}/topic/{topic}",
         reply_target={"method": "discussions.addDiscussionComment", "topic_id": topic,
                       "discussion_type": TOPIC, "comment_id": str(cid)},
+        replies_to=_replied(comment, topic),
     )
+
+
+def _replied(comment: dict, topic: str) -> tuple[str, ...]:
+    """apiok.ru/dev/methods/rest/discussions/discussions.getComments: a reply carries
+    `reply_to_comment_id`, the comment it answers (ours or a citizen's)."""
+    parent = comment.get("reply_to_comment_id")
+    if not isinstance(parent, (str, int)) or isinstance(parent, bool) or parent == "":
+        return ()
+    return (f"comment:{topic}_{parent}",)
 
 
 def _message_item(channel: str, update, group_id: str) -> IncomingItem | None:

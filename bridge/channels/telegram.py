@@ -263,7 +263,18 @@ def _item(channel: str, message: dict, change: str, kind: str, public: bool, lin
         public=public, posted_at=from_unix(message["date"]), author_name=name,
         author_link=profile, text=text_of(message, "text", "message") or text_of(message, "caption", "message"),
         link=link, reply_target=target, attachments=_attachments(message), event=change,
+        replies_to=_replied(message),
     )
+
+
+def _replied(message: dict) -> tuple[str, ...]:
+    """core.telegram.org/bots/api#message `reply_to_message`: "for replies in the same chat and
+    message thread, the original message" — a citizen's comment or one of the bot's own."""
+    original = message.get("reply_to_message")
+    if not isinstance(original, dict) or not _is_int(original.get("message_id")):
+        return ()
+    chat, mid = message["chat"]["id"], original["message_id"]
+    return (f"comment:{chat}_{mid}", f"message:{chat}_{mid}")
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

@@ -133,8 +133,17 @@ def parse_event(event, names: Mapping[int, str], group_id: int, channel: str = "
         author_name=_name(author, names) if change != "delete" else "",
         author_link=_profile(author) if change != "delete" else "", text=text_of(obj, "text"),
         link=link, reply_target=target, attachments=parse_attachments(obj.get("attachments")),
-        event=change,
+        replies_to=_parent(external_id, obj), event=change,
     )
+
+
+def _parent(external_id: str, obj: dict) -> tuple[str, ...]:
+    """The comment this one answers: `reply_to_comment` of the comment object (callback
+    `wall_reply_new` etc., dev.vk.com/ru/reference/objects/comment), in the same id scheme."""
+    reply = obj.get("reply_to_comment")
+    if not isinstance(reply, int) or isinstance(reply, bool) or reply <= 0 or "_" not in external_id:
+        return ()
+    return (f"{external_id.rsplit('_', 1)[0]}_{reply}",)
 
 
 def _message_item(msg: dict, names: Mapping[int, str], group_id: int, change: str, channel: str) -> IncomingItem:
