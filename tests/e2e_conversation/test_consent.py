@@ -48,8 +48,7 @@ def private_messages(stand, peer: int) -> list[str]:
 
 def test_public_vk_comment_consent_in_private_and_the_card_carries_everything(stand):
     stand.vk.add_user(1, "Анна", "Смирнова")
-    stand.vk.uploads["/files/roof.jpg"] = PHOTO
-    photo = stand.vk.photo_attachment(55, stand.vk.base_url + "/files/roof.jpg")
+    photo = stand.vk.citizen_photo(PHOTO)
     comment = stand.vk.post_wall_comment(10, 1, QUESTION, attachments=[photo])
     stand.cycle()
     case = stand.case_with("ремонт крыши")
