@@ -56,7 +56,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     read, cases = None, None
     check_data_folder(app, now)
     _step(report, "часы", lambda: check_clock(store, config, ports, now))
-    if ports.ledger.path.exists() and not ports.ledger.untouched_since_write():
+    if ports.ledger.has_news():
         # Only a workbook someone saved needs reading; a case is read when its row is compared.
         cases = StoredCases(store)
         ctx = render_context(app, now)

@@ -22,7 +22,8 @@ from bridge.core.deadlines import case_deadline
 from bridge.core.model import Case
 from ledger.package import Part, compress
 from ledger.render import RenderContext, render_row, row_hashes
-from ledger.sheet_xml import LINKS_PER_SHEET, ROW_MARK, Frame, Layout, row_xml
+from ledger.sheet_xml import LINKS_PER_SHEET, ROW_MARK, Frame, Layout, hide, row_xml
+from ledger.workbook import CLOSED_LABELS, PRINT_COLUMNS, _cut, row_height
 
 CHUNK_ROWS = 500
 _MARK = ROW_MARK.encode()
@@ -41,18 +42,36 @@ class Piece:
     tally: tuple                 # what «Сводка» counts: posted month, department, control, answer hours, id
 
 
-Template = tuple[bytes, bytes, bytes]      # the <row>, its <hyperlink> and relationship (b'' when none)
+# The <row> of «Журнал», its <hyperlink> and relationship (b'' when none), its <row> of «Для печати»
+# (b'' for a closed case: that sheet shows the cases in work).
+Template = tuple[bytes, bytes, bytes, bytes]
 
 
-def make_piece(case: Case, ctx: RenderContext, layout: Layout, hours) -> tuple[Piece, Template]:
+@dataclass(frozen=True)
+class Layouts:
+    """How rows are serialised: both sheets' column styles (learnt from the frame) and the
+    column widths the row heights follow (the operator's, ledger/view.py)."""
+    journal: Layout
+    printed: Layout | None
+    widths: tuple[tuple[str, float], ...]
+
+
+def make_piece(case: Case, ctx: RenderContext, layouts: Layouts, hours) -> tuple[Piece, Template]:
     """`hours(case)`: working hours from routing to the answer, or None (bridge/core/figures.py)."""
     due_at, control, flip = case_deadline(case, ctx.calendar, ctx.now)
     row = render_row(case, ctx, (due_at, control))
-    xml, hyperlink, relationship = row_xml(row, layout, case.link)
+    xml, hyperlink, relationship = row_xml(row, layouts.journal, case.link, row_height(row, dict(layouts.widths)))
+    printed = ""
+    if layouts.printed is not None and row.get("status") not in CLOSED_LABELS:
+        cut = {key: _cut(row.get(key)) for key, _ in PRINT_COLUMNS}
+        printed = row_xml(cut, layouts.printed, None, row_height(cut, PRINT_WIDTHS))[0]
     month = ctx.calendar.local(case.posted_at).strftime("%Y-%m")
     return (Piece(pack_hashes(row_hashes(row)), flip,
                   (sys.intern(month), sys.intern(case.department), control, hours(case), case.id)),
-            (xml.encode("utf-8"), hyperlink.encode("utf-8"), relationship.encode("utf-8")))
+            (xml.encode("utf-8"), hyperlink.encode("utf-8"), relationship.encode("utf-8"), printed.encode("utf-8")))
+
+
+PRINT_WIDTHS = dict(PRINT_COLUMNS)
 
 
 def pack_hashes(hashes: list[int]) -> bytes:
@@ -127,22 +146,40 @@ def _unpack(packed: bytes) -> list[list[bytes]]:
     return [row.split(_FIELD_SEP) for row in zlib.decompress(packed).split(_ROW_SEP)]
 
 
+def _chunk(rows: list[list[bytes]]) -> list:
+    return [_pack(rows), None, frozenset(), None, 0, frozenset()]
+
+
+def _print_part(templates: list[list[bytes]], first: int, hidden: frozenset[str], ids: list[str]) -> tuple[Part, int]:
+    """A chunk's rows of «Для печати» (its cases in work), numbered from `first`; and how many."""
+    rows = []
+    for (_, _, _, printed), case_id in zip(templates, ids):
+        if printed:
+            number = b"%d" % (first + len(rows))
+            row = printed.replace(_MARK, number)
+            rows.append(hide(row, number) if case_id in hidden else row)
+    return compress(b"".join(rows)), len(rows)
+
+
 class RowCache:
-    def __init__(self, layout: Layout) -> None:
-        self.layout = layout
-        self.ids: list[str] = []                  # in the store's order
+    def __init__(self, layouts: Layouts) -> None:
+        self.layouts = layouts
+        self.ids: list[str] = []                  # in the sheet's order
         self.pieces: dict[str, Piece] = {}
         self._where: dict[str, int] = {}          # case id → its index in `ids`
-        self._chunks: list[list] = []             # [packed templates, (rows, links, rels) parts or None]
+        # per chunk: [packed templates, (rows, links, rels) parts, hidden ids they show,
+        #             «Для печати» part, its first row number, hidden ids it shows]
+        self._chunks: list[list] = []
         self.changed = False                      # a row differs from what the last write showed
         self._next_flip: datetime | None = None
+        self._order: tuple[str, ...] | None = None   # the operator's order last arranged for
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def fill(self, rendered: Iterable[tuple[str, tuple[Piece, Template]]]) -> None:
         """Every row at once, in the store's order (the first build in a process); each chunk
-        is packed and compressed as soon as it is complete, so the rows are never all unpacked."""
+        is packed as soon as it is complete, so the rows are never all unpacked."""
         batch: list[list[bytes]] = []
         for case_id, (piece, template) in rendered:
             self._where[case_id] = len(self.ids)
@@ -150,15 +187,16 @@ class RowCache:
             self.pieces[case_id] = piece
             batch.append(list(template))
             if len(batch) == CHUNK_ROWS:
-                self._chunks.append([_pack(batch), self._compress(batch, len(self._chunks))])
+                self._chunks.append(_chunk(batch))
                 batch = []
         if batch:
-            self._chunks.append([_pack(batch), self._compress(batch, len(self._chunks))])
+            self._chunks.append(_chunk(batch))
         self._next_flip = min((p.flip for p in self.pieces.values() if p.flip), default=None)
 
     def update(self, rendered: Mapping[str, tuple[Piece, Template]]) -> None:
-        """Rows of cases that changed (or whose control label flipped), rendered again."""
-        new = {case_id: list(template) for case_id, (_, template) in rendered.items() if case_id not in self._where}
+        """Rows of cases that changed (or whose control label flipped), rendered again; a new
+        case goes to the end (`arrange` puts it where the operator's order wants it)."""
+        new = sorted((case_id for case_id in rendered if case_id not in self._where), key=order_key)
         by_chunk: dict[int, dict[int, list[bytes]]] = {}
         for case_id, (piece, template) in rendered.items():
             if case_id in self._where:
@@ -170,25 +208,43 @@ class RowCache:
             if any(rows[at] != template for at, template in changed.items()):
                 for at, template in changed.items():
                     rows[at] = template
-                self._chunks[index] = [_pack(rows), None]
+                self._chunks[index] = _chunk(rows)
                 self.changed = True
         if new:
-            self._insert(new)
+            start = len(self.ids) - len(self.ids) % CHUNK_ROWS
+            tail = list(zip(self.ids[start:], _unpack(self._chunks[-1][0]))) if start < len(self.ids) else []
+            self._rechunk(start, tail + [(case_id, list(rendered[case_id][1])) for case_id in new])
         self._next_flip = min((p.flip for p in self.pieces.values() if p.flip), default=None)
 
-    def _insert(self, new: dict[str, list[bytes]]) -> None:
-        """New cases: after the last row as a rule; one put before others moves the rows after it."""
-        first = min(new, key=order_key)
-        at = len(self.ids) if not self.ids or order_key(self.ids[-1]) < order_key(first) else \
-            bisect.bisect_left(self.ids, order_key(first), key=order_key)
-        chunk = at // CHUNK_ROWS
-        tail = list(zip(self.ids[chunk * CHUNK_ROWS:], (row for packed, _ in self._chunks[chunk:]
-                                                         for row in _unpack(packed))))
-        merged = sorted(tail + list(new.items()), key=lambda item: order_key(item[0]))
-        self.ids[chunk * CHUNK_ROWS:] = [case_id for case_id, _ in merged]
-        self._chunks[chunk:] = [[_pack([row for _, row in merged[i:i + CHUNK_ROWS]]), None]
-                                for i in range(0, len(merged), CHUNK_ROWS)]
-        for index in range(chunk * CHUNK_ROWS, len(self.ids)):
+    def arrange(self, order: tuple[str, ...]) -> None:
+        """The rows in the operator's order (ledger/view.py `arrange`): those `order` names as
+        there, the others after them in the store's order; the chunks from the first row that
+        moved are packed again."""
+        if order == self._order and self._arranged == len(self.ids):
+            return
+        wanted = self._wanted(order)
+        self._order, self._arranged = order, len(self.ids)
+        if wanted == self.ids:
+            return
+        first = next(i for i, (a, b) in enumerate(zip(wanted, self.ids)) if a != b)
+        start = first - first % CHUNK_ROWS
+        rows = dict(zip(self.ids[start:], (row for chunk in self._chunks[start // CHUNK_ROWS:]
+                                           for row in _unpack(chunk[0]))))
+        self._rechunk(start, [(case_id, rows[case_id]) for case_id in wanted[start:]])
+
+    _arranged = -1          # how many rows there were when last arranged
+
+    def _wanted(self, order: tuple[str, ...]) -> list[str]:
+        known = [case_id for case_id in dict.fromkeys(order) if case_id in self.pieces]
+        shown = set(known)
+        return known + sorted((case_id for case_id in self.pieces if case_id not in shown), key=order_key)
+
+    def _rechunk(self, start: int, rows: list[tuple[str, list[bytes]]]) -> None:
+        """`rows` (id, template) become the rows from `start` (a chunk's first row) to the end."""
+        self.ids[start:] = [case_id for case_id, _ in rows]
+        self._chunks[start // CHUNK_ROWS:] = [_chunk([row for _, row in rows[i:i + CHUNK_ROWS]])
+                                              for i in range(0, len(rows), CHUNK_ROWS)]
+        for index in range(start, len(self.ids)):
             self._where[self.ids[index]] = index
         self.changed = True
 
@@ -204,40 +260,56 @@ class RowCache:
 
     # -- the streams -------------------------------------------------------------------------------
 
-    def streams(self) -> tuple[list[Part], list[Part], list[Part]]:
-        """The compressed rows, hyperlinks and relationships, chunk by chunk."""
-        rows, links, rels = [], [], []
+    def streams(self, hidden: frozenset[str] = frozenset()) -> tuple[list[Part], list[Part], list[Part], list[Part]]:
+        """The compressed rows, hyperlinks and relationships of «Журнал» and the rows of «Для
+        печати», chunk by chunk; `hidden`: the operator's hidden rows (ledger/view.py)."""
+        rows, links, rels, printed = [], [], [], []
+        number = FIRST_ROW
         for index, chunk in enumerate(self._chunks):
-            if chunk[1] is None:
-                chunk[1] = self._compress(_unpack(chunk[0]), index)
+            ids = self.ids[index * CHUNK_ROWS:(index + 1) * CHUNK_ROWS]
+            here = frozenset(case_id for case_id in ids if case_id in hidden) if hidden else frozenset()
+            if chunk[1] is None or chunk[2] != here:
+                chunk[1], chunk[2] = self._compress(_unpack(chunk[0]), index, here, ids), here
+            if chunk[3] is None or chunk[4] != number or chunk[5] != here:
+                chunk[3], chunk[4], chunk[5] = _print_part(_unpack(chunk[0]), number, here, ids), number, here
             rows.append(chunk[1][0])
             links.append(chunk[1][1])
             rels.append(chunk[1][2])
-        return rows, links, rels
+            printed.append(chunk[3][0])
+            number += chunk[3][1]
+        return rows, links, rels, printed
 
-    def _compress(self, templates: list[list[bytes]], index: int) -> tuple[Part, Part, Part]:
+    def _compress(self, templates: list[list[bytes]], index: int, hidden: frozenset[str],
+                  ids: list[str]) -> tuple[Part, Part, Part]:
         start = index * CHUNK_ROWS
         rows, links, rels = [], [], []
-        for offset, (xml, hyperlink, relationship) in enumerate(templates):
+        for offset, ((xml, hyperlink, relationship, _), case_id) in enumerate(zip(templates, ids)):
             number = b"%d" % (FIRST_ROW + start + offset)
-            rows.append(xml.replace(_MARK, number))
+            row = xml.replace(_MARK, number)
+            rows.append(hide(row, number) if case_id in hidden else row)
             if hyperlink and start + offset < LINKS_PER_SHEET:
                 links.append(hyperlink.replace(_MARK, number))
                 rels.append(relationship.replace(_MARK, number))
         return compress(b"".join(rows)), compress(b"".join(links)), compress(b"".join(rels))
 
-    def members(self, frame: Frame) -> list[tuple[str, list[Part]]]:
+    def members(self, frame: Frame, hidden: frozenset[str] = frozenset()) -> list[tuple[str, list[Part]]]:
         """The workbook's members: the frame's, with «Журнал»'s rows, hyperlinks and their
-        relationships put where they go."""
-        rows, links, rels = self.streams()
+        relationships, and the rows of «Для печати», put where they go."""
+        rows, links, rels, printed = self.streams(hidden)
         sheet = [compress(frame.head), *rows, compress(frame.middle)]
         if any(part.size for part in links):
             sheet += [compress(b"<hyperlinks>"), *links, compress(b"</hyperlinks>")]
         sheet.append(compress(frame.tail))
         relationships = [compress(frame.rels_head), *rels, compress(b"</Relationships>")]
+        made = {frame.sheet_name: sheet, frame.rels_name: relationships}
+        if frame.print_name:
+            made[frame.print_name] = [compress(frame.print_head), *printed, compress(frame.print_tail)]
         others = {name: [compress(data)] for name, data in frame.members}
-        return [(name, sheet if name == frame.sheet_name else relationships if name == frame.rels_name
-                 else others[name]) for name in frame.order]
+        return [(name, made.get(name) or others[name]) for name in frame.order]
+
+    def printed_count(self) -> int:
+        """How many rows «Для печати» has (after `streams`)."""
+        return sum(chunk[3][1] for chunk in self._chunks if chunk[3] is not None)
 
     def snapshot(self) -> Snapshot:
         return Snapshot({case_id: self.pieces[case_id].hashes for case_id in self.ids})

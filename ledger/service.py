@@ -15,26 +15,42 @@ from __future__ import annotations
 import logging
 import os
 import zlib
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
 from bridge.core.model import Case
 from bridge.storage.store import Store
-from ledger.columns import COLUMNS, SHEET
+from ledger.columns import BY_KEY, COLUMNS, PRINT_SHEET, SHEET
 from ledger.package import join, write_zip
 from ledger.render import RenderContext, fingerprint, render_row
-from ledger.rowcache import Piece, RowCache, Snapshot, Template
+from ledger.rowcache import Layouts, Piece, RowCache, Snapshot, Template
 from ledger.sheet_xml import Frame, Layout, build_frame
 from ledger.sync import Reconciliation, manual_entry, reconcile
-from ledger.workbook import DirectoryRow, LedgerRead, LedgerUnreadable, lock_file, read_ledger
-from ledger.workbook import build_ledger, install_ledger, set_aside, signature
+from ledger.locks import STALE_LOCK_HOURS, lock_owner, owner_gone, stale_lock_advice
+from ledger.view import SheetView, arrange, read_view
+from ledger.workbook import NOTICE_DAYS, SHEET_ROW, DirectoryRow, LedgerRead, LedgerUnreadable, Notice
+from ledger.workbook import PRINT_COLUMNS, build_ledger, install_ledger, lock_file, read_ledger, set_aside, signature
 
 log = logging.getLogger("otklik.ledger")
 
 _STATE_KEY = "ledger.state"
 _ABSORBED_KEY = "ledger.absorbed"     # {"write": id, "rows": {case id: entry}, "manual": [entry]}
+_VIEW_KEY = "ledger.view"             # the operator's view last read (ledger/view.py SheetView)
+_LOCK_ADVICE = {   # the log's words for an administrator (the operator's are in ledger/locks.py)
+    True: "the program that took it is not running any more; delete the lock file, the next cycle writes the ledger",
+    False: "the program that took it still runs on this computer; ask the operator to close the ledger",
+    None: "taken on another computer; if the ledger is closed there, delete the lock file"}
+LOOK_AGAIN = timedelta(minutes=10)    # how often a stale lock's program is looked for again
+_COPY_KEY = "ledger.copy"             # {"name", "signature"}: the version of a «Save as» copy read
+COPY_SUFFIXES = (".ods", ".xls")      # what «Сохранить как» makes beside the .xlsx
+_SAVE_AS_XLSX = ("Сохраняйте журнал кнопкой «Сохранить» в формате Excel (.xlsx); LibreOffice спрашивает "
+                 "о формате — выберите «Использовать формат Excel 2007-365!».")
+# Alert kinds (store.alert) as the operator reads them in «Оповещения».
+NOTICE_KINDS = {"ledger": "Журнал", "outage": "Нет связи", "bounce": "Письмо не доставлено",
+                "unknown_sender": "Неизвестный отправитель", "no_case": "Письмо без номера обращения",
+                "failure": "Сбой", "clock": "Часы сервера"}
 SNAPSHOTS_KEPT = 2      # the latest write, and one more for a kill between snapshot and file
 
 
@@ -45,20 +61,28 @@ class ReadResult:
     rebuilt_from: Path | None = None    # an unreadable ledger was set aside here
     stale: bool = False                 # the file is a copy of an older write (a restored backup)
     base_write: int = 0                 # the write the file is based on (what `absorb` is kept with)
+    converted: bool = False             # .ods/.xls content under the .xlsx name: written back as .xlsx
+    copy: Path | None = None            # read from the ledger saved as .ods/.xls beside it
+    copy_signature: list[int] | None = None
 
     @property
     def needs_rewrite(self) -> bool:
-        return self.rebuilt_from is not None or self.stale or bool(self.changes and self.changes.needs_rewrite)
+        return (self.rebuilt_from is not None or self.stale or self.converted or self.copy is not None
+                or bool(self.changes and self.changes.needs_rewrite))
 
 
 class Ledger:
-    def __init__(self, path: Path, backup_dir: Path, store: Store, directory: Sequence[DirectoryRow]) -> None:
+    def __init__(self, path: Path, backup_dir: Path, store: Store, directory: Sequence[DirectoryRow],
+                 zone: tzinfo | None = None) -> None:
         self.path = path
+        self.zone = zone                    # the administration's zone: «Оповещения» in local time
         self.backup_dir = backup_dir
         self.store = store
         self.directory = list(directory)
         self._latest: tuple[int, Snapshot] | None = None   # (write id, snapshot) cache
         self._seen: list[int] | None = None    # the file's signature when this cycle read it
+        self._lock_told: tuple = ()            # the stale lock last logged, and its verdict
+        self._lock_looked: tuple = ("", None)  # the stale lock last looked at, and when
         self.rows: RowCache | None = None      # «Журнал»'s rows as this process last rendered them
         self._store_version: int | None = None
         self._layout: Layout | None = None
@@ -83,13 +107,23 @@ class Ledger:
         return snapshot
 
     def is_locked(self) -> Path | None:
-        return lock_file(self.path)
+        """The ledger open in Excel/LibreOffice, or its copy saved as .ods/.xls open there (the
+        operator works in the copy: the ledger is not rewritten under it)."""
+        copy = self._copy()
+        return lock_file(self.path) or (lock_file(copy) if copy else None)
+
+    def has_news(self) -> bool:
+        """Something saved to read: the ledger changed since our write, or a «Save as» copy of it
+        appeared beside it (even with the .xlsx gone)."""
+        return self._new_copy() is not None or (self.path.exists() and not self.untouched_since_write())
 
     def untouched_since_write(self) -> bool:
         """Nothing new can be in the file: it is our last write, or the very file version a
         read already applied in full (the operator keeps a saved workbook open for hours: it
         is not read, compared and re-rendered every cycle)."""
         found = signature(self.path)
+        if self._new_copy() is not None:
+            return False
         return found == self._state().get("signature") or (found is not None and found == self._applied_version())
 
     def _applied_version(self) -> list[int] | None:
@@ -99,6 +133,9 @@ class Ledger:
     # -- read -----------------------------------------------------------------------------------
 
     def read(self, cases: dict[str, Case], render: Callable[[Case], dict], now: datetime) -> ReadResult:
+        copy = self._new_copy()
+        if copy is not None:
+            return self._read_copy(copy, cases, render, now)
         if not self.path.exists() or self.untouched_since_write():
             return ReadResult(None)
         self._seen = signature(self.path)   # taken before reading: a later save means "read again"
@@ -106,6 +143,17 @@ class Ledger:
             found: LedgerRead = read_ledger(self.path)
         except LedgerUnreadable as exc:
             return self._unreadable(exc, now)
+        found, noted = _noting(found)
+        if found.saved_as != "xlsx":
+            self.store.alert("ledger", f"Журнал был сохранён в формате .{found.saved_as} под именем «{self.path.name}». "
+                             f"Правки из него прочитаны и применены, журнал снова записан в формате Excel. "
+                             f"{_SAVE_AS_XLSX}", key=f"format:{self._seen}", at=now)
+        result = replace(self._compare(found, cases, render, now), converted=found.saved_as != "xlsx")
+        self._keep_view(noted.finish(), self.path)
+        return result
+
+    def _compare(self, found: LedgerRead, cases: dict[str, Case], render: Callable[[Case], dict],
+                 now: datetime) -> ReadResult:
         # Only a file based on our latest write can hold new work: an older one is a copy (a backup
         # put back, a window left open while we wrote) whose differences were applied long ago.
         if found.write_id is not None and found.write_id < self._state().get("write_id", 0):
@@ -117,6 +165,69 @@ class Ledger:
         changes = reconcile(found.rows, set(cases), base, lambda case_id: render(cases[case_id]),
                             self._absorbed(base_write))
         return ReadResult(changes, found.modified_by, base_write=base_write)
+
+    def _keep_view(self, ids: dict[int, str], path: Path) -> None:
+        """The operator's order, hidden rows, filter and widths, for the next write to put back
+        (from an .ods or .xls only the order: ledger/view.py reads the .xlsx view); `ids`: sheet
+        row → case id, noted as the read went through the rows."""
+        view = read_view(path, ids)
+        with self.store.transaction():
+            self.store.set_value(_VIEW_KEY, view.to_json())
+
+    def view(self) -> SheetView:
+        return SheetView.from_json(self.store.get_value(_VIEW_KEY))
+
+    # -- the ledger saved as another file («Сохранить как» .ods / .xls) ---------------------------
+
+    def _copy(self) -> Path | None:
+        """`Журнал обращений.ods` (or .xls) beside the ledger: the operator's «Save as»."""
+        return next((p for p in (self.path.with_suffix(s) for s in COPY_SUFFIXES) if p.exists()), None)
+
+    def _new_copy(self) -> Path | None:
+        """The copy, unless this very version of it was read already."""
+        copy = self._copy()
+        done = self.store.get_value(_COPY_KEY) or {}
+        if copy is None or (done.get("name") == copy.name and done.get("signature") == signature(copy)):
+            return None
+        return copy
+
+    def _read_copy(self, copy: Path, cases: dict[str, Case], render: Callable[[Case], dict],
+                   now: datetime) -> ReadResult:
+        """Read what the operator saved in the copy as if saved in the ledger (the same write is its
+        base, so nothing is applied twice), and say in the workbook where the work must go on."""
+        seen = signature(copy)
+        try:
+            found = read_ledger(copy)
+        except LedgerUnreadable as exc:
+            if lock_file(copy):
+                return ReadResult(None)            # probably being saved: read next cycle
+            self.store.alert("ledger", f"Рядом с журналом сохранён «{copy.name}», но он не читается ({exc}): "
+                             f"правки из него не применены. Работайте в «{self.path.name}».",
+                             key=f"copy:{copy.name}:{seen}", at=now)
+            self._remember_copy(copy, seen)
+            return ReadResult(None)
+        log.warning("ledger saved as %s: read from there", copy.suffix)
+        found, noted = _noting(found)
+        self.store.alert("ledger", f"Журнал сохранён как «{copy.name}». Правки из него прочитаны и применены, "
+                         f"но служба ведёт только «{self.path.name}»: закройте «{copy.name}» и откройте "
+                         f"«{self.path.name}»; после закрытия копия будет перенесена в папку резервных копий. "
+                         f"{_SAVE_AS_XLSX}", key=f"copy:{copy.name}:{seen}", at=now)
+        result = replace(self._compare(found, cases, render, now), copy=copy, copy_signature=seen)
+        self._keep_view(noted.finish(), copy)
+        return result
+
+    def _remember_copy(self, copy: Path, seen: list[int] | None) -> None:
+        with self.store.transaction():
+            self.store.set_value(_COPY_KEY, {"name": copy.name, "signature": seen})
+
+    def _put_copy_aside(self, now: datetime) -> None:
+        """Once the copy read in full is closed, it goes to the backups (it is no ledger any more)."""
+        copy, done = self._copy(), self.store.get_value(_COPY_KEY) or {}
+        if copy is None or lock_file(copy) or done.get("signature") != signature(copy):
+            return
+        set_aside(copy, self.backup_dir, now, "сохранён как " + copy.suffix, label="КОПИЯ")
+        with self.store.transaction():
+            self.store.delete_value(_COPY_KEY)
 
     # -- what reads applied -----------------------------------------------------------------------
 
@@ -161,6 +272,8 @@ class Ledger:
             record["signature"] = self._seen
         with self.store.transaction():
             self.store.set_value(_ABSORBED_KEY, record)
+        if result.copy is not None and not failed:
+            self._remember_copy(result.copy, result.copy_signature)
 
     def _unreadable(self, exc: LedgerUnreadable, now: datetime) -> ReadResult:
         if self.is_locked():
@@ -184,7 +297,19 @@ class Ledger:
     # -- write ----------------------------------------------------------------------------------
 
     def fingerprint(self, now: datetime, extra: str = "") -> list:
-        return [self.store.last_history_id(), signature(self.path), extra]
+        copy = self._copy()   # a copy read and closed since: a write puts it aside
+        return [self.store.last_history_id(), signature(self.path), extra, self.store.last_alert_id(),
+                signature(copy) if copy else None]
+
+    def notices(self, now: datetime) -> list[Notice]:
+        """What «Оповещения» shows: the alerts of the last NOTICE_DAYS days and any not yet sent."""
+        found = []
+        for alert in self.store.recent_alerts(now - timedelta(days=NOTICE_DAYS)):
+            at = datetime.fromisoformat(alert["at"])
+            local = at.astimezone(self.zone) if self.zone and at.tzinfo else at
+            found.append(Notice(local.replace(tzinfo=None, microsecond=0), NOTICE_KINDS.get(alert["kind"], "Сбой"),
+                                alert["case_id"] or "", alert["text"]))
+        return found
 
     def needs_write(self, now: datetime, force: bool, extra: str = "") -> bool:
         """Whether the cycle has to look at the rows at all: the store, the file or the month
@@ -195,27 +320,31 @@ class Ledger:
         next_flip = state.get("next_flip")
         return next_flip is not None and now >= datetime.fromisoformat(next_flip)
 
-    def layout(self) -> Layout:
-        """Each column's cell style, learnt once from a write of the book's frame."""
+    def layouts(self, view: SheetView) -> Layouts:
+        """Each column's cell style in both sheets, learnt once from a write of the book's frame,
+        and the widths the row heights follow (the operator's, ledger/view.py)."""
         if self._layout is None:
-            self._layout = self._frame([["-"]], datetime(2000, 1, 1), 0, 0).layout
-        return self._layout
+            frame = self._frame([["-"]], datetime(2000, 1, 1), 0, 0, 0, SheetView(), ())
+            self._layout = (frame.layout, frame.print_layout)
+        widths = {c.key: view.widths.get(c.key, c.width) for c in COLUMNS}
+        return Layouts(*self._layout, tuple(widths.items()))
 
-    def refresh(self, render: Callable[[Case, Layout], tuple[Piece, Template]], now: datetime) -> RowCache:
+    def refresh(self, render: Callable[[Case, Layouts], tuple[Piece, Template]], now: datetime) -> RowCache:
         """Bring the kept rows up to date: all of them the first time in a process (or when
-        another process wrote the store), else the cases this process changed and the rows
-        whose «Контроль срока» flipped. Cases are read from the store as they are rendered."""
-        layout = self.layout()
+        another process wrote the store, or the operator changed column widths, which the row
+        heights follow), else the cases this process changed and the rows whose «Контроль
+        срока» flipped. Cases are read from the store as they are rendered."""
+        layouts = self.layouts(self.view())
         version = self.store.data_version()
-        if self.rows is None or version != self._store_version:
-            cache = RowCache(layout)
+        if self.rows is None or version != self._store_version or layouts != self.rows.layouts:
+            cache = RowCache(layouts)
             self.store.touched.clear()
-            cache.fill((case.id, render(case, layout)) for case in self.store.each_case())
+            cache.fill((case.id, render(case, layouts)) for case in self.store.each_case())
             self.rows = cache
         else:
             wanted = set(self.store.touched) | set(self.rows.flipped(now))
             self.store.touched.clear()
-            self.rows.update({case.id: render(case, layout) for case in self.store.cases_by_id(wanted)})
+            self.rows.update({case.id: render(case, layouts) for case in self.store.cases_by_id(wanted)})
         self._store_version = self.store.data_version()
         return self.rows
 
@@ -224,24 +353,29 @@ class Ledger:
         'written'; 'unchanged' when the file already shows all of it; 'locked' while the
         workbook is open; 'changed' when someone saved it after this cycle read it (it is
         read again next cycle, so the save is never overwritten)."""
-        rows, state = self.rows, self._state()
-        digest = self._digest(summary)
+        rows, state, view = self.rows, self._state(), self.view()
+        notices = self.notices(now)
+        rows.arrange(view.order)
+        digest = self._digest(summary, view, notices)
         found = signature(self.path)
         if not (force or rows.changed or digest != state.get("digest") or found is None
                 or found != state.get("signature")):
             self._settle(now, extra)
             return "unchanged"
-        if self.is_locked():
+        lock = self.is_locked()
+        if lock:
+            self._look_at_lock(lock, now)
             return "locked"
         expected = self._seen if self._seen is not None else state.get("signature")
         if self.path.exists() and found != expected and found != self._applied_version():
             return "changed"
         write_id = state.get("write_id", 0) + 1
-        temp = self._build(summary, now, write_id)
+        temp = self._build(summary, now, write_id, view, notices)
         snapshot = rows.snapshot()
         # The snapshot first: a copy of this write is understood.
         self.store.keep_ledger_snapshot(write_id, now, snapshot.to_blob(), SNAPSHOTS_KEPT)
         install_ledger(temp, self.path, self.backup_dir, now)
+        self._put_copy_aside(now)
         with self.store.transaction():
             self.store.delete_value(_ABSORBED_KEY)   # the new write shows all of it
             self.store.set_value(_STATE_KEY, {
@@ -262,30 +396,37 @@ class Ledger:
             with self.store.transaction():
                 self.store.set_value(_STATE_KEY, {**state, "fingerprint": fingerprint, "next_flip": flip})
 
-    def _digest(self, summary: list[list]) -> list[int]:
-        """What the workbook shows, as checksums: the rows' streams, «Сводка», «Отделы»."""
-        streams = [join(parts)[1] for parts in self.rows.streams()]
-        return [*streams, len(self.rows), fingerprint(repr((summary, self.directory)))]
+    def _digest(self, summary: list[list], view: SheetView, notices: Sequence[Notice]) -> list[int]:
+        """What the workbook shows, as checksums: the rows' streams, «Сводка», «Отделы», the
+        operator's view put back, «Оповещения»."""
+        streams = [join(parts)[1] for parts in self.rows.streams(view.hidden)]
+        return [*streams, len(self.rows),
+                fingerprint(repr((summary, self.directory, sorted(view.to_json().items()), notices)))]
 
-    def _frame(self, summary: list[list], now: datetime, write_id: int, count: int) -> Frame:
-        """The workbook without «Журнал»'s rows (XlsxWriter), cut open where they go."""
+    def _frame(self, summary: list[list], now: datetime, write_id: int, count: int, print_count: int,
+               view: SheetView, notices: Sequence[Notice]) -> Frame:
+        """The workbook without the rows of «Журнал» and «Для печати» (XlsxWriter), cut open
+        where they go."""
         scratch = self.path.with_name(f".{self.path.stem}.frame{self.path.suffix}")
 
         def write(probe) -> bytes:
-            temp = build_ledger(scratch, probe, self.directory, summary, now, write_id)
+            temp = build_ledger(scratch, probe, self.directory, summary, now, write_id, view=view, notices=notices)
             try:
                 return temp.read_bytes()
             finally:
                 temp.unlink(missing_ok=True)
-        return build_frame(write, SHEET, COLUMNS, count)
+        return build_frame(write, SHEET, COLUMNS, count, PRINT_SHEET, [BY_KEY[key] for key, _ in PRINT_COLUMNS],
+                           print_count)
 
-    def _build(self, summary: list[list], now: datetime, write_id: int) -> Path:
+    def _build(self, summary: list[list], now: datetime, write_id: int, view: SheetView,
+               notices: Sequence[Notice]) -> Path:
         """The whole ledger in a temporary file beside it: the frame around the kept rows."""
-        frame = self._frame(summary, now, write_id, len(self.rows))
-        if frame.layout != self.rows.layout:    # the styles moved: every row is serialised again
-            self.rows = None
+        self.rows.streams(view.hidden)            # «Для печати»'s row count is known after it
+        frame = self._frame(summary, now, write_id, len(self.rows), self.rows.printed_count(), view, notices)
+        if (frame.layout, frame.print_layout) != (self.rows.layouts.journal, self.rows.layouts.printed):
+            self.rows = None                      # the styles moved: every row is serialised again
             raise LedgerLayoutChanged("the workbook's cell styles changed; the rows are rendered again")
-        members = self.rows.members(frame)
+        members = self.rows.members(frame, view.hidden)
         temp = self.path.with_name(f".{self.path.stem}.writing{self.path.suffix}")
         try:
             with open(temp, "wb") as handle:
@@ -297,9 +438,57 @@ class Ledger:
             raise
         return temp
 
+    def _look_at_lock(self, lock: Path, now: datetime) -> None:
+        """A lock older than STALE_LOCK_HOURS: who took it, whether that program is gone, and what
+        to do, in the digest and «Оповещения» (once per lock file) and in the log."""
+        try:
+            taken = datetime.fromtimestamp(lock.stat().st_mtime, timezone.utc)
+        except OSError:
+            return
+        key = f"stale-lock:{lock.name}:{taken.isoformat()}"
+        if now - taken < timedelta(hours=STALE_LOCK_HOURS) or (
+                self._lock_looked[0] == key and now - self._lock_looked[1] < LOOK_AGAIN):
+            return
+        self._lock_looked = (key, now)   # the process list is not read every cycle
+        owner = lock_owner(lock)
+        gone = owner_gone(owner)
+        if (key, gone) != self._lock_told:
+            self._lock_told = (key, gone)
+            log.warning("ledger lock %s is older than %d h: %s", lock, STALE_LOCK_HOURS, _LOCK_ADVICE[gone])
+        if gone is False:
+            return                      # still open there: the lock alarm (bridge/cycle.py) asks to close it
+        with self.store.transaction():
+            self.store.alert("ledger", stale_lock_advice(lock, owner, gone, STALE_LOCK_HOURS), key=key, at=now)
+
 
 class LedgerLayoutChanged(OSError):
     """The book's styles differ from those the kept rows were serialised with (never expected)."""
+
+
+class _Noted:
+    """A read's rows passed on one by one (they are streamed, ledger/workbook.py), each row's
+    «№» noted on the way for the operator's view."""
+
+    def __init__(self, rows) -> None:
+        self.rows = iter(rows)
+        self.ids: dict[int, str] = {}
+
+    def __iter__(self):
+        for row in self.rows:
+            case_id = str(row.get("id") or "").strip()
+            if case_id:
+                self.ids[row[SHEET_ROW]] = case_id
+            yield row
+
+    def finish(self) -> dict[int, str]:
+        for _ in self:       # rows a comparison did not need (a stale copy) are noted too
+            pass
+        return self.ids
+
+
+def _noting(found: LedgerRead) -> tuple[LedgerRead, _Noted]:
+    noted = _Noted(found.rows)
+    return replace(found, rows=noted), noted
 
 
 def _flagged(entry: dict, refused_at: int | None) -> dict:

@@ -23,6 +23,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 from xlsxwriter.utility import xl_col_to_name
 
+DEFAULT_HEIGHT = 15.0           # points: the sheet's default row (ledger/workbook.py LINE_HEIGHT)
 ROW_MARK = "\x00"               # where the row number goes: XML forbids it, so text never holds it
 LINKS_PER_SHEET = 65_530        # Excel's limit of hyperlinks on one worksheet
 LINK_LIMIT = 2_000              # longer addresses are written as text (as before)
@@ -95,9 +96,11 @@ class Layout:
     columns: tuple[SheetColumn, ...]
 
 
-def row_xml(row: Mapping[str, object], layout: Layout, link: str | None) -> tuple[str, str, str]:
-    """One row as XML with ROW_MARK for its number, and its `<hyperlink>` and relationship
-    ('' and '' when it has no link)."""
+def row_xml(row: Mapping[str, object], layout: Layout, link: str | None,
+            height: float = DEFAULT_HEIGHT) -> tuple[str, str, str]:
+    """One row as XML with ROW_MARK for its number (a hidden row gets `hidden="1"` when the
+    sheet is put together, ledger/rowcache.py), and its `<hyperlink>` and relationship ('' and ''
+    when it has no link). `height`: points, as ledger/workbook.py `row_height` gives them."""
     cells, hyperlink, relationship = [], "", ""
     for column in layout.columns:
         value = row.get(column.key)
@@ -113,7 +116,14 @@ def row_xml(row: Mapping[str, object], layout: Layout, link: str | None) -> tupl
             relationship = (f'<Relationship Id="rL{ROW_MARK}" Type="{HYPERLINK_TYPE}" '
                             f'Target="{url_target(link)}" TargetMode="External"/>')
         cells.append(f'<c r="{ref}"{column.style} t="inlineStr"><is><t{_preserve(text)}>{xml_text(text)}</t></is></c>')
-    return f'<row r="{ROW_MARK}">{"".join(cells)}</row>', hyperlink, relationship
+    extent = "" if height == DEFAULT_HEIGHT else f' ht="{height:g}" customHeight="1"'
+    return f'<row r="{ROW_MARK}"{extent}>{"".join(cells)}</row>', hyperlink, relationship
+
+
+def hide(row: bytes, number: bytes) -> bytes:
+    """A materialised row (`<row r="N"…`) made hidden."""
+    start = b'<row r="' + number + b'"'
+    return start + b' hidden="1"' + row[len(start):]
 
 
 # -- the workbook around the rows --------------------------------------------------------------------
@@ -151,6 +161,10 @@ class Frame:
     rels_head: bytes                     # the sheet's relationships before ours
     layout: Layout
     order: list[str]                     # member names in the archive's order
+    print_name: str = ""                 # the member holding «Для печати» ('' when the book has none)
+    print_head: bytes = b""
+    print_tail: bytes = b""
+    print_layout: Layout | None = None
 
 
 _ROW2 = re.compile(rb'<row r="2"[^>]*>(.*?)</row>', re.S)
@@ -159,8 +173,10 @@ _HYPERLINKS = re.compile(rb"<hyperlinks>.*?</hyperlinks>", re.S)
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 
 
-def frame_of(workbook: bytes, sheet: str, columns, count: int) -> Frame:
-    """Cut the XlsxWriter workbook (written from a `Probe`) open around «Журнал»'s rows."""
+def frame_of(workbook: bytes, sheet: str, columns, count: int, print_sheet: str = "", print_columns=(),
+             print_count: int = 0) -> Frame:
+    """Cut the XlsxWriter workbook (written from a `Probe`) open around «Журнал»'s rows, and
+    around those of `print_sheet` (its `print_count` rows in `print_columns`)."""
     with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
         order = [info.filename for info in archive.infolist()]
         parts = {name: archive.read(name) for name in order}
@@ -168,15 +184,7 @@ def frame_of(workbook: bytes, sheet: str, columns, count: int) -> Frame:
     xml = parts.pop(name)
     rels_name = name.replace("worksheets/", "worksheets/_rels/") + ".rels"
     rels = parts.pop(rels_name, b"")
-    probe = _ROW2.search(xml)
-    styles = {m.group(1).decode(): (f' s="{m.group(2).decode()}"' if m.group(2) else "")
-              for m in _CELL.finditer(probe.group(1))}
-    layout = Layout(tuple(SheetColumn(c.key, c.kind, letter, styles.get(letter, ""),
-                                      styles.get(letter, "") if c.kind == "date" else "")
-                          for c, letter in ((c, xl_col_to_name(i)) for i, c in enumerate(columns))))
-    last = xl_col_to_name(len(columns) - 1)
-    head = _DIMENSION.sub(f'<dimension ref="A1:{last}{max(count, 0) + 1}"/>'.encode(), xml[:probe.start()], 1)
-    rest = xml[probe.end():]
+    layout, head, rest = _cut(xml, columns, count)
     links = _HYPERLINKS.search(rest)
     middle, tail = (rest[:links.start()], rest[links.end():]) if links else (rest, b"")
     rels_head = re.sub(rb'<Relationship [^>]*Target="' + re.escape(_PROBE_LINK.encode()) + rb'"[^>]*/>', b"", rels)
@@ -185,7 +193,47 @@ def frame_of(workbook: bytes, sheet: str, columns, count: int) -> Frame:
         b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">')
     if rels_name not in order:
         order.insert(order.index(name) + 1, rels_name)
-    return Frame([(n, parts[n]) for n in order if n in parts], name, rels_name, head, middle, tail, rels_head, layout, order)
+    printed = {}
+    if print_sheet and _has_sheet(parts, print_sheet):
+        print_name = _sheet_member(parts, print_sheet)
+        print_layout, print_head, print_tail = _cut(parts.pop(print_name), print_columns, print_count)
+        print_tail = _sized(print_tail, print_columns, print_count)
+        parts["xl/workbook.xml"] = _sized_name(parts["xl/workbook.xml"], print_sheet, print_columns, print_count)
+        printed = dict(print_name=print_name, print_head=print_head, print_tail=print_tail, print_layout=print_layout)
+    return Frame([(n, parts[n]) for n in order if n in parts], name, rels_name, head, middle, tail, rels_head,
+                 layout, order, **printed)
+
+
+def _cut(xml: bytes, columns, count: int) -> tuple[Layout, bytes, bytes]:
+    """A sheet written with the probe row: each column's style, the XML before the probe row
+    (its dimension set for `count` rows) and after it."""
+    probe = _ROW2.search(xml)
+    styles = {m.group(1).decode(): (f' s="{m.group(2).decode()}"' if m.group(2) else "")
+              for m in _CELL.finditer(probe.group(1))}
+    layout = Layout(tuple(SheetColumn(c.key, c.kind, letter, styles.get(letter, ""),
+                                      styles.get(letter, "") if c.kind == "date" else "")
+                          for c, letter in ((c, xl_col_to_name(i)) for i, c in enumerate(columns))))
+    last = xl_col_to_name(len(columns) - 1)
+    head = _DIMENSION.sub(f'<dimension ref="A1:{last}{max(count, 0) + 1}"/>'.encode(), xml[:probe.start()], 1)
+    return layout, head, xml[probe.end():]
+
+
+def _sized(tail: bytes, columns, count: int) -> bytes:
+    """The ranges XlsxWriter sized for the one probe row (filter, colours) sized for `count`."""
+    last, rows = xl_col_to_name(len(columns) - 1).encode(), str(max(count, 1) + 1).encode()
+    tail = re.sub(rb'<autoFilter ref="A1:' + last + rb'2"', b'<autoFilter ref="A1:' + last + rows + b'"', tail)
+    return re.sub(rb'sqref="(?P<c>[A-Z]+)2:(?P=c)2"', lambda m: b'sqref="' + m.group(1) + b"2:" + m.group(1) + rows + b'"',
+                  tail)
+
+
+def _sized_name(book: bytes, sheet: str, columns, count: int) -> bytes:
+    """The sheet's filter range in xl/workbook.xml («_xlnm._FilterDatabase») sized for `count`."""
+    last, rows = xl_col_to_name(len(columns) - 1), str(max(count, 1) + 1)
+    return book.replace(f"'{sheet}'!$A$1:${last}$2<".encode(), f"'{sheet}'!$A$1:${last}${rows}<".encode())
+
+
+def _has_sheet(parts: Mapping[str, bytes], sheet: str) -> bool:
+    return f'<sheet name="{xml_attribute(sheet)}"'.encode() in parts["xl/workbook.xml"]
 
 
 def _sheet_member(parts: Mapping[str, bytes], sheet: str) -> str:
@@ -197,6 +245,7 @@ def _sheet_member(parts: Mapping[str, bytes], sheet: str) -> str:
     return "xl/" + target.group(1).removeprefix("/xl/")
 
 
-def build_frame(write: Callable[[Probe], bytes], sheet: str, columns, count: int) -> Frame:
+def build_frame(write: Callable[[Probe], bytes], sheet: str, columns, count: int, print_sheet: str = "",
+                print_columns=(), print_count: int = 0) -> Frame:
     """`write(rows)` writes the workbook with XlsxWriter and returns the file's bytes."""
-    return frame_of(write(Probe(count, columns)), sheet, columns, count)
+    return frame_of(write(Probe(count, columns)), sheet, columns, count, print_sheet, print_columns, print_count)

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from bridge.config import Config
 from bridge.core.model import Case
 from bridge.steps.ports import Ports
+from bridge.steps.intake import dialogue_of
 from bridge.storage.files import DataFiles
 from bridge.storage.store import Store
 
@@ -29,6 +30,7 @@ ACTION = "персональные данные удалены"
 PERSONAL_FIELDS: dict[str, object] = {
     "author_name": "", "author_link": "", "author_key": "", "link": "", "text": "",
     "dept_answer": "", "publish_text": "", "operator_comment": "", "attachments": [], "reply_target": {},
+    "citizen_details": "", "private_target": {}, "conversation": [],     # п. 3.8: name, address, replies
 }
 
 
@@ -68,6 +70,11 @@ def purge_case(store: Store, files: DataFiles, case: Case, now: datetime) -> boo
         changed |= store.blank_history(case.id, PERSONAL_FIELDS)
         changed |= _blank_outbox(store, case.id)
         changed |= removed
+        for target in (case.reply_target, case.private_target):   # a new message there starts afresh
+            dialogue = dialogue_of(case.channel, target)
+            if dialogue and store.get_value(dialogue) == case.id:
+                store.delete_value(dialogue)
+                changed = True
         store.forget_raw_mail(case.id)
         if changed:
             store.record(case.id, ACTOR, ACTION, at=now)

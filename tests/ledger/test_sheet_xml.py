@@ -21,7 +21,7 @@ from python_calamine import CalamineWorkbook
 from ledger.columns import COLUMNS, SHEET
 from ledger.package import compress, crc32_combine, join, write_zip
 from ledger.render import BRIDGE_KEYS, TRACKED_KEYS, cell_text, fingerprint, normalize, row_hashes
-from ledger.rowcache import CHUNK_ROWS, Piece, RowCache, Snapshot, pack_hashes
+from ledger.rowcache import CHUNK_ROWS, Layouts, Piece, RowCache, Snapshot, pack_hashes
 from ledger.sheet_xml import build_frame, row_xml, xml_text
 from ledger.workbook import DirectoryRow, build_ledger
 
@@ -56,11 +56,12 @@ def write_rows(path: Path, rows: list[dict]) -> None:
         finally:
             temp.unlink()
     frame = build_frame(frame_bytes, SHEET, COLUMNS, len(rows))
-    cache = RowCache(frame.layout)
+    cache = RowCache(Layouts(frame.layout, None, ()))
     pieces = []
     for n, row in enumerate(rows):
         xml, link, rel = row_xml(row, frame.layout, row.get("link"))
-        pieces.append((row["id"], (Piece(pack_hashes(row_hashes(row)), None, ()), (xml.encode(), link.encode(), rel.encode()))))
+        pieces.append((row["id"], (Piece(pack_hashes(row_hashes(row)), None, ()),
+                                   (xml.encode(), link.encode(), rel.encode(), b""))))
     cache.fill(pieces)
     with open(path, "wb") as handle:
         write_zip(handle, cache.members(frame), datetime(2026, 3, 12, 11))
