@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from ledger.columns import COLUMNS, SHEET
+from ledger.columns import BY_KEY, COLUMNS, PRINT_SHEET, SHEET
 from ledger.package import compress, crc32_combine, join, write_zip
 from ledger.render import BRIDGE_KEYS, TRACKED_KEYS, cell_text, fingerprint, normalize, row_hashes
 from ledger.rowcache import CHUNK_ROWS, Layouts, Piece, RowCache, Snapshot, pack_hashes
 from ledger.sheet_xml import build_frame, row_xml, xml_text
-from ledger.workbook import DirectoryRow, build_ledger
+from ledger.workbook import PRINT_COLUMNS, DirectoryRow, build_ledger
 
 pytestmark = pytest.mark.pure
 
@@ -161,3 +161,58 @@ def test_a_snapshot_keeps_what_json_kept():
     assert dict(Snapshot.from_blob(Snapshot({}).to_blob())) == {}
     earlier = zlib.compress(json.dumps(plain).encode(), 1)     # what stores written before hold
     assert dict(Snapshot.from_blob(earlier)) == plain
+
+
+def _template(row: dict, layouts: Layouts, printed: bool) -> tuple:
+    xml, link, rel = row_xml(row, layouts.journal, row.get("link"))
+    shown = row_xml({"id": row["id"], "text": row["text"]}, layouts.printed, None)[0] if printed else ""
+    return (Piece(pack_hashes(row_hashes(row)), None, ()), (xml.encode(), link.encode(), rel.encode(), shown.encode()))
+
+
+def test_kept_rows_follow_edits_new_cases_the_operators_order_and_hidden_rows(tmp_path):
+    """Across chunks: a row changed, one added, the operator's order and a hidden row put back,
+    «Для печати» numbered on after a case in work closes in the first chunk."""
+    path = tmp_path / "book.xlsx"
+    count = CHUNK_ROWS * 2 + 40
+    rows = {f"OKH-2026-{n:05d}": {"id": f"OKH-2026-{n:05d}", "text": f"обращение {n}", "channel": "VK",
+                                  "link": f"https://vk.com/{n}"} for n in range(1, count + 1)}
+
+    def frame_bytes(probe) -> bytes:
+        temp = build_ledger(path.with_name("frame.xlsx"), probe, [], [["Сводка"]], datetime(2026, 3, 12, 11), 7)
+        try:
+            return temp.read_bytes()
+        finally:
+            temp.unlink()
+
+    def frame(rows: int, printed: int):
+        return build_frame(frame_bytes, SHEET, COLUMNS, rows, PRINT_SHEET, [BY_KEY[key] for key, _ in PRINT_COLUMNS],
+                           printed)
+
+    probe = frame(0, 0)
+    layouts = Layouts(probe.layout, probe.print_layout, ())
+    cache = RowCache(layouts)
+    cache.fill((case_id, _template(row, layouts, True)) for case_id, row in rows.items())
+    cache.streams()
+    changed = dict(rows["OKH-2026-00700"], text="исправлено")
+    closed = "OKH-2026-00003"
+    new = {"id": "OKH-2026-09999", "text": "новое", "channel": "VK", "link": "https://vk.com/new"}
+    cache.update({"OKH-2026-00700": _template(changed, layouts, True), closed: _template(rows[closed], layouts, False),
+                  new["id"]: _template(new, layouts, True)})
+    order = ("OKH-2026-00002", "OKH-2026-00001") + tuple(rows)[2:]
+    cache.arrange(order)
+    hidden = frozenset({"OKH-2026-00600"})
+    cache.streams(hidden)
+    with open(path, "wb") as handle:
+        write_zip(handle, cache.members(frame(len(cache), cache.printed_count()), hidden), datetime(2026, 3, 12, 11))
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET]
+    ids = [sheet.cell(r, 1).value for r in range(2, count + 3)]
+    assert ids[:3] == ["OKH-2026-00002", "OKH-2026-00001", "OKH-2026-00003"] and ids[-1] == new["id"]
+    assert sheet.cell(701, 6).value == "исправлено" and sheet.cell(701, 3).hyperlink.target == "https://vk.com/700"
+    assert sheet.cell(count + 2, 3).hyperlink.target == "https://vk.com/new"
+    assert sheet.row_dimensions[601].hidden and not sheet.row_dimensions[602].hidden
+    printed = book[PRINT_SHEET]
+    shown = [printed.cell(r, 1).value for r in range(2, count + 2)]
+    assert closed not in shown and shown[-1] == new["id"] and len(shown) == count and None not in shown
+    assert printed.auto_filter.ref == f"A1:H{count + 1}"
+    assert CalamineWorkbook.from_path(str(path)).get_sheet_by_name(SHEET).to_python()[count + 1][0] == new["id"]
