@@ -137,7 +137,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
     "site": frozenset({"output_dir", "title", "base_url"}),
     "reminders": frozenset({"escalate_after_days", "digest_time"}),
     "report": frozenset({"min_messages"}),
-    "retention": frozenset({"raw_mail_days", "journal_days"}),
+    "retention": frozenset({"raw_mail_days", "journal_days", "purge_after_days"}),
     "departments": frozenset({"code", "name", "emails", "head_emails", "keywords", "description"}),
     "external_bodies": frozenset({"code", "name", "competence", "address", "site"}),
 }
@@ -253,6 +253,10 @@ def _check_schedule(raw: dict, problems: list[str]) -> None:
             problems.append(f"reminders.digest_time: «{digest_time}» — нужно время ЧЧ:ММ, например \"09:30\"")
     if isinstance(report, dict):
         _whole(report, "report.min_messages", 1, 100000, problems)
+    retention = raw.get("retention", {})
+    if isinstance(retention, dict):   # 152-ФЗ: a typo must not keep data for ever or purge it at once
+        for key in ("raw_mail_days", "journal_days", "purge_after_days"):
+            _whole(retention, f"retention.{key}", 1, 36500, problems)
 
 
 def _emails(section: dict, key: str, problems: list[str]) -> tuple[str, ...]:

@@ -289,7 +289,7 @@ def refresh_site(store: Store, config: Config, now: datetime, force: bool = Fals
     from bridge.channels.site import SiteItem, write_site
     items = [SiteItem(c.id, c.closed_at or c.posted_at, c.publish_text,
                       getattr(config.department(c.department), "name", ""))
-             for c in store.published_informational()]
+             for c in store.published_informational() if c.publish_text]   # a purged one has none
     marker = [len(items), items[-1].case_id if items else ""]
     if not force and (not items or store.get_value("site.marker") == marker):
         return 0
