@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import json
+from datetime import timedelta
+
+import pytest
+
+from bridge import commands
+from bridge.core.errors import InputError
 
 from bridge.core.model import Status
 from bridge.storage.outbox import enqueue
@@ -97,3 +105,61 @@ def test_purge_uses_the_local_date_of_closing(app, config):
     app.store.close()
     assert purge(config, local(2026, 1, 31).date()) == 0
     assert purge(config, local(2026, 2, 1).date()) == 1
+
+
+def test_a_raw_mail_recorded_relative_to_another_working_directory_goes_too(app, config):
+    # Stores of earlier versions kept `data/mail/…` (relative to the service's working directory).
+    old, raw = closed_case(app, local(2026, 1, 13, 10))
+    with app.store.transaction():
+        app.store.db.execute("UPDATE mail_seen SET raw_path = ? WHERE case_id = ?",
+                             (f"data/mail/2026-01/{raw.name}", old.id))
+    app.store.close()
+    assert purge(config, local(2026, 2, 1).date()) == 1
+    assert not raw.exists()
+
+
+def test_the_service_purges_on_the_retention_schedule(app, config):
+    from bridge.cycle import run_cycle
+    old, raw = closed_case(app, local(2026, 1, 13, 10))
+    recent, _ = closed_case(app, local(2026, 3, 30, 10))
+    app.store.close()
+    scheduled = dataclasses.replace(config, raw={**config.raw, "retention": {"purge_after_days": 30}})
+    service = build_app(scheduled, connect=False)
+    try:
+        run_cycle(service, local(2026, 4, 1, 9))
+        assert service.store.get(old.id).text == "" and not raw.exists()
+        assert service.store.get(recent.id).text == PERSONAL["text"]
+        assert ACTION in [r["action"] for r in service.store.history(old.id)]
+    finally:
+        service.store.close()
+
+
+def test_a_date_in_the_future_asks_first(app, config, monkeypatch, capsys):
+    old, _ = closed_case(app, local(2026, 1, 13, 10))
+    app.store.close()
+    monkeypatch.setattr(commands, "_config", lambda args: config)
+    tomorrow = (commands.utcnow() + timedelta(days=2)).date().isoformat()
+    args = argparse.Namespace(before=tomorrow, yes=False, config=None)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "нет")
+    assert commands.cmd_purge(args) == 1
+    assert "Ничего не удалено" in capsys.readouterr().out
+    store = Store(config.data_dir / "otklik.sqlite3")
+    assert store.get(old.id).text == PERSONAL["text"]
+    store.close()
+    monkeypatch.setattr("builtins.input", lambda prompt: "да")
+    assert commands.cmd_purge(args) == 0
+    store = Store(config.data_dir / "otklik.sqlite3")
+    assert store.get(old.id).text == ""
+    store.close()
+
+
+def test_a_date_in_the_future_without_a_terminal_needs_the_flag(app, config, monkeypatch):
+    closed_case(app, local(2026, 1, 13, 10))
+    app.store.close()
+    monkeypatch.setattr(commands, "_config", lambda args: config)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    later = (commands.utcnow() + timedelta(days=2)).date().isoformat()
+    with pytest.raises(InputError, match="--yes"):
+        commands.cmd_purge(argparse.Namespace(before=later, yes=False, config=None))
+    assert commands.cmd_purge(argparse.Namespace(before=later, yes=True, config=None)) == 0
