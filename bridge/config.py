@@ -179,6 +179,7 @@ def _build(raw: dict, base_dir: Path, source: Path | None, problems: list[str]) 
     mail = _section(raw, "mail", problems)
     _check_mail(mail, problems)
     site = _section(raw, "site", problems)
+    _check_base_url(site, problems)
     _check_schedule(raw, problems)
     return Config(
         source=source, base_dir=base_dir, case_prefix=prefix, tz=tz, data_dir=data_dir, ledger=ledger,
@@ -238,6 +239,18 @@ def _whole(section: dict, name: str, low: int, high: int, problems: list[str]) -
     value = section.get(name.partition(".")[2], low)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         problems.append(f"{name}: нужно целое число от {low} до {high}, а не «{value}»")
+
+
+def _check_base_url(site: dict, problems: list[str]) -> None:
+    """RSS 2.0 wants absolute links: `[site] base_url` is the section's address on the web."""
+    from urllib.parse import urlsplit
+    value = site.get("base_url")
+    if value is None:
+        return
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(f"site.base_url: «{value}» — нужен полный адрес раздела на сайте, например "
+                        "\"https://adm-okha.ru/info/\"")
 
 
 def _check_schedule(raw: dict, problems: list[str]) -> None:
