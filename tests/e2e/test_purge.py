@@ -89,6 +89,7 @@ def test_purge_leaves_no_byte_of_the_case_and_a_late_reply_brings_none_back(tmp_
         assert done.returncode == 0, done.stderr
         assert "Удалены персональные данные 1 " in done.stdout
         assert find(data, NEEDLES) == []
+        assert not (data / "site" / "files" / case_id).exists()
         assert not Path(f"{data / 'otklik.sqlite3'}-wal").exists() or \
             Path(f"{data / 'otklik.sqlite3'}-wal").stat().st_size == 0
         lines = journal.read_text().splitlines()
@@ -134,7 +135,10 @@ def _a_whole_case(stand: Stand):
         stand.cycle(timedelta(minutes=1))
     done = stand.app.store.get(case.id)
     assert done.status == Status.PUBLISHED and done.closed_at, done.system_note
-    assert "Смирнова" in (stand.app.config.site_dir / "index.html").read_text(encoding="utf-8")
+    page = (stand.app.config.site_dir / "index.html").read_text(encoding="utf-8")
+    assert "Смирнова" in page and f'href="files/{case.id}/' in page     # the scan is published with it
+    feed = (stand.app.config.site_dir / "rss.xml").read_text(encoding="utf-8")
+    assert f'<enclosure url="https://adm-okha.ru/info/files/{case.id}/' in feed
     return case.id, done.closed_at
 
 
