@@ -119,3 +119,37 @@ def test_wrong_month_is_an_input_error(config):
     from bridge.core.errors import InputError
     with pytest.raises(InputError, match="неверный месяц 2026-13"):
         write_report(config, 2026, 13)
+
+
+def test_no_text_spills_out_of_its_cell_and_the_zone_is_named_as_in_the_mails(app, config):
+    """Every text fits its cell: a text in a cell that does not wrap is no longer than the column
+    (or the merged columns) is wide; a wrapping one has the row height its lines need."""
+    from ledger.report import LINE_HEIGHT, wrapped_lines
+    long_name = "Отдел по связям с общественностью, населением и территориальному управлению"
+    departments = list(config.departments)
+    assert any(d.name == long_name for d in departments)
+    answered(app.store, local(2026, 4, 13, 9), local(2026, 4, 13, 11), department="oso")
+    book = openpyxl.load_workbook(write_report(config, 2026, 4))
+    sheet = book["По отделам"]
+    assert sheet["A2"].value.endswith("(Сахалин)") and "Asia/" not in sheet["A2"].value
+    assert NOT_ENOUGH in [c.value for c in sheet["K"]]
+    checked = 0
+    for sheet in book.worksheets:
+        merged = {r.min_row: r for r in sheet.merged_cells.ranges if r.min_col == 1}
+        for row in sheet.iter_rows():
+            for cell in row:
+                if not isinstance(cell.value, str) or type(cell).__name__ == "MergedCell":
+                    continue
+                span = merged.get(cell.row) if cell.column == 1 else None
+                last = span.max_col if span else cell.column
+                width = sum(sheet.column_dimensions[openpyxl.utils.get_column_letter(c)].width
+                            for c in range(cell.column, last + 1))
+                height = sheet.row_dimensions[cell.row].height or LINE_HEIGHT
+                size = (cell.font.sz or 11) / 11
+                if cell.alignment.wrap_text:
+                    assert wrapped_lines(cell.value, width / size) * LINE_HEIGHT * size <= height + 0.5, \
+                        (sheet.title, cell.coordinate, cell.value, width, height)
+                else:
+                    assert len(cell.value) * size <= width, (sheet.title, cell.coordinate, cell.value, width)
+                checked += 1
+    assert checked > 40
