@@ -45,6 +45,7 @@ log = logging.getLogger("otklik.purge")
 ACTOR = "система"
 ACTION = "персональные данные удалены"
 PENDING = "purge.pending"          # {"ids": [...], "ledger": signature}: backups still to scrub
+FOLDER_PENDING = "purge.folder"    # ids whose files outside the store are still to clean (a crash)
 STUB_TYPE = "otklik_purged"        # a journal line whose event belonged to a purged case
 
 # The fields that identify a citizen or carry what they (or an answer about them) wrote.
@@ -60,21 +61,29 @@ SHORTEST_NEEDLE = 4                # shorter values would match unrelated bytes
 
 
 def purge(store: Store, config: Config, ports: Ports, before: date, now: datetime) -> int:
-    """Purge cases closed before `before`; returns how many cases had anything to remove."""
+    """Purge cases closed before `before`; returns how many cases had anything to remove.
+
+    Only the cases this run changed (and those a crashed run left in `FOLDER_PENDING`) send the
+    purge through the rest of the folder, so a daily scheduled purge does not re-read every mail
+    and rewrite every backup for cases purged long ago."""
     cases = closed_before(store, config, before)
     needles = {n for case in cases for n in needles_of(case)}
-    purged = sum(purge_case(store, ports.files, case, now) for case in cases)
-    ids = {case.id for case in cases}
+    changed = {case.id for case in cases if purge_case(store, ports.files, case, now)}
+    with store.transaction():
+        ids = changed | set(store.get_value(FOLDER_PENDING) or [])
+        store.set_value(FOLDER_PENDING, sorted(ids))
     if ids:
         clean_folder(store, config, ports.files, ids, needles)
         with store.transaction():
             pending = store.get_value(PENDING) or {}
             store.set_value(PENDING, {"ids": sorted(ids | set(pending.get("ids", []))),
                                       "ledger": signature(config.ledger)})
-    if purged:
+    with store.transaction():
+        store.delete_value(FOLDER_PENDING)
+    if ids:
         store.compact()
-    log.info("purge before %s: %d cases", before.isoformat(), purged)
-    return purged
+    log.info("purge before %s: %d cases", before.isoformat(), len(changed))
+    return len(changed)
 
 
 def closed_before(store: Store, config: Config, before: date) -> list[Case]:

@@ -163,3 +163,48 @@ def test_a_date_in_the_future_without_a_terminal_needs_the_flag(app, config, mon
     with pytest.raises(InputError, match="--yes"):
         commands.cmd_purge(argparse.Namespace(before=later, yes=False, config=None))
     assert commands.cmd_purge(argparse.Namespace(before=later, yes=True, config=None)) == 0
+
+
+def test_a_purge_killed_midway_is_finished_by_the_next_run(app, config, monkeypatch):
+    old, _ = closed_case(app, local(2026, 1, 13, 10))
+    stray = config.data_dir / "mail" / "2026-01" / "autoreply.eml"     # names the case, linked to none
+    stray.write_bytes(f"Subject: Автоответ: [{old.id}] Мария\r\n\r\nМария".encode())
+    app.store.close()
+
+    def killed(*args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(purge_step, "clean_folder", killed)
+    with pytest.raises(KeyboardInterrupt):
+        purge(config, local(2026, 2, 1).date())
+    assert stray.exists()
+    monkeypatch.undo()
+    assert purge(config, local(2026, 2, 1).date()) == 0     # the case itself was already clean
+    assert not stray.exists()
+    store = Store(config.data_dir / "otklik.sqlite3")
+    assert store.get_value(purge_step.FOLDER_PENDING) is None
+    store.close()
+
+
+def test_an_open_ledger_keeps_the_backups_pending_until_the_service_rewrites_it(app, config, monkeypatch, capsys):
+    from bridge.cycle import run_cycle
+    from tests.e2e.personal_data import find
+    old, _ = closed_case(app, local(2026, 1, 13, 10))
+    run_cycle(app, local(2026, 4, 1, 9))
+    add_case(app.store, local(2026, 4, 1, 9, 30), text="Новое обращение")
+    run_cycle(app, local(2026, 4, 1, 10))                # the first ledger, with Мария, is now a backup
+    app.store.close()
+    assert any("backups" in hit for hit in find(config.data_dir, ["Мария"]))
+    lock = config.ledger.with_name(f"~${config.ledger.name}")
+    lock.write_bytes(b"operator")                          # Excel has the ledger open
+    monkeypatch.setattr(commands, "_config", lambda args: config)
+    assert commands.cmd_purge(argparse.Namespace(before="2026-02-01", yes=True, config=None)) == 0
+    assert "закройте его" in capsys.readouterr().err
+    assert find(config.data_dir, ["Мария"])                # the open ledger and its copies still show it
+    lock.unlink()
+    service = build_app(config, connect=False)
+    try:
+        run_cycle(service, local(2026, 4, 1, 11))
+        assert service.store.get_value(purge_step.PENDING) is None
+    finally:
+        service.store.close()
+    assert find(config.data_dir, ["Мария", "Ленина"]) == []
