@@ -176,7 +176,11 @@ def _confirmed(before: date, today: date) -> bool:
                 "закрытых обращений, включая закрытые сегодня.")
     if not sys.stdin.isatty():
         raise InputError(question + " Если это и нужно, повторите команду с флагом --yes")
-    answer = input(question + " Продолжить? (да/нет): ").strip().lower()
+    try:
+        answer = input(question + " Продолжить? (да/нет): ").strip().lower()
+    except (EOFError, KeyboardInterrupt):   # Ctrl-D / Ctrl-C: no
+        print()
+        return False
     return answer in ("да", "д", "yes", "y")
 
 

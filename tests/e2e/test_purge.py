@@ -159,3 +159,46 @@ def _close(stand: Stand) -> None:
 def _run(cwd: Path, env: dict, config: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "run.py"), *args, "--config", str(config)], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+
+
+def test_a_future_date_asks_on_a_terminal(tmp_path):
+    import bridge.config
+    config = tmp_path / "otklik.toml"
+    config.write_text(bridge.config.DEMO_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    for answer, code, said in ((b"\x04", 1, "Ничего не удалено"), ("нет\n".encode(), 1, "Ничего не удалено"),
+                               ("да\n".encode(), 0, "Удалены персональные данные 0")):
+        returncode, output = _on_a_terminal([sys.executable, str(ROOT / "run.py"), "purge", "--before", "2099-01-01",
+                                             "--config", str(config)], tmp_path, answer)
+        assert "Продолжить? (да/нет)" in output and said in output and returncode == code, output
+
+
+def _on_a_terminal(command: list[str], cwd: Path, answer: bytes) -> tuple[int, str]:
+    import pty
+    import select
+    import time
+    master, slave = pty.openpty()
+    process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, cwd=cwd,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    os.close(slave)
+    output, asked = b"", False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                output += os.read(master, 4096)
+            except OSError:
+                break
+        if not asked and "Продолжить".encode() in output:
+            os.write(master, answer)
+            asked = True
+    process.wait(timeout=30)
+    while select.select([master], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    return process.returncode, output.decode("utf-8", "replace")
