@@ -8,7 +8,8 @@ what answering needs). Once a day:
 | the personal data of closed cases (steps/purge.py)        | `purge_after_days` (unset: only `run.py purge`) |
 
 Raw mail of answers stays with its case until the purge removes the case's data: by schedule when
-`purge_after_days` is set (cases closed that many days before today, local date), or by hand.
+`purge_after_days` is set (cases closed before the first day of the month that many days ago, so
+the purge, which rewrites the ledger's backups, runs once a month), or by hand.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def apply_retention(store: Store, config: Config, ports: Ports, now: datetime) -
     removed += ports.files.remove_set_aside_before(now - timedelta(days=days(config, "journal_days")))
     keep_days = days(config, "purge_after_days", None)
     if keep_days is not None:
-        before = config.calendar.local(now).date() - timedelta(days=keep_days)
+        # Whole months at a time: the purge rewrites every ledger backup, so it runs once a month
+        # (on the first day the month's last cases are old enough), not every day.
+        before = (config.calendar.local(now).date() - timedelta(days=keep_days)).replace(day=1)
         purged = purge(store, config, ports, before, now)
         if purged:
             log.info("retention: personal data of %d cases closed before %s removed", purged, before)

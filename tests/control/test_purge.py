@@ -208,3 +208,47 @@ def test_an_open_ledger_keeps_the_backups_pending_until_the_service_rewrites_it(
     finally:
         service.store.close()
     assert find(config.data_dir, ["Мария", "Ленина"]) == []
+
+
+@pytest.mark.parametrize("saved_by", ["otklik", "openpyxl", "libreoffice"])
+def test_a_backup_loses_the_purged_rows_only(app, config, monkeypatch, saved_by, tmp_path):
+    """Our own file (inline strings, hyperlinks), one openpyxl saved (character references) and
+    one LibreOffice saved (shared strings), edited in their XML: the purged row keeps only «№»,
+    every other row is as it was."""
+    import shutil
+    import openpyxl
+    from bridge.cycle import run_cycle
+    from ledger import scrub
+    from tests.e2e.personal_data import find
+    old, _ = closed_case(app, local(2026, 1, 13, 10))
+    other = add_case(app.store, local(2026, 1, 14, 9), author_name="Петров Пётр", author_link="https://vk.com/id77",
+                     text="Мария тоже просила убрать снег")      # shares a word with the purged case
+    run_cycle(app, local(2026, 4, 1, 9))
+    backup = config.data_dir / "backups" / "Журнал 2026-04-01 09-00-00.xlsx"
+    backup.parent.mkdir(parents=True, exist_ok=True)
+    if saved_by == "openpyxl":
+        book = openpyxl.load_workbook(config.ledger)
+        book.save(backup)
+    elif saved_by == "libreoffice":
+        from tests.ledger.test_libreoffice import convert
+        convert(tmp_path / "lo-profile", "xlsx", tmp_path / "lo", config.ledger)
+        shutil.move(tmp_path / "lo" / config.ledger.name, backup)
+        assert b"sharedStrings" in backup.read_bytes()
+    else:
+        shutil.copy2(config.ledger, backup)
+    before = _rows(backup)
+    monkeypatch.setattr(scrub.openpyxl, "load_workbook", None)   # the XML edit alone must do it
+    assert scrub.scrub_workbook(backup, {old.id}) == scrub.REWRITTEN
+    monkeypatch.undo()
+    after = _rows(backup)
+    assert [cell for cell in after[old.id] if cell is not None] == [old.id]
+    assert after[other.id] == before[other.id] and after["№"] == before["№"]
+    hits = find(backup.parent, ["Иванова", "Ленина", "vk.com/id42", "мусор вывезут"])
+    assert hits == [], hits
+    assert find(backup.parent, ["Петров Пётр", "vk.com/id77"])     # the other citizen's row is whole
+
+
+def _rows(path):
+    import openpyxl
+    sheet = openpyxl.load_workbook(path, read_only=True)["Журнал"]
+    return {row[0]: list(row) for row in sheet.iter_rows(values_only=True) if row and row[0]}

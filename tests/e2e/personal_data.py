@@ -3,7 +3,8 @@
 Every file is searched as it lies and, where it is a container, as what it contains: a zip (xlsx)
 member by member, a mail part by part (quoted-printable and base64 decoded, RFC 2047/2231 headers
 decoded). Each needle is looked for in UTF-8, UTF-16 (both orders), cp1251, koi8-r, as JSON
-escapes (`\\u0410`, either case) and as base64 at the three alignments.
+escapes (`\\u0410`, either case), as XML character references (`&#1055;`, `&#x41F;`) and as base64
+at the three alignments.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def variants(needle: str) -> set[bytes]:
             found.add(needle.encode(encoding))
         except UnicodeEncodeError:
             continue
+    # XML/HTML character references, as openpyxl writes non-ASCII text (&#1055;…) and hex ones.
+    found.add("".join(c if ord(c) < 128 else f"&#{ord(c)};" for c in needle).encode("ascii"))
+    found.add("".join(c if ord(c) < 128 else f"&#x{ord(c):x};" for c in needle).encode("ascii"))
+    found.add("".join(c if ord(c) < 128 else f"&#x{ord(c):X};" for c in needle).encode("ascii"))
     escaped = json.dumps(needle)[1:-1]
     found |= {escaped.encode("ascii"), escaped.upper().replace("\\U", "\\u").encode("ascii")}
     data = needle.encode("utf-8")
