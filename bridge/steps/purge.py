@@ -17,6 +17,9 @@ For each case closed before the date (local time), from every file of the data f
 | `backups/*.xlsx`                        | the case's rows blanked (ledger/scrub.py) once the ledger |
 |                                         | itself has been rewritten (`purge.pending`)               |
 | `backups/*.sqlite3` (rescued stores)    | the same blanking as the store                            |
+| the ledger and the site section         | rewritten from the store right after (commands.py, and    |
+|                                         | the cycle for the scheduled purge): a purged informational|
+|                                         | answer and its files leave «Информационные сообщения»     |
 
 What reports need stays: ids, dates, statuses, department, channel, deadlines. A case that is
 already clean is left alone, so running the purge twice changes nothing the second time. A
