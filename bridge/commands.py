@@ -149,15 +149,16 @@ def cmd_purge(args) -> int:
     from bridge.app import build_app
     from bridge.cycle import refresh_ledger
     from bridge.steps.outgoing import refresh_site
-    from bridge.steps.purge import purge, scrub_backups
+    from bridge.steps.purge import PENDING, purge, scrub_backups
     app = build_app(config, connect=False, instance=getattr(args, "instance", None))
     try:
         now = utcnow()
         count = purge(app.store, app.config, app.ports, before, now)
-        ledger = refresh_ledger(app, now).ledger if count else ""
+        # The ledger shows the purged data until it is rewritten (an earlier purge may wait for it too).
+        ledger = refresh_ledger(app, now).ledger if count or app.store.get_value(PENDING) else ""
         refresh_site(app.store, app.config, now, force=bool(count))
         scrub_backups(app.store, app.config, app.files)
-        pending = app.store.get_value("purge.pending")
+        pending = app.store.get_value(PENDING)
         if count:   # the ledger and site steps wrote to the store after the purge compacted it
             app.store.compact()
     finally:
