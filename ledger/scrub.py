@@ -86,6 +86,7 @@ _CELL = re.compile(r"<c\b[^>]*/>|<c\b[^>]*>.*?</c>", re.S)
 _SI = re.compile(r"<si\b[^>]*/>|<si\b[^>]*>.*?</si>", re.S)
 _TEXT = re.compile(r"<t\b[^>]*>(.*?)</t>", re.S)
 _VALUE = re.compile(r"<v\b[^>]*>(.*?)</v>", re.S)
+_SHARED_CELL = re.compile(r'<c\b[^>]*\bt="s"[^>]*>\s*<v>(\d+)</v>')
 _ATTR = re.compile(r'\b([\w:]+)="([^"]*)"')
 _HYPERLINK = re.compile(r"<hyperlink\b[^>]*/>|<hyperlink\b[^>]*>.*?</hyperlink>", re.S)
 _RELATIONSHIP = re.compile(r"<Relationship\b[^>]*/>", re.S)
@@ -114,20 +115,18 @@ def _scrub_xml(path: Path, wanted: set[str]) -> bool:
 
         def row(match: re.Match) -> str:
             nonlocal changed
-            cells = list(_CELL.finditer(match.group(0)))
-            if cells and _cell_text(cells[0].group(0), texts).strip() in wanted and \
-                    _attrs(cells[0].group(0)).get("r", "").rstrip("0123456789") == "A":
-                for cell in cells[1:]:
-                    dropped.update(_shared(cell.group(0)))
-                rows.append(int(_attrs(match.group(0))["r"]))
-                changed = True
-                head = match.group(0)[:match.group(0).index(">") + 1]
-                return head + cells[0].group(0) + "</row>"
-            for cell in cells:
-                kept.update(_shared(cell.group(0)))
-            return match.group(0)
+            text = match.group(0)
+            first = _CELL.search(text)     # only the «№» cell is read of a row that stays
+            if first is None or _attrs(first.group(0)).get("r", "").rstrip("0123456789") != "A" or \
+                    _cell_text(first.group(0), texts).strip() not in wanted:
+                return text
+            dropped.update(int(n) for n in _SHARED_CELL.findall(text[first.end():]))
+            rows.append(int(_attrs(text)["r"]))
+            changed = True
+            return text[:text.index(">") + 1] + first.group(0) + "</row>"
 
         sheet = _ROW.sub(row, sheet)
+        kept.update(int(n) for n in _SHARED_CELL.findall(sheet))
         if rows:
             sheet = _drop_hyperlinks(sheet, name, set(rows), parts)
         parts[name] = sheet.encode("utf-8")
@@ -148,12 +147,6 @@ def _scrub_xml(path: Path, wanted: set[str]) -> bool:
 
 def _attrs(tag: str) -> dict[str, str]:
     return dict(_ATTR.findall(tag[:tag.index(">") + 1]))
-
-
-def _shared(cell: str) -> list[int]:
-    if _attrs(cell).get("t") != "s":
-        return []
-    return [int(value) for value in _VALUE.findall(cell)]
 
 
 def _cell_text(cell: str, texts: list[str]) -> str:
