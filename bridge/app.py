@@ -106,7 +106,8 @@ def build_app(config: Config, *, sender: Any = None, mailbox: Any = None,
     refuse_to_recreate(files.store_path, lambda: earlier_work(files, config.ledger))
     store = Store(files.store_path, marker=files.store_marker)
     directory = [DirectoryRow(d.code, d.name, ", ".join(d.emails)) for d in config.departments]
-    ports = Ports(files=files, ledger=Ledger(config.ledger, files.backups, store, directory))
+    ports = Ports(files=files, ledger=Ledger(config.ledger, files.backups, store, directory,
+                                            zone=config.calendar.tz))
     if connect:
         ports.sender = sender or configured_sender(config)
         ports.mailbox = mailbox or configured_mailbox(config)

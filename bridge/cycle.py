@@ -72,7 +72,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
 
 def _read_ledger(app: App, now: datetime, report: CycleReport):
     """Only a workbook someone saved needs reading, and only then the cases for comparing."""
-    if not app.ports.ledger.path.exists() or app.ports.ledger.untouched_since_write():
+    if not app.ports.ledger.has_news():
         return None, None
     cases = {c.id: c for c in app.store.all_cases()}
     ctx = render_context(app, now)

@@ -9,6 +9,8 @@ from bridge.core.vocabulary import BASIS_LABELS, CONTROL_LABELS, DECISION_LABELS
 SHEET = "Журнал"
 DEPARTMENTS_SHEET = "Отделы"
 SUMMARY_SHEET = "Сводка"
+ALERTS_SHEET = "Оповещения"       # the digest's alerts, in the workbook (issue 16)
+PRINT_SHEET = "Для печати"        # the print layout for meetings; never read
 CELL_LIMIT = 32_767   # Excel's maximum characters in a cell
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import zlib
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -24,13 +24,29 @@ from bridge.core.model import Case
 from bridge.storage.store import Store
 from ledger.render import RenderContext, render_row, row_hashes
 from ledger.sync import Reconciliation, manual_entry, reconcile
-from ledger.workbook import DirectoryRow, LedgerRead, LedgerUnreadable, lock_file, read_ledger
-from ledger.workbook import build_ledger, install_ledger, set_aside, signature
+from ledger.locks import STALE_LOCK_HOURS, lock_owner, owner_gone, stale_lock_advice
+from ledger.view import SheetView, arrange, read_view
+from ledger.workbook import NOTICE_DAYS, SHEET_ROW, DirectoryRow, LedgerRead, LedgerUnreadable, Notice
+from ledger.workbook import build_ledger, install_ledger, lock_file, read_ledger, set_aside, signature
 
 log = logging.getLogger("otklik.ledger")
 
 _STATE_KEY = "ledger.state"
 _ABSORBED_KEY = "ledger.absorbed"     # {"write": id, "rows": {case id: entry}, "manual": [entry]}
+_VIEW_KEY = "ledger.view"             # the operator's view last read (ledger/view.py SheetView)
+_LOCK_ADVICE = {   # the log's words for an administrator (the operator's are in ledger/locks.py)
+    True: "the program that took it is not running any more; delete the lock file, the next cycle writes the ledger",
+    False: "the program that took it still runs on this computer; ask the operator to close the ledger",
+    None: "taken on another computer; if the ledger is closed there, delete the lock file"}
+LOOK_AGAIN = timedelta(minutes=10)    # how often a stale lock's program is looked for again
+_COPY_KEY = "ledger.copy"             # {"name", "signature"}: the version of a «Save as» copy read
+COPY_SUFFIXES = (".ods", ".xls")      # what «Сохранить как» makes beside the .xlsx
+_SAVE_AS_XLSX = ("Сохраняйте журнал кнопкой «Сохранить» в формате Excel (.xlsx); LibreOffice спрашивает "
+                 "о формате — выберите «Использовать формат Excel 2007-365!».")
+# Alert kinds (store.alert) as the operator reads them in «Оповещения».
+NOTICE_KINDS = {"ledger": "Журнал", "outage": "Нет связи", "bounce": "Письмо не доставлено",
+                "unknown_sender": "Неизвестный отправитель", "no_case": "Письмо без номера обращения",
+                "failure": "Сбой", "clock": "Часы сервера"}
 SNAPSHOTS_KEPT = 2      # the latest write, and one more for a kill between snapshot and file
 
 
@@ -41,20 +57,28 @@ class ReadResult:
     rebuilt_from: Path | None = None    # an unreadable ledger was set aside here
     stale: bool = False                 # the file is a copy of an older write (a restored backup)
     base_write: int = 0                 # the write the file is based on (what `absorb` is kept with)
+    converted: bool = False             # .ods/.xls content under the .xlsx name: written back as .xlsx
+    copy: Path | None = None            # read from the ledger saved as .ods/.xls beside it
+    copy_signature: list[int] | None = None
 
     @property
     def needs_rewrite(self) -> bool:
-        return self.rebuilt_from is not None or self.stale or bool(self.changes and self.changes.needs_rewrite)
+        return (self.rebuilt_from is not None or self.stale or self.converted or self.copy is not None
+                or bool(self.changes and self.changes.needs_rewrite))
 
 
 class Ledger:
-    def __init__(self, path: Path, backup_dir: Path, store: Store, directory: Sequence[DirectoryRow]) -> None:
+    def __init__(self, path: Path, backup_dir: Path, store: Store, directory: Sequence[DirectoryRow],
+                 zone: tzinfo | None = None) -> None:
         self.path = path
+        self.zone = zone                    # the administration's zone: «Оповещения» in local time
         self.backup_dir = backup_dir
         self.store = store
         self.directory = list(directory)
         self._latest: tuple[int, dict[str, list[int]]] | None = None   # (write id, snapshot) cache
         self._seen: list[int] | None = None    # the file's signature when this cycle read it
+        self._lock_told: tuple = ()            # the stale lock last logged, and its verdict
+        self._lock_looked: tuple = ("", None)  # the stale lock last looked at, and when
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -76,13 +100,23 @@ class Ledger:
         return snapshot
 
     def is_locked(self) -> Path | None:
-        return lock_file(self.path)
+        """The ledger open in Excel/LibreOffice, or its copy saved as .ods/.xls open there (the
+        operator works in the copy: the ledger is not rewritten under it)."""
+        copy = self._copy()
+        return lock_file(self.path) or (lock_file(copy) if copy else None)
+
+    def has_news(self) -> bool:
+        """Something saved to read: the ledger changed since our write, or a «Save as» copy of it
+        appeared beside it (even with the .xlsx gone)."""
+        return self._new_copy() is not None or (self.path.exists() and not self.untouched_since_write())
 
     def untouched_since_write(self) -> bool:
         """Nothing new can be in the file: it is our last write, or the very file version a
         read already applied in full (the operator keeps a saved workbook open for hours: it
         is not read, compared and re-rendered every cycle)."""
         found = signature(self.path)
+        if self._new_copy() is not None:
+            return False
         return found == self._state().get("signature") or (found is not None and found == self._applied_version())
 
     def _applied_version(self) -> list[int] | None:
@@ -92,6 +126,9 @@ class Ledger:
     # -- read -----------------------------------------------------------------------------------
 
     def read(self, cases: dict[str, Case], render: Callable[[Case], dict], now: datetime) -> ReadResult:
+        copy = self._new_copy()
+        if copy is not None:
+            return self._read_copy(copy, cases, render, now)
         if not self.path.exists() or self.untouched_since_write():
             return ReadResult(None)
         self._seen = signature(self.path)   # taken before reading: a later save means "read again"
@@ -99,6 +136,15 @@ class Ledger:
             found: LedgerRead = read_ledger(self.path)
         except LedgerUnreadable as exc:
             return self._unreadable(exc, now)
+        self._keep_view(found, self.path)
+        if found.saved_as != "xlsx":
+            self.store.alert("ledger", f"Журнал был сохранён в формате .{found.saved_as} под именем «{self.path.name}». "
+                             f"Правки из него прочитаны и применены, журнал снова записан в формате Excel. "
+                             f"{_SAVE_AS_XLSX}", key=f"format:{self._seen}", at=now)
+        return replace(self._compare(found, cases, render, now), converted=found.saved_as != "xlsx")
+
+    def _compare(self, found: LedgerRead, cases: dict[str, Case], render: Callable[[Case], dict],
+                 now: datetime) -> ReadResult:
         # Only a file based on our latest write can hold new work: an older one is a copy (a backup
         # put back, a window left open while we wrote) whose differences were applied long ago.
         if found.write_id is not None and found.write_id < self._state().get("write_id", 0):
@@ -110,6 +156,67 @@ class Ledger:
         changes = reconcile(found.rows, set(cases), base, lambda case_id: render(cases[case_id]),
                             self._absorbed(base_write))
         return ReadResult(changes, found.modified_by, base_write=base_write)
+
+    def _keep_view(self, found: LedgerRead, path: Path) -> None:
+        """The operator's order, hidden rows, filter and widths, for the next write to put back
+        (from an .ods or .xls only the order: ledger/view.py reads the .xlsx view)."""
+        ids = {row[SHEET_ROW]: str(row["id"]).strip() for row in found.rows if str(row.get("id") or "").strip()}
+        view = read_view(path, ids)
+        with self.store.transaction():
+            self.store.set_value(_VIEW_KEY, view.to_json())
+
+    def view(self) -> SheetView:
+        return SheetView.from_json(self.store.get_value(_VIEW_KEY))
+
+    # -- the ledger saved as another file («Сохранить как» .ods / .xls) ---------------------------
+
+    def _copy(self) -> Path | None:
+        """`Журнал обращений.ods` (or .xls) beside the ledger: the operator's «Save as»."""
+        return next((p for p in (self.path.with_suffix(s) for s in COPY_SUFFIXES) if p.exists()), None)
+
+    def _new_copy(self) -> Path | None:
+        """The copy, unless this very version of it was read already."""
+        copy = self._copy()
+        done = self.store.get_value(_COPY_KEY) or {}
+        if copy is None or (done.get("name") == copy.name and done.get("signature") == signature(copy)):
+            return None
+        return copy
+
+    def _read_copy(self, copy: Path, cases: dict[str, Case], render: Callable[[Case], dict],
+                   now: datetime) -> ReadResult:
+        """Read what the operator saved in the copy as if saved in the ledger (the same write is its
+        base, so nothing is applied twice), and say in the workbook where the work must go on."""
+        seen = signature(copy)
+        try:
+            found = read_ledger(copy)
+        except LedgerUnreadable as exc:
+            if lock_file(copy):
+                return ReadResult(None)            # probably being saved: read next cycle
+            self.store.alert("ledger", f"Рядом с журналом сохранён «{copy.name}», но он не читается ({exc}): "
+                             f"правки из него не применены. Работайте в «{self.path.name}».",
+                             key=f"copy:{copy.name}:{seen}", at=now)
+            self._remember_copy(copy, seen)
+            return ReadResult(None)
+        log.warning("ledger saved as %s: read from there", copy.suffix)
+        self._keep_view(found, copy)
+        self.store.alert("ledger", f"Журнал сохранён как «{copy.name}». Правки из него прочитаны и применены, "
+                         f"но служба ведёт только «{self.path.name}»: закройте «{copy.name}» и откройте "
+                         f"«{self.path.name}»; после закрытия копия будет перенесена в папку резервных копий. "
+                         f"{_SAVE_AS_XLSX}", key=f"copy:{copy.name}:{seen}", at=now)
+        return replace(self._compare(found, cases, render, now), copy=copy, copy_signature=seen)
+
+    def _remember_copy(self, copy: Path, seen: list[int] | None) -> None:
+        with self.store.transaction():
+            self.store.set_value(_COPY_KEY, {"name": copy.name, "signature": seen})
+
+    def _put_copy_aside(self, now: datetime) -> None:
+        """Once the copy read in full is closed, it goes to the backups (it is no ledger any more)."""
+        copy, done = self._copy(), self.store.get_value(_COPY_KEY) or {}
+        if copy is None or lock_file(copy) or done.get("signature") != signature(copy):
+            return
+        set_aside(copy, self.backup_dir, now, "сохранён как " + copy.suffix, label="КОПИЯ")
+        with self.store.transaction():
+            self.store.delete_value(_COPY_KEY)
 
     # -- what reads applied -----------------------------------------------------------------------
 
@@ -154,6 +261,8 @@ class Ledger:
             record["signature"] = self._seen
         with self.store.transaction():
             self.store.set_value(_ABSORBED_KEY, record)
+        if result.copy is not None and not failed:
+            self._remember_copy(result.copy, result.copy_signature)
 
     def _unreadable(self, exc: LedgerUnreadable, now: datetime) -> ReadResult:
         if self.is_locked():
@@ -177,7 +286,19 @@ class Ledger:
     # -- write ----------------------------------------------------------------------------------
 
     def fingerprint(self, now: datetime, extra: str = "") -> list:
-        return [self.store.last_history_id(), signature(self.path), extra]
+        copy = self._copy()   # a copy read and closed since: a write puts it aside
+        return [self.store.last_history_id(), signature(self.path), extra, self.store.last_alert_id(),
+                signature(copy) if copy else None]
+
+    def notices(self, now: datetime) -> list[Notice]:
+        """What «Оповещения» shows: the alerts of the last NOTICE_DAYS days and any not yet sent."""
+        found = []
+        for alert in self.store.recent_alerts(now - timedelta(days=NOTICE_DAYS)):
+            at = datetime.fromisoformat(alert["at"])
+            local = at.astimezone(self.zone) if self.zone and at.tzinfo else at
+            found.append(Notice(local.replace(tzinfo=None, microsecond=0), NOTICE_KINDS.get(alert["kind"], "Сбой"),
+                                alert["case_id"] or "", alert["text"]))
+        return found
 
     def needs_write(self, now: datetime, force: bool, extra: str = "") -> bool:
         state = self._state()
@@ -190,7 +311,9 @@ class Ledger:
               extra: str = "") -> str:
         """'written'; 'locked' while the workbook is open; 'changed' when someone saved it after
         this cycle read it (it is read again next cycle, so the save is never overwritten)."""
-        if self.is_locked():
+        lock = self.is_locked()
+        if lock:
+            self._look_at_lock(lock, now)
             return "locked"
         state = self._state()
         expected = self._seen if self._seen is not None else state.get("signature")
@@ -198,11 +321,14 @@ class Ledger:
         if self.path.exists() and found != expected and found != self._applied_version():
             return "changed"
         write_id = state.get("write_id", 0) + 1
-        temp = build_ledger(self.path, rows, self.directory, summary, now, write_id)
+        view = self.view()
+        temp = build_ledger(self.path, arrange(rows, view), self.directory, summary, now, write_id,
+                            view=view, notices=self.notices(now))
         snapshot = {row["id"]: row_hashes(row) for row in rows}
         # The snapshot first: a copy of this write is understood.
         self.store.keep_ledger_snapshot(write_id, now, zlib.compress(json.dumps(snapshot).encode(), 1), SNAPSHOTS_KEPT)
         install_ledger(temp, self.path, self.backup_dir, now)
+        self._put_copy_aside(now)
         with self.store.transaction():
             self.store.delete_value(_ABSORBED_KEY)   # the new write shows all of it
             self.store.set_value(_STATE_KEY, {
@@ -212,6 +338,29 @@ class Ledger:
             })
         self._latest, self._seen = (write_id, snapshot), None
         return "written"
+
+
+    def _look_at_lock(self, lock: Path, now: datetime) -> None:
+        """A lock older than STALE_LOCK_HOURS: who took it, whether that program is gone, and what
+        to do, in the digest and «Оповещения» (once per lock file) and in the log."""
+        try:
+            taken = datetime.fromtimestamp(lock.stat().st_mtime, timezone.utc)
+        except OSError:
+            return
+        key = f"stale-lock:{lock.name}:{taken.isoformat()}"
+        if now - taken < timedelta(hours=STALE_LOCK_HOURS) or (
+                self._lock_looked[0] == key and now - self._lock_looked[1] < LOOK_AGAIN):
+            return
+        self._lock_looked = (key, now)   # the process list is not read every cycle
+        owner = lock_owner(lock)
+        gone = owner_gone(owner)
+        if (key, gone) != self._lock_told:
+            self._lock_told = (key, gone)
+            log.warning("ledger lock %s is older than %d h: %s", lock, STALE_LOCK_HOURS, _LOCK_ADVICE[gone])
+        if gone is False:
+            return                      # still open there: the lock alarm (bridge/cycle.py) asks to close it
+        with self.store.transaction():
+            self.store.alert("ledger", stale_lock_advice(lock, owner, gone, STALE_LOCK_HOURS), key=key, at=now)
 
 
 def _flagged(entry: dict, refused_at: int | None) -> dict:

@@ -596,6 +596,15 @@ class Store:
     def unreported_alerts(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM alerts WHERE reported_at IS NULL ORDER BY id").fetchall()
 
+    def recent_alerts(self, since: datetime, limit: int = 500) -> list[sqlite3.Row]:
+        """Alerts not yet in a digest or raised since `since`, newest first (the workbook's
+        «Оповещения»); the id of the newest alert tells whether the list changed."""
+        return self.db.execute("SELECT * FROM alerts WHERE reported_at IS NULL OR at >= ? ORDER BY id DESC LIMIT ?",
+                               (_iso(since), limit)).fetchall()
+
+    def last_alert_id(self) -> int:
+        return self.db.execute("SELECT coalesce(max(id), 0) FROM alerts").fetchone()[0]
+
     def mark_alerts_reported(self, ids: list[int], at: datetime) -> None:
         self.db.executemany("UPDATE alerts SET reported_at = ? WHERE id = ?", [(_iso(at), i) for i in ids])
 

@@ -86,9 +86,16 @@ def test_frozen_header_filter_widths_and_dates(sheet):
     assert sheet.cell(2, col("Контроль срока")).value in CONTROL_LABELS
 
 
-def test_print_setup(sheet):
-    assert sheet.page_setup.orientation == "landscape"
-    assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert sheet.page_setup.fitToWidth in (None, 1)      # absent means 1 in OOXML
-    assert sheet.page_setup.fitToHeight == 0             # as many pages down as needed
-    assert sheet.print_title_rows == "$1:$1"
+def test_print_setup(app, sheet):
+    """«Журнал» prints readable (75 %, «№» on every page across); the other sheets fit one A4
+    width (tests/ledger/test_print.py proves both through LibreOffice's PDF)."""
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+    assert sheet.page_setup.scale == 75 and not sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1" and sheet.print_title_cols == "$A:$A"
+    book = openpyxl.load_workbook(app.config.ledger)
+    for name in ("Отделы", "Сводка", "Оповещения", "Для печати"):
+        other = book[name]
+        assert other.page_setup.orientation == "landscape" and other.page_setup.paperSize == 9, name
+        assert other.sheet_properties.pageSetUpPr.fitToPage, name
+        assert other.page_setup.fitToWidth in (None, 1) and other.page_setup.fitToHeight == 0, name
+        assert "&P" in other.oddFooter.right.text and "&D" in other.oddFooter.left.text, name

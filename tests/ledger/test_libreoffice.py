@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-import subprocess
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -21,37 +19,11 @@ from bridge.core.vocabulary import BASIS_LABELS, DECISION_LABELS
 from bridge.core.model import Decision, Status
 from ledger.columns import SHEET
 from ledger.workbook import CONTROL_COLOURS
+from tests.ledger.office import convert, profile  # noqa: F401 - a fixture by name
 from tests.ledger.conftest import (OPERATOR, add_messages, cycle, edit_ledger, history, outbox_items, rows_by_id,
                                    set_cell)
 
 TEXTS = ["Яма на дороге у школы № 2", '=HYPERLINK("http://x","y")', "+7 999", "Нет воды\nуже второй день"]
-TIMEOUT = 120
-
-
-def soffice() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if not found:
-        pytest.fail("LibreOffice is not installed (no `soffice` / `libreoffice` on PATH): "
-                    "install the Debian package libreoffice-calc-nogui; this proof must not be skipped.")
-    return found
-
-
-@pytest.fixture(scope="module")
-def profile(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("lo-profile")
-
-
-def convert(profile: Path, target: str, out: Path, *sources: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    command = [soffice(), "--headless", "--norestore", "--nologo", f"-env:UserInstallation={profile.as_uri()}",
-               "--convert-to", target, "--outdir", str(out), *map(str, sources)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"LibreOffice did not convert within {TIMEOUT} s: {command}")
-    suffix = target.split(":")[0]
-    missing = [s.name for s in sources if not (out / f"{s.stem}.{suffix}").exists()]
-    assert done.returncode == 0 and not missing, f"soffice failed ({done.returncode}): {done.stdout}{done.stderr}"
 
 
 @pytest.fixture
