@@ -8,8 +8,8 @@ rows keep only their «№» cell, their hyperlinks and the relationships naming
 and the shared strings only they used are emptied (indices stay, so every other cell is as it
 was) — a 2,000-row backup takes milliseconds instead of an openpyxl load and save. Anything
 that edit does not know (comments, a calculation chain, an unexpected cell) goes through
-openpyxl instead, which writes the shared strings anew. A file that cannot be read as a workbook
-and names a purged case goes.
+openpyxl instead, which writes the shared strings anew. A file that openpyxl cannot read either
+(a «Save as» .ods or .xls copy, an unreadable ledger) and names a purged case goes.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def _blank(cells) -> None:
 
 def _mentions(path: Path, case_ids: set[str]) -> bool:
     """Whether any purged case's ID is in the file (in its XML, or anywhere in a file that is no zip)."""
-    needles = [case_id.encode("ascii") for case_id in case_ids]
+    needles = [case_id.encode(encoding) for case_id in case_ids for encoding in ("ascii", "utf-16-le")]
     try:
         with zipfile.ZipFile(path) as archive:
             for name in archive.namelist():
@@ -130,8 +130,8 @@ def _scrub_xml(path: Path, wanted: set[str]) -> bool:
         if rows:
             sheet = _drop_hyperlinks(sheet, name, set(rows), parts)
         parts[name] = sheet.encode("utf-8")
-    if not changed:
-        return True
+    if not changed:   # the ID is somewhere this edit does not look (not a .xlsx, another column)
+        return False
     if strings:
         emptied = dropped - kept
         pieces, last = [], 0

@@ -106,8 +106,12 @@ class DataFiles:
         return sorted(p for p in folder.rglob("*.eml") if p.is_file()) if folder.is_dir() else []
 
     def ledger_backups(self) -> list[Path]:
-        """Dated copies of the ledger and ledgers set aside as unreadable (ledger/workbook.py)."""
-        return sorted(p for p in self.backups.glob("*.xlsx") if p.is_file()) if self.backups.is_dir() else []
+        """Dated copies of the ledger, ledgers set aside as unreadable and «Save as» copies (.ods,
+        .xls) moved here (ledger/workbook.py): every file of `backups/` but the stores."""
+        if not self.backups.is_dir():
+            return []
+        return sorted(p for p in self.backups.iterdir()
+                      if p.is_file() and p.suffix != ".sqlite3" and not p.name.startswith("."))
 
     def store_copies(self) -> list[Path]:
         """Stores kept in `backups/` (one rescued when its file vanished, cycle.py)."""

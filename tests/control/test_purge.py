@@ -252,3 +252,24 @@ def _rows(path):
     import openpyxl
     sheet = openpyxl.load_workbook(path, read_only=True)["Журнал"]
     return {row[0]: list(row) for row in sheet.iter_rows(values_only=True) if row and row[0]}
+
+
+def test_a_save_as_copy_in_the_backups_that_names_a_purged_case_goes(app, config, tmp_path):
+    """«Save as» .ods/.xls copies are moved to backups/ once read (ledger/service.py): not a
+    workbook openpyxl rewrites, so one that names a purged case is removed; others stay."""
+    from bridge.cycle import run_cycle
+    from ledger import scrub
+    from tests.ledger.test_libreoffice import convert
+    old, _ = closed_case(app, local(2026, 1, 13, 10))
+    run_cycle(app, local(2026, 4, 1, 9))
+    convert(tmp_path / "lo-profile", "ods", tmp_path / "lo", config.ledger)
+    convert(tmp_path / "lo-profile", "xls", tmp_path / "lo", config.ledger)
+    backups = config.data_dir / "backups"
+    backups.mkdir(exist_ok=True)
+    for suffix in ("ods", "xls"):
+        (tmp_path / "lo" / f"{config.ledger.stem}.{suffix}").rename(backups / f"Журнал КОПИЯ 2026-04-01.{suffix}")
+    unrelated = backups / "Журнал КОПИЯ 2025-12-01.ods"
+    unrelated.write_bytes(b"PK\x03\x04 not this case")
+    outcomes = {p.suffix: scrub.scrub_workbook(p, {old.id}) for p in app.files.ledger_backups() if "2026" in p.name}
+    assert outcomes == {".ods": scrub.REMOVED, ".xls": scrub.REMOVED}
+    assert scrub.scrub_workbook(unrelated, {old.id}) == scrub.KEPT and unrelated.exists()
