@@ -273,3 +273,26 @@ def test_a_save_as_copy_in_the_backups_that_names_a_purged_case_goes(app, config
     outcomes = {p.suffix: scrub.scrub_workbook(p, {old.id}) for p in app.files.ledger_backups() if "2026" in p.name}
     assert outcomes == {".ods": scrub.REMOVED, ".xls": scrub.REMOVED}
     assert scrub.scrub_workbook(unrelated, {old.id}) == scrub.KEPT and unrelated.exists()
+
+
+def test_the_callback_journal_keeps_its_line_count_and_hostile_lines(app, config):
+    """The VK channel's cursor counts journal lines: a purged event becomes a stub line, a line
+    that is no JSON, a foreign event and a torn last line stay as they were."""
+    old, _ = closed_case(app, local(2026, 1, 13, 10))
+    event = {"type": "message_new", "event_id": "ev1", "group_id": 1,
+             "object": {"message": {"id": 0, "date": 1700000000, "peer_id": 42, "from_id": 42, "text": "Привет",
+                                    "conversation_message_id": 9}}}
+    with app.store.transaction():
+        app.store.remember_item("vk", "message:42_9", old.id)
+    journal = config.data_dir / "vk_callback.jsonl"
+    lines = [json.dumps(event).encode() + b"\n", b"\xff\xfe{not json\n",
+             json.dumps({**event, "event_id": "ev2", "object": {"message": {**event["object"]["message"],
+                                                                "conversation_message_id": 10}}}).encode() + b"\n",
+             b'{"type": "message_new", "torn']
+    journal.write_bytes(b"".join(lines))
+    assert purge_step.redact_journal(app.store, app.files, journal, "vk", {old.id}, set()) == 1
+    after = journal.read_bytes().splitlines(keepends=True)
+    assert len(after) == len(lines) and after[1:] == lines[1:]
+    assert json.loads(after[0]) == {"type": purge_step.STUB_TYPE, "event_id": "ev1", "object": {}}
+    from bridge.channels.vk_events import parse_event
+    assert parse_event(json.loads(after[0]), {}, 1, "vk") is None      # the channel skips the stub
