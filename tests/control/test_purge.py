@@ -230,7 +230,7 @@ def test_a_backup_loses_the_purged_rows_only(app, config, monkeypatch, saved_by,
         book = openpyxl.load_workbook(config.ledger)
         book.save(backup)
     elif saved_by == "libreoffice":
-        from tests.ledger.test_libreoffice import convert
+        from tests.ledger.office import convert
         convert(tmp_path / "lo-profile", "xlsx", tmp_path / "lo", config.ledger)
         shutil.move(tmp_path / "lo" / config.ledger.name, backup)
         assert b"sharedStrings" in backup.read_bytes()
@@ -259,7 +259,7 @@ def test_a_save_as_copy_in_the_backups_that_names_a_purged_case_goes(app, config
     workbook openpyxl rewrites, so one that names a purged case is removed; others stay."""
     from bridge.cycle import run_cycle
     from ledger import scrub
-    from tests.ledger.test_libreoffice import convert
+    from tests.ledger.office import convert
     old, _ = closed_case(app, local(2026, 1, 13, 10))
     run_cycle(app, local(2026, 4, 1, 9))
     convert(tmp_path / "lo-profile", "ods", tmp_path / "lo", config.ledger)

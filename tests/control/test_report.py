@@ -153,3 +153,37 @@ def test_no_text_spills_out_of_its_cell_and_the_zone_is_named_as_in_the_mails(ap
                     assert len(cell.value) * size <= width, (sheet.title, cell.coordinate, cell.value, width)
                 checked += 1
     assert checked > 40
+
+
+def test_on_paper_the_long_department_name_stays_in_its_row(app, config, tmp_path):
+    """LibreOffice prints the report (PDF, read with pdfminer.six): the first department's long
+    name wraps inside its own row instead of running over the next, «недостаточно данных» is
+    printed whole, and the stamp names the zone as the mails do."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTTextLine
+    from tests.ledger.office import convert
+    answered(app.store, local(2026, 4, 13, 9), local(2026, 4, 13, 11), department="oso")
+    source = write_report(config, 2026, 4)
+    convert(tmp_path / "lo-profile", "pdf", tmp_path / "pdf", source)
+    [first_page, *_] = extract_pages(tmp_path / "pdf" / f"{source.stem}.pdf")
+    lines = []
+
+    def walk(item):
+        if isinstance(item, LTTextLine):
+            lines.append((item.y1, item.y0, item.x0, item.get_text().strip()))
+        elif hasattr(item, "__iter__"):
+            for child in item:
+                walk(child)
+    walk(first_page)
+    text = "\n".join(line[3] for line in lines)
+    assert "(Сахалин)" in text and "Asia/Sakhalin" not in text
+    assert NOT_ENOUGH in text                                  # whole, not clipped by the next cell
+    [start] = [line for line in lines if line[3].startswith("Отдел по связям")][:1]   # the table's, not the chart's
+    column = [line for line in lines if abs(line[2] - start[2]) < 2 and line[0] <= start[0]]
+    column.sort(key=lambda line: -line[0])
+    name_lines = column[:[i for i, line in enumerate(column) if line[3].startswith("Отдел ЖКХ")][0]]
+    next_row = next(line for line in column if line[3].startswith("Отдел ЖКХ"))
+    assert " ".join(line[3] for line in name_lines) == "Отдел по связям с общественностью, населением и " \
+                                                       "территориальному управлению"
+    assert len(name_lines) >= 2, name_lines                   # wrapped, not cut or spilled sideways
+    assert next_row[0] <= min(bottom for _, bottom, _, _ in name_lines) + 1, (name_lines, next_row)
