@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -296,3 +297,25 @@ def test_the_callback_journal_keeps_its_line_count_and_hostile_lines(app, config
     assert json.loads(after[0]) == {"type": purge_step.STUB_TYPE, "event_id": "ev1", "object": {}}
     from bridge.channels.vk_events import parse_event
     assert parse_event(json.loads(after[0]), {}, 1, "vk") is None      # the channel skips the stub
+
+
+@pytest.mark.parametrize("line, said", [
+    ('[retention]\npurge_after_days = "три года"', "retention.purge_after_days: нужно целое число"),
+    ("[retention]\npurge_after_days = 0", "retention.purge_after_days: нужно целое число от 1"),
+    ("[retention]\npurge_after_dais = 1095", "может быть, «purge_after_days»"),
+])
+def test_a_wrong_retention_setting_is_reported_not_ignored(tmp_path, line, said):
+    from bridge.config import DEMO_CONFIG, parse
+    from bridge.core.errors import ConfigError
+    text = DEMO_CONFIG.read_text(encoding="utf-8").replace("[retention]\n", line.split("\n")[0] + "_old\n", 1)
+    text = text.replace("[retention]_old\n", "[retention]\n" + line.split("\n")[1] + "\n", 1)
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        parse(text, source=None, base_dir=tmp_path)
+
+
+def test_the_site_address_must_be_absolute(tmp_path):
+    from bridge.config import DEMO_CONFIG, parse
+    from bridge.core.errors import ConfigError
+    text = DEMO_CONFIG.read_text(encoding="utf-8").replace('base_url = "https://adm-okha.ru/info/"', 'base_url = "info/"')
+    with pytest.raises(ConfigError, match="site.base_url: «info/» — нужен полный адрес"):
+        parse(text, source=None, base_dir=tmp_path)
