@@ -13,6 +13,7 @@ one), every file also linked in the item's description.
 
 from __future__ import annotations
 
+import filecmp
 import mimetypes
 import os
 import re
@@ -89,12 +90,19 @@ def _publish_files(output_dir: Path, item: SiteItem, base: str) -> list[SiteFile
             continue
         target = folder / source.name
         folder.mkdir(parents=True, exist_ok=True)
-        if not target.exists() or target.stat().st_size != source.stat().st_size:
-            shutil.copyfile(source, target)
+        if not target.exists() or not filecmp.cmp(source, target, shallow=False):
+            _copy_atomically(source, target)
         href = f"{FILES}/{quote(item.case_id)}/{quote(source.name)}"
         published.append(SiteFile(source.name, href, urljoin(base, href) if base else href, target.stat().st_size,
                                   mimetypes.guess_type(source.name)[0] or "application/octet-stream"))
     return published
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    temporary = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(source, temporary)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, target)
 
 
 def _remove_unlisted(output_dir: Path, listed: set[str]) -> None:
