@@ -75,18 +75,18 @@ def purge(store: Store, config: Config, ports: Ports, before: date, now: datetim
     changed: set[str] = set()
     for start in range(0, len(cases), BATCH):   # one commit (one fsync) per batch, not per case
         with store.transaction():
-            changed |= {case.id for case in cases[start:start + BATCH] if purge_case(store, ports.files, case, now)}
-    with store.transaction():
-        ids = changed | set(store.get_value(FOLDER_PENDING) or [])
-        store.set_value(FOLDER_PENDING, sorted(ids))
+            batch = {case.id for case in cases[start:start + BATCH] if purge_case(store, ports.files, case, now)}
+            if batch:   # in the same commit: a kill after it leaves the rest of the folder to the next run
+                store.set_value(FOLDER_PENDING, sorted(batch | set(store.get_value(FOLDER_PENDING) or [])))
+            changed |= batch
+    ids = set(store.get_value(FOLDER_PENDING) or [])
     if ids:
         clean_folder(store, config, ports.files, ids, needles)
         with store.transaction():
             pending = store.get_value(PENDING) or {}
             store.set_value(PENDING, {"ids": sorted(ids | set(pending.get("ids", []))),
                                       "ledger": signature(config.ledger)})
-    with store.transaction():
-        store.delete_value(FOLDER_PENDING)
+            store.delete_value(FOLDER_PENDING)
     if ids:
         store.compact()
     log.info("purge before %s: %d cases", before.isoformat(), len(changed))

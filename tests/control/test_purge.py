@@ -319,3 +319,27 @@ def test_the_site_address_must_be_absolute(tmp_path):
     text = DEMO_CONFIG.read_text(encoding="utf-8").replace('base_url = "https://adm-okha.ru/info/"', 'base_url = "info/"')
     with pytest.raises(ConfigError, match="site.base_url: «info/» — нужен полный адрес"):
         parse(text, source=None, base_dir=tmp_path)
+
+
+def test_a_purge_killed_between_batches_leaves_the_rest_of_the_folder_to_the_next_run(app, config, monkeypatch):
+    """Found with kill -9: cases committed by a killed run were skipped by the next one, and the
+    mails and backups naming them stayed. Their ids are now committed with them."""
+    first, _ = closed_case(app, local(2026, 1, 13, 10))
+    second, _ = closed_case(app, local(2026, 1, 14, 10))
+    stray = config.data_dir / "mail" / "2026-01" / "autoreply.eml"
+    stray.write_bytes(f"Subject: Автоответ: [{first.id}]\r\n\r\nМария".encode())
+    app.store.close()
+    monkeypatch.setattr(purge_step, "BATCH", 1)
+    real = purge_step.purge_case
+
+    def killed_on_the_second(store, files, case, now):
+        if case.id == second.id:
+            raise KeyboardInterrupt
+        return real(store, files, case, now)
+    monkeypatch.setattr(purge_step, "purge_case", killed_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        purge(config, local(2026, 2, 1).date())
+    assert stray.exists()
+    monkeypatch.setattr(purge_step, "purge_case", real)
+    assert purge(config, local(2026, 2, 1).date()) == 1          # the second case; the first was done
+    assert not stray.exists()
