@@ -96,7 +96,8 @@ def _script(app: App, s: dict, out: Path) -> None:
     say("\n1. Граждане пишут на официальных страницах.")
     s["vk"].add_user(1, "Анна", "Смирнова")
     s["vk"].add_user(2, "Олег", "Ким")
-    s["vk"].post_wall_comment(10, 1, "Третий день нет отопления в доме по ул. Ленина, 5. Батареи холодные!")
+    s["vk"].post_wall_comment(10, 1, "Третий день нет отопления в доме по ул. Ленина, 5. Батареи холодные!",
+                              attachments=[s["vk"].citizen_photo(DEMO_PHOTO)])   # a photo of the radiator
     s["vk"].post_wall_comment(10, 2, "Во дворе дома 12 по ул. Советской вторую неделю не вывозят мусор")
     s["vk"].send_dm(2, "На улице Дзержинского огромная яма на дороге, машины бьют подвеску")
     tg_user = s["tg"].user(7, "Ирина")
@@ -126,12 +127,14 @@ def _script(app: App, s: dict, out: Path) -> None:
     _cycle(app, "решения")
     _cycle(app, "отправка")
     say(f"  Писем отправлено отделам: {len(s['smtp'].messages)} (копии — в «Отправленные письма»).")
+    _say_files_sent(s, heat)
 
     say("\n3. Отделы отвечают обычной почтой из своих программ (Outlook, Gmail, iPhone).")
     sent = {_case_of(raw): raw for _, _, raw in s["smtp"].messages}
     s["imap"].deliver(auto_reply(sent[heat], "zhkh@adm-okha.ru"))
     s["imap"].deliver(reply(sent[heat], "zhkh@adm-okha.ru", "Подача тепла в дом № 5 по ул. Ленина "
-                            "восстановлена 28.11 в 14:00. Причина — авария на теплотрассе.", "outlook"))
+                            "восстановлена 28.11 в 14:00. Причина — авария на теплотрассе.", "outlook",
+                            attachment=(DEMO_SCAN_NAME, DEMO_SCAN)))   # the signed act, scanned
     s["imap"].deliver(reply(sent[pit], "dorogi@adm-okha.ru", "Яма будет засыпана", "iphone"))
     s["imap"].deliver(reply(sent[library], "kultura@adm-okha.ru", "Библиотека работает 31 декабря "
                             "с 10:00 до 15:00, с 1 по 11 января — выходные.", "gmail"))
@@ -147,6 +150,7 @@ def _script(app: App, s: dict, out: Path) -> None:
                           "Комментарий оператора": "Укажите срок ремонта и кто его выполнит."},
                     pension: {"Решение оператора": "Опубликовать"}})
     _cycle(app, "публикация")
+    _say_files_published(s)
     sent = {_case_of(raw): raw for _, _, raw in s["smtp"].messages}
     s["imap"].deliver(reply(sent[pit], "dorogi@adm-okha.ru", "Яму на ул. Дзержинского засыплет "
                             "МУП «Охинское дорожное хозяйство» до 5 декабря.", "thebat"))
@@ -165,6 +169,33 @@ def _script(app: App, s: dict, out: Path) -> None:
     say("\nИтог по обращениям:")
     for case in app.store.all_cases():
         say(f"  {case.id}: {status_label(case.status):24} · {case.system_note[:80]}")
+
+
+# The citizen's photo and the department's scan of the demo (bytes that look like the real thing).
+DEMO_PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 64 + b"\xff\xd9"
+DEMO_SCAN_NAME = "Акт о восстановлении теплоснабжения.pdf"
+DEMO_SCAN = b"%PDF-1.4\n% scan of the signed act\n" + bytes(range(256)) * 32 + b"\n%%EOF\n"
+
+
+def _say_files_sent(s: dict, case_id: str) -> None:
+    """What the department got with the case mail: the citizen's photo, attached (SPEC §1 step 4)."""
+    import email
+    import email.policy
+    for _, _, raw in s["smtp"].messages:
+        if _case_of(raw) == case_id:
+            message = email.message_from_bytes(raw, policy=email.policy.default)
+            for part in message.iter_attachments():
+                say(f"  {case_id}: фото гражданина ушло в отдел вложением письма — «{part.get_filename()}», "
+                    f"{len(part.get_content()) // 1024} КБ")
+
+
+def _say_files_published(s: dict) -> None:
+    """What the citizen got: the department's scan uploaded with the answer (п. 3.4)."""
+    for entry in s["vk"].published:
+        for kind, upload in entry.get("files", ()):
+            if upload.data == DEMO_SCAN:
+                say(f"  Гражданин получил под своим комментарием ответ и скан отдела ({kind}): "
+                    f"«{upload.filename}», {upload.size // 1024} КБ")
 
 
 def _find(app: App, word: str) -> str:

@@ -83,7 +83,7 @@ def render_row(case: Case, ctx: RenderContext) -> dict[str, Value]:
         "author": case.author_name,
         "text": case.text,
         "attachments": "; ".join(case.attachments),
-        "hint": case.hint,
+        "hint": linked_hint(case),
         "status": status_label(case.status),
         "due": local_naive(cal, deadline_of(case, cal)),
         "control": control_label(control_of(case, cal, ctx.now)),
@@ -100,6 +100,11 @@ def render_row(case: Case, ctx: RenderContext) -> dict[str, Value]:
         "note": case.system_note,
     }
     return {key: (cell_text(v) if isinstance(v, str) else v) for key, v in row.items()}
+
+
+def linked_hint(case: Case) -> str:
+    """«Подсказка» names the earlier case a follow-up continues (issue 11; SPEC §5 has no column)."""
+    return f"Связано с {case.linked_to}. {case.hint}".strip() if case.linked_to else case.hint
 
 
 def row_hashes(row: Mapping[str, Value]) -> list[int]:

@@ -29,6 +29,24 @@ def consent_request(case: Case) -> str:
     return render_text("consent_request", author_name=case.author_name)
 
 
+# п. 3.8 messages to the citizen: templates/texts/<name>.txt.j2
+CITIZEN_TEXTS = ("consent_invite", "consent_request", "details_request")
+
+
+# Where the citizen writes privately, in each network's words (the invitation under a comment).
+PRIVATE_PLACES = {"vk": "в личные сообщения сообщества", "telegram": "в личные сообщения нашему боту",
+                  "ok": "в сообщения группы"}
+
+
+def citizen_text(name: str, case: Case) -> str:
+    """A п. 3.8 message to the citizen (consent_invite goes under a public comment and asks for
+    nothing personal; the other two are sent privately)."""
+    if name not in CITIZEN_TEXTS:
+        raise ValueError(name)
+    place = PRIVATE_PLACES.get(case.channel.split(":")[0], "в личные сообщения")
+    return render_text(name, author_name=case.author_name, case_id=case.id, private_place=place)
+
+
 def _body_for(case: Case, config: Config):
     """The body the hint named (п. 3.7), else one whose competence words appear in the message,
     else the first one."""
@@ -44,7 +62,10 @@ def _body_for(case: Case, config: Config):
 
 
 def _earlier(case: Case, store):
-    """The case the hint named as answered before (п. 3.7 repeated question)."""
+    """The case the hint named as answered before (п. 3.7 repeated question), else the earlier
+    case of the conversation this one continues (Case.linked_to)."""
     import re
     found = re.search(rf"{re.escape(case.id.split('-')[0])}-\d{{4}}-\d{{5}}", case.hint or "")
-    return store.get(found.group(0)) if found else None
+    if found:
+        return store.get(found.group(0))
+    return store.get(case.linked_to) if case.linked_to else None

@@ -7,10 +7,22 @@ written from that API's documentation (never from Otklik's clients)."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_REQUEST = 64 * 1024 * 1024   # bigger bodies are refused with 413, as any front server would
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-answer (it refused a file too big to take) is no error."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class LoopbackStand:
@@ -23,7 +35,7 @@ class LoopbackStand:
         raise NotImplementedError
 
     def start(self):
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), self.handler_class())
+        self._server = _Server(("127.0.0.1", self._port), self.handler_class())
         self._server.daemon_threads = True
         self._port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
@@ -38,7 +50,7 @@ class LoopbackStand:
     def restart(self) -> None:
         """Go away and come back on the same port (state kept, as a server's disk would)."""
         self.stop()
-        ThreadingHTTPServer.allow_reuse_address = True
+        _Server.allow_reuse_address = True
         self.start()
 
     def __enter__(self):
@@ -78,3 +90,31 @@ class QuietHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file of a multipart/form-data body (RFC 7578): its field's file name and bytes."""
+    filename: str
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def parse_multipart(raw: bytes, ctype: str) -> dict[str, str | Upload]:
+    """The fields of a multipart/form-data body: text as str, a part with a file name as Upload.
+    Raises ValueError for a body that is not multipart (no boundary)."""
+    if "boundary=" not in ctype:
+        raise ValueError("multipart body without a boundary")
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode("latin-1") + b"\r\n\r\n" + raw)
+    fields: dict[str, str | Upload] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        fields[str(name)] = Upload(filename, payload) if filename is not None else payload.decode("utf-8", "replace")
+    return fields

@@ -20,7 +20,7 @@ import json
 import time
 from urllib.parse import parse_qs, unquote, urlparse
 
-from standins.http_stand import LoopbackStand, QuietHandler
+from standins.http_stand import LoopbackStand, QuietHandler, Upload, parse_multipart
 
 ERRORS = {   # apiok.ru/dev/errors
     1: "UNKNOWN : Unknown error", 2: "SERVICE : Service temporary unavailable",
@@ -30,6 +30,7 @@ ERRORS = {   # apiok.ru/dev/errors
     103: "PARAM_SESSION_KEY : Invalid session key", 104: "PARAM_SIGNATURE : Invalid signature",
     300: "NOT_FOUND : Requested object not found",
 }
+MAX_PHOTO = 30 * 1024 * 1024   # the stand-in's ceiling for one image (OK names none on the method pages)
 DISCUSSION_TYPES = frozenset({"GROUP_TOPIC", "USER_TOPIC", "GROUP_PHOTO", "USER_PHOTO", "MOVIE", "USER_STATUS"})
 
 
@@ -44,7 +45,7 @@ class FakeOk(LoopbackStand):
         self.bot_token = bot_token or token
         self.owner_uid = "555000"                       # the administrator the access token belongs to
         self.admins = {"555000"}
-        self.permissions = {"GROUP_CONTENT", "VALUABLE_ACCESS"}
+        self.permissions = {"GROUP_CONTENT", "VALUABLE_ACCESS", "PHOTO_CONTENT"}
         self.session_secret = ""                     # set for client-server (session_key) calls
         self.topics: dict[str, list[dict]] = {}
         self.users: dict[str, str] = {}
@@ -53,6 +54,9 @@ class FakeOk(LoopbackStand):
         self.calls: list[tuple[str, dict]] = []
         self.faults: dict[str, list] = {}
         self.deleted: set[str] = set()
+        self.upload_urls: dict[str, list[str]] = {}   # apiToken of an upload URL → the photo ids it may take
+        self.photo_tokens: dict[str, Upload] = {}      # an upload's token → the photo it stands for
+        self.served: dict[str, bytes] = {}             # citizens' pictures at their CDN-like URLs
         self.expired = False
         self._ids = itertools.count(9000)
 
@@ -69,12 +73,15 @@ class FakeOk(LoopbackStand):
         self.topics[topic] = []
         return topic
 
-    def post_comment(self, topic_id: str, user_id: str, name: str, text, date=None) -> str:
-        """A comment as discussions.getComments gives it; `date` 'yyyy-MM-dd HH:mm:ss' (Moscow)."""
+    def post_comment(self, topic_id: str, user_id: str, name: str, text, date=None, reply_to=None) -> str:
+        """A comment as discussions.getComments gives it; `date` 'yyyy-MM-dd HH:mm:ss' (Moscow);
+        `reply_to` the id of the comment it answers (`reply_to_comment_id`)."""
         self.users[user_id] = name
         moscow_now = time.gmtime(time.time() + 3 * 3600)
         comment = {"id": f"C{next(self._ids)}", "text": text, "author_id": user_id, "author_type": "USER",
                    "date": time.strftime("%Y-%m-%d %H:%M:%S", moscow_now) if date is None else date}
+        if reply_to is not None:
+            comment["reply_to_comment_id"] = reply_to
         self.topics.setdefault(topic_id, []).append(comment)
         return comment["id"]
 
@@ -85,12 +92,17 @@ class FakeOk(LoopbackStand):
     def delete_comment(self, comment_id: str) -> None:
         self.deleted.add(comment_id)
 
-    def send_group_message(self, user_id: str, name: str, text: str) -> str:
+    def send_group_message(self, user_id: str, name: str, text: str, image: bytes | None = None) -> str:
+        """A message to the group; `image` comes as an IMAGE attachment, its file at `payload.url`."""
         chat = f"chat:C{user_id}"
         mid = f"mid:C{user_id}.{next(self._ids):x}"
+        message = {"mid": mid, "seq": next(self._ids), "text": text}
+        if image is not None:
+            path = f"/files/i{next(self._ids)}.jpg"
+            self.served[path] = image
+            message["attachments"] = [{"type": "IMAGE", "payload": {"url": self.base_url + path}}]
         self.push_raw_message(chat, {"sender": {"user_id": f"user:{user_id}", "name": name},
-                                     "recipient": {"chat_id": chat},
-                                     "message": {"mid": mid, "seq": next(self._ids), "text": text},
+                                     "recipient": {"chat_id": chat}, "message": message,
                                      "timestamp": self._stamp()})
         return mid
 
@@ -170,6 +182,30 @@ class FakeOk(LoopbackStand):
             chat = unquote(path[len("graph/me/messages/"):])
             return self._get_messages(chat, query) if verb == "GET" else self._post_message(chat, body, ctype)
         return 404, {"error_code": 3, "error_msg": "METHOD : Method does not exist", "error_data": None}
+
+    # ---- photo upload, step 2 (apiok.ru/dev/examples/photo_upload) -------------------
+    def upload_image(self, query: dict, body: bytes, ctype: str) -> tuple[int, dict]:
+        """POST multipart/form-data to the `upload_url` of photosV2.getUploadUrl, one file field
+        per photo (`pic1`, `pic2`, …); answers {"photos": {<photo_id>: {"token": …}}}, the tokens
+        that mediatopic.post takes in a `photo` block without photosV2.commit."""
+        ids = self.upload_urls.get(query.get("apiToken", ""))
+        if ids is None:
+            return 200, _error(100, "PARAM : upload url is unknown or expired")
+        try:
+            fields = parse_multipart(body, ctype)
+        except ValueError:
+            return 200, _error(100, "PARAM : multipart/form-data expected")
+        pictures = [value for value in fields.values() if isinstance(value, Upload) and value.data]
+        if not pictures or len(pictures) > len(ids):
+            return 200, _error(100, f"PARAM : expected 1..{len(ids)} images, got {len(pictures)}")
+        if any(picture.size > MAX_PHOTO for picture in pictures):
+            return 200, _error(100, "PARAM : image is too big")
+        photos = {}
+        for photo_id, picture in zip(ids, pictures):
+            token = f"tok{next(self._ids)}"
+            self.photo_tokens[token] = picture
+            photos[photo_id] = {"token": token}
+        return 200, {"photos": photos}
 
     def _chats(self, query: dict) -> tuple[int, dict]:
         """graph.user.chats GET: newest first; count 1..100; `marker` pages; no marker = the end."""
@@ -327,6 +363,7 @@ def _add_comment(fake: FakeOk, p: dict) -> dict:
     """apiok.ru/dev/methods/rest/discussions/discussions.addDiscussionComment — entityId,
     entityType, comment, reply_to_comment_id, as_admin («официальный ответ администратора группы»)."""
     topic, kind, text = _need(p, "entityId"), _need(p, "entityType"), _need(p, "comment")
+    files = _photo_blocks(fake, p.get("attachments"), "attachments") if p.get("attachments") else []
     if kind not in DISCUSSION_TYPES:
         raise _OkError(100, "PARAM : entityType")
     if topic not in fake.topics:
@@ -339,7 +376,8 @@ def _add_comment(fake: FakeOk, p: dict) -> dict:
         raise _OkError(10, "PERMISSION_DENIED : as_admin needs a group administrator")
     cid = f"C{next(fake._ids)}"
     fake.published.append({"method": "discussions.addDiscussionComment", "id": cid,
-                           **{k: v for k, v in p.items() if k not in ("access_token", "sig", "session_key")}})
+                           **{k: v for k, v in p.items() if k not in ("access_token", "sig", "session_key")},
+                           "files": files})
     fake.topics[topic].append({"id": cid, "text": text, "author_id": fake.group_id, "author_type": "GROUP",
                                "date": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 3 * 3600))})
     return {"id": cid}
@@ -354,6 +392,7 @@ def _mediatopic_post(fake: FakeOk, p: dict) -> str:
         raise _OkError(100, "PARAM : attachment is not JSON") from None
     if not isinstance(attachment, dict) or not isinstance(attachment.get("media"), list):
         raise _OkError(100, "PARAM : attachment.media")
+    files = _photo_blocks(fake, attachment, "attachment")
     if p.get("gid"):
         if p.get("type") not in ("GROUP_THEME", "GROUP_THEME_PROMO"):
             raise _OkError(100, "PARAM : type must be GROUP_THEME with gid")
@@ -364,8 +403,52 @@ def _mediatopic_post(fake: FakeOk, p: dict) -> str:
     fake.topics[topic] = []
     fake.published.append({"method": "mediatopic.post", "topic": topic,
                            **{k: v for k, v in p.items() if k not in ("access_token", "sig", "session_key")},
-                           "attachment": attachment})   # as the stand-in read it
+                           "attachment": attachment, "files": files})   # as the stand-in read it
     return topic
+
+
+def _get_upload_url(fake: FakeOk, p: dict) -> dict:
+    """apiok.ru/dev/methods/rest/photosV2/photosV2.getUploadUrl — gid (a group topic's photos),
+    count (default 1); needs PHOTO_CONTENT; answers {expires_ms, photo_ids, ttl_ms, upload_url}."""
+    if "PHOTO_CONTENT" not in fake.permissions:
+        raise _OkError(10, "PERMISSION_DENIED : PHOTO_CONTENT")
+    if p.get("gid"):
+        _group_admin(fake, p)
+    try:
+        count = int(p.get("count") or 1)
+    except ValueError:
+        raise _OkError(100, "PARAM : count is not an integer") from None
+    if not 1 <= count <= 100:
+        raise _OkError(100, "PARAM : count")
+    ids = [f"P{next(fake._ids)}" for _ in range(count)]
+    api_token = f"up{next(fake._ids)}"
+    fake.upload_urls[api_token] = ids
+    ttl = 86_400_000
+    return {"photo_ids": ids, "upload_url": f"{fake.base_url}/uploadImage?apiToken={api_token}&photoIds={','.join(ids)}",
+            "expires_ms": int(time.time() * 1000) + ttl, "ttl_ms": ttl}
+
+
+def _photo_blocks(fake: FakeOk, value, name: str) -> list:
+    """The `photo` media blocks of an attachment ({"media": [{"type": "photo", "list": [{"id":
+    <upload token>}]}]}, as mediatopic.post and market.add document them); a token no upload
+    gave is refused. Returns the photos, in order."""
+    try:
+        attachment = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        raise _OkError(100, f"PARAM : {name} is not JSON") from None
+    media = attachment.get("media") if isinstance(attachment, dict) else None
+    if not isinstance(media, list):
+        raise _OkError(100, f"PARAM : {name}.media")
+    photos = []
+    for block in media:
+        if not isinstance(block, dict) or block.get("type") != "photo":
+            continue
+        for entry in block.get("list") if isinstance(block.get("list"), list) else [None]:
+            token = entry.get("id") if isinstance(entry, dict) else None
+            if token not in fake.photo_tokens:
+                raise _OkError(100, f"PARAM : {name}: unknown photo token")
+            photos.append(fake.photo_tokens[token])
+    return photos
 
 
 def _discussions_get_list(fake: FakeOk, p: dict) -> dict:
@@ -383,6 +466,7 @@ REST = {
     "discussions.addDiscussionComment": _add_comment,
     "discussions.getList": _discussions_get_list,
     "mediatopic.post": _mediatopic_post,
+    "photosV2.getUploadUrl": _get_upload_url,
 }
 
 
@@ -400,6 +484,10 @@ def _handler_for(fake: FakeOk):
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             path = url.path.lstrip("/")
+            if url.path in fake.served and verb == "GET":
+                return self.answer(200, fake.served[url.path], "image/jpeg")
+            if path == "uploadImage" and verb == "POST":
+                return self.answer_json(*fake.upload_image(query, body, self.headers.get("Content-Type", "")))
             if path.startswith("graph/"):
                 return self.answer_json(*fake.graph(verb, path.rstrip("/"), query, body,
                                                     self.headers.get("Content-Type", "")))

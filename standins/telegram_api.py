@@ -19,7 +19,7 @@ import time
 from collections import deque
 from urllib.parse import parse_qs, unquote, urlparse
 
-from standins.http_stand import LoopbackStand, QuietHandler
+from standins.http_stand import LoopbackStand, QuietHandler, Upload, parse_multipart
 
 MAX_UPDATES = 100
 KEEP_UPDATES = 24 * 3600      # getUpdates: "will not be kept longer than 24 hours"
@@ -27,6 +27,8 @@ MAX_TEXT = 4096               # sendMessage.text: 1-4096 characters after entiti
 MAX_PHOTO = 10 * 1024 * 1024  # sendPhoto: "The photo must be at most 10 MB in size"
 MAX_UPLOAD = 50 * 1024 * 1024 # "send files of any type of up to 50 MB in size"
 MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile: "bots can download files of up to 20MB in size"
+MAX_CAPTION = 1024            # sendPhoto/sendDocument/InputMedia*.caption: 0-1024 characters
+MAX_GROUP = 10                # sendMediaGroup.media: 2-10 items
 FAULTS = {
     429: (429, "Too Many Requests: retry after 3", {"retry_after": 3}),
     401: (401, "Unauthorized", None),
@@ -102,12 +104,17 @@ class FakeTelegram(LoopbackStand):
         return mid
 
     def comment(self, thread_id: int, user: dict, text: str = "", photo: bytes | None = None,
-                sender_chat: dict | None = None) -> int:
-        """A comment under a channel post; `sender_chat` writes it on behalf of a channel."""
+                sender_chat: dict | None = None, reply_to: int | None = None) -> int:
+        """A comment under a channel post; `sender_chat` writes it on behalf of a channel;
+        `reply_to` answers a message of the thread (Message.reply_to_message: "for replies in
+        the same chat and message thread, the original message"), else the post itself."""
         message = self._message(self._group_chat(), user, text, photo, None)
-        message.update(message_thread_id=thread_id,
-                       reply_to_message={"message_id": thread_id, "chat": self._group_chat(),
-                                         "date": int(time.time()), "is_automatic_forward": True})
+        original = {"message_id": thread_id, "chat": self._group_chat(), "date": int(time.time()),
+                    "is_automatic_forward": True}
+        if reply_to is not None:
+            original = {"message_id": reply_to, "chat": self._group_chat(), "date": int(time.time()),
+                        "message_thread_id": thread_id}
+        message.update(message_thread_id=thread_id, reply_to_message=original)
         if sender_chat is not None:
             message["sender_chat"] = sender_chat
             message["from"] = {"id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}
@@ -150,7 +157,9 @@ class FakeTelegram(LoopbackStand):
                                 {**self._file(f"photos/p{mid}.jpg", photo), "width": 800, "height": 600}]
             message["caption"] = text
         elif document is not None:
-            message["document"] = {**self._file(f"documents/{document[0]}", document[1]),
+            # getFile's file_path is Telegram's own ("documents/file_12.pdf"), never the sender's name
+            suffix = document[0].rpartition(".")[2][:8] if "." in document[0] else "bin"
+            message["document"] = {**self._file(f"documents/file_{mid}.{suffix}", document[1]),
                                    "file_name": document[0]}
             message["caption"] = text
         else:
@@ -226,9 +235,73 @@ class FakeTelegram(LoopbackStand):
         return None
 
     def send(self, method: str, p: dict) -> tuple[int, dict]:
-        """sendMessage / sendPhoto / sendDocument (core.telegram.org/bots/api#sendmessage):
-        chat_id required; text 1-4096; message_thread_id only in forum supergroups;
-        reply_parameters.message_id must exist unless allow_sending_without_reply."""
+        """sendMessage / sendPhoto / sendDocument (core.telegram.org/bots/api#sendmessage,
+        #sendphoto, #senddocument): chat_id required; text 1-4096; caption 0-1024 characters
+        after entities parsing; a photo at most 10 MB, other files at most 50 MB ("Sending
+        files"); message_thread_id only in forum supergroups; reply_parameters.message_id must
+        exist unless allow_sending_without_reply."""
+        failed = self._check_chat(p)
+        if failed:
+            return failed
+        chat_id = self._chat_id(p.get("chat_id"))
+        files: list[dict] = []
+        if method == "sendMessage":
+            text = p.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return _fail(400, "Bad Request: message text is empty", None)
+            if _utf16(text) > MAX_TEXT:
+                return _fail(400, "Bad Request: message is too long", None)
+        else:
+            kind = "photo" if method == "sendPhoto" else "document"
+            taken = self._input_file(kind, p.get(kind), p)
+            if isinstance(taken, tuple):
+                return taken
+            files.append(taken)
+            if _utf16(str(p.get("caption") or "")) > MAX_CAPTION:
+                return _fail(400, "Bad Request: message caption is too long", None)
+        failed = self._check_reply(chat_id, p)
+        if failed:
+            return failed
+        return _ok(self._publish(method, chat_id, p, files))
+
+    def send_media_group(self, p: dict) -> tuple[int, dict]:
+        """core.telegram.org/bots/api#sendmediagroup — media: a JSON-serialized array of 2-10
+        InputMediaPhoto / InputMediaDocument (…Video, …Audio); "Documents and audio files can
+        be only grouped in an album with messages of the same type"; a file to upload is named
+        by "attach://<file_attach_name>" and sent as that multipart field. Answers an array of
+        the Messages that were sent."""
+        failed = self._check_chat(p)
+        if failed:
+            return failed
+        chat_id = self._chat_id(p.get("chat_id"))
+        media = p.get("media")
+        try:
+            media = json.loads(media) if isinstance(media, str) else media
+        except ValueError:
+            return _fail(400, "Bad Request: can't parse media JSON object", None)
+        if not isinstance(media, list) or not 2 <= len(media) <= MAX_GROUP:
+            return _fail(400, "Bad Request: wrong number of messages in the media group (2-10)", None)
+        if not all(isinstance(m, dict) and m.get("type") in ("photo", "document", "video", "audio") for m in media):
+            return _fail(400, "Bad Request: invalid media type in the media group", None)
+        types = {m["type"] for m in media}
+        if ("document" in types or "audio" in types) and len(types) > 1:
+            return _fail(400, "Bad Request: documents and audio can be grouped only with the same type", None)
+        files = []
+        for item in media:
+            if _utf16(str(item.get("caption") or "")) > MAX_CAPTION:
+                return _fail(400, "Bad Request: message caption is too long", None)
+            taken = self._input_file(item["type"], item.get("media"), p)
+            if isinstance(taken, tuple):
+                return taken
+            files.append((item, taken))
+        failed = self._check_reply(chat_id, p)
+        if failed:
+            return failed
+        sent = [self._publish("sendMediaGroup", chat_id, {**p, "caption": item.get("caption", "")}, [taken])
+                for item, taken in files]
+        return _ok(sent)
+
+    def _check_chat(self, p: dict) -> tuple[int, dict] | None:
         chat_id = self._chat_id(p.get("chat_id"))
         if chat_id is None:
             return _fail(400, "Bad Request: chat not found", None)
@@ -236,19 +309,13 @@ class FakeTelegram(LoopbackStand):
             return _fail(403, "Forbidden: bot was blocked by the user", None)
         if chat_id == self.channel_id and not self.bot_can_post_in_channel:
             return _fail(400, "Bad Request: need administrator rights in the channel chat", None)
-        if method == "sendMessage":
-            text = p.get("text")
-            if not isinstance(text, str) or not text.strip():
-                return _fail(400, "Bad Request: message text is empty", None)
-            if len(text.encode("utf-16-le", "surrogatepass")) // 2 > MAX_TEXT:
-                return _fail(400, "Bad Request: message is too long", None)
-        else:
-            upload = p.get("photo" if method == "sendPhoto" else "document")
-            size = upload.get("size", 0) if isinstance(upload, dict) else 0
-            if size > (MAX_PHOTO if method == "sendPhoto" else MAX_UPLOAD):
-                return _fail(413, "Request Entity Too Large", None)
         if p.get("message_thread_id") not in (None, ""):
             return _fail(400, "Bad Request: message thread not found", None)   # our group is not a forum
+        if self.rate_limits and self._too_fast(chat_id):
+            return _fail(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        return None
+
+    def _check_reply(self, chat_id: int, p: dict) -> tuple[int, dict] | None:
         reply = p.get("reply_parameters")
         try:
             reply = json.loads(reply) if isinstance(reply, str) else reply
@@ -259,13 +326,40 @@ class FakeTelegram(LoopbackStand):
         if reply and (chat_id, reply["message_id"]) not in self._messages \
                 and not reply.get("allow_sending_without_reply"):
             return _fail(400, "Bad Request: message to be replied not found", None)
-        if self.rate_limits and self._too_fast(chat_id):
-            return _fail(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        p["reply_parameters"] = reply
+        return None
+
+    def _input_file(self, kind: str, value, p: dict):
+        """InputFile or String («Sending files»): a file_id we know, an HTTP URL, or
+        "attach://<name>" / the field itself as a multipart upload. Returns {kind, filename,
+        data} or a failure."""
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = p.get(value[len("attach://"):])
+        if isinstance(value, Upload):
+            limit = MAX_PHOTO if kind == "photo" else MAX_UPLOAD
+            if not value.data:
+                return _fail(400, "Bad Request: file must be non-empty", None)
+            if value.size > limit:
+                return _fail(400 if kind == "photo" else 413, "Bad Request: file is too big"
+                             if kind == "photo" else "Request Entity Too Large", None)
+            return {"kind": kind, "filename": value.filename, "data": value.data}
+        if isinstance(value, str) and value in self.files:
+            path, data = self.files[value]
+            return {"kind": kind, "filename": path.rsplit("/", 1)[-1], "data": data}
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            return {"kind": kind, "filename": value, "data": b""}
+        return _fail(400, f"Bad Request: there is no {kind} in the request", None)
+
+    def _publish(self, method: str, chat_id: int, p: dict, files: list[dict]) -> dict:
         mid = next(self._ids)
-        self.published.append({"method": method, "message_id": mid, **p})
+        shown = {k: ({"filename": v.filename, "size": v.size} if isinstance(v, Upload) else v)
+                 for k, v in p.items() if not (isinstance(v, Upload) and method == "sendMediaGroup")}
+        if shown.get("reply_parameters") is None:
+            shown.pop("reply_parameters", None)
+        self.published.append({"method": method, "message_id": mid, **shown, "files": files})
         self._messages.add((chat_id, mid))
         chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
-        return 200, {"ok": True, "result": {"message_id": mid, "chat": chat, "date": int(time.time())}}
+        return {"message_id": mid, "chat": chat, "date": int(time.time())}
 
     def _too_fast(self, chat_id: int) -> bool:
         """«Bot FAQ»: no more than one message per second in a single chat."""
@@ -280,6 +374,11 @@ class FakeTelegram(LoopbackStand):
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _utf16(text: str) -> int:
+    """Telegram counts text lengths in UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _fail(code: int, description: str, parameters) -> tuple[int, dict]:
@@ -357,6 +456,7 @@ METHODS = {
     "sendMessage": lambda f, p: f.send("sendMessage", p),
     "sendPhoto": lambda f, p: f.send("sendPhoto", p),
     "sendDocument": lambda f, p: f.send("sendDocument", p),
+    "sendMediaGroup": lambda f, p: f.send_media_group(p),
     "getFile": _get_file,
 }
 
@@ -371,24 +471,10 @@ def _parse_body(handler: QuietHandler) -> dict | None:
             body = json.loads(raw or b"{}")
             return body if isinstance(body, dict) else {}
         if ctype.startswith("multipart/form-data"):
-            return _parse_multipart(raw, ctype)
+            return parse_multipart(raw, ctype)
         return {k: v[0] for k, v in parse_qs(raw.decode("utf-8")).items()}
     except (ValueError, UnicodeDecodeError):
         return {"__unparsable__": True}
-
-
-def _parse_multipart(raw: bytes, ctype: str) -> dict:
-    from email.parser import BytesParser
-    from email.policy import HTTP
-
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
-    fields = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
-        filename = part.get_filename()
-        fields[name] = {"filename": filename, "size": len(payload)} if filename else payload.decode("utf-8", "replace")
-    return fields
 
 
 def _handler_for(fake: FakeTelegram):

@@ -15,19 +15,23 @@ Tests script citizens (`post_wall_comment`, `send_dm`, ...), read what the commu
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import threading
 import time
 from collections import deque
 from urllib.parse import parse_qs, urlparse
 
-from standins.http_stand import LoopbackStand, QuietHandler
+from standins.http_stand import LoopbackStand, QuietHandler, Upload, parse_multipart
 from standins.vk_methods import LONG_POLL_EVENTS, METHODS, VkError, error_body
 
 API_VERSION = "5.199"
 MAX_UPDATES_PER_CHECK = 100
 # dev.vk.com/ru/api/api-requests «Ограничения»: 3 requests/s with a user token, 20 with a community one
 RATE = {"user": 3, "group": 20}
+MAX_PHOTO = 50 * 1024 * 1024    # dev.vk.com/ru/api/upload/wall-photo: «не более 50 МБ»
+MAX_DOC = 200 * 1024 * 1024     # dev.vk.com/ru/api/upload/document: «не более 200 МБ»
 ALL_RIGHTS = ("manage", "messages", "photos", "docs", "wall", "stories", "app_widget")
 
 
@@ -50,7 +54,13 @@ class FakeVk(LoopbackStand):
         self.faults: dict[str, list] = {}
         self.denied_messages: set[int] = set()
         self.deleted_comments: set[tuple[int, int, int]] = set()
-        self.uploads: dict[str, bytes] = {}
+        self.uploads: dict[str, bytes] = {}       # upload server → the raw bodies it received
+        self.upload_servers: dict[str, tuple[str, str]] = {}   # server id → (photo|doc, wall|messages)
+        self.uploaded: dict[str, dict] = {}       # what an upload answered → the file, for *.save*
+        self.photos: dict[str, Upload] = {}       # "photo<owner>_<id>" → the saved photo
+        self.docs: dict[str, Upload] = {}         # "doc<owner>_<id>" → the saved document
+        self.served: dict[str, bytes] = {}        # citizens' files at their userapi-like URLs
+        self.file_requests: list[str] = []        # every GET of a file URL, in order
         self.rate_limits = False
         self.long_poll = {"is_enabled": long_poll_enabled, "api_version": API_VERSION if long_poll_enabled else "5.131",
                           "events": {name: int(long_poll_enabled) for name in LONG_POLL_EVENTS}}
@@ -145,6 +155,48 @@ class FakeVk(LoopbackStand):
         sizes = [{"type": "s", "url": url + "?s", "width": 75, "height": 75},
                  {"type": "x", "url": url, "width": 604, "height": 604}]
         return {"type": "photo", "photo": {"id": photo_id, "owner_id": 1, "sizes": sizes}}
+
+    def citizen_photo(self, data: bytes) -> dict:
+        """A photo a citizen attached, its file served at the size URLs (objects/photo)."""
+        photo_id = next(self._ids)
+        url = f"{self.base_url}/files/photo{photo_id}.jpg"
+        self.served[urlparse(url).path] = data
+        self.served[urlparse(url).path + "?s"] = data[:16]
+        return self.photo_attachment(photo_id, url)
+
+    def citizen_doc(self, title: str, data: bytes) -> dict:
+        """A document a citizen attached, its file served at `url` (objects/doc)."""
+        doc_id = next(self._ids)
+        url = f"{self.base_url}/files/doc{doc_id}"
+        self.served[urlparse(url).path] = data
+        return self.doc_attachment(doc_id, title, url)
+
+    def new_upload_server(self, kind: str, target: str) -> str:
+        server = f"{kind}-{target}-{next(self._ids)}"
+        self.upload_servers[server] = (kind, target)
+        return server
+
+    def take_upload(self, server: str, fields: dict) -> tuple[int, dict]:
+        """dev.vk.com/ru/api/upload: a photo goes in the field `photo`, a document in `file`
+        (multipart/form-data); a photo answers {server, photo, hash}, a document {file}; a photo
+        is at most 50 MB, a document 200 MB."""
+        if server not in self.upload_servers:
+            return 200, {"error": "upload server is unknown or expired"}
+        kind, target = self.upload_servers[server]
+        upload = fields.get("photo" if kind == "photo" else "file")
+        if not isinstance(upload, Upload) or not upload.data:
+            return 200, ({"server": 1, "photo": "[]", "hash": ""} if kind == "photo"
+                         else {"error": "file_not_found", "error_descr": "no file in the request"})
+        if upload.size > (MAX_PHOTO if kind == "photo" else MAX_DOC):
+            return 200, {"error": "file_too_big"}
+        token = f"{kind}:{next(self._ids)}"
+        answer_field = json.dumps([{"photo": token, "sizes": []}]) if kind == "photo" else token
+        digest = hashlib.md5(f"{server}:{answer_field}".encode()).hexdigest()
+        self.uploaded[answer_field] = {"kind": kind, "target": target, "file": upload, "server": 1,
+                                       "hash": digest}
+        if kind == "photo":
+            return 200, {"server": 1, "photo": answer_field, "hash": digest}
+        return 200, {"file": answer_field}
 
     def doc_attachment(self, doc_id: int, title: str, url: str) -> dict:
         ext = title.rsplit(".", 1)[-1]
@@ -273,7 +325,10 @@ def _handler_for(fake: FakeVk):
             if url.path == "/lp":
                 return self.answer_json(200, fake.a_check(query))
             if url.path.startswith("/files/"):
-                return self.answer(200, fake.uploads.get(url.path, b"file:" + url.path.encode()))
+                key = url.path + (f"?{url.query}" if url.query else "")
+                fake.file_requests.append(key)
+                data = fake.served.get(key, fake.served.get(url.path))
+                return self.answer(200, data) if data is not None else self.answer(404, b"Not Found", "text/plain")
             if url.path.startswith("/method/"):   # "GET and POST HTTP methods are supported"
                 return self.answer_json(*fake.call(url.path[len("/method/"):], query))
             return self.answer_json(404, {})
@@ -284,7 +339,13 @@ def _handler_for(fake: FakeVk):
             if body is None:
                 return None
             if url.path.startswith("/upload/"):
-                return self._upload(url.path.rsplit("/", 1)[-1], body)
+                server = url.path.rsplit("/", 1)[-1]
+                fake.uploads[server] = body
+                try:
+                    fields = parse_multipart(body, self.headers.get("Content-Type", ""))
+                except ValueError:
+                    fields = {}
+                return self.answer_json(*fake.take_upload(server, fields))
             if not url.path.startswith("/method/"):
                 return self.answer_json(404, {})
             try:
@@ -294,12 +355,5 @@ def _handler_for(fake: FakeVk):
                                                             "or invalid: not UTF-8"))
             params.update({k: v[0] for k, v in parse_qs(url.query).items()})
             self.answer_json(*fake.call(url.path[len("/method/"):], params))
-
-        def _upload(self, kind: str, body: bytes) -> None:
-            token = f"{kind}-{next(fake._ids)}"
-            fake.uploads[token] = body
-            if kind == "photo":
-                return self.answer_json(200, {"server": 1, "photo": token, "hash": "h"})
-            self.answer_json(200, {"file": token})
 
     return Handler

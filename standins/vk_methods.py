@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -162,8 +163,10 @@ def _users_get(fake: FakeVk, p: dict, kind: str) -> list:
 
 
 def _publish(fake: FakeVk, method: str, p: dict) -> dict:
-    """What the community published, with the form values exactly as VK received them."""
-    entry = {"method": method, "id": next(fake._ids), **p["_raw"]}
+    """What the community published, with the form values exactly as VK received them and the
+    saved photos and documents they attach (`files`: (type, Upload) pairs)."""
+    files = attached_files(fake, p.get("attachments", p.get("attachment")))
+    entry = {"method": method, "id": next(fake._ids), **p["_raw"], "files": files}
     fake.published.append(entry)
     return entry
 
@@ -205,6 +208,8 @@ def _messages_send(fake: FakeVk, p: dict, kind: str) -> int:
         raise VkError(100, "One of the parameters specified was missing or invalid: message is empty or invalid")
     if peer in fake.denied_messages:
         raise VkError(901)
+    if len([x for x in str(p.get("attachment") or "").split(",") if x]) > 10:   # «не более 10 вложений»
+        raise VkError(100, "One of the parameters specified was missing or invalid: too many attachments")
     if p["random_id"] != 0 and p["random_id"] in fake._random_ids:
         return fake._random_ids[p["random_id"]]["id"]
     entry = _publish(fake, "messages.send", p)
@@ -242,26 +247,64 @@ def _wall_post(fake: FakeVk, p: dict, kind: str) -> dict:
     return {"post_id": _by_guid(fake, "wall.post", p, lambda: _publish(fake, "wall.post", p))["id"]}
 
 
-def _upload_server(kind_of_file: str):
-    """photos/docs.get*UploadServer — answers {upload_url, album_id, user_id, group_id}."""
-    return lambda fake, p, kind: {"upload_url": f"{fake.base_url}/upload/{kind_of_file}", "album_id": -3,
-                                  "user_id": 0, "group_id": fake.group_id}
+def _upload_server(kind_of_file: str, target: str):
+    """photos.getWallUploadServer / getMessagesUploadServer, docs.getWallUploadServer /
+    getMessagesUploadServer — answer {upload_url, album_id, user_id, group_id}; the URL is good
+    for the uploads of this target only (a wall upload cannot be saved as a message photo)."""
+    def handler(fake: FakeVk, p: dict, kind: str) -> dict:
+        if target == "wall" and p.get("group_id") not in (None, fake.group_id):
+            raise VkError(15, "Access denied: no access to this group")
+        server = fake.new_upload_server(kind_of_file, target)
+        return {"upload_url": f"{fake.base_url}/upload/{server}", "album_id": -14 if target == "wall" else -3,
+                "user_id": fake.user_token_owner if kind == "user" else 0, "group_id": fake.group_id}
+    return handler
 
 
-def _save_photo(fake: FakeVk, p: dict, kind: str) -> list:
-    """photos.saveWallPhoto / saveMessagesPhoto — photo, server, hash from the upload; a list of photos."""
-    if p["photo"] not in fake.uploads:
-        raise VkError(100, "One of the parameters specified was missing or invalid: photo is undefined")
-    return [{"id": next(fake._ids), "owner_id": -fake.group_id, "album_id": -3,
-             "sizes": [], "text": "", "date": int(time.time())}]
+def _save_photo(target: str):
+    """photos.saveWallPhoto / saveMessagesPhoto (dev.vk.com/ru/api/upload/…): `photo`, `server`
+    and `hash` exactly as the upload server answered them; answers a list of photo objects."""
+    def handler(fake: FakeVk, p: dict, kind: str) -> list:
+        upload = fake.uploaded.get(p["photo"])
+        if upload is None or upload["kind"] != "photo" or upload["target"] != target:
+            raise VkError(100, "One of the parameters specified was missing or invalid: photos_list is invalid")
+        if str(p.get("server", "")) != str(upload["server"]) or p.get("hash") != upload["hash"]:
+            raise VkError(121, "Invalid hash")
+        photo_id = next(fake._ids)
+        fake.photos[f"photo{-fake.group_id}_{photo_id}"] = upload["file"]
+        return [{"id": photo_id, "owner_id": -fake.group_id, "album_id": -14 if target == "wall" else -3,
+                 "sizes": [], "text": "", "date": int(time.time())}]
+    return handler
 
 
 def _save_doc(fake: FakeVk, p: dict, kind: str) -> dict:
-    """dev.vk.com/ru/method/docs.save — file from the upload; answers {type: doc, doc}."""
-    if p["file"] not in fake.uploads:
+    """dev.vk.com/ru/method/docs.save — `file` as the upload server answered it; answers {type: doc, doc}."""
+    upload = fake.uploaded.get(p["file"])
+    if upload is None or upload["kind"] != "doc":
         raise VkError(100, "One of the parameters specified was missing or invalid: file is undefined")
-    return {"type": "doc", "doc": {"id": next(fake._ids), "owner_id": -fake.group_id,
-                                   "title": p.get("title") or "doc", "url": ""}}
+    doc_id = next(fake._ids)
+    fake.docs[f"doc{-fake.group_id}_{doc_id}"] = upload["file"]
+    return {"type": "doc", "doc": {"id": doc_id, "owner_id": -fake.group_id,
+                                   "title": p.get("title") or upload["file"].filename,
+                                   "size": upload["file"].size, "url": ""}}
+
+
+ATTACHMENT = re.compile(r"^(photo|doc|video|audio|wall|market|poll)(-?\d+)_(\d+)(?:_[0-9a-f]+)?$")
+
+
+def attached_files(fake: FakeVk, value) -> list:
+    """The `attachments` of a comment / `attachment` of a message: "<type><owner_id>_<media_id>"
+    separated by commas (dev.vk.com/ru/method/wall.createComment); a photo or document this
+    community never saved is refused, as VK refuses a media id it does not know."""
+    items = value if isinstance(value, list) else [x for x in str(value or "").split(",") if x]
+    files = []
+    for item in items:
+        found = ATTACHMENT.match(item.strip())
+        store = {"photo": fake.photos, "doc": fake.docs}.get(found.group(1)) if found else None
+        key = f"{found.group(1)}{found.group(2)}_{found.group(3)}" if found else ""
+        if store is None or key not in store:
+            raise VkError(100, "One of the parameters specified was missing or invalid: attachments is invalid")
+        files.append((found.group(1), store[key]))
+    return files
 
 
 LONG_POLL_EVENTS = (   # groups.setLongPollSettings boolean parameters, VK API schema
@@ -320,20 +363,20 @@ METHODS: dict[str, Method] = {
                         [Param("owner_id", "int"), Param("from_group", "bool"), Param("message"),
                          Param("attachments", "list"), Param("guid")], _wall_post),
     "photos.getMessagesUploadServer": Method("https://dev.vk.com/ru/method/photos.getMessagesUploadServer", UG,
-                                             [Param("peer_id", "int")], _upload_server("photo")),
+                                             [Param("peer_id", "int")], _upload_server("photo", "messages")),
     "photos.getWallUploadServer": Method("https://dev.vk.com/ru/method/photos.getWallUploadServer", U,
-                                         [Param("group_id", "int")], _upload_server("photo")),
+                                         [Param("group_id", "int")], _upload_server("photo", "wall")),
     "docs.getMessagesUploadServer": Method("https://dev.vk.com/ru/method/docs.getMessagesUploadServer", UG,
-                                           [Param("type"), Param("peer_id", "int32")], _upload_server("doc")),
+                                           [Param("type"), Param("peer_id", "int32")], _upload_server("doc", "messages")),
     "docs.getWallUploadServer": Method("https://dev.vk.com/ru/method/docs.getWallUploadServer", UG,
-                                       [Param("group_id", "int", minimum=0)], _upload_server("doc")),
+                                       [Param("group_id", "int", minimum=0)], _upload_server("doc", "wall")),
     "photos.saveMessagesPhoto": Method("https://dev.vk.com/ru/method/photos.saveMessagesPhoto", UG,
                                        [Param("photo", required=True), Param("server", "int"), Param("hash")],
-                                       _save_photo),
+                                       _save_photo("messages")),
     "photos.saveWallPhoto": Method("https://dev.vk.com/ru/method/photos.saveWallPhoto", U,
                                    [Param("user_id", "int", minimum=0), Param("group_id", "int", minimum=0),
                                     Param("photo", required=True), Param("server", "int"), Param("hash")],
-                                   _save_photo),
+                                   _save_photo("wall")),
     "docs.save": Method("https://dev.vk.com/ru/method/docs.save", UG,
                         [Param("file", required=True), Param("title"), Param("tags")], _save_doc),
 }

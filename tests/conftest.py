@@ -8,7 +8,7 @@ import pytest
 
 SCOPES = {
     "pure": ("worktime", "hints", "mail_parse", "mail_compose", "test_layout_contract.py"),
-    "e2e": ("e2e_mail", "e2e_channels", "fault", "e2e"),
+    "e2e": ("e2e_mail", "e2e_channels", "e2e_conversation", "fault", "e2e"),
 }
 
 

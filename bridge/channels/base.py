@@ -47,6 +47,9 @@ class IncomingItem:
     link: str
     reply_target: dict  # JSON-able: all that publish_reply needs later
     attachments: tuple[AttachmentRef, ...] = ()
+    # The external ids (this channel's scheme, as `external_id` and `Published.external_id`)
+    # of the message this one answers: a reply comment, a reply in a dialogue (issue 11).
+    replies_to: tuple[str, ...] = ()
     event: str = "new"  # 'new' | 'edit' | 'delete' | 'invalid' | 'gap' (see the module docstring)
     raw: str = ""  # 'invalid' / 'gap': the raw event as JSON (ASCII-escaped, lone surrogates safe)
     reason: str = ""  # 'invalid' / 'gap': why, in Russian, without message text or names
@@ -136,6 +139,7 @@ def _safe_ident(ident, event) -> str:
 class Published:
     external_id: str
     link: str
+    note: str = ""   # what the operator must still do (files this network could not take), Russian
 
 
 class Channel(Protocol):
@@ -153,7 +157,42 @@ class Channel(Protocol):
         self, text: str, attachments: Sequence[Path], key: str
     ) -> Published: ...
 
-    def download(self, ref: AttachmentRef) -> bytes: ...
+    def download(self, ref: AttachmentRef, limit: int = 0) -> bytes: ...
+
+
+LINK = "link"   # AttachmentRef.kind of a web page (a VK video, a shared link): kept as a link, never fetched
+
+
+class FileTooBig(PermanentError):
+    """A citizen's file over the configured limit (`attachment_limit_mb`): it stays a link."""
+
+    def __init__(self, name: str, size: int, limit: int) -> None:
+        super().__init__(f"файл «{name}» больше {limit // (1024 * 1024)} МБ")
+        self.size, self.limit = size, limit
+
+
+def get_file(network: str, session: requests.Session, url: str, name: str, limit: int = 0) -> bytes:
+    """GET one file, streamed, never holding more than `limit` bytes (0: no limit): a huge
+    attachment is refused by its Content-Length or as soon as it passes the limit (SPEC §8)."""
+    response = guard_request(network, session.get, url, timeout=HTTP_TIMEOUT, stream=True)
+    with response:
+        if response.status_code >= 500 or response.status_code == 429:
+            raise transient_from_http(network, response)
+        if response.status_code >= 400:
+            raise PermanentError(f"{network}: файл «{name}» недоступен (HTTP {response.status_code})")
+        declared = response.headers.get("Content-Length", "")
+        if limit and declared.isdigit() and int(declared) > limit:
+            raise FileTooBig(name, int(declared), limit)
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if limit and size > limit:
+                    raise FileTooBig(name, size, limit)
+                chunks.append(chunk)
+        except requests.RequestException as exc:
+            raise TransientError(f"{network}: файл «{name}» не получен ({type(exc).__name__})") from exc
+    return b"".join(chunks)
 
 
 # The «Вид» labels of the ledger, kept in one place so they can be reviewed.

@@ -32,8 +32,9 @@ from zoneinfo import ZoneInfo
 import requests
 
 from bridge.channels.base import (
-    HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Malformed, Published,
-    clean_text, guard_request, need, parse_each, set_aside_item, text_of, transient_from_http,
+    HTTP_TIMEOUT, LINK, get_file, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Malformed, Published,
+    clean_text, guard_request, is_image, need, parse_each, read_attachment, set_aside_item, text_of,
+    transient_from_http,
 )
 from bridge.core.errors import PermanentError, TransientError
 
@@ -64,6 +65,7 @@ OK_ERRORS: dict[int, tuple[bool, str]] = {
     300: (False, "OK: комментарий или обсуждение, на которое нужно ответить, удалено"),
 }
 RETRY_AFTER = {8: 60.0, 11: 3600.0, 102: 900.0}
+UPLOAD_TIMEOUT = (HTTP_TIMEOUT[0], 120.0)   # a photo upload may take longer than an API call
 
 
 class OkChannel:
@@ -191,38 +193,77 @@ class OkChannel:
 
     # ---- publication (п. 3.4, 3.5) ---------------------------------------------------
     def publish_reply(self, target: dict, text: str, attachments: Sequence[Path], key: str) -> Published:
-        _warn_attachments(attachments)
+        photos, others = _split_files(attachments)
         if target.get("method") == "graph.messages":
-            if not self._bot_token:
-                raise PermanentError("OK: для ответа в сообщения группы нужен ключ Bot API группы (ok.bot_token_env)")
-            chat = target["chat_id"]
-            body = {"recipient": {"chat_id": chat}, "message": {"text": text}}
-            answer = self._graph("POST", f"graph/me/messages/{quote(chat, safe=':')}",
-                                 {"access_token": self._bot_token}, body)
-            mid = answer.get("message_id", "") if isinstance(answer, dict) else ""
-            return Published(f"message:{chat}_{mid}", "")
+            return self._message_reply(target, text, attachments)
+        if not text.strip():
+            raise PermanentError("OK: комментарий без текста невозможен — впишите «Текст для публикации»")
         topic = target.get("topic_id") or target.get("discussion_id")
         params = {"entityId": topic, "entityType": target.get("discussion_type", TOPIC), "comment": text,
                   "reply_to_comment_id": target["comment_id"], "as_admin": "true"}
+        tokens = self._upload_photos(photos)
+        if tokens:
+            # The method page says only «Прикрепленные к комментарию файлы в json-формате»; this is
+            # the photo block that mediatopic.post and market.add document (upload tokens, no commit).
+            params["attachments"] = json.dumps({"media": [_photo_block(tokens)]})
         answer = self._rest("discussions.addDiscussionComment", params)
         comment_id = answer.get("id", "") if isinstance(answer, dict) else answer
-        return Published(f"comment:{topic}_{comment_id}", f"{OK_SITE}/group/{self.group_id}/topic/{topic}")
+        return Published(f"comment:{topic}_{comment_id}", f"{OK_SITE}/group/{self.group_id}/topic/{topic}",
+                         _not_published(others))
+
+    def _message_reply(self, target: dict, text: str, attachments: Sequence[Path]) -> Published:
+        """graph.user.messages POST: text only here — its IMAGE attachment takes a public URL
+        of the picture, not an upload, so the department's files are left to the operator."""
+        if not self._bot_token:
+            raise PermanentError("OK: для ответа в сообщения группы нужен ключ Bot API группы (ok.bot_token_env)")
+        if not text.strip():
+            raise PermanentError("OK: сообщение без текста невозможно — впишите «Текст для публикации»")
+        chat = target["chat_id"]
+        body = {"recipient": {"chat_id": chat}, "message": {"text": text}}
+        answer = self._graph("POST", f"graph/me/messages/{quote(chat, safe=':')}",
+                             {"access_token": self._bot_token}, body)
+        mid = answer.get("message_id", "") if isinstance(answer, dict) else ""
+        return Published(f"message:{chat}_{mid}", "", _not_published(list(attachments)))
 
     def post_informational(self, text: str, attachments: Sequence[Path], key: str) -> Published:
-        _warn_attachments(attachments)
-        attachment = json.dumps({"media": [{"type": "text", "text": clean_text(text)}], "onBehalfOfGroup": "true"},
-                                ensure_ascii=False)
+        """mediatopic.post: a text block and a photo block of upload tokens (apiok.ru
+        mediatopic.post: photos of a group topic are not committed)."""
+        photos, others = _split_files(attachments)
+        media = [{"type": "text", "text": clean_text(text)}] if text.strip() else []
+        tokens = self._upload_photos(photos)
+        if tokens:
+            media.append(_photo_block(tokens))
+        if not media:
+            raise PermanentError("OK: пустое информационное сообщение")
+        attachment = json.dumps({"media": media, "onBehalfOfGroup": "true"}, ensure_ascii=False)
         topic = self._rest("mediatopic.post", {"gid": self.group_id, "type": "GROUP_THEME", "attachment": attachment})
         topic = topic.get("id", "") if isinstance(topic, dict) else topic
-        return Published(f"topic:{self.group_id}_{topic}", f"{OK_SITE}/group/{self.group_id}/topic/{topic}")
+        return Published(f"topic:{self.group_id}_{topic}", f"{OK_SITE}/group/{self.group_id}/topic/{topic}",
+                         _not_published(others))
 
-    def download(self, ref: AttachmentRef) -> bytes:
-        response = guard_request("OK", self.session.get, ref.url, timeout=HTTP_TIMEOUT)
-        if response.status_code >= 500:
-            raise transient_from_http("OK", response)
-        if response.status_code >= 400:
-            raise PermanentError(f"OK: вложение «{ref.name}» недоступно (HTTP {response.status_code})")
-        return response.content
+    def _upload_photos(self, photos: Sequence[Path]) -> list[str]:
+        """apiok.ru/dev/examples/photo_upload: photosV2.getUploadUrl(gid, count), then one POST
+        of the pictures (`pic1`…) to `upload_url`; the answer gives a token per photo id."""
+        if not photos:
+            return []
+        server = self._rest("photosV2.getUploadUrl", {"gid": self.group_id, "count": len(photos)})
+        if not isinstance(server, dict) or not isinstance(server.get("upload_url"), str) \
+                or not isinstance(server.get("photo_ids"), list):
+            raise TransientError("OK: photosV2.getUploadUrl ответил не по документации")
+        files = {f"pic{number}": (path.name, read_attachment(path)) for number, path in enumerate(photos, 1)}
+        response = guard_request("OK", self.session.post, server["upload_url"], files=files, timeout=UPLOAD_TIMEOUT)
+        uploaded = _answer(response, "uploadImage")
+        given = uploaded.get("photos") if isinstance(uploaded, dict) else None
+        if not isinstance(given, dict):
+            raise TransientError("OK: сервер загрузки фото ответил не по документации")
+        tokens = [given.get(photo_id, {}).get("token") for photo_id in server["photo_ids"][:len(photos)]]
+        if not all(isinstance(token, str) and token for token in tokens):
+            raise TransientError("OK: сервер загрузки фото не вернул токены всех фото")
+        return tokens
+
+    def download(self, ref: AttachmentRef, limit: int = 0) -> bytes:
+        """A citizen's file from the URL the event gave (at most `limit` bytes)."""
+        return get_file("OK", self.session, ref.url, ref.name, limit)
 
     # ---- wire level: the one place OK errors are translated --------------------------
     def sign(self, params: dict) -> str:
@@ -288,9 +329,22 @@ def _translate(code: int, method: str) -> Exception:
     return TransientError(note, RETRY_AFTER.get(code)) if transient else PermanentError(note)
 
 
-def _warn_attachments(attachments: Sequence[Path]) -> None:
-    if attachments:
-        log.warning("OK: вложения (%d) не публикуются — загрузка файлов в OK не поддерживается", len(attachments))
+def _split_files(attachments: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """(photos, other files): OK takes photos through its photo upload only."""
+    files = [Path(path) for path in attachments]
+    return [f for f in files if is_image(f)], [f for f in files if not is_image(f)]
+
+
+def _photo_block(tokens: list[str]) -> dict:
+    return {"type": "photo", "list": [{"id": token} for token in tokens]}
+
+
+def _not_published(files: Sequence[Path]) -> str:
+    """What the operator must hand over: OK has no upload for documents (and none for messages)."""
+    if not files:
+        return ""
+    names = ", ".join(f"«{Path(f).name}»" for f in files)
+    return f"В OK не опубликованы вложения {names} (OK принимает только фото): передайте их пользователю сами."
 
 
 def _read_state(cursor: str | None) -> dict:
@@ -332,7 +386,17 @@ def _comment_item(channel: str, comment, topic: str, names: dict, group_id: str,
         author_link=f"{OK_SITE}/profile/{author}", text=text, link=f"{OK_SITE}/group/{group_id}/topic/{topic}",
         reply_target={"method": "discussions.addDiscussionComment", "topic_id": topic,
                       "discussion_type": TOPIC, "comment_id": str(cid)},
+        replies_to=_replied(comment, topic),
     )
+
+
+def _replied(comment: dict, topic: str) -> tuple[str, ...]:
+    """apiok.ru/dev/methods/rest/discussions/discussions.getComments: a reply carries
+    `reply_to_comment_id`, the comment it answers (ours or a citizen's)."""
+    parent = comment.get("reply_to_comment_id")
+    if not isinstance(parent, (str, int)) or isinstance(parent, bool) or parent == "":
+        return ()
+    return (f"comment:{topic}_{parent}",)
 
 
 def _message_item(channel: str, update, group_id: str) -> IncomingItem | None:
@@ -356,8 +420,27 @@ def _message_item(channel: str, update, group_id: str) -> IncomingItem | None:
         channel=channel, external_id=f"message:{chat}_{mid}", kind=KIND_MESSAGE, public=False,
         posted_at=posted, author_name=str(sender.get("name") or "Пользователь OK"),
         author_link=f"{OK_SITE}/profile/{uid}", text=text_of(message, "text", "message"), link="",
-        reply_target={"method": "graph.messages", "chat_id": chat},
+        reply_target={"method": "graph.messages", "chat_id": chat}, attachments=_message_attachments(message, mid),
     )
+
+
+def _message_attachments(message: dict, mid: str) -> tuple[AttachmentRef, ...]:
+    """graph.user.messages GET: `message.attachments` [{type: VIDEO|AUDIO|SHARE|IMAGE, payload:
+    {url}}]; an IMAGE is a file to download, the others stay links. An entry without a URL
+    carries nothing and is skipped."""
+    items = message.get("attachments")
+    refs = []
+    for number, item in enumerate(items if isinstance(items, list) else [], 1):
+        payload = item.get("payload") if isinstance(item, dict) else None
+        url = payload.get("url") if isinstance(payload, dict) else None
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            continue
+        if item.get("type") == "IMAGE":
+            refs.append(AttachmentRef(f"image_{hashlib.sha256(f'{mid}:{number}'.encode()).hexdigest()[:12]}.jpg",
+                                      url, "photo"))
+        else:
+            refs.append(AttachmentRef(url, url, LINK))
+    return tuple(refs)
 
 
 def _parse_date(value) -> datetime:

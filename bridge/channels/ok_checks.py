@@ -12,7 +12,8 @@ from bridge.core.errors import PermanentError, TransientError
 LIMITS = (
     ("правки и удаления комментариев", "API OK не сообщает о них: изменённый или удалённый комментарий "
      "в журнале не обновится — проверяйте тему на сайте"),
-    ("вложения в ответах", "загрузка файлов в ответы OK не поддерживается: файлы отдела передаются вручную"),
+    ("вложения в ответах", "фото отдела загружаются (photosV2.getUploadUrl, право PHOTO_CONTENT); документы и "
+     "файлы к ответам в сообщения группы OK не принимает — они названы в «Примечании системы», передайте их вручную"),
     ("ответ на комментарий", "публикуется как «официальный ответ администратора группы» "
      "(discussions.addDiscussionComment, as_admin) от имени владельца ключа — он должен быть администратором"),
 )
@@ -31,7 +32,7 @@ def diagnose(channel: OkChannel) -> list[tuple[str, str, str]]:
                         "проверьте group_id"))
     lines.append(_probe(channel, "темы группы", "group.getStatTopics", {"gid": channel.group_id, "count": 1},
                         "темы группы читаются", "владелец ключа должен быть администратором группы"))
-    for permission in ("GROUP_CONTENT", "VALUABLE_ACCESS"):
+    for permission in ("GROUP_CONTENT", "VALUABLE_ACCESS", "PHOTO_CONTENT"):   # PHOTO_CONTENT: photos in answers
         try:
             granted = channel._rest("users.hasAppPermission", {"ext_perm": permission})
         except (PermanentError, TransientError) as exc:

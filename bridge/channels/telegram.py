@@ -19,8 +19,8 @@ from typing import Sequence
 import requests
 
 from bridge.channels.base import (
-    HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, IncomingItem, Malformed, Published,
-    clean_text, from_unix, gap_item, guard_request, is_image, need, parse_each, read_attachment, text_of,
+    HTTP_TIMEOUT, KIND_COMMENT, KIND_MESSAGE, AttachmentRef, FileTooBig, IncomingItem, Malformed, Published,
+    clean_text, from_unix, gap_item, get_file, guard_request, is_image, need, parse_each, read_attachment, text_of,
     transient_from_http,
 )
 from bridge.channels.base import split_text as base_split
@@ -32,7 +32,9 @@ FILE_REF = "tg-file:"
 UPDATES_KEPT_SECONDS = 24 * 3600   # "incoming updates ... will not be kept longer than 24 hours"
 MAX_TEXT = 4096                    # sendMessage.text: 1-4096 characters after entities parsing
 MAX_PHOTO = 10 * 1024 * 1024       # sendPhoto: "The photo must be at most 10 MB in size"
-MAX_UPLOAD = 50 * 1024 * 1024      # "Bots can currently send files of any type of up to 50 MB"  # the stored URL of a citizen's file: never the token-bearing download URL
+MAX_UPLOAD = 50 * 1024 * 1024      # "Bots can currently send files of any type of up to 50 MB"
+MAX_CAPTION = 1024                 # sendPhoto/sendDocument/InputMedia*.caption: 0-1024 characters
+MAX_ALBUM = 10                     # sendMediaGroup.media: 2-10 items
 ALLOWED_UPDATES = ["message", "edited_message"]
 
 # (HTTP/API error code, substring of the description) → (retry later?, operator's note)
@@ -138,60 +140,78 @@ class TelegramChannel:
         """Answer in the same dialogue or comment thread, as a reply to the citizen's message.
 
         `reply_parameters` alone keeps a comment in its thread (core.telegram.org/bots/api#replyparameters);
-        `message_thread_id` is documented for forum supergroups only and is not sent. A text
-        over 4096 characters (sendMessage `text`: 1-4096) goes as several replies. The Bot API
-        has no idempotency key: `key` is unused (see README, «Гарантии по каналам»)."""
+        `message_thread_id` is documented for forum supergroups only and is not sent. The
+        department's files follow (`_send_all`). The Bot API has no idempotency key: `key` is
+        unused (see README, «Гарантии по каналам»)."""
         base = {"chat_id": target["chat_id"]}
-        reply = {"reply_parameters": {"message_id": target["reply_to"]}} if target.get("reply_to") else {}
-        first = None
-        for chunk in split_text(text):
-            sent = self._call("sendMessage", {**base, **reply, "text": chunk})
-            first = first or sent
-        for path in attachments:
-            sent = self._send_file({**base, **reply}, path)
-            first = first or sent
+        if target.get("reply_to"):
+            base["reply_parameters"] = {"message_id": target["reply_to"]}
+        first = self._send_all(base, text, attachments)
         if first is None:
             raise PermanentError("Telegram: пустой ответ — нет ни текста, ни вложений")
         return Published(f"message:{target['chat_id']}_{first['message_id']}",
                          _published_link(target, first["message_id"]))
 
     def post_informational(self, text: str, attachments: Sequence[Path], key: str) -> Published:
-        """sendMessage to the channel; the bot must be its administrator with «Публикация сообщений»."""
+        """The text and files in the channel; the bot must be its administrator with «Публикация сообщений»."""
         if not self.channel:
             raise PermanentError("Telegram: не задан канал для информационных сообщений (telegram.channel)")
-        first = None
-        for chunk in split_text(text):
-            sent = self._call("sendMessage", {"chat_id": self.channel, "text": chunk})
-            first = first or sent
-        for path in attachments:
-            sent = self._send_file({"chat_id": self.channel}, path)
-            first = first or sent
+        first = self._send_all({"chat_id": self.channel}, text, attachments)
         if first is None:
             raise PermanentError("Telegram: пустое информационное сообщение")
         name = str(self.channel).lstrip("@")
         link = f"https://t.me/{name}/{first['message_id']}" if not name.lstrip("-").isdigit() else ""
         return Published(f"channel_post:{self.channel}_{first['message_id']}", link)
 
-    def _send_file(self, base: dict, path: Path) -> dict:
-        """sendPhoto (a photo up to 10 MB) or sendDocument (up to 50 MB), per the Bot API."""
-        data = read_attachment(path)
-        if len(data) > MAX_UPLOAD:
-            raise PermanentError(f"Telegram: вложение «{Path(path).name}» больше 50 МБ — бот не может его отправить")
-        photo = is_image(path) and len(data) <= MAX_PHOTO
-        method, field = ("sendPhoto", "photo") if photo else ("sendDocument", "document")
-        return self._call(method, base, files={field: (Path(path).name, data)})
+    def _send_all(self, base: dict, text: str, attachments: Sequence[Path]) -> dict | None:
+        """The text, then the files. A text that fits a caption (≤ 1024) is the caption of the
+        first file, so the citizen gets the answer and the scan as one message; a longer one goes
+        as messages of up to 4096 first. Returns the first message sent."""
+        files = [(Path(path), read_attachment(path)) for path in attachments]
+        for path, data in files:
+            if len(data) > MAX_UPLOAD:
+                raise PermanentError(f"Telegram: вложение «{path.name}» больше 50 МБ — бот не может его отправить")
+        text = clean_text(text or "").strip()
+        caption = text if files and _utf16(text) <= MAX_CAPTION else ""
+        first = None
+        if not caption:
+            for chunk in split_text(text):
+                sent = self._call("sendMessage", {**base, "text": chunk})
+                first = first or sent
+        for number, group in enumerate(_albums(files)):
+            sent = self._send_album(base, group, caption if number == 0 else "")
+            first = first or sent
+        return first
 
-    def download(self, ref: AttachmentRef) -> bytes:
-        """getFile, then the file URL; the Bot API hands out files up to 20 MB only."""
+    def _send_album(self, base: dict, group: list[tuple[Path, bytes]], caption: str) -> dict:
+        """One file: sendPhoto (a photo up to 10 MB) or sendDocument; 2-10 of one kind:
+        sendMediaGroup (core.telegram.org/bots/api#sendmediagroup, files as "attach://<field>")."""
+        caption_field = {"caption": caption} if caption else {}
+        if len(group) == 1:
+            (path, data), = group
+            method, field = ("sendPhoto", "photo") if _as_photo(path, data) else ("sendDocument", "document")
+            return self._call(method, {**base, **caption_field}, files={field: (path.name, data)})
+        media, uploads = [], {}
+        for number, (path, data) in enumerate(group):
+            field = f"file{number}"
+            kind = "photo" if _as_photo(path, data) else "document"
+            media.append({"type": kind, "media": f"attach://{field}", **(caption_field if number == 0 else {})})
+            uploads[field] = (path.name, data)
+        return self._call("sendMediaGroup", {**base, "media": media}, files=uploads)[0]
+
+    def download(self, ref: AttachmentRef, limit: int = 0) -> bytes:
+        """getFile (core.telegram.org/bots/api#getfile: files up to 20 MB), then
+        `https://api.telegram.org/file/bot<token>/<file_path>`; a file whose `file_size` is over
+        `limit` is not fetched at all."""
         file_id = ref.url[len(FILE_REF):] if ref.url.startswith(FILE_REF) else ref.url
         info = self._call("getFile", {"file_id": file_id})
-        url = f"{self.api_url}/file/bot{self._token}/{info['file_path']}"
-        response = guard_request("Telegram", self.session.get, url, timeout=HTTP_TIMEOUT)
-        if response.status_code >= 500:
-            raise transient_from_http("Telegram", response)
-        if response.status_code >= 400:
-            raise PermanentError(f"Telegram: файл «{ref.name}» недоступен (HTTP {response.status_code})")
-        return response.content
+        size = info.get("file_size") if isinstance(info, dict) else None
+        if limit and _is_int(size) and size > limit:
+            raise FileTooBig(ref.name, size, limit)
+        if not isinstance(info, dict) or not isinstance(info.get("file_path"), str):
+            raise PermanentError(f"Telegram: файл «{ref.name}» недоступен (нет file_path)")
+        return get_file("Telegram", self.session, f"{self.api_url}/file/bot{self._token}/{info['file_path']}",
+                        ref.name, limit)
 
     # ---- the one place Bot API errors are translated ---------------------------------
     def _call(self, method: str, params: dict, files: dict | None = None, read_timeout: float | None = None):
@@ -243,7 +263,18 @@ def _item(channel: str, message: dict, change: str, kind: str, public: bool, lin
         public=public, posted_at=from_unix(message["date"]), author_name=name,
         author_link=profile, text=text_of(message, "text", "message") or text_of(message, "caption", "message"),
         link=link, reply_target=target, attachments=_attachments(message), event=change,
+        replies_to=_replied(message),
     )
+
+
+def _replied(message: dict) -> tuple[str, ...]:
+    """core.telegram.org/bots/api#message `reply_to_message`: "for replies in the same chat and
+    message thread, the original message" — a citizen's comment or one of the bot's own."""
+    original = message.get("reply_to_message")
+    if not isinstance(original, dict) or not _is_int(original.get("message_id")):
+        return ()
+    chat, mid = message["chat"]["id"], original["message_id"]
+    return (f"comment:{chat}_{mid}", f"message:{chat}_{mid}")
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -253,6 +284,18 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _as_photo(path: Path, data: bytes) -> bool:
+    return is_image(path) and len(data) <= MAX_PHOTO
+
+
+def _albums(files: list[tuple[Path, bytes]]) -> list[list[tuple[Path, bytes]]]:
+    """Photos together, documents together (a media group may not mix documents with photos),
+    at most 10 in one group."""
+    photos = [f for f in files if _as_photo(*f)]
+    documents = [f for f in files if not _as_photo(*f)]
+    return [kind[i:i + MAX_ALBUM] for kind in (photos, documents) for i in range(0, len(kind), MAX_ALBUM)]
 
 
 def _read_cursor(cursor: str | None) -> tuple[int | None, float | None]:

@@ -26,7 +26,7 @@ from vk_api.exceptions import ApiError, ApiHttpError, VkApiError
 
 from bridge.channels import vk_events
 from bridge.channels.base import (
-    HTTP_TIMEOUT, AttachmentRef, IncomingItem, Published, clean_text, gap_item, guard_request, is_image,
+    HTTP_TIMEOUT, get_file, AttachmentRef, IncomingItem, Published, clean_text, gap_item, guard_request, is_image,
     parse_each, random_id_from_key, read_attachment, split_text, transient_from_http,
 )
 from bridge.channels.vk_callback import CallbackJournal, serve_callback
@@ -78,6 +78,7 @@ VK_ERRORS: dict[int, tuple[bool, str]] = {
 RETRY_AFTER = {6: 1.0, 9: 60.0, 29: 3600.0}
 RANDOM_ID_TRIES = 3
 MAX_MESSAGE = 9000   # messages.send.message: maxLength 9000 in the VK API JSON schema
+MAX_MESSAGE_ATTACHMENTS = 10   # messages.send.attachment: «не более 10 вложений» (dev.vk.com/ru/method/messages.send)
 
 
 class ApiSession(requests.Session):
@@ -268,11 +269,14 @@ class VkChannel:
         send the message is read back (messages.getById); if it is another dialogue's or another
         text, the answer is sent again under the next derived id."""
         pieces = split_text(clean_text(text), MAX_MESSAGE) or [""]
+        files = list(attachments)
+        groups = [files[i:i + MAX_MESSAGE_ATTACHMENTS] for i in range(0, len(files), MAX_MESSAGE_ATTACHMENTS)] or [[]]
+        # the files go with the last piece of text, ten to a message (messages.send `attachment`)
+        plan = [(piece, []) for piece in pieces[:-1]] + [(pieces[-1], groups[0])] + [("", g) for g in groups[1:]]
         first = None
-        for number, piece in enumerate(pieces):
-            files = attachments if number == len(pieces) - 1 else ()
+        for number, (piece, group) in enumerate(plan):
             part_key = key if number == 0 else f"{key}/{number + 1}"
-            sent = self._send_piece(peer, piece, files, part_key)
+            sent = self._send_piece(peer, piece, group, part_key)
             first = first or sent
         return first
 
@@ -359,17 +363,22 @@ class VkChannel:
     def _post_file(self, url: str, field: str, path: Path) -> dict:
         files = {field: (Path(path).name, read_attachment(path))}
         response = guard_request("VK", self.session.post, url, files=files)
-        if response.status_code >= 400:
+        if response.status_code >= 500 or response.status_code == 429:
             raise transient_from_http("VK", response)
-        return response.json()
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise TransientError("VK: сервер загрузки ответил не JSON") from exc
+        # dev.vk.com/ru/api/upload: a refused file is {"error": …}, a photo nobody received "photo": "[]"
+        if response.status_code >= 400 or not isinstance(body, dict) or body.get("error") \
+                or body.get("photo") == "[]":
+            reason = body.get("error") if isinstance(body, dict) else response.status_code
+            raise PermanentError(f"VK: сервер загрузки не принял вложение «{Path(path).name}» ({reason})")
+        return body
 
-    def download(self, ref: AttachmentRef) -> bytes:
-        response = guard_request("VK", self.session.get, ref.url)
-        if response.status_code >= 500:
-            raise transient_from_http("VK", response)
-        if response.status_code >= 400:
-            raise PermanentError(f"VK: вложение «{ref.name}» недоступно (HTTP {response.status_code})")
-        return response.content
+    def download(self, ref: AttachmentRef, limit: int = 0) -> bytes:
+        """A citizen's file from the URL the event gave (at most `limit` bytes)."""
+        return get_file("VK", self.session, ref.url, ref.name, limit)
 
     # ---- the one place VK errors are translated --------------------------------------
     def _call(self, client: vk_api.VkApi, method: str, **params):

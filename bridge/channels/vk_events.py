@@ -11,13 +11,13 @@ An event that lacks a documented field raises `Malformed`, so the channel sets i
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Mapping
 
 from bridge.channels.base import (
     NO_MOMENT,
     KIND_BOARD, KIND_COMMENT, KIND_MESSAGE, KIND_PHOTO_COMMENT, KIND_SUGGESTED,
-    KIND_VIDEO_COMMENT, AttachmentRef, IncomingItem, Malformed, from_unix, need, text_of,
+    KIND_VIDEO_COMMENT, LINK, AttachmentRef, IncomingItem, Malformed, from_unix, need, text_of,
 )
 
 log = logging.getLogger(__name__)
@@ -133,8 +133,17 @@ def parse_event(event, names: Mapping[int, str], group_id: int, channel: str = "
         author_name=_name(author, names) if change != "delete" else "",
         author_link=_profile(author) if change != "delete" else "", text=text_of(obj, "text"),
         link=link, reply_target=target, attachments=parse_attachments(obj.get("attachments")),
-        event=change,
+        replies_to=_parent(external_id, obj), event=change,
     )
+
+
+def _parent(external_id: str, obj: dict) -> tuple[str, ...]:
+    """The comment this one answers: `reply_to_comment` of the comment object (callback
+    `wall_reply_new` etc., dev.vk.com/ru/reference/objects/comment), in the same id scheme."""
+    reply = obj.get("reply_to_comment")
+    if not isinstance(reply, int) or isinstance(reply, bool) or reply <= 0 or "_" not in external_id:
+        return ()
+    return (f"{external_id.rsplit('_', 1)[0]}_{reply}",)
 
 
 def _message_item(msg: dict, names: Mapping[int, str], group_id: int, change: str, channel: str) -> IncomingItem:
@@ -183,9 +192,10 @@ def _attachment(kind: str, body: dict) -> AttachmentRef | None:
         name = title if not ext or title.lower().endswith("." + ext.lower()) else f"{title}.{ext}"
         return AttachmentRef(name, str(body.get("url") or ""), "doc")
     if kind == "video":
-        return AttachmentRef(str(body.get("title") or f"video{ident}"), f"{VK_SITE}/video{ident}", "video")
+        # a video is a page on VK, not a file the bot may fetch: it stays a link
+        return AttachmentRef(str(body.get("title") or f"video{ident}"), f"{VK_SITE}/video{ident}", LINK)
     if kind == "link":
-        return AttachmentRef(str(body.get("title") or body.get("url") or ""), str(body.get("url") or ""), "link")
+        return AttachmentRef(str(body.get("title") or body.get("url") or ""), str(body.get("url") or ""), LINK)
     if kind in ("audio", "audio_message", "sticker", "graffiti"):
         return AttachmentRef(f"{kind}{ident}", _first_url(body), kind)
     return None

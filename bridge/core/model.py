@@ -103,6 +103,11 @@ class Case:
     applied_decision: str = ""          # the last Decision code applied, and at which epoch (SPEC §2)
     applied_epoch: int = -1
     author_key: str = ""                # channel-scoped author id, for the repeat hint (п. 3.7)
+    linked_to: str = ""                 # the earlier case this message continues (a reply, the same dialogue)
+    routed_to: str = ""                 # the department that was sent the case (re-routing, reminders)
+    citizen_details: str = ""           # п. 3.8: name and address the citizen gave privately
+    private_target: dict = field(default_factory=dict)    # п. 3.8: the citizen's private dialogue
+    conversation: list[dict] = field(default_factory=list)  # п. 3.8: the citizen's replies {at, text}
 
     @property
     def closed(self) -> bool:

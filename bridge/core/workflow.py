@@ -7,12 +7,16 @@ ledger's (vocabulary.py).
 
 | decision                | allowed when                                   | п.       | result                               |
 |-------------------------|------------------------------------------------|----------|--------------------------------------|
-| Направить               | not closed, «Отдел» chosen                      | 3.1, 3.2 | email to the department, 24 h start  |
+| Направить               | not closed, «Отдел» chosen                      | 3.1, 3.2 | email to the department, 24 h start; |
+|                         |                                                |          | another «Отдел» later: the new one   |
+|                         |                                                |          | gets it, the old one a withdrawal    |
 | Опубликовать            | an answer or text for publication exists       | 3.3–3.5  | publication queued                   |
 | На доработку            | an answer came, «Комментарий оператора» given   | 3.3      | email back in the thread, same term  |
 | Разъяснение             | «Основание» is one of п. 3.7's reasons         | 3.7      | template to the department or review |
 | Не подлежит обработке   | not closed                                     | 3.6      | closed, nothing published            |
-| Обращение 59-ФЗ         | not closed                                     | 3.8      | consent request, then the card       |
+| Обращение 59-ФЗ         | not closed                                     | 3.8      | consent asked privately (a public    |
+|                         |                                                |          | comment: asked to write privately),  |
+|                         |                                                |          | then the card                        |
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ from bridge.core.vocabulary import BASIS_LABELS, basis_label, decision_label
 class Effect:
     """Something to send or publish; `key` makes it once-only in the outbox."""
 
-    kind: str      # 'email_case' | 'email_rework' | 'email_explanation' | 'publish' | 'post_info'
-                   # | 'consent_request' | 'registration_card'
+    kind: str      # 'email_case' | 'email_rework' | 'email_explanation' | 'email_withdrawn'
+                   # | 'publish' | 'post_info' | 'consent_request' | 'registration_card'
     key: str
     data: dict = field(default_factory=dict)
 
@@ -48,6 +52,7 @@ class DecisionContext:
     now: datetime
     department_exists: Callable[[str], bool]
     explanation_text: Callable[[Case, str], str]     # п. 3.7 standard text per reason
+    answer_files: Callable[[Case], list[str]] = lambda case: []   # the department's files of the case
 
 
 def refuse(case: Case, decision: str, why: str) -> Outcome:
@@ -69,7 +74,17 @@ def apply_decision(case: Case, decision: str, ctx: DecisionContext) -> Outcome:
 
 
 def already_applied(case: Case, decision: str) -> bool:
+    """SPEC §2: the same decision on the same case state is applied once. «Направить» with
+    another «Отдел» than the one that was sent the case is a new decision (re-routing)."""
+    if decision == Decision.ROUTE and case.routed_to and case.routed_to != case.department:
+        return False
     return bool(decision) and case.applied_decision == decision and case.applied_epoch == case.epoch
+
+
+def holder(case: Case) -> str:
+    """The department that has the case: the one it was sent to, whatever «Отдел» shows now
+    (reminders go there, п. 4.1)."""
+    return case.routed_to or case.department
 
 
 def _tag(case: Case, what: str) -> str:
@@ -81,12 +96,22 @@ def _route(case: Case, ctx: DecisionContext) -> Outcome:
         return refuse(case, Decision.ROUTE, "не выбран «Отдел»")
     if not ctx.department_exists(case.department):
         return refuse(case, Decision.ROUTE, f"отдел «{case.department}» не найден в справочнике")
+    earlier = case.routed_to if case.routed_to != case.department else ""
     case.status = Status.ROUTED
     case.routed_at = ctx.now
+    case.routed_to = case.department
     case.deadline_kind, case.deadline_start, case.handled_at = "answer", ctx.now, None   # п. 3.2
     key = f"{case.id}:route:{case.department}:{case.epoch}"
-    return Outcome(case, [Effect("email_case", key, {"department": case.department})],
-                   note="Направлено в отдел; срок ответа — 24 часа рабочих дней (п. 3.2).")
+    effects = [Effect("email_case", key, {"department": case.department, "from_department": earlier})]
+    if not earlier:
+        return Outcome(case, effects, note="Направлено в отдел; срок ответа — 24 часа рабочих дней (п. 3.2).")
+    # Re-routed: the department that had it is told so, in the case's thread, and stops being
+    # reminded (holder); the new one gets the case with its own 24 hours (п. 3.2).
+    # The withdrawal first: it answers the mail the old department has (In-Reply-To, SPEC §3).
+    effects.insert(0, Effect("email_withdrawn", f"{case.id}:withdraw:{earlier}:{case.epoch}",
+                             {"department": earlier, "new_department": case.department}))
+    return Outcome(case, effects, note="Обращение передано в другой отдел; прежнему отправлено уведомление "
+                                       "об отзыве. Срок ответа — 24 часа рабочих дней (п. 3.2).")
 
 
 def _publish(case: Case, ctx: DecisionContext) -> Outcome:
@@ -94,11 +119,14 @@ def _publish(case: Case, ctx: DecisionContext) -> Outcome:
         return _confirmed(case, ctx)
     if case.status in (Status.NEW, Status.ROUTED, Status.REWORK) and not case.publish_text.strip():
         return refuse(case, Decision.PUBLISH, "нет текста для публикации (ответ отдела ещё не получен)")
-    if not case.publish_text.strip():
+    files = ctx.answer_files(case)
+    if not case.publish_text.strip() and not files:
         return refuse(case, Decision.PUBLISH, "пустой «Текст для публикации»")
-    # The approved text is the text published: a retry after an outage, or a second answer that
-    # came meanwhile, never changes what the operator approved (п. 3.3).
-    approved = {"text": case.publish_text}
+    # The approved text and files are what is published: a retry after an outage, or a second
+    # answer that came meanwhile, never changes what the operator approved (п. 3.3). An answer
+    # that is only a file (a signed scan, п. 3.4 «иной комментарий») goes with the operator's
+    # text, or alone when the operator left the text empty.
+    approved = {"text": case.publish_text, "files": list(files)}
     effects = [Effect("publish", _tag(case, "publish"), approved)]
     if case.informational:   # п. 3.5: also on the official pages and the site section
         effects.append(Effect("post_info", _tag(case, "info"), approved))
@@ -127,6 +155,7 @@ def _explain(case: Case, ctx: DecisionContext) -> Outcome:
     if case.department and ctx.department_exists(case.department):
         case.status = Status.ROUTED
         case.routed_at = ctx.now
+        case.routed_to = case.department
         return Outcome(case, [Effect("email_explanation", _tag(case, "explain"),
                                      {"department": case.department, "draft": draft})],
                        note="Запрошено разъяснение у отдела (п. 3.7).")
@@ -149,13 +178,22 @@ def _appeal(case: Case, ctx: DecisionContext) -> Outcome:
     if case.consent:
         return _hand_to_registry(case)
     case.status = Status.AWAITING_CONSENT
-    return Outcome(case, [Effect("consent_request", _tag(case, "consent"), {})],
+    if case.public:
+        # 152-ФЗ: name and address are never asked for under a public comment; the citizen is
+        # asked to write privately, where the request itself is made (citizen_wrote).
+        return Outcome(case, [Effect("consent_request", _tag(case, "consent"), {"template": "consent_invite"})],
+                       note="Под комментарием пользователю предложено написать в личные сообщения: "
+                            "там будет запрошено согласие и данные для ответа (п. 3.8).")
+    return Outcome(case, [Effect("consent_request", _tag(case, "consent"), {"template": "consent_request"})],
                    note="Пользователю отправлен запрос согласия на регистрацию обращения (п. 3.8).")
 
 
 def _hand_to_registry(case: Case) -> Outcome:
     case.status = Status.APPEAL
-    return Outcome(case, [Effect("registration_card", f"{case.id}:card", {})],
+    # Once per case state: after a card that could not be delivered (case_mail_failed moved the
+    # epoch), «Обращение 59-ФЗ» again sends it again.
+    key = f"{case.id}:card" if case.epoch == 0 else f"{case.id}:card:{case.epoch}"
+    return Outcome(case, [Effect("registration_card", key, {})],
                    note="Карточка передана в канцелярию; впишите «Рег. № СЭД» (п. 3.8).")
 
 
@@ -176,6 +214,91 @@ def consent_given(case: Case) -> Outcome | None:
     if case.status == Status.AWAITING_CONSENT and case.consent:
         return _hand_to_registry(replace(case))
     return None
+
+
+# -- the citizen writes again while consent is awaited (п. 3.8) -------------------------------------
+
+# How a citizen says yes or no in Russian; the no-phrases first («не согласен» holds «согласен»).
+NO_PHRASES = ("не согласен", "не согласна", "не согласны", "нет", "против", "no")
+YES_PHRASES = ("да, согласен", "да, согласна", "да согласен", "да согласна", "даю согласие",
+               "согласен", "согласна", "согласны", "конечно", "да", "yes")
+_TRIM = " \t\n,.;:!-—–«»\"'"
+
+
+@dataclass(frozen=True)
+class ConsentReply:
+    agrees: bool | None     # None: neither yes nor no
+    details: str            # the name and address, when the message carries them
+
+
+def read_consent_reply(text: str) -> ConsentReply:
+    """«Да», «Нет», «Да, Иванов Иван Иванович, г. Оха, ул. Ленина, 5» — the answer to the п. 3.8
+    request. Details are what follows the yes, or a whole message that looks like an address
+    (a digit or an e-mail, and at least two words)."""
+    flat = " ".join((text or "").split()).strip(_TRIM)
+    lowered = flat.casefold()
+    agrees, rest = None, flat
+    for phrase, verdict in [(p, False) for p in NO_PHRASES] + [(p, True) for p in YES_PHRASES]:
+        if lowered.startswith(phrase) and (len(lowered) == len(phrase) or not lowered[len(phrase)].isalnum()):
+            agrees, rest = verdict, flat[len(phrase):].strip(_TRIM)
+            break
+    looks_like_address = len(rest.split()) >= 2 and (any(c.isdigit() for c in rest) or "@" in rest)
+    return ConsentReply(agrees, rest if looks_like_address else "")
+
+
+def citizen_wrote(case: Case, text: str, private_target: dict, at: datetime) -> Outcome:
+    """A message from the citizen whose case awaits consent: privately (`private_target`, their
+    dialogue) or as a reply under our request. Consent and details are recorded on the case;
+    with both, the card goes to the registry office (п. 3.8). Name and address are asked for
+    only in the private dialogue (152-ФЗ)."""
+    case = replace(case)
+    case.conversation = case.conversation + [{"at": at.isoformat(), "text": text, "private": bool(private_target)}]
+    newly_private = bool(private_target) and not case.private_target
+    if newly_private:
+        case.private_target = dict(private_target)
+    reply = read_consent_reply(text)
+    if reply.details:
+        case.citizen_details = reply.details
+    if reply.agrees is False:
+        return Outcome(case, note="Пользователь не согласен на регистрацию обращения (п. 3.8): решите, как быть дальше.")
+    if reply.agrees:
+        case.consent = True
+    if case.consent and case.citizen_details:
+        outcome = _hand_to_registry(case)
+        outcome.note = "Пользователь дал согласие и сообщил данные для ответа. " + outcome.note
+        return outcome
+    if case.consent and case.private_target:
+        return Outcome(case, [Effect("consent_request", f"{case.id}:details", {"template": "details_request"})],
+                       note="Согласие получено; в личных сообщениях запрошены ФИО и адрес для ответа (п. 3.8).")
+    if case.consent:
+        return Outcome(case, note="Согласие получено под комментарием; ФИО и адрес пользователь может сообщить "
+                                  "только в личных сообщениях — ждём их (п. 3.8).")
+    if newly_private and case.public:
+        return Outcome(case, [Effect("consent_request", f"{case.id}:consent-private", {"template": "consent_request"})],
+                       note="Пользователь написал в личные сообщения: там отправлен запрос согласия (п. 3.8).")
+    if reply.details:
+        return Outcome(case, note="Пользователь сообщил данные для ответа; согласия ещё нет (п. 3.8).")
+    return Outcome(case, note="Пользователь ответил на запрос согласия, но согласия в ответе нет: "
+                              "посмотрите историю и при необходимости впишите «Согласие» сами.")
+
+
+def case_mail_failed(case: Case, department: str, error: str) -> Case:
+    """The case mail could not be delivered (a mistyped address): the department never got the
+    case, and a new «Направить» after the address is fixed is a new decision that sends again."""
+    case = replace(case, epoch=case.epoch + 1,
+                   system_note=f"Письмо в отдел не отправлено: {error}. Исправьте адрес отдела в настройках "
+                               "и выберите «Направить» ещё раз.")
+    if case.routed_to == department:
+        case.routed_to = ""
+    return case
+
+
+def card_failed(case: Case, error: str) -> Case:
+    """The п. 3.8 card could not be delivered to the registry office: once its address is fixed,
+    «Обращение 59-ФЗ» again sends it again (a new case state)."""
+    return replace(case, epoch=case.epoch + 1,
+                   system_note=f"Карточка в канцелярию не отправлена: {error}. Исправьте адрес канцелярии "
+                               "(registry_emails) в настройках и выберите «Обращение 59-ФЗ» ещё раз.")
 
 
 def sed_number_entered(case: Case, now: datetime) -> Outcome | None:

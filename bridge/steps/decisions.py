@@ -9,17 +9,20 @@ a bad value in one row becomes that row's note and never stops the others.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from datetime import datetime
 
 from bridge.config import Config
 from bridge.core import workflow
-from bridge.core.model import Case
+from bridge.core.model import Case, Decision, Status
 from bridge.core.vocabulary import basis_from_label, decision_from_label, is_yes
 from bridge.steps.intake import case_from_row, manual_key, open_case, typed_moment
-from bridge.steps.outgoing import emit
+from bridge.steps.outgoing import CASE_MAILS, emit
 from bridge.steps.ports import Ports
+from bridge.storage.files import ANSWER, DataFiles
+from bridge.storage.outbox import CANCELLED
 from bridge.storage.store import Store
 from ledger.columns import OPERATOR_KEYS
 from ledger.render import normalize
@@ -30,8 +33,10 @@ log = logging.getLogger("otklik.decisions")
 
 def decision_context(config: Config, store: Store, now: datetime) -> workflow.DecisionContext:
     from mailer.texts import explanation_for
+    files = DataFiles(config.data_dir)
     return workflow.DecisionContext(now=now, department_exists=lambda code: config.department(code) is not None,
-                                    explanation_text=lambda case, basis: explanation_for(case, basis, config, store))
+                                    explanation_text=lambda case, basis: explanation_for(case, basis, config, store),
+                                    answer_files=lambda case: [p.name for p in files.files(case.id, ANSWER)])
 
 
 def operator_name(modified_by: str) -> str:
@@ -116,7 +121,7 @@ def _apply_all(store: Store, config: Config, changes: Reconciliation, actor: str
 def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Edit], actor: str,
                       now: datetime, decide: workflow.DecisionContext) -> int | None:
     """Apply one row's edits; returns the case's epoch when its decision was refused."""
-    case = store.get(case_id)
+    case = _with_holder(store, store.get(case_id), now)
     original = replace(case)
     notes: list[str] = []
     typed, again = "", None
@@ -127,6 +132,11 @@ def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Ed
         else:
             _set_field(case, config, edit, notes)
     decision = (decision_from_label(typed) or typed) if typed else ""
+    if case.department != original.department and case.routed_to and case.routed_to != case.department \
+            and decision != Decision.ROUTE and not case.closed:
+        # The department that got the case keeps it (and its reminders) until «Направить».
+        notes.append(f"Обращение пока у отдела «{_department_name(config, case.routed_to)}»: чтобы передать его "
+                     "в выбранный отдел, выберите «Направить».")
     with store.transaction():
         if case != original:
             store.save(case, actor, "правка в журнале", at=now)
@@ -142,6 +152,8 @@ def _apply_case_edits(store: Store, config: Config, case_id: str, edits: list[Ed
             refused_at = None if outcome.applied else case.epoch
             notes.append(outcome.note)
             for effect in outcome.effects:
+                if effect.kind == "email_withdrawn" and _cancel_unsent(store, case.id, effect.data["department"], now):
+                    continue   # the old department never got the case: nothing to withdraw
                 emit(store, config, case, effect, now)
             store.record(case.id, actor, "решение", "decision", None, decision, at=now)
         if notes:
@@ -172,6 +184,39 @@ def _set_field(case: Case, config: Config, edit: Edit, notes: list[str]) -> None
         _correct_manual(case, config, edit.key, value)
     else:   # publish_text, operator_comment, sed_number
         setattr(case, edit.key, value)
+
+
+def _with_holder(store: Store, case: Case, now: datetime) -> Case:
+    """A case routed before `Case.routed_to` existed (an older store) gets it from the outbox:
+    the department of its latest case mail, if that mail went out."""
+    if case.routed_to or case.status not in Status.WITH_DEPARTMENT:
+        return case
+    latest = None
+    for row in store.outbox_items(case.id, sent_only=True):
+        payload = json.loads(row["payload"]) if row["kind"] == "email" else {}
+        if payload.get("template") in CASE_MAILS:
+            latest = (row["state"], payload.get("context", {}).get("department", ""))
+    if latest and latest[0] == "done" and latest[1]:
+        case.routed_to = latest[1]
+        store.save(case, "система", "отдел, получивший обращение", at=now)
+    return case
+
+
+def _cancel_unsent(store: Store, case_id: str, department: str, now: datetime) -> bool:
+    """Re-routed while the mail to the old department still waits in the outbox (its server was
+    down): it is not sent at all, rather than after the withdrawal. True when one was waiting."""
+    cancelled = False
+    for row in store.outbox_items(case_id):
+        payload = json.loads(row["payload"]) if row["kind"] == "email" and row["state"] == "pending" else {}
+        if payload.get("template") in CASE_MAILS and payload.get("context", {}).get("department") == department:
+            store.outbox_stop(row["id"], CANCELLED, "не отправлено: обращение передано в другой отдел", now)
+            cancelled = True
+    return cancelled
+
+
+def _department_name(config: Config, code: str) -> str:
+    found = config.department(code)
+    return found.name if found else code
 
 
 MANUAL_FIELDS = ("posted", "channel", "author", "text")

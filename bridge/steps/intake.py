@@ -6,10 +6,18 @@ a minute); the cursor is saved after each page, once every item of it was stored
 Each item is deduplicated by (channel, external id) in the same transaction that creates the
 case, so an item seen twice (a restart, a long-poll repeated, a ledger read twice) is one case.
 The citizen's files are downloaded before the case is made, into `attachments/<case>/citizen/`
-(bridge/storage/files.py); a file over the configured limit or one that cannot be downloaded
-stays a link, and «Вложения» says so. An edit updates the text and stays in the history; a
+(bridge/storage/files.py); a file over the configured limit (`attachment_limit_mb`, fetched no
+further than the limit) or one that cannot be downloaded stays a link, and «Вложения» and
+«Примечание системы» say so. An edit updates the text and stays in the history; a
 deletion is noted, never erases the case. An item that fails in a way nobody foresaw is set
 aside (its raw form kept in `journals/set_aside/`, the operator told) and the others go on.
+
+The citizen writing again (issue 11): a reply under our published answer (or under their own
+message) and a new message in the same private dialogue become a new case *linked* to the
+earlier one (`Case.linked_to`: «Подсказка» and «Примечание системы» name it, the department's
+mail shows the earlier exchange). While a case of theirs awaits consent (п. 3.8), their private
+messages and replies under our request are no new cases: they are the answer, recorded on that
+case (workflow.citizen_wrote).
 """
 
 from __future__ import annotations
@@ -17,13 +25,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime, time
 from typing import Callable, Iterable
 
+from bridge.channels.base import LINK, FileTooBig
 from bridge.config import Config
-from bridge.core.model import MANUAL_CHANNEL, Case
-from bridge.core.vocabulary import channel_label
+from bridge.core import workflow
+from bridge.core.model import MANUAL_CHANNEL, Case, Status
+from bridge.core.vocabulary import channel_label, status_label
 from bridge.steps.aside import set_aside
 from bridge.steps.ports import Ports
 from bridge.storage.files import CITIZEN, DataFiles
@@ -54,7 +64,8 @@ def _take_channel(store: Store, config: Config, ports: Ports, name: str, channel
             break
         try:
             created += take_items(store, config.case_prefix, items, ports.hint_text, now,
-                                  files=ports.files, channel=channel, limit=config.attachment_limit)
+                                  files=ports.files, channel=channel, limit=config.attachment_limit,
+                                  config=config)
         except NotKept:   # an item neither stored nor set aside: the cursor stays, the page comes again
             log.error("channel %s: an item could be neither stored nor set aside; cursor kept", name)
             break
@@ -76,6 +87,8 @@ def open_case(store: Store, prefix: str, case: Case, actor: str, hinter: Hinter 
             case.hint = _safe_hint(hinter, case)
         store.remember_item(case.channel, case.external_id, case.id)
         store.add(case, actor, "поступило", at=now)
+        if not case.public and dialogue_of(case.channel, case.reply_target):
+            store.set_value(dialogue_of(case.channel, case.reply_target), case.id)
     log.info("%s: new case from %s", case.id, case.channel)
     return case
 
@@ -93,13 +106,16 @@ class NotKept(Exception):
 
 
 def take_items(store: Store, prefix: str, items: Iterable, hinter: Hinter | None, now: datetime, *,
-               files: DataFiles | None = None, channel=None, limit: int = 0) -> int:
+               files: DataFiles | None = None, channel=None, limit: int = 0, config: Config | None = None) -> int:
     """Channel items (bridge.channels.base.IncomingItem) into cases; returns new cases. Raises
-    NotKept when an item could be neither stored nor set aside."""
+    NotKept when an item could be neither stored nor set aside. Without `config` a citizen's
+    answer to a consent request cannot queue what follows, so it becomes a linked case."""
     created = 0
+    items = list(items)
+    awaiting = awaiting_by_author(store) if config is not None and items else {}
     for item in items:
         try:
-            created += _take_item(store, prefix, item, hinter, now, files, channel, limit)
+            created += _take_item(store, prefix, item, hinter, now, files, channel, limit, config, awaiting)
         except Exception as exc:   # noqa: BLE001 - one item never stops the others
             if not _set_aside(store, files, item, exc, now):
                 raise NotKept() from exc
@@ -117,7 +133,8 @@ def _set_aside(store: Store, files: DataFiles | None, item, exc: Exception, now:
 
 
 def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: datetime,
-               files: DataFiles | None, channel, limit: int) -> int:
+               files: DataFiles | None, channel, limit: int, config: Config | None = None,
+               awaiting: dict[str, list[Case]] | None = None) -> int:
     if getattr(item, "set_aside", False):   # an event without its documented shape, or a possible gap
         if not _keep_set_aside(store, files, item, now):
             raise NotKept()
@@ -125,26 +142,109 @@ def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: date
     known = store.case_for_item(item.channel, item.external_id)
     if known:
         _update_known(store, known, item, now)
+        if files is not None and channel is not None:
+            _complete_files(store, files, channel, limit, known, item, now)
         return 0
     if item.event == "delete":
+        return 0
+    author_key = f"{item.channel}:{item.reply_target.get('from_id', item.author_link)}"
+    earlier = earlier_case(store, item)
+    answered = _awaiting_consent(awaiting or {}, item, author_key, earlier) if config is not None else None
+    if answered is not None and _take_consent_reply(store, config, answered.id, item, now, files, channel, limit):
         return 0
     case = Case(id="", channel=item.channel, external_id=item.external_id, posted_at=item.posted_at,
                 kind=item.kind, public=item.public, author_name=item.author_name,
                 author_link=item.author_link, text=item.text, link=item.link,
-                reply_target=dict(item.reply_target),
-                author_key=f"{item.channel}:{item.reply_target.get('from_id', item.author_link)}")
-    downloaded = _download(channel, item.attachments, limit) if files is not None and channel else None
+                reply_target=dict(item.reply_target), author_key=author_key)
+    if earlier:
+        case.linked_to = earlier
+        case.system_note = linked_note(store.get(earlier))
+    downloaded = _download(channel, item.attachments, limit, item.link) if files is not None and channel else None
     if downloaded is None:
         case.attachments = [f"{a.name} ({a.url})" for a in item.attachments]
     made = open_case(store, prefix, case, "пользователь", hinter, now)
     if made is None:
         return 0
     if downloaded:
-        names = files.save(made.id, CITIZEN, [(name, data) for name, data, _ in downloaded if data is not None])
-        names = iter(names)
-        made.attachments = [next(names) if data is not None else f"{name} ({why})" for name, data, why in downloaded]
-        store.save(made, "система", "вложения пользователя", at=now)
+        _keep_files(store, files, made, downloaded, now)
     return 1
+
+
+# -- the citizen writes again (issue 11) ------------------------------------------------------------
+
+def dialogue_of(channel: str, target: dict) -> str:
+    """The store key of a private dialogue: VK `peer_id`, Telegram and OK `chat_id`."""
+    peer = target.get("peer_id", target.get("chat_id")) if isinstance(target, dict) else None
+    return f"dialogue.{channel}.{peer}" if peer not in (None, "") else ""
+
+
+def reply_key(channel: str, external_id: str) -> str:
+    """The store key under which our publication (answer, consent request) names its case."""
+    return f"published.{channel}.{external_id}"
+
+
+def earlier_case(store: Store, item) -> str | None:
+    """The case this message continues: the one whose message or published answer it replies
+    to, else, in a private dialogue, the dialogue's latest case."""
+    for parent in getattr(item, "replies_to", ()) or ():
+        found = store.get_value(reply_key(item.channel, parent)) or store.case_for_item(item.channel, parent)
+        if found:
+            return found
+    if not item.public:
+        return store.get_value(dialogue_of(item.channel, item.reply_target)) or None
+    return None
+
+
+def linked_note(earlier: Case | None) -> str:
+    if earlier is None:
+        return ""
+    what = ("ответ опубликован" if earlier.published else
+            f"закрыто: «{status_label(earlier.status)}»" if earlier.closed else "ответа ещё нет")
+    return f"Продолжение разговора: связано с обращением {earlier.id} ({what})."
+
+
+def awaiting_by_author(store: Store) -> dict[str, list[Case]]:
+    """Open cases that await consent (п. 3.8), by author: read once per page of items (few
+    cases wait at a time; the status is a column, so no case JSON is read for the others)."""
+    found: dict[str, list[Case]] = {}
+    for case in store.cases_with_status(Status.AWAITING_CONSENT, open_only=True):
+        found.setdefault(case.author_key, []).append(case)
+    return found
+
+
+def _awaiting_consent(awaiting: dict[str, list[Case]], item, author_key: str, earlier: str | None) -> Case | None:
+    """The citizen's case that awaits their consent (п. 3.8) and that this message answers: a
+    private message from them, or a reply under our request."""
+    waiting = [c for c in awaiting.get(author_key, ()) if c.id]
+    for case in waiting:
+        if case.id == earlier:
+            return case
+    return waiting[-1] if waiting and not item.public else None
+
+
+def _take_consent_reply(store: Store, config: Config, case_id: str, item, now: datetime,
+                        files: DataFiles | None, channel, limit: int) -> bool:
+    """The citizen's answer to the consent request goes on their case, never a new one. False
+    when the case no longer waits (an earlier message of the same page completed it)."""
+    from bridge.steps.outgoing import emit
+    case = store.get(case_id)
+    if case is None or case.status != Status.AWAITING_CONSENT or case.closed:
+        return False
+    outcome = workflow.citizen_wrote(case, item.text, {} if item.public else dict(item.reply_target), now)
+    changed = outcome.case
+    if files is not None and channel is not None and item.attachments:
+        got = [(f.name, f.data) for f in _download(channel, item.attachments, limit, item.link) if f.data is not None]
+        changed.attachments = changed.attachments + files.save(case.id, CITIZEN, got)
+    with store.transaction():
+        if store.case_for_item(item.channel, item.external_id):
+            return True
+        store.remember_item(item.channel, item.external_id, case.id)
+        changed.system_note = outcome.note
+        for effect in outcome.effects:
+            emit(store, config, changed, effect, now)
+        store.save(changed, "пользователь", "ответ на запрос согласия", at=now)
+    log.info("%s: the citizen answered the consent request", case.id)
+    return True
 
 
 def _keep_set_aside(store: Store, files: DataFiles | None, item, now: datetime) -> bool:
@@ -153,25 +253,76 @@ def _keep_set_aside(store: Store, files: DataFiles | None, item, now: datetime) 
                      f"{item.reason}.", now, key=f"set_aside:{item.channel}:{item.external_id}")
 
 
-def _download(channel, refs, limit: int) -> list[tuple[str, bytes | None, str]]:
-    """(name, bytes or None, why not) per attachment; a failed download keeps the link."""
+@dataclass(frozen=True)
+class _Fetched:
+    """One attachment at intake: its bytes, or why there are none (`shown` is the cell text)."""
+    name: str
+    data: bytes | None
+    shown: str = ""
+    note: str = ""
+    where: str = ""     # the link a person can open
+
+
+def _download(channel, refs, limit: int, message_link: str) -> list[_Fetched]:
+    """Every file of the message, downloaded (at most `limit` bytes each); a web link stays a
+    link, and a file over the limit or one that could not be fetched becomes its link, said in
+    «Вложения» and in the row's note."""
     result = []
     for ref in refs:
+        where = ref.url if ref.url.startswith(("http://", "https://")) else (message_link or "см. сообщение")
+        if ref.kind == LINK or not ref.url:
+            result.append(_Fetched(ref.name, None, f"{ref.name} ({where})" if ref.url else ref.name))
+            continue
         try:
-            data = channel.download(ref)
+            result.append(_Fetched(ref.name, channel.download(ref, limit=limit), where=where))
+        except FileTooBig as exc:
+            megabytes = exc.limit // (1024 * 1024)
+            result.append(_Fetched(ref.name, None, f"{ref.name} (больше {megabytes} МБ, только ссылка: {where})",
+                                   f"Вложение «{ref.name}» больше {megabytes} МБ: не скачано, в «Вложениях» "
+                                   "ссылка на него."))
         except Exception as exc:   # noqa: BLE001 - a file we could not get is a link, not a lost case
             log.warning("attachment download failed: %s", type(exc).__name__)
-            result.append((ref.name, None, f"не скачано: {ref.url}"))
-            continue
-        if limit and len(data) > limit:
-            result.append((ref.name, None, f"больше {limit // (1024 * 1024)} МБ, только ссылка: {ref.url}"))
-        else:
-            result.append((ref.name, data, ""))
+            result.append(_Fetched(ref.name, None, f"{ref.name} (не скачано: {where})",
+                                   f"Вложение «{ref.name}» не удалось скачать ({exc}): в «Вложениях» ссылка на него."))
     return result
+
+
+def _keep_files(store: Store, files: DataFiles, case: Case, fetched: list[_Fetched], now: datetime) -> None:
+    """The downloaded files into `attachments/<case>/citizen/`; the row lists them in order. A
+    file that cannot be written (a full disk) is a link too: the message itself is already kept."""
+    shown, notes = [], [f.note for f in fetched if f.note]
+    for item in fetched:
+        if item.data is None:
+            shown.append(item.shown)
+            continue
+        try:
+            shown += files.save(case.id, CITIZEN, [(item.name, item.data)])
+        except OSError as exc:
+            log.error("%s: a citizen's file could not be written: %s", case.id, type(exc).__name__)
+            shown.append(f"{item.name} (не сохранено: {item.where})")
+            notes.append(f"Вложение «{item.name}» не удалось сохранить ({exc.strerror or exc}): "
+                         "в «Вложениях» ссылка на него.")
+    case.attachments = shown
+    for note in notes:
+        case.system_note = _noted(case.system_note, note)
+    store.save(case, "система", "вложения пользователя", at=now)
+
+
+def _complete_files(store: Store, files: DataFiles, channel, limit: int, case_id: str, item, now: datetime) -> None:
+    """An item seen again whose case has none of its files yet (the service stopped between making
+    the case and keeping its files): they are fetched now."""
+    if not item.attachments or item.event == "delete":
+        return
+    case = store.get(case_id)
+    if case is None or case.closed or case.attachments or files.files(case_id, CITIZEN):
+        return
+    _keep_files(store, files, case, _download(channel, item.attachments, limit, item.link), now)
 
 
 def _update_known(store: Store, case_id: str, item, now: datetime) -> None:
     case = store.get(case_id)
+    if case.external_id != item.external_id:   # a reply recorded on the case (п. 3.8): history keeps it
+        return
     if item.event == "edit" and item.text != case.text:
         case.text = item.text              # the old text stays in the history
         case.system_note = _noted(case.system_note, "Пользователь изменил сообщение (прежний текст — в истории).")

@@ -10,7 +10,7 @@ the content is composed when the item is sent. One small handler per kind, in a 
 | `publish`         | the answer and the department's files where the citizen wrote (п. 3.4) | «Опубликовано» |
 | `post_info`       | an informational answer on an official page (п. 3.5)         | link kept in history |
 | `site`            | rewrites «Информационные сообщения» (index.html + rss.xml)   | —                    |
-| `channel_message` | the п. 3.8 consent request in the citizen's dialogue         | —                    |
+| `channel_message` | п. 3.8: consent and details asked in the citizen's private dialogue; under a public comment only an invitation to write privately | our message remembered |
 """
 
 from __future__ import annotations
@@ -41,7 +41,13 @@ _EMAILS = {
     "email_rework": "rework",
     "email_explanation": "explanation",
     "registration_card": "registration_card",
+    "email_withdrawn": "withdrawn",
 }
+# Templates of the mail that hands a department the case: its permanent failure means the
+# department never got it (workflow.case_mail_failed).
+CASE_MAILS = ("new_case", "explanation")
+# п. 3.8 texts that ask for personal data: only ever sent in a private dialogue (152-ФЗ).
+PRIVATE_TEXTS = ("consent_request", "details_request")
 
 
 # -- effects into the outbox --------------------------------------------------------------------
@@ -49,21 +55,22 @@ _EMAILS = {
 def emit(store: Store, config: Config, case: Case, effect: Effect, now: datetime) -> None:
     if effect.kind in _EMAILS:
         _queue_email(store, config, case, effect, _EMAILS[effect.kind], now)
-    elif effect.kind == "publish":
+    elif effect.kind in ("publish", "post_info"):
         # What the operator approved is fixed here: the text, and the department's files as they
         # were at approval (a later answer's files are not reviewed).
         approved = {"text": effect.data.get("text", case.publish_text),
-                    "files": [p.name for p in DataFiles(config.data_dir).files(case.id, ANSWER)]}
-        enqueue(store, effect.key, "publish", {"case_id": case.id, "key": effect.key, **approved}, case.id, now)
-    elif effect.kind == "post_info":
-        for channel in config.channels:
+                    "files": effect.data.get("files", [p.name for p in DataFiles(config.data_dir).files(case.id, ANSWER)])}
+        if effect.kind == "publish":
+            enqueue(store, effect.key, "publish", {"case_id": case.id, "key": effect.key, **approved}, case.id, now)
+            return
+        for channel in config.channels:   # п. 3.5: the text and the files on every official page
             enqueue(store, f"{effect.key}:{channel}", "post_info",
-                    {"case_id": case.id, "channel": channel, "key": effect.key,
-                     "text": effect.data.get("text", case.publish_text)}, case.id, now)
+                    {"case_id": case.id, "channel": channel, "key": effect.key, **approved}, case.id, now)
         enqueue(store, f"{effect.key}:site", "site", {"case_id": case.id}, case.id, now)
     elif effect.kind == "consent_request":
         enqueue(store, effect.key, "channel_message",
-                {"case_id": case.id, "key": effect.key, "template": "consent_request"}, case.id, now)
+                {"case_id": case.id, "key": effect.key,
+                 "template": effect.data.get("template", "consent_request")}, case.id, now)
     else:
         raise ValueError(f"unknown effect {effect.kind}")
 
@@ -126,7 +133,7 @@ def publish(s: _Send, payload: dict) -> dict:
         return {"link": MANUAL_HANDOVER}
     text, files = _approved(s, case, payload)
     result = channel.publish_reply(case.reply_target, text, files, payload["key"])
-    return {"link": result.link or result.external_id}
+    return {"link": result.link or result.external_id, "external_id": result.external_id, "note": result.note}
 
 
 def _approved(s: _Send, case: Case, payload: dict) -> tuple[str, list[Path]]:
@@ -143,8 +150,9 @@ def post_info(s: _Send, payload: dict) -> dict:
     channel = s.ports.channels.get(payload["channel"])
     if channel is None:
         raise PermanentError(f"канал {payload['channel']} не подключён")
-    result = channel.post_informational(payload.get("text", case.publish_text), [], payload["key"])
-    return {"link": result.link}
+    text, files = _approved(s, case, payload) if "files" in payload else (payload.get("text", case.publish_text), [])
+    result = channel.post_informational(text, files, payload["key"])
+    return {"link": result.link, "note": result.note}
 
 
 def site(s: _Send, payload: dict) -> dict:
@@ -153,13 +161,31 @@ def site(s: _Send, payload: dict) -> dict:
 
 
 def channel_message(s: _Send, payload: dict) -> dict:
-    from mailer.texts import consent_request
+    """A п. 3.8 message to the citizen. Those asking for name and address go to the private
+    dialogue only; a public comment gets the invitation to write privately (152-ФЗ)."""
+    from mailer.texts import citizen_text
     case = s.case(payload)
+    template = payload.get("template", "consent_request")
     channel = s.ports.channels.get(case.channel)
-    if channel is None or not case.reply_target:
-        raise PermanentError("запрос согласия нельзя отправить автоматически: свяжитесь с пользователем сами")
-    result = channel.publish_reply(case.reply_target, consent_request(case), [], payload["key"])
-    return {"link": result.link}
+    target = case.reply_target
+    if template in PRIVATE_TEXTS and case.public:
+        target = case.private_target
+    if channel is None or not target:
+        raise PermanentError("сообщение пользователю нельзя отправить автоматически: свяжитесь с пользователем сами")
+    result = channel.publish_reply(target, citizen_text(template, case), [], payload["key"])
+    return {"link": result.link, "external_id": result.external_id}
+
+
+def message_sent(s: _Send, item: OutboxItem, result: dict) -> None:
+    """A reply under our request is the citizen answering it (steps/intake.py)."""
+    _remember_publication(s, item.case_id, result)
+
+
+def _remember_publication(s: _Send, case_id: str, result: dict) -> None:
+    from bridge.steps.intake import reply_key
+    case = s.store.get(case_id)
+    if case is not None and result.get("external_id"):
+        s.store.set_value(reply_key(case.channel, result["external_id"]), case.id)
 
 
 def published(s: _Send, item: OutboxItem, result: dict) -> None:
@@ -168,12 +194,19 @@ def published(s: _Send, item: OutboxItem, result: dict) -> None:
     done.publish_text = item.payload.get("text", done.publish_text)   # the row shows what went out
     done.system_note = "Ответ опубликован." if result.get("link") != MANUAL_HANDOVER else \
         "Канал без автоматической публикации: передайте ответ пользователю сами."
+    if result.get("note"):   # files the network could not take (OK: photos only)
+        done.system_note += " " + result["note"]
     s.store.save(done, "система", "опубликовано", at=s.now)
+    _remember_publication(s, item.case_id, result)   # a reply under our answer is linked to the case
 
 
 def info_posted(s: _Send, item: OutboxItem, result: dict) -> None:
     s.store.record(item.case_id, "система", "информационное сообщение", "post_info", None,
                    result.get("link"), at=s.now)
+    case = s.store.get(item.case_id) if result.get("note") else None
+    if case is not None and result["note"] not in case.system_note:
+        case.system_note = f"{case.system_note} {result['note']}".strip()
+        s.store.save(case, "система", "информационное сообщение", at=s.now)
 
 
 # Networks whose publishing calls carry an idempotency key the server honours (VK `random_id`,
@@ -213,6 +246,10 @@ def on_failure(s: _Send, item: OutboxItem, error: str) -> None:
         return
     if item.kind == "publish":
         case = workflow.publication_failed(case, error)
+    elif item.kind == "email" and item.payload.get("template") in CASE_MAILS:
+        case = workflow.case_mail_failed(case, item.payload.get("context", {}).get("department", ""), error)
+    elif item.kind == "email" and item.payload.get("template") == "registration_card":
+        case = workflow.card_failed(case, error)
     else:
         case.system_note = f"Не отправлено: {error}"
     s.store.save(case, "система", "ошибка отправки", at=s.now)
@@ -222,7 +259,8 @@ HANDLERS: dict[str, Callable[[_Send, dict], dict]] = {
     "email": send_email, "publish": publish, "post_info": post_info, "site": site,
     "channel_message": channel_message,
 }
-COMPLETIONS: dict[str, Callable[[_Send, OutboxItem, dict], None]] = {"publish": published, "post_info": info_posted}
+COMPLETIONS: dict[str, Callable[[_Send, OutboxItem, dict], None]] = {
+    "publish": published, "post_info": info_posted, "channel_message": message_sent}
 
 
 def run_outbox(store: Store, config: Config, ports: Ports, now: datetime) -> int:
@@ -243,29 +281,57 @@ def compose_email(store: Store, config: Config, files: DataFiles, case: Case | N
     from mailer.compose import MailCase, compose
     mail_case = None
     if case is not None:
-        department = config.department(case.department)
+        department = config.department(workflow.holder(case))   # a reminder names the one that has it
         mail_case = MailCase(case.id, case.channel_label, case.kind, case.author_name, case.link, case.text,
                              case.posted_at, deadline_of(case, config.calendar),
                              department.name if department else "")
     context = revive_times(dict(payload.get("context", {})))
+    citizen_files = files.files(case.id, CITIZEN) if case is not None else []
     if case is not None:
+        stored = {p.name for p in citizen_files + files.files(case.id, ANSWER)}
+        context.setdefault("links", [a for a in case.attachments if a not in stored])   # kept as links at intake
         context.setdefault("operator_comment", case.operator_comment)
         context.setdefault("previous_answer", case.dept_answer)
         context.setdefault("reason", case.basis if case.basis in Basis.EXPLANATIONS else "")
         context.setdefault("consent_at", _consent_time(store, case, now))
-        context.setdefault("citizen_details", case.author_link)
+        context.setdefault("citizen_details", case.citizen_details)
+        context.setdefault("author_link", case.author_link)
+        context.setdefault("earlier", earlier_exchange(store, config, case))
+        for key in ("from_department", "new_department"):
+            if context.get(key):
+                context[key] = getattr(config.department(context[key]), "name", context[key])
         context.setdefault("operator_contact", ", ".join(config.operator_emails))
         context.setdefault("history", [f"{r['at'][:16]} {r['action']}" for r in store.history(case.id)
                                        if r["field"] in ("", "status")][-20:])
     message = compose(payload["template"], case=mail_case, to=payload["to"], from_addr=config.mail["address"],
                       host=config.host, tz=config.tz, context=context,
-                      attachments=_outgoing(files.files(case.id, CITIZEN)) if case else (),
+                      attachments=_outgoing(citizen_files),
                       attachment_limit=config.attachment_limit, in_reply_to=payload.get("in_reply_to"),
                       references=payload.get("references", ()), msgid=payload["msgid"], date=now)
     # CRLF on the wire (RFC 5321). Long lines are allowed up to RFC 5322's 998: CPython's header
     # folder drops the space between two encoded words when it splits a Cyrillic subject
     # («огромная яма» → «огромнаяяма»); one longer encoded word decodes right in every client.
     return message.as_bytes(policy=SMTP_POLICY.clone(max_line_length=998))
+
+
+EARLIER_SHOWN = 3   # how far back a follow-up's mail shows the conversation
+
+
+def earlier_exchange(store: Store, config: Config, case: Case) -> list[dict]:
+    """The earlier cases of the conversation, newest first: what the citizen wrote and what
+    was answered, so the department sees the exchange a follow-up continues (issue 11)."""
+    shown, seen, earlier_id = [], {case.id}, case.linked_to
+    while earlier_id and earlier_id not in seen and len(shown) < EARLIER_SHOWN:
+        seen.add(earlier_id)
+        earlier = store.get(earlier_id)
+        if earlier is None:
+            break
+        department = config.department(earlier.department)
+        shown.append({"case_id": earlier.id, "posted_at": earlier.posted_at, "text": earlier.text,
+                      "answer": earlier.publish_text if earlier.published else earlier.dept_answer,
+                      "published": bool(earlier.published), "department": department.name if department else ""})
+        earlier_id = earlier.linked_to
+    return shown
 
 
 def _consent_time(store: Store, case: Case, now: datetime) -> datetime:

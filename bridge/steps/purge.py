@@ -38,6 +38,7 @@ from bridge.channels import callback_journal_path, network_of
 from bridge.config import Config
 from bridge.core.model import Case
 from bridge.steps.ports import Ports
+from bridge.steps.intake import dialogue_of
 from bridge.storage.files import DataFiles
 from bridge.storage.store import Store
 from ledger.scrub import REMOVED, REWRITTEN, scrub_workbook
@@ -56,10 +57,11 @@ PERSONAL_FIELDS: dict[str, object] = {
     "author_name": "", "author_link": "", "author_key": "", "link": "", "text": "",
     "dept_answer": "", "publish_text": "", "operator_comment": "", "attachments": [], "reply_target": {},
     "hint": "", "system_note": "", "published": "",
+    "citizen_details": "", "private_target": {}, "conversation": [],     # п. 3.8: name, address, replies
 }
 # What a journal line or a set-aside item of the case would carry; names and profile links are
 # left out: the same person's other, unpurged cases carry them too.
-NEEDLE_FIELDS = ("text", "dept_answer", "publish_text", "operator_comment")
+NEEDLE_FIELDS = ("text", "dept_answer", "publish_text", "operator_comment", "citizen_details")
 SHORTEST_NEEDLE = 4                # shorter values would match unrelated bytes
 BATCH = 200                        # cases per store transaction
 
@@ -132,6 +134,11 @@ def purge_case(store: Store, files: DataFiles, case: Case, now: datetime) -> boo
     with store.transaction():
         changed = blank_in_store(store, case)
         changed |= removed
+        for target in (case.reply_target, case.private_target):   # a new message there starts afresh
+            dialogue = dialogue_of(case.channel, target)
+            if dialogue and store.get_value(dialogue) == case.id:
+                store.delete_value(dialogue)
+                changed = True
         store.forget_raw_mail(case.id)
         if changed:
             store.record(case.id, ACTOR, ACTION, at=now)

@@ -25,6 +25,7 @@ from bridge.config import Config
 from bridge.core.deadlines import EXPIRING, OVERDUE, control, due, rule_for
 from bridge.core.figures import figures_by, overdue_by, posted_between
 from bridge.core.model import Case, Status
+from bridge.core.workflow import holder
 from bridge.core.vocabulary import channel_label, control_label
 from bridge.core.worktime import WorkCalendar, counted_between, working_days_meter
 from bridge.steps.outgoing import queue_case_email
@@ -119,7 +120,7 @@ def queue_reminders(store: Store, config: Config, ports: Ports, now: datetime) -
 
 
 def _queue_case_mails(store: Store, config: Config, case: Case, now: datetime, settings: Settings) -> int:
-    department = config.department(case.department)
+    department = config.department(holder(case))   # the one that got the case, not a changed «Отдел»
     if department is None:
         return 0
     mails = [m for m in case_mails(case, config.calendar, now, settings.escalate_after_days)

@@ -224,5 +224,9 @@ def safe_name(name: str) -> str:
 def _write_atomically(path: Path, data: bytes) -> None:
     """A file is there whole or not at all (a kill -9 mid-write leaves only a temporary file)."""
     temporary = path.with_name(f".{path.name[:40]}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError:   # a full disk: the half-written copy must not keep the space the store needs
+        temporary.unlink(missing_ok=True)
+        raise

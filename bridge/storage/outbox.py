@@ -14,6 +14,7 @@ told, the error class in the log) — one failing item never stops the others.
 | `failed`    | refused for good (PermanentError): a person must act | no                      |
 | `set_aside` | failed in a way nobody foresaw: kept for a person    | no                      |
 | `unknown`   | the service died during a call that has no idempotency key (Telegram, OK): it may have gone out | no: the operator checks and decides |
+| `cancelled` | no longer wanted before it went out (a case re-routed while its mail waited) | no |
 
 Payloads are JSON: moments travel as ISO text (`encode_times`) and come back with `revive_times`.
 
@@ -45,6 +46,7 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 OUTAGE_ALERT_AFTER = 5          # failed attempts in a row before the operator hears of it
 SET_ASIDE = "set_aside"
+CANCELLED = "cancelled"
 
 # Context keys of the mail templates that hold a moment (digest, summary, reminder).
 TIME_KEYS = ("now", "due", "period_start", "period_end", "ledger_locked_since")

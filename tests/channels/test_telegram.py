@@ -1,6 +1,9 @@
 """The Telegram adapter against the Bot API stand-in."""
 
+import json
+
 import pytest
+import requests
 
 from bridge.channels.telegram import TelegramChannel
 from bridge.core.errors import PermanentError, TransientError
@@ -79,10 +82,45 @@ def test_reply_in_thread_with_photo(fake_tg, tg, citizen, tmp_path):
     photo = tmp_path / "план.jpg"
     photo.write_bytes(b"JPEG")
     published = tg.publish_reply(item.reply_target, "Ответ", [photo], "k")
-    text, picture = fake_tg.published
-    assert text["reply_parameters"] == {"message_id": mid} and "message_thread_id" not in text
+    (picture,) = fake_tg.published            # a short answer is the photo's caption: one message
+    assert picture["reply_parameters"] == {"message_id": mid} and "message_thread_id" not in picture
     assert picture["method"] == "sendPhoto" and picture["photo"] == {"filename": "план.jpg", "size": 4}
-    assert published.external_id == f"message:{fake_tg.group_id}_{text['message_id']}"
+    assert picture["caption"] == "Ответ" and picture["files"][0]["data"] == b"JPEG"
+    assert published.external_id == f"message:{fake_tg.group_id}_{picture['message_id']}"
+
+
+def test_a_long_answer_goes_first_and_the_files_as_albums(fake_tg, tg, citizen, tmp_path):
+    fake_tg.send_dm(citizen, "вопрос")
+    (item,), _ = tg.fetch(None)
+    paths = []
+    for number in range(12):
+        path = tmp_path / (f"фото{number}.jpg" if number < 11 else "акт.pdf")
+        path.write_bytes(b"DATA%d" % number)
+        paths.append(path)
+    tg.publish_reply(item.reply_target, "Ответ " * 300, paths, "k")
+    methods = [entry["method"] for entry in fake_tg.published]
+    assert methods == ["sendMessage"] + ["sendMediaGroup"] * 10 + ["sendPhoto", "sendDocument"]
+    sent = [f["data"] for entry in fake_tg.published for f in entry["files"]]
+    assert sent == [b"DATA%d" % n for n in range(12)]
+
+
+def test_the_stand_in_refuses_what_telegram_refuses(fake_tg, tg, citizen, tmp_path):
+    url = f"{fake_tg.api_url}/bot{fake_tg.token}/"
+    chat = {"chat_id": citizen["id"]}
+    long_caption = requests.post(url + "sendPhoto", data={**chat, "caption": "я" * 1025},
+                                 files={"photo": ("a.jpg", b"x")}).json()
+    assert long_caption["description"] == "Bad Request: message caption is too long"
+    no_photo = requests.post(url + "sendPhoto", data=chat).json()
+    assert no_photo["error_code"] == 400
+    mixed = requests.post(url + "sendMediaGroup", data={**chat, "media": json.dumps(
+        [{"type": "photo", "media": "attach://a"}, {"type": "document", "media": "attach://b"}])},
+        files={"a": ("a.jpg", b"x"), "b": ("b.pdf", b"y")}).json()
+    assert mixed["error_code"] == 400
+    single = requests.post(url + "sendMediaGroup", data={**chat, "media": json.dumps(
+        [{"type": "photo", "media": "attach://a"}])}, files={"a": ("a.jpg", b"x")}).json()
+    assert single["error_code"] == 400
+    big = requests.post(url + "sendPhoto", data=chat, files={"photo": ("a.jpg", b"x" * (10 * 1024 * 1024 + 1))}).json()
+    assert big["ok"] is False and not fake_tg.published
 
 
 def test_informational_goes_to_the_channel(fake_tg, tg):

@@ -23,8 +23,8 @@ def cursor(vk):
 
 
 def test_wall_comment_with_attachments(fake_vk, vk, cursor):
-    photo = fake_vk.photo_attachment(7, fake_vk.base_url + "/files/p7.jpg")
-    doc = fake_vk.doc_attachment(8, "схема.pdf", fake_vk.base_url + "/files/d8")
+    photo = fake_vk.citizen_photo(b"\xff\xd8 the pit")
+    doc = fake_vk.citizen_doc("схема.pdf", b"%PDF scheme")
     cid = fake_vk.post_wall_comment(10, 5, "Яма во дворе", attachments=[photo, doc])
     (item,), _ = vk.fetch(cursor)
     assert item.external_id == f"wall_comment:-100_10_{cid}"
@@ -33,9 +33,11 @@ def test_wall_comment_with_attachments(fake_vk, vk, cursor):
     assert item.text == "Яма во дворе" and item.posted_at.tzinfo is not None
     assert item.reply_target == {"method": "wall.createComment", "owner_id": -100, "post_id": 10,
                                  "reply_to_comment": cid}
-    assert [(a.name, a.kind) for a in item.attachments] == [("photo1_7.jpg", "photo"), ("схема.pdf", "doc")]
-    assert item.attachments[0].url.endswith("/files/p7.jpg")  # the largest size
-    assert vk.download(item.attachments[1]) == b"file:/files/d8"
+    photo_id, doc_id = photo["photo"]["id"], doc["doc"]["id"]
+    assert [(a.name, a.kind) for a in item.attachments] == [(f"photo1_{photo_id}.jpg", "photo"), ("схема.pdf", "doc")]
+    assert item.attachments[0].url.endswith(f"/files/photo{photo_id}.jpg")  # the largest size
+    assert vk.download(item.attachments[0]) == b"\xff\xd8 the pit"
+    assert vk.download(item.attachments[1]) == b"%PDF scheme"
 
 
 @pytest.mark.parametrize("script, kind, public, prefix", [
@@ -130,6 +132,7 @@ def test_public_reply_goes_under_the_comment(fake_vk, vk, cursor, tmp_path):
     assert entry["method"] == "wall.createComment" and entry["reply_to_comment"] == str(cid)
     assert entry["from_group"] == "100" and entry["message"] == "Ответ <b>"
     assert entry["attachments"].startswith("photo-100_")
+    assert [(kind, f.filename, f.data) for kind, f in entry["files"]] == [("photo", "схема.png", b"PNG")]
     assert published.link.startswith("https://vk.com/wall-100_10?reply=")
 
 
@@ -141,7 +144,27 @@ def test_private_reply_with_document(fake_vk, vk, cursor, tmp_path):
     vk.publish_reply(item.reply_target, "Ответ", [doc], "k")
     (entry,) = fake_vk.published
     assert entry["peer_id"] == "5" and entry["attachment"].startswith("doc-100_")
-    assert b"%PDF" in list(fake_vk.uploads.values())[0]
+    assert [(kind, f.data) for kind, f in entry["files"]] == [("doc", b"%PDF")]
+
+
+def test_the_stand_in_refuses_an_upload_vk_refuses(fake_vk, vk):
+    """dev.vk.com/ru/api/upload: save with the server's own hash only, one target per upload, known ids only."""
+    import requests
+    api = fake_vk.api_url
+    common = {"access_token": fake_vk.token, "v": "5.199"}
+    server = requests.post(api + "photos.getMessagesUploadServer", data={**common, "peer_id": 5}).json()["response"]
+    sent = requests.post(server["upload_url"], files={"photo": ("a.jpg", b"JPEG")}).json()
+    wrong_hash = requests.post(api + "photos.saveMessagesPhoto", data={**common, **sent, "hash": "0"}).json()
+    assert wrong_hash["error"]["error_code"] == 121
+    empty = requests.post(server["upload_url"], files={"file": ("a.jpg", b"JPEG")}).json()
+    assert empty["photo"] == "[]"
+    unknown = requests.post(api + "messages.send", data={**common, "peer_id": 5, "random_id": 1,
+                                                        "attachment": "photo-100_1"}).json()
+    assert unknown["error"]["error_code"] == 100
+    saved = requests.post(api + "photos.saveMessagesPhoto", data={**common, **sent}).json()["response"][0]
+    sent_ok = requests.post(api + "messages.send", data={**common, "peer_id": 5, "random_id": 2,
+                                                        "attachment": f"photo{saved['owner_id']}_{saved['id']}"}).json()
+    assert "response" in sent_ok and fake_vk.published[-1]["files"][0][1].data == b"JPEG"
 
 
 def test_publish_fails_then_succeeds_with_the_same_random_id(fake_vk, vk):
@@ -248,3 +271,29 @@ def test_unreachable_server_is_transient(fake_vk):
     channel = VkChannel(1, "t", "http://127.0.0.1:9/method/", min_interval=0)
     with pytest.raises(TransientError):
         channel.fetch(None)
+
+
+def test_a_dm_answer_with_many_files_goes_ten_to_a_message(fake_vk, vk, cursor, tmp_path):
+    fake_vk.send_dm(5, "вопрос")
+    (item,), _ = vk.fetch(cursor)
+    paths = []
+    for number in range(12):
+        path = tmp_path / f"лист{number}.pdf"
+        path.write_bytes(b"%%PDF %d" % number)
+        paths.append(path)
+    vk.publish_reply(item.reply_target, "Ответ", paths, "k")
+    sent = [entry for entry in fake_vk.published if entry["method"] == "messages.send"]
+    assert [len(entry["files"]) for entry in sent] == [10, 2] and sent[0]["message"] == "Ответ"
+    assert [f.data for entry in sent for _, f in entry["files"]] == [b"%%PDF %d" % n for n in range(12)]
+
+
+def test_a_photo_the_upload_server_refuses_is_said_clearly(fake_vk, vk, cursor, tmp_path, monkeypatch):
+    import standins.vk_api as stand
+    monkeypatch.setattr(stand, "MAX_PHOTO", 10)         # the stand-in's 50 MB, made small
+    fake_vk.send_dm(5, "вопрос")
+    (item,), _ = vk.fetch(cursor)
+    photo = tmp_path / "большое.jpg"
+    photo.write_bytes(b"\xff\xd8" + b"x" * 100)
+    with pytest.raises(PermanentError, match="не принял вложение «большое.jpg»"):
+        vk.publish_reply(item.reply_target, "Ответ", [photo], "k")
+    assert not [e for e in fake_vk.published if e["method"] == "messages.send"]

@@ -82,11 +82,13 @@ MAIL_SAMPLES: dict[str, tuple] = {
     "registration_card": (CASE, ["kanc@adm.sakhalin.ru"], {
         "consent_at": NOW - timedelta(hours=3),
         "citizen_details": "Соколова Ирина Петровна\nг. Оха, ул. Ленина, д. 5, кв. 12",
+        "author_link": "https://vk.com/id1",
         "operator_contact": "отдел по связям с общественностью",
         "history": ["26.11.2026 10:15 — сообщение поступило",
                     "26.11.2026 11:02 — решение «Обращение 59-ФЗ»",
                     "27.11.2026 13:30 — получено согласие гражданина"],
     }, FILES[:1]),
+    "withdrawn": (CASE, ["dorogi@adm.sakhalin.ru"], {"new_department": "Отдел ЖКХ"}, ()),
 }
 
 TEXT_SAMPLES: dict[str, dict] = {
@@ -98,6 +100,9 @@ TEXT_SAMPLES: dict[str, dict] = {
     "explanation_court_appeal": {"author_name": "Ирина"},
     "explanation_repeat": {"earlier_case_id": "OKH-2026-00012", "earlier_date": date(2026, 3, 3)},
     "consent_request": {"signature": "Администрация городского округа «Охинский»"},
+    "consent_invite": {"author_name": "Ирина", "case_id": "OKH-2026-00042",
+                       "private_place": "в личные сообщения сообщества"},
+    "details_request": {"case_id": "OKH-2026-00042"},
 }
 
 
