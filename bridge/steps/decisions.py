@@ -36,7 +36,8 @@ def decision_context(config: Config, store: Store, now: datetime) -> workflow.De
     files = DataFiles(config.data_dir)
     return workflow.DecisionContext(now=now, department_exists=lambda code: config.department(code) is not None,
                                     explanation_text=lambda case, basis: explanation_for(case, basis, config, store),
-                                    answer_files=lambda case: [p.name for p in files.files(case.id, ANSWER)])
+                                    answer_files=lambda case: [p.name for p in files.files(case.id, ANSWER)],
+                                    calendar=config.calendar)
 
 
 def operator_name(modified_by: str) -> str:
