@@ -172,9 +172,9 @@ def _cycle(app: App, clock: DemoClock, title: str) -> None:
         f"журнал {report.ledger}" + (f"; внимание: {'; '.join(report.problems)}" if report.problems else ""))
 
 
-def _tell_mails(witness: Witness) -> int:
+def _tell_mails(witness: Witness, what: str = "Писем") -> int:
     mails = witness.new_mails()
-    say(f"  Писем ушло: {len(mails)}.")
+    say(f"  {what} ушло: {len(mails)}.")
     for to, subject in mails:
         say(f"    → {to}: {subject[:90]}")
     return len(mails)
@@ -332,12 +332,12 @@ def _control(app: App, clock: DemoClock, witness: Witness, silent: str) -> None:
         say(f"  Часы → {app.config.calendar.local(expiring):%d.%m.%Y %H:%M}: срок ответа ЖКХ о вывозе мусора истекает.")
         clock.jump(expiring - clock.step)
         _cycle(app, clock, "напоминание")
-        _tell_mails(witness)
+        _tell_mails(witness, "Напоминаний и сводок")
     later = clock.jump(_control_morning(app, clock.now) - clock.step)
     say(f"  Часы → {app.config.calendar.local(later + clock.step):%d.%m.%Y %H:%M} (первый рабочий день недели): "
         "отдел ЖКХ так и не ответил.")
     _cycle(app, clock, "контроль")
-    _tell_mails(witness)
+    _tell_mails(witness, "Напоминаний и сводок")
     say("  (просрочка — отделу, ежедневная сводка — оператору, недельная — заместителю главы)")
     path = write_report(app.store, app.config, app.ports, month.year, month.month, clock.now)
     say(f"  Отчёт за месяц: {path}")

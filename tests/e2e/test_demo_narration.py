@@ -42,7 +42,7 @@ def test_printed_counts_are_what_the_stand_ins_received(tmp_path, monkeypatch, c
 
     mails = servers["smtp"].messages
     published = servers["vk"].published + servers["tg"].published + servers["ok"].published
-    assert sum(map(int, re.findall(r"Писем ушло: (\d+)\.", printed))) == len(mails)
+    assert sum(map(int, re.findall(r"(?:Писем|Напоминаний и сводок) ушло: (\d+)\.", printed))) == len(mails)
     assert len(list((out / "Отправленные письма").glob("*.eml"))) == len(mails)
     assert sum(map(int, re.findall(r"Опубликовано на стендах соцсетей: (\d+)\.", printed))) == len(published)
     assert len(re.findall(r"^    → ", printed, re.M)) == len(mails)
