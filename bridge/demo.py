@@ -30,7 +30,6 @@ import openpyxl
 
 from bridge import config as configuration
 from bridge.app import App, build_app, utcnow
-from bridge.core.deadlines import EXPIRING, answer_control, deadline_of
 from bridge.core.vocabulary import status_label
 from bridge.cycle import run_cycle
 from standins.department_replies import auto_reply, reply
@@ -325,9 +324,10 @@ def _operator(app: App, edits: dict[str, dict[str, str]]) -> None:
 def _control(app: App, clock: DemoClock, witness: Witness, silent: str) -> None:
     """The department that never answers `silent`: the reminder before its term, then the week
     after next, the overdue mail, the digest and the weekly summary; then the month's report."""
+    from bridge.steps.reminders import first_reminder_moment
     from bridge.steps.report import write_report
     month = app.config.calendar.local(app.store.get(silent).posted_at)
-    expiring = _first_expiring(app, silent, clock.now)
+    expiring = first_reminder_moment(app.store.get(silent), app.config.calendar, clock.now)
     if expiring is not None:
         say(f"  Часы → {app.config.calendar.local(expiring):%d.%m.%Y %H:%M}: срок ответа ЖКХ о вывозе мусора истекает.")
         clock.jump(expiring - clock.step)
@@ -342,20 +342,6 @@ def _control(app: App, clock: DemoClock, witness: Witness, silent: str) -> None:
     path = write_report(app.store, app.config, app.ports, month.year, month.month, clock.now)
     say(f"  Отчёт за месяц: {path}")
     _cycle(app, clock, "итог")
-
-
-def _first_expiring(app: App, case_id: str, since: datetime) -> datetime | None:
-    """The first quarter-hour in working hours at which the case's answer is «истекает»: when a
-    reminder goes out (п. 4.1). None when its last quarter falls outside working hours."""
-    from bridge.steps.reminders import in_working_hours
-    case = app.store.get(case_id)
-    moment, due = since, deadline_of(case, app.config.calendar)
-    while moment < due:
-        if in_working_hours(app.config.calendar, moment) and \
-                answer_control(case, app.config.calendar, moment) == EXPIRING:
-            return moment
-        moment += timedelta(minutes=15)
-    return None
 
 
 def _control_morning(app: App, moment: datetime) -> datetime:

@@ -94,6 +94,18 @@ def case_mails(case: Case, calendar: WorkCalendar, now: datetime, escalate_after
     return mails
 
 
+def first_reminder_moment(case: Case, calendar: WorkCalendar, since: datetime,
+                          step: timedelta = timedelta(minutes=15)) -> datetime | None:
+    """The first moment from `since` (in `step`s) at which the case gets its reminder before the
+    term (п. 4.1); None when the term's last quarter falls outside working hours."""
+    due_at, moment = deadline_of(case, calendar), since
+    while moment < due_at:
+        if in_working_hours(calendar, moment) and any(m.template == "reminder" for m in case_mails(case, calendar, moment, 1)):
+            return moment
+        moment += step
+    return None
+
+
 def is_first_working_day_of_week(calendar: WorkCalendar, day: date) -> bool:
     monday = day - timedelta(days=day.weekday())
     earlier = (monday + timedelta(days=n) for n in range(day.weekday()))
