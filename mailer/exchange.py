@@ -27,8 +27,8 @@ from exchangelib import (BASIC, DELEGATE, IMPERSONATION, NTLM, OAUTH2, Account, 
                          Credentials, Folder, Message, OAuth2Credentials, Version)
 from exchangelib.errors import (EWSError, ErrorExpiredSubscription, ErrorFolderExists, ErrorFolderNotFound,
                                 ErrorInvalidSubscription, ErrorInvalidSyncStateData, ErrorInvalidWatermark,
-                                ErrorItemNotFound, ErrorSubscriptionNotFound, MalformedResponseError,
-                                ResponseMessageError, TransportError, UnauthorizedError)
+                                ErrorItemNotFound, ErrorSubscriptionNotFound, ErrorToFolderNotFound,
+                                MalformedResponseError, ResponseMessageError, TransportError, UnauthorizedError)
 from exchangelib.properties import ItemId
 from exchangelib.protocol import FailFast
 from exchangelib.services import CreateFolder
@@ -300,8 +300,17 @@ class EwsMailbox:
                 [(item, ["is_read", "categories"]) for item in items])
             _raise_failures(results)
             if move_to and items:
-                _raise_failures(self.account.bulk_move([(i.id, i.changekey) for i in items],
-                                                       self._folder(move_to, create=True)))
+                self._move(items, move_to)
+
+    def _move(self, items: list, path: str) -> None:
+        ids = [(item.id, item.changekey) for item in items]
+        try:
+            results = self.account.bulk_move(ids, self._folder(path, create=True))
+        except ErrorToFolderNotFound:
+            # A person deleted the folder since it was found: find (or make) it again, once.
+            self._folders.pop(path, None)
+            results = self.account.bulk_move(ids, self._folder(path, create=True))
+        _raise_failures(results)
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to `timeout` seconds on a pull subscription to the folder, asking GetEvents

@@ -162,3 +162,37 @@ def test_oauth_over_plain_http_is_refused_with_a_reason(ews, monkeypatch):
     monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
     with pytest.raises(PermanentError, match="https"):
         oauth_mailbox(ews).check()
+
+
+def test_processed_folder_deleted_by_a_person_is_made_again(ews):
+    mailbox = EwsMailbox(ews.url, ews.user, ews.password, auth_type="basic", server_version="2016",
+                         processed_folder="Обработано")
+    ews.deliver(make_mail(1))
+    mails, state = mailbox.fetch_new(None)
+    mailbox.mark_processed([mails[0].uid])
+    ews.delete_folder("Обработано")
+    ews.deliver(make_mail(2))
+    mails, _ = mailbox.fetch_new(state)
+    mailbox.mark_processed([mails[0].uid])
+    assert [message_id_of(i.mime) for i in ews.folder_items("Обработано")] == ["<test-2@dept.example>"]
+
+
+def test_the_stand_in_refuses_what_ews_and_the_token_endpoint_refuse(ews):
+    import requests
+    form = {"grant_type": "password", "client_id": ews.client_id, "client_secret": ews.client_secret,
+            "scope": "https://outlook.office365.com/.default"}
+    assert requests.post(ews.token_url, data=form, timeout=5).json()["error"] == "unsupported_grant_type"
+    token = requests.post(ews.token_url, data={**form, "grant_type": "client_credentials"}, timeout=5).json()
+    soap = ('<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+            'xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" '
+            'xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><s:Body>{}</s:Body></s:Envelope>')
+    get_folder = soap.format('<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>'
+                             '<m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder>')
+    bearer = {"Authorization": f"Bearer {token['access_token']}", "Content-Type": "text/xml"}
+    answer = requests.post(ews.url, data=get_folder.encode(), headers=bearer, timeout=5)
+    assert "ErrorInvalidExchangeImpersonationHeaderData" in answer.text     # app-only: impersonation required
+    unknown = requests.post(ews.url, data=soap.format("<m:FindPeople/>").encode(), auth=(ews.user, ews.password),
+                            headers={"Content-Type": "text/xml"}, timeout=5)
+    assert unknown.status_code == 500 and "ErrorSchemaValidation" in unknown.text
+    assert requests.post(ews.url, data=get_folder.encode(), headers={"Authorization": "Bearer forged"},
+                         timeout=5).status_code == 401
