@@ -276,6 +276,8 @@ def summary_context(store: Store, config: Config, now: datetime, first: date, la
                      "received": figures.received if figures else 0,
                      "in_time": figures.on_time if figures else 0,
                      "late": figures.late if figures else 0,
+                     "triage_in_time": figures.triage_on_time if figures else 0,    # п. 3.1, kept apart
+                     "triage_late": figures.triage_late if figures else 0,
                      "returned": figures.returned if figures else 0,
                      "overdue_now": late_now})
     return {"now": now, "period_start": first, "period_end": last, "rows": rows}
