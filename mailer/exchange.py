@@ -377,16 +377,23 @@ class EwsSender:
                  auth_type: str = "ntlm", server_version: str | None = None,
                  timeout: float = 60, **options) -> None:
         self.settings = EwsSettings(url, user, password, email, auth_type, server_version, timeout, **options)
+        self._account: Account | None = None
 
     def _connect(self) -> Account:
         return connect_account(self.settings)
 
     def send(self, from_addr: str, to_addrs: list[str], message: bytes) -> None:
-        """Exchange takes the recipients from the MIME headers; `to_addrs` must match them."""
+        """Exchange takes the recipients from the MIME headers; `to_addrs` must match them. The
+        account (and an OAuth token) is kept between mails; a failure drops it."""
         if not to_addrs:
             raise PermanentError("Письмо без получателей: укажите адрес отдела")
         with translate_ews_errors(self.settings.url, self.settings.login):
-            Message(account=self._connect(), mime_content=message).send(save_copy=False)
+            try:
+                self._account = self._account or self._connect()
+                Message(account=self._account, mime_content=message).send(save_copy=False)
+            except Exception:
+                self._account = None
+                raise
 
     def check(self) -> None:
         with translate_ews_errors(self.settings.url, self.settings.login):

@@ -105,6 +105,7 @@ exchange_user = "{ews.user}"
 exchange_password_env = "{PASSWORD_ENV}"
 exchange_auth = "basic"
 exchange_version = "2016"
+exchange_poll_interval = 1
 [[departments]]
 code = "zhkh"
 name = "Отдел ЖКХ"
@@ -125,6 +126,14 @@ emails = ["zhkh@adm-okha.ru"]
         assert child.poll() is None
         print(f"\nserve with Exchange, idle: {used:.2%} of a core")
         assert used < 0.05, f"serve used {used:.0%} of a core while idle"
+        assert ews.data.requests.count("Subscribe") == 1 and "GetEvents" in ews.data.requests
+        # New mail wakes the service through the pull subscription, long before the 60 s timer.
+        seen, delivered = len(ews.data.requests), time.monotonic()
+        ews.deliver(b"From: a@b.example\r\nSubject: hello\r\nMessage-ID: <x@b.example>\r\n\r\nhi\r\n")
+        while "SyncFolderItems" not in ews.data.requests[seen:]:
+            assert time.monotonic() - delivered < 15, "serve did not wake on new mail"
+            time.sleep(0.1)
+        print(f"serve with Exchange: new mail read {time.monotonic() - delivered:.1f} s after it arrived")
     finally:
         child.terminate()
         child.wait(timeout=30)

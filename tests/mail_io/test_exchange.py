@@ -196,3 +196,11 @@ def test_the_stand_in_refuses_what_ews_and_the_token_endpoint_refuse(ews):
     assert unknown.status_code == 500 and "ErrorSchemaValidation" in unknown.text
     assert requests.post(ews.url, data=get_folder.encode(), headers={"Authorization": "Bearer forged"},
                          timeout=5).status_code == 401
+
+
+def test_oauth_sender_keeps_its_token_between_mails(ews, oauth_http):
+    app = OAuthApp(ews.client_id, ews.client_secret, ews.tenant, token_url=ews.token_url)
+    sender = EwsSender(ews.url, "", "", ews.user, auth_type="oauth2", server_version="2016", oauth=app)
+    for number in range(3):
+        sender.send(ews.user, ["zhkh@dept.example"], make_mail(number))
+    assert len(ews.sent) == 3 and len(ews.tokens) == 1
