@@ -8,8 +8,8 @@ report is written. Nothing leaves 127.0.0.1.
 The demo runs on its own simulated clock (`DemoClock`), passed to every cycle as `now` the way
 the service passes the wall clock: it starts at the wall clock (the stand-ins date the citizens'
 messages by it), moves a few minutes per step, then jumps to fixed points of the working week —
-the moment the unanswered case is «истекает», and 10:00 of the first working day of the week
-after next — so the reminder, the overdue mail, the operator's digest and the deputy head's
+the operator's working time (10:00 or later), the moment the unanswered case is «истекает», and
+10:00 of the first working day of the week after next — so the reminder, the overdue mail, the operator's digest and the deputy head's
 weekly summary show on whatever day the demo is run. Every figure the narration prints is
 counted from what the stand-ins and the SMTP sink actually received (`Witness`).
 """
@@ -24,6 +24,7 @@ import shutil
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 
 import openpyxl
@@ -208,6 +209,10 @@ def _script(app: App, s: dict, out: Path, clock: DemoClock, witness: Witness) ->
     for case in app.store.all_cases():
         say(f"  {case.id} · {case.channel_label:13} · {case.kind:16} · подсказка: {case.hint or '—'}")
 
+    at_work = _operator_at_work(app, clock.now)
+    if at_work > clock.now:
+        say(f"  Часы → {app.config.calendar.local(at_work):%d.%m.%Y %H:%M}: рабочее время оператора.")
+        clock.jump(at_work)
     heat, pit, library, rude, pension, roof, rubbish = (_find(app, word) for word in (
         "отопления", "яма", "библиотеки", "бездельники", "пенсию", "крыши", "мусор"))
     say("\n2. Оператор открывает «Журнал обращений.xlsx» и выбирает отдел и решение (п. 3.1).")
@@ -342,6 +347,22 @@ def _control(app: App, clock: DemoClock, witness: Witness, silent: str) -> None:
     path = write_report(app.store, app.config, app.ports, month.year, month.month, clock.now)
     say(f"  Отчёт за месяц: {path}")
     _cycle(app, clock, "итог")
+
+
+def _operator_at_work(app: App, moment: datetime) -> datetime:
+    """`moment`, or the next moment after it when the operator is at work and it is 10:00 or
+    later: the triage (п. 3.1) is then in time, and the department's term ends in working time
+    with its last quarter there too, so the reminder before the term is always shown."""
+    calendar = app.config.calendar
+    day = calendar.local(moment).date()
+    for _ in range(60):
+        for start, end in calendar.working_intervals(day) if calendar.is_working_day(day) else ():
+            begin = datetime.combine(day, max(start, time_of_day(10, 0)), calendar.tz)
+            finish = datetime.combine(day, end, calendar.tz)
+            if begin < finish and moment < finish:
+                return max(begin, moment)
+        day += timedelta(days=1)
+    return moment
 
 
 def _control_morning(app: App, moment: datetime) -> datetime:

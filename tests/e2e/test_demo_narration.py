@@ -18,16 +18,20 @@ from bridge.app import utcnow
 from bridge.config import load
 
 
-def _friday_evening() -> datetime:
-    """The coming Friday 17:30 in the demo's zone: the case mails go out before a weekend."""
+def _coming(weekday: int, hour: int, minute: int = 0) -> datetime:
+    """The coming `weekday` (0 = Monday) at `hour:minute` in the demo's zone."""
     config = load(None)
     day = config.calendar.local(utcnow()).date() + timedelta(days=1)
-    while day.weekday() != 4:
+    while day.weekday() != weekday:
         day += timedelta(days=1)
-    return datetime.combine(day, time(17, 30), config.tz)
+    return datetime.combine(day, time(hour, minute), config.tz)
 
 
-@pytest.mark.parametrize("start", [None, "friday"], ids=["now", "friday-evening"])
+STARTS = {"now": lambda: None, "friday-evening": lambda: _coming(4, 17, 30),   # mails out before a weekend
+          "tuesday-night": lambda: _coming(1, 3, 0)}                           # the operator comes at 10:00
+
+
+@pytest.mark.parametrize("start", list(STARTS))
 def test_printed_counts_are_what_the_stand_ins_received(tmp_path, monkeypatch, capsys, start):
     servers = {}
     real_start = demo._start_servers
@@ -37,7 +41,7 @@ def test_printed_counts_are_what_the_stand_ins_received(tmp_path, monkeypatch, c
         return servers
     monkeypatch.setattr(demo, "_start_servers", keep)
     out = tmp_path / "demo-output"
-    assert demo.run_demo(out, start=_friday_evening() if start == "friday" else None) == 0
+    assert demo.run_demo(out, start=STARTS[start]()) == 0
     printed = capsys.readouterr().out
 
     mails = servers["smtp"].messages
@@ -56,7 +60,8 @@ def test_printed_counts_are_what_the_stand_ins_received(tmp_path, monkeypatch, c
     rubbish = re.search(r"(OKH-\d{4}-\d{5}): Направлено в отдел", control).group(1)   # never answered
     assert "zam@adm-okha.ru: Отклик: сводка по сообщениям граждан" in control       # weekly summary
     assert re.search(r"oso@adm-okha\.ru: Отклик: сводка для оператора на .* — требуют внимания", control)
-    assert len(re.findall(rf"zhkh@adm-okha\.ru: \[{rubbish}\]", control)) >= 2      # reminder and overdue
+    assert "срок ответа ЖКХ о вывозе мусора истекает" in control
+    assert len(re.findall(rf"zhkh@adm-okha\.ru: \[{rubbish}\]", control)) == 2      # reminder and overdue
     digest = [raw for _, rcpt, raw in mails if rcpt == ["oso@adm-okha.ru"]][-1]
     body = email.message_from_bytes(digest, policy=email.policy.default).get_body(("plain",)).get_content()
     assert "Отделы просрочили ответ (п. 3.2)" in body and rubbish in body
