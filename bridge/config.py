@@ -124,6 +124,15 @@ def parse(text: str, *, source: Path | None, base_dir: Path) -> Config:
     return config
 
 
+# Exchange beyond url/user/password (mailer/exchange.py): OAuth 2.0 client credentials, the folders
+# (paths under the Inbox, «/» between levels) and the seconds between two looks for new mail.
+EXCHANGE_KEYS = ("exchange_client_id", "exchange_tenant_id", "exchange_client_secret_env", "exchange_token_url",
+                 "exchange_oauth_scope", "exchange_folder", "exchange_processed_folder",
+                 "exchange_set_aside_folder", "exchange_poll_interval")
+EXCHANGE_AUTH = ("ntlm", "basic", "oauth2")
+EXCHANGE_VERSIONS = ("2013", "2016", "2019")
+
+
 # Every key the configuration knows, per section (SPEC §7); anything else is reported with the
 # closest known key, so a typo («imap_hots») never silently falls back to a default.
 KNOWN_KEYS: dict[str, frozenset[str]] = {
@@ -132,12 +141,12 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
     "mail": frozenset({"backend", "address", "imap_host", "imap_port", "imap_security", "imap_user",
                        "imap_password_env", "processed_folder", "smtp_host", "smtp_port", "smtp_security",
                        "smtp_user", "smtp_password_env", "exchange_url", "exchange_user", "exchange_password_env",
-                       "exchange_auth", "exchange_version", "read_existing", "batch_size"}),
+                       "exchange_auth", "exchange_version", "read_existing", "batch_size", *EXCHANGE_KEYS}),
     "worktime": frozenset({"hours", "extra_days_off", "extra_working_days", "short_days"}),
     "site": frozenset({"output_dir", "title", "base_url"}),
     "reminders": frozenset({"escalate_after_days", "digest_time"}),
     "report": frozenset({"min_messages"}),
-    "retention": frozenset({"raw_mail_days", "journal_days"}),
+    "retention": frozenset({"raw_mail_days", "journal_days", "purge_after_days"}),
     "departments": frozenset({"code", "name", "emails", "head_emails", "keywords", "description"}),
     "external_bodies": frozenset({"code", "name", "competence", "address", "site"}),
 }
@@ -179,6 +188,7 @@ def _build(raw: dict, base_dir: Path, source: Path | None, problems: list[str]) 
     mail = _section(raw, "mail", problems)
     _check_mail(mail, problems)
     site = _section(raw, "site", problems)
+    _check_base_url(site, problems)
     _check_schedule(raw, problems)
     return Config(
         source=source, base_dir=base_dir, case_prefix=prefix, tz=tz, data_dir=data_dir, ledger=ledger,
@@ -240,6 +250,18 @@ def _whole(section: dict, name: str, low: int, high: int, problems: list[str]) -
         problems.append(f"{name}: нужно целое число от {low} до {high}, а не «{value}»")
 
 
+def _check_base_url(site: dict, problems: list[str]) -> None:
+    """RSS 2.0 wants absolute links: `[site] base_url` is the section's address on the web."""
+    from urllib.parse import urlsplit
+    value = site.get("base_url")
+    if value is None:
+        return
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(f"site.base_url: «{value}» — нужен полный адрес раздела на сайте, например "
+                        "\"https://adm-okha.ru/info/\"")
+
+
 def _check_schedule(raw: dict, problems: list[str]) -> None:
     """[reminders] and [report]: read by their steps, which would quietly fall back to defaults
     (or overflow on a huge number), so a wrong value is reported here."""
@@ -253,6 +275,10 @@ def _check_schedule(raw: dict, problems: list[str]) -> None:
             problems.append(f"reminders.digest_time: «{digest_time}» — нужно время ЧЧ:ММ, например \"09:30\"")
     if isinstance(report, dict):
         _whole(report, "report.min_messages", 1, 100000, problems)
+    retention = raw.get("retention", {})
+    if isinstance(retention, dict):   # 152-ФЗ: a typo must not keep data for ever or purge it at once
+        for key in ("raw_mail_days", "journal_days", "purge_after_days"):
+            _whole(retention, f"retention.{key}", 1, 36500, problems)
 
 
 def _emails(section: dict, key: str, problems: list[str]) -> tuple[str, ...]:
@@ -282,9 +308,34 @@ def _check_mail(mail: dict, problems: list[str]) -> None:
     for key in ("imap_port", "smtp_port"):
         if key in mail and not (isinstance(mail[key], int) and 0 < mail[key] < 65536):
             problems.append(f"mail.{key}: неверный порт «{mail[key]}»")
+    if backend == "exchange":
+        _check_exchange(mail, problems)
     for key, value in mail.items():
-        if ("password" in key or "token" in key) and not key.endswith("_env"):
+        if ("password" in key or "token" in key or "secret" in key) and not key.endswith(("_env", "_url")):
             problems.append(f"mail.{key}: пароли хранятся только в переменных окружения (укажите {key}_env)")
+
+
+def _check_exchange(mail: dict, problems: list[str]) -> None:
+    """[mail] with backend = "exchange": the keys mailer/exchange.py needs, by way of entry."""
+    auth = mail.get("exchange_auth", "ntlm")
+    if auth not in EXCHANGE_AUTH:
+        problems.append(f"mail.exchange_auth «{auth}»: возможно {', '.join(EXCHANGE_AUTH)}")
+    if "exchange_version" in mail and str(mail["exchange_version"]) not in EXCHANGE_VERSIONS:
+        problems.append(f"mail.exchange_version «{mail['exchange_version']}»: возможно {', '.join(EXCHANGE_VERSIONS)}")
+    needed = ["exchange_url"] + (["exchange_client_id", "exchange_tenant_id", "exchange_client_secret_env"]
+                                 if auth == "oauth2" else ["exchange_user", "exchange_password_env"])
+    for key in needed:
+        if not str(mail.get(key, "")).strip():
+            problems.append(f"mail.{key}: нужен для backend = \"exchange\" и exchange_auth = \"{auth}\"")
+    for key in ("exchange_url", "exchange_token_url"):
+        if key in mail and not str(mail[key]).startswith(("https://", "http://")):
+            problems.append(f"mail.{key}: нужен адрес вида https://…, а не «{mail[key]}»")
+    interval = mail.get("exchange_poll_interval", 10)
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 1 <= interval <= 3600:
+        problems.append(f"mail.exchange_poll_interval: нужно число секунд от 1 до 3600, а не «{interval}»")
+    for key in ("exchange_folder", "exchange_processed_folder", "exchange_set_aside_folder"):
+        if key in mail and not isinstance(mail[key], str):
+            problems.append(f"mail.{key}: нужен путь папки под «Входящими», например \"Обращения/Обработанные\"")
 
 
 def _calendar(worktime: dict, tz: ZoneInfo, problems: list[str]) -> WorkCalendar:

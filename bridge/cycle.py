@@ -6,9 +6,11 @@
 3. «отправка» (steps/outgoing.py) — send and publish what the outbox holds;
 4. «соцсети» (steps/intake.py) — take in new messages from the channels;
 5. «почта» (steps/answers.py) — take in the departments' replies;
-6. «сайт» (steps/outgoing.py) — rewrite «Информационные сообщения» when needed;
-7. «хранение» (steps/retention.py) — once a day, raw copies past their period go;
-8. «журнал: запись» — write the ledger when anything it shows has changed.
+6. «хранение» (steps/retention.py) — once a day, raw copies past their period go, and with
+   `[retention] purge_after_days` the personal data of cases closed that long ago (steps/purge.py);
+7. «сайт» (steps/outgoing.py) — rewrite «Информационные сообщения» when needed;
+8. «журнал: запись» — write the ledger when anything it shows has changed; then the ledger's
+   backups lose what a purge removed (once the ledger itself was rewritten).
 
 Every step works item by item and survives the failure of another: a locked workbook defers the
 ledger steps while mail and channels go on; a network that is down delays its own items only.
@@ -24,12 +26,12 @@ from datetime import datetime, timedelta
 from xlsxwriter.exceptions import XlsxWriterException
 
 from bridge.app import App, utcnow
-from bridge.core.figures import answer_hours
 from bridge.core.errors import DeliveryError
 from bridge.steps import answers, intake, outgoing
 from bridge.steps.clock import check_clock
 from bridge.steps.decisions import read_decisions
 from bridge.steps.reminders import queue_reminders
+from bridge.steps.purge import scrub_backups
 from bridge.steps.retention import apply_retention
 from bridge.storage.store import StoreVanished, is_store_failure, restore_hint
 from ledger.render import RenderContext, render_row, summary_from_tallies
@@ -53,23 +55,38 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     now = now or utcnow()
     store, config, ports = app.store, app.config, app.ports
     report = CycleReport()
-    read, cases = None, None
     check_data_folder(app, now)
     _step(report, "часы", lambda: check_clock(store, config, ports, now))
-    if ports.ledger.has_news():
-        # Only a workbook someone saved needs reading; a case is read when its row is compared.
-        cases = StoredCases(store)
-        ctx = render_context(app, now)
-        read, counts = read_decisions(store, config, ports, cases, lambda case: render_row(case, ctx), now)
-        report.decisions_read, report.new_cases = counts["decisions"], counts["new_cases"]
+    read = _read_ledger(app, now, report)
     _step(report, "напоминания", lambda: queue_reminders(store, config, ports, now))
     report.sent = _step(report, "отправка", lambda: outgoing.run_outbox(store, config, ports, now))
     report.new_cases += _step(report, "соцсети", lambda: intake.take_channels(store, config, ports, now))
     report.replies = _step(report, "почта", lambda: answers.take_mail(store, config, ports, now))
-    _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now))
     _step(report, "хранение", lambda: apply_retention(store, config, ports, now))
+    _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now))
     check_data_folder(app, now)     # never rewrite the ledger from a store that is gone
     _write_ledger(app, now, bool(read and read.needs_rewrite), report)
+    _step(report, "хранение: копии журнала", lambda: scrub_backups(store, config, ports.files))
+    return report
+
+
+def _read_ledger(app: App, now: datetime, report: CycleReport):
+    """Only a workbook someone saved needs reading; a case is read when its row is compared."""
+    if not app.ports.ledger.has_news():
+        return None
+    ctx = render_context(app, now)
+    read, counts = read_decisions(app.store, app.config, app.ports, StoredCases(app.store),
+                                  lambda case: render_row(case, ctx), now)
+    report.decisions_read, report.new_cases = counts["decisions"], counts["new_cases"]
+    return read
+
+
+def refresh_ledger(app: App, now: datetime) -> CycleReport:
+    """Read what the operator saved, then rewrite the ledger whatever changed (`purge`: the
+    purged data must leave the workbook now, not at the next change)."""
+    report = CycleReport()
+    read = _read_ledger(app, now, report)
+    _write_ledger(app, now, True, report)
     return report
 
 
@@ -158,9 +175,7 @@ def refresh_rows(app: App, now: datetime):
     """«Журнал»'s kept rows brought up to date (ledger/rowcache.py); at a service's start this
     renders every case once, later only what changed."""
     ctx = render_context(app, now)
-    calendar = app.config.calendar
-    return app.ports.ledger.refresh(lambda case, layout: make_piece(case, ctx, layout,
-                                                                     lambda c: answer_hours(c, calendar)), now)
+    return app.ports.ledger.refresh(lambda case, layouts: make_piece(case, ctx, layouts), now)
 
 
 _LEDGER_OUTCOMES = {

@@ -126,8 +126,9 @@ _BRIDGE_COUNT = len(BRIDGE_KEYS)
 
 # -- «Сводка» -------------------------------------------------------------------------------------
 
-SUMMARY_HEADERS = ("Отдел", "Поступило", "Ответ в срок", "С нарушением срока", "В работе",
-                   "Возвращено на доработку", "Доля в срок, %", "Медиана ответа, раб. ч")
+SUMMARY_HEADERS = ("Отдел", "Поступило", "Распределено в срок (п. 3.1)", "Распределено с нарушением срока (п. 3.1)",
+                   "Ответ в срок", "С нарушением срока", "В работе", "Переведено в обращение 59-ФЗ",
+                   "Возвращено на доработку", "Доля ответов в срок, %", "Медиана ответа, раб. ч")
 
 
 def summary_rows(cases: Sequence[Case], departments: Sequence[tuple[str, str]], calendar: WorkCalendar,
@@ -150,17 +151,18 @@ def _summary_table(month: str, table: dict[str, Figures], departments: Sequence[
 
 def summary_from_tallies(tallies: Iterable[tuple], departments: Sequence[tuple[str, str]], now_month: str,
                          returned: set[str]) -> list[list]:
-    """«Сводка» from the rows kept by ledger/rowcache.py: (posted month, department, control code,
-    answer hours, case id) per case, each computed once when its row was rendered."""
+    """«Сводка» from the rows kept by ledger/rowcache.py: (posted month, department, the case's
+    `figures.case_tally`, case id) per case, each computed once when its row was rendered."""
     table: dict[str, Figures] = {}
-    for month, department, control, hours, case_id in tallies:
+    for month, department, tally, case_id in tallies:
         if month == now_month:
-            count(table.setdefault(department, Figures()), control, case_id in returned, hours)
+            count(table.setdefault(department, Figures()), tally, case_id in returned)
     return _summary_table(now_month, table, departments)
 
 
 def _summary_row(label: str, figures: Figures) -> list:
     share = figures.share_on_time
     hours = figures.median_hours
-    return [label, figures.received, figures.on_time, figures.late, figures.open, figures.returned,
+    return [label, figures.received, figures.triage_on_time, figures.triage_late, figures.on_time, figures.late,
+            figures.open, figures.appeals, figures.returned,
             round(100 * share) if share is not None else "", round(hours, 1) if hours is not None else ""]

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Iterable, Iterator, Mapping
 
 from bridge.core.deadlines import case_deadline
+from bridge.core.figures import case_tally
 from bridge.core.model import Case
 from ledger.package import Part, compress
 from ledger.render import RenderContext, render_row, row_hashes
@@ -39,7 +40,7 @@ class Piece:
     """What is kept of one case besides its serialised row."""
     hashes: bytes                # ledger.render.row_hashes, packed (`pack_hashes`): what a later read compares with
     flip: datetime | None        # when its «Контроль срока» changes next by itself
-    tally: tuple                 # what «Сводка» counts: posted month, department, control, answer hours, id
+    tally: tuple                 # what «Сводка» counts: posted month, department, figures.case_tally, id
 
 
 # The <row> of «Журнал», its <hyperlink> and relationship (b'' when none), its <row> of «Для печати»
@@ -56,8 +57,7 @@ class Layouts:
     widths: tuple[tuple[str, float], ...]
 
 
-def make_piece(case: Case, ctx: RenderContext, layouts: Layouts, hours) -> tuple[Piece, Template]:
-    """`hours(case)`: working hours from routing to the answer, or None (bridge/core/figures.py)."""
+def make_piece(case: Case, ctx: RenderContext, layouts: Layouts) -> tuple[Piece, Template]:
     due_at, control, flip = case_deadline(case, ctx.calendar, ctx.now)
     row = render_row(case, ctx, (due_at, control))
     xml, hyperlink, relationship = row_xml(row, layouts.journal, case.link, row_height(row, dict(layouts.widths)))
@@ -67,7 +67,8 @@ def make_piece(case: Case, ctx: RenderContext, layouts: Layouts, hours) -> tuple
         printed = row_xml(cut, layouts.printed, None, row_height(cut, PRINT_WIDTHS))[0]
     month = ctx.calendar.local(case.posted_at).strftime("%Y-%m")
     return (Piece(pack_hashes(row_hashes(row)), flip,
-                  (sys.intern(month), sys.intern(case.department), control, hours(case), case.id)),
+                  (sys.intern(month), sys.intern(case.department), case_tally(case, ctx.calendar, ctx.now, control),
+                   case.id)),
             (xml.encode("utf-8"), hyperlink.encode("utf-8"), relationship.encode("utf-8"), printed.encode("utf-8")))
 
 

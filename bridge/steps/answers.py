@@ -21,6 +21,7 @@ from bridge.core import workflow
 from bridge.core.model import Status
 from bridge.steps.aside import set_aside
 from bridge.steps.ports import Ports
+from bridge.steps.purge import ACTION as PURGED
 from bridge.storage.files import ANSWER, DataFiles
 from bridge.storage.store import Store
 
@@ -72,7 +73,7 @@ def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime
     the batch again; a kill after it reads it again too, drops the stored ones as duplicates (by
     Message-ID) and flags them then."""
     mails, new_state = ports.mailbox.fetch_new(state)
-    answers, ours, complete = 0, [], True
+    answers, ours, aside, complete = 0, [], [], True
     with store.transaction():
         for mail in mails:
             try:
@@ -84,10 +85,14 @@ def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime
                     break
                 outcome = "set_aside"
             answers += outcome == "answer"
-            if outcome not in NOT_OURS:
+            if outcome == "set_aside" and hasattr(ports.mailbox, "mark_set_aside"):
+                aside.append(mail.uid)     # a folder of its own where the mailbox has one (Exchange)
+            elif outcome not in NOT_OURS:
                 ours.append(mail.uid)
     if ours:
         ports.mailbox.mark_processed(ours)
+    if aside:
+        ports.mailbox.mark_set_aside(aside)
     if complete:   # after the flags: a kill before this reads the batch again and flags it then
         with store.transaction():
             store.set_value("mailbox.state", new_state)
@@ -119,12 +124,28 @@ def take_reply(store: Store, files: DataFiles, raw: bytes, parsed, now: datetime
     key = message_key(parsed, raw)
     if store.mail_known(key):
         return "duplicate"
+    if parsed.case_id and store.has_action(parsed.case_id, PURGED):
+        return _refuse_purged(store, key, parsed, now)
     raw_path = files.keep_raw_mail(raw, key, now)
     with store.transaction():
         store.remember_mail(key, parsed.case_id, parsed.kind, now, files.relative(raw_path), parsed.note)
         outcome = _apply(store, files, parsed, now, _threading(raw))
     log.info("mail %s for %s: %s", parsed.kind, parsed.case_id or "-", outcome)
     return outcome
+
+
+def _refuse_purged(store: Store, key: str, parsed, now: datetime) -> str:
+    """152-ФЗ: a late reply to a case whose personal data was purged would write the citizen's
+    details (a passport scan, an address) back. Nothing of it is kept: no raw copy, no text, no
+    files; the mail stays in the mailbox and the operator is told where it is."""
+    with store.transaction():
+        store.remember_mail(key, parsed.case_id, "purged_case", now, "", "")
+        store.record(parsed.case_id, parsed.sender or "почта", "письмо по обращению с удалёнными данными", at=now)
+        store.alert("purged_case", f"Пришло письмо по {parsed.case_id} от {parsed.sender or 'неизвестного'}, "
+                    "а персональные данные этого обращения уже удалены (152-ФЗ): письмо и вложения не "
+                    "сохранены, оно осталось в почтовом ящике Отклика.", parsed.case_id, at=now)
+    log.info("mail for %s refused: the case was purged", parsed.case_id)
+    return "purged_case"
 
 
 # Where a department's answer is expected; any other state needs the mail to answer one of ours.
