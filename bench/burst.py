@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import multiprocessing
 import os
 import re
 import sqlite3
@@ -43,7 +42,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 import requests  # noqa: E402
 
 from bench.hints import read_sample  # noqa: E402
-from bench.ledger import _reset_peak, _vm, bare_write, bench_size, fill, make_app, print_table  # noqa: E402
+from bench.ledger import _reset_peak, _vm, bare_write, bench_size, fill, make_app, print_table, run_child  # noqa: E402
 from bridge.channels.vk import VkChannel  # noqa: E402
 from bridge.cycle import render_context, run_cycle  # noqa: E402
 from bridge.serve import CYCLE_EVERY  # noqa: E402
@@ -72,20 +71,9 @@ def _child(step: str, args: tuple, out) -> None:
 
 
 def in_child(step: str, *args) -> dict:
-    """Run STEPS[step](*args) in a forked child (an SQLite connection must not cross a fork)."""
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(step, args, send))
-    child.start()
-    send.close()
-    try:
-        result = receive.recv()
-    except EOFError:
-        result = None
-    child.join()
-    if child.exitcode != 0 or result is None:
-        raise RuntimeError(f"step «{step}» failed in the child process (exit code {child.exitcode})")
-    return result
+    """Run STEPS[step](*args) in a forked child (an SQLite connection must not cross a fork; the
+    stand-in's objects are handed over as they are, so this one forks)."""
+    return run_child(_child, (step, args), step, "fork")
 
 
 # -- the bridge's path -------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from xlsxwriter.utility import xl_col_to_name  # noqa: E402
 import bridge.config  # noqa: E402
 from bridge.app import App, build_app  # noqa: E402
 from bridge.cycle import render_context, run_cycle  # noqa: E402
-from bridge.core.model import Case, Decision, Status  # noqa: E402
+from bridge.core.model import Case, Status  # noqa: E402
 from bridge.core.model import CASE_FIELDS  # noqa: E402
 from bridge.storage.store import _encode, case_from_json, case_to_json  # noqa: E402
 from ledger.columns import COLUMNS  # noqa: E402
@@ -301,9 +301,15 @@ def _child(folder: str, step: str, traced: bool, out) -> None:
 
 
 def measure(folder: Path, step: str, traced: bool) -> dict:
-    context = multiprocessing.get_context("spawn")
+    return run_child(_child, (str(folder), step, traced), step)
+
+
+def run_child(target, args: tuple, label: str, method: str = "spawn"):
+    """`target(*args, out)` in a child process; what it sends on `out`. "spawn": a fresh
+    interpreter, so the child's memory is its own, not a copy of this parent's."""
+    context = multiprocessing.get_context(method)
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(str(folder), step, traced, send))
+    child = context.Process(target=target, args=(*args, send))
     child.start()
     send.close()                 # only the child holds the sending end: its death ends recv()
     try:
@@ -312,7 +318,7 @@ def measure(folder: Path, step: str, traced: bool) -> dict:
         result = None
     child.join()
     if child.exitcode != 0 or result is None:
-        raise RuntimeError(f"step «{step}» failed in the child process (exit code {child.exitcode})")
+        raise RuntimeError(f"step «{label}» failed in the child process (exit code {child.exitcode})")
     return result
 
 

@@ -85,7 +85,7 @@ def refresh_ledger(app: App, now: datetime) -> CycleReport:
     """Read what the operator saved, then rewrite the ledger whatever changed (`purge`: the
     purged data must leave the workbook now, not at the next change)."""
     report = CycleReport()
-    read = _read_ledger(app, now, report)
+    _read_ledger(app, now, report)
     _write_ledger(app, now, True, report)
     return report
 

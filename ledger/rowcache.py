@@ -9,7 +9,6 @@ compressed (ledger/package.py); a changed row recompresses its chunk only, and a
 
 from __future__ import annotations
 
-import bisect
 import json
 import sys
 import zlib

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -29,7 +28,7 @@ from ledger.rowcache import Layouts, Piece, RowCache, Snapshot, Template
 from ledger.sheet_xml import Frame, Layout, build_frame
 from ledger.sync import Reconciliation, manual_entry, reconcile
 from ledger.locks import STALE_LOCK_HOURS, lock_owner, owner_gone, stale_lock_advice
-from ledger.view import SheetView, arrange, read_view
+from ledger.view import SheetView, read_view
 from ledger.workbook import NOTICE_DAYS, SHEET_ROW, DirectoryRow, LedgerRead, LedgerUnreadable, Notice
 from ledger.workbook import PRINT_COLUMNS, build_ledger, install_ledger, lock_file, read_ledger, set_aside, signature
 
