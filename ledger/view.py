@@ -93,11 +93,9 @@ def read_view(path: Path, row_ids: Mapping[int, str]) -> SheetView:
     order = tuple(dict.fromkeys(row_ids[n] for n in sorted(row_ids)))
     try:
         with zipfile.ZipFile(path) as archive:
-            data = archive.read(_sheet_part(archive))
-        hidden_rows = {int(attrs[b"r"]) for attrs in _row_attributes(data)
-                       if b"r" in attrs and attrs.get(b"hidden") in (b"1", b"true")}
-        widths, hidden_columns = _columns(data)
-        filters = _filters(data)
+            head, hidden_rows, tail = _scan(archive, _sheet_part(archive))
+        widths, hidden_columns = _columns(head)
+        filters = _filters(tail)
     except (KeyError, OSError, ValueError, StopIteration, zipfile.BadZipFile, ElementTree.ParseError):
         return SheetView(order=order)      # an .ods, an .xls, or XML we can't follow: the order only
     return SheetView(order=order, hidden=frozenset(row_ids[n] for n in hidden_rows if n in row_ids),
@@ -114,9 +112,53 @@ def _sheet_part(archive: zipfile.ZipFile) -> str:
     return target.lstrip("/") if target.startswith("/") else "xl/" + target
 
 
-def _row_attributes(data: bytes):
-    for match in _ROW_TAG.finditer(data):
-        yield dict(_ATTR.findall(match.group(1)))
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b[^>]*?(/?)>")
+_SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
+_BLOCK = 1 << 22
+
+
+def _scan(archive: zipfile.ZipFile, part: str) -> tuple[bytes, set[int], bytes]:
+    """The sheet read as a stream (a 50,000-row sheet is ~120 MB of XML, issue 14): what comes
+    before its rows (the columns), the numbers of its hidden rows, what comes after them (the
+    filter). Each block is looked at up to its last '>', so no tag is split between two."""
+    head, tail, hidden, phase, carry = [], [], set(), 0, b""
+    with archive.open(part) as stream:
+        while True:
+            block = stream.read(_BLOCK)
+            data = carry + block
+            cut = len(data) if not block else data.rfind(b">") + 1
+            data, carry = data[:cut], data[cut:]
+            if phase == 0:
+                found = _SHEET_DATA.search(data)
+                if found is None:
+                    head.append(data)
+                else:
+                    head.append(data[:found.start()])
+                    data, phase = data[found.end():], 2 if found.group(1) else 1
+            if phase == 1:
+                end = _SHEET_DATA_END.search(data)
+                hidden |= _hidden_rows(data if end is None else data[:end.start()])
+                if end is not None:
+                    data, phase = data[end.end():], 2
+            if phase == 2:
+                tail.append(data)
+            if not block:
+                break
+    return b"".join(head), hidden, b"".join(tail)
+
+
+def _hidden_rows(data: bytes) -> set[int]:
+    """Rows marked hidden in a piece of sheetData: `hidden=` looked for first (fast), then the tag."""
+    found, at = set(), data.find(b'hidden="')
+    while at != -1:
+        start, end = data.rfind(b"<", 0, at), data.find(b">", at)
+        tag = data[start:end + 1]
+        if _ROW_TAG.match(tag):
+            attrs = dict(_ATTR.findall(tag))
+            if b"r" in attrs and attrs.get(b"hidden") in (b"1", b"true"):
+                found.add(int(attrs[b"r"]))
+        at = data.find(b'hidden="', end)
+    return found
 
 
 def _fragment(raw: bytes) -> ElementTree.Element:

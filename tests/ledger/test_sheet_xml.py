@@ -23,6 +23,7 @@ from ledger.package import compress, crc32_combine, join, write_zip
 from ledger.render import BRIDGE_KEYS, TRACKED_KEYS, cell_text, fingerprint, normalize, row_hashes
 from ledger.rowcache import CHUNK_ROWS, Layouts, Piece, RowCache, Snapshot, pack_hashes
 from ledger.sheet_xml import build_frame, row_xml, xml_text
+import ledger.view as view_module
 from ledger.workbook import PRINT_COLUMNS, DirectoryRow, build_ledger
 
 pytestmark = pytest.mark.pure
@@ -216,3 +217,27 @@ def test_kept_rows_follow_edits_new_cases_the_operators_order_and_hidden_rows(tm
     assert closed not in shown and shown[-1] == new["id"] and len(shown) == count and None not in shown
     assert printed.auto_filter.ref == f"A1:H{count + 1}"
     assert CalamineWorkbook.from_path(str(path)).get_sheet_by_name(SHEET).to_python()[count + 1][0] == new["id"]
+
+
+@pytest.mark.parametrize("block", [7, 64, 1 << 22])
+def test_the_view_is_read_from_the_sheet_streamed_in_blocks(tmp_path, monkeypatch, block):
+    """ledger/view.py reads a 120 MB sheet block by block: a tag across two blocks is still read."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    for col, column in enumerate(COLUMNS, start=1):
+        sheet.cell(1, col, column.header)
+    for n in range(2, 40):
+        sheet.cell(n, 1, f"OKH-2026-{n:05d}")
+        sheet.cell(n, 6, "hidden=\"1\" в тексте" if n == 5 else f"текст {n}")
+    for n in (3, 17, 39):
+        sheet.row_dimensions[n].hidden = True
+    sheet.column_dimensions["F"].width = 80
+    sheet.auto_filter.ref = "A1:V39"
+    sheet.auto_filter.add_filter_column(8, ["Новое"])
+    path = tmp_path / "view.xlsx"
+    book.save(path)
+    monkeypatch.setattr(view_module, "_BLOCK", block)
+    found = view_module.read_view(path, {n: f"OKH-2026-{n:05d}" for n in range(2, 40)})
+    assert found.hidden == {"OKH-2026-00003", "OKH-2026-00017", "OKH-2026-00039"}
+    assert abs(found.widths["text"] - 80) < 1 and found.filters[0].values == ("Новое",)
