@@ -21,7 +21,6 @@ import zipfile
 from pathlib import Path
 from typing import Iterable
 
-import openpyxl
 
 KEPT, REWRITTEN, REMOVED = "kept", "rewritten", "removed"
 
@@ -36,6 +35,7 @@ def scrub_workbook(path: Path, case_ids: Iterable[str]) -> str:
             return REWRITTEN
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, UnicodeDecodeError):
         pass
+    import openpyxl   # only for a file the XML edit cannot take: not loaded by every service (~15 MB)
     try:
         book = openpyxl.load_workbook(path)
     except Exception:   # noqa: BLE001 - not a workbook openpyxl reads: it cannot be cleaned, only removed

@@ -339,6 +339,9 @@ class Ledger:
             cache = RowCache(layouts)
             self.store.touched.clear()
             cache.fill((case.id, render(case, layouts)) for case in self.store.each_case())
+            view = self.view()
+            cache.arrange(view.order)
+            cache.streams(view.hidden)           # compressed now (at a service's start), not in its first write
             self.rows = cache
         else:
             wanted = set(self.store.touched) | set(self.rows.flipped(now))
