@@ -216,7 +216,7 @@ def month_compliance(store: Store, config: Config, now: datetime) -> dict:
     departments (п. 3.2), as in «Сводка» and the monthly report (bridge/core/figures.py)."""
     calendar = config.calendar
     local = calendar.local(now).date()
-    cases = posted_between(store.all_cases(), calendar, local.replace(day=1), local)
+    cases = posted_between(store.each_case(), calendar, local.replace(day=1), local)   # streamed: the month only in memory
     total = Figures()
     for figures in figures_by(cases, lambda c: "", calendar, now, store.returned_case_ids()).values():
         total.add(figures)
