@@ -32,7 +32,9 @@ from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+# OTKLIK_BENCH_ROOT measures another checkout (an older tree) with this script.
+ROOT = Path(os.environ.get("OTKLIK_BENCH_ROOT") or HERE.parent)
 # Replace the script's folder: bench/ledger.py would shadow the `ledger` namespace package.
 sys.path[0] = str(ROOT)
 
@@ -221,7 +223,7 @@ def service(dovecot: Dovecot, routed: int, background: int):
 
 def _ledger_bench():
     """bench/ledger.py (its name would shadow the `ledger` package if imported plainly)."""
-    spec = importlib.util.spec_from_file_location("bench_ledger", ROOT / "bench" / "ledger.py")
+    spec = importlib.util.spec_from_file_location("bench_ledger", HERE / "ledger.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["bench_ledger"] = module
     spec.loader.exec_module(module)
