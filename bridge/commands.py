@@ -17,6 +17,12 @@ from bridge.core.worktime import OutOfCalendar
 # The commands that change the data folder hold its lock while they run: one instance at a time
 # (issue 10). `backup` and `report` only read the store, so they work beside a running service.
 EXCLUSIVE = ("serve", "once", "purge")
+# The commands that work on real data refuse to run on the embedded demo configuration (SPEC §6):
+# a `once` from cron in a folder without config.toml must not quietly work for Okha's demo.
+REAL_DATA = ("serve", "once", "report", "purge", "backup", "check-config")
+# `once` finished, but a step could not do its work (a server down, a step that failed): cron and
+# the Task Scheduler see a non-zero code; what was held up is retried on the next run.
+CYCLE_INCOMPLETE = 5
 
 
 def run(args) -> int:
@@ -30,7 +36,7 @@ def run(args) -> int:
 
 
 def _config(args):
-    return configuration.load(args.config)
+    return configuration.load(args.config, demo_allowed=args.command not in REAL_DATA)
 
 
 def cmd_deadline(args) -> int:
@@ -97,6 +103,10 @@ def cmd_once(args) -> int:
           f"отправлено {report.sent}, журнал: {report.ledger}.")
     for problem in report.problems:
         print(f"Внимание: {problem}", file=sys.stderr)
+    if report.problems:
+        print(f"Цикл выполнен не полностью (шагов с ошибками: {len(report.problems)}); отложенное будет "
+              f"повторено при следующем запуске. Код завершения {CYCLE_INCOMPLETE}.", file=sys.stderr)
+        return CYCLE_INCOMPLETE
     return 0
 
 

@@ -54,6 +54,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     read, cases = None, None
     check_data_folder(app, now)
     store.touched.clear()
+    ports.troubles.clear()
     _step(report, "часы", lambda: check_clock(store, config, ports, now))
     if ports.ledger.has_news():
         # Only a workbook someone saved needs reading, and only then the cases for comparing.
@@ -69,7 +70,17 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     _step(report, "хранение", lambda: apply_retention(store, config, ports, now))
     check_data_folder(app, now)     # never rewrite the ledger from a store that is gone
     _write_ledger(app, now, bool(read and read.needs_rewrite), report, cases)
+    report.problems += summarize(ports.troubles)
     return report
+
+
+def summarize(troubles: list[str]) -> list[str]:
+    """Each distinct trouble once, with how many items it held up (50 mails to a server that is
+    down are one line, not fifty)."""
+    counts: dict[str, int] = {}
+    for line in troubles:
+        counts[line] = counts.get(line, 0) + 1
+    return [line if count == 1 else f"{line} (×{count})" for line, count in counts.items()]
 
 
 def check_data_folder(app: App, now: datetime) -> None:
@@ -101,9 +112,8 @@ def _rescue(app: App, now: datetime, vanished: StoreVanished) -> str:
 def _step(report: CycleReport, name: str, action) -> int:
     try:
         return action() or 0
-    except DeliveryError as exc:
+    except DeliveryError as exc:   # reported once by the caller (`once` prints it, `serve` logs it)
         report.problems.append(f"{name}: {exc}")
-        log.warning("%s: %s", name, exc)
     except Exception as exc:
         report.problems.append(f"{name}: внутренняя ошибка (см. журнал работы)")
         if is_store_failure(exc):   # the store file went away mid-step: check_data_folder says so next

@@ -21,6 +21,9 @@ class Ports:
     mailbox: Any = None                    # mailer.mailbox.Mailbox
     channels: dict[str, Any] = field(default_factory=dict)   # name → bridge.channels.base.Channel
     hinter: Callable[[Case], Any] | None = None              # case → bridge.hints.Hint
+    # What could not be done this cycle because an outside system failed (a server down): each
+    # step adds one Russian line per failure and goes on; the cycle reports them (`once` exits 5).
+    troubles: list[str] = field(default_factory=list)
 
     def hint_text(self, case: Case) -> str:
         return self.hinter(case).summary() if self.hinter is not None else ""
