@@ -130,7 +130,7 @@ def config_problems(exc: ConfigProblems) -> str:
     """Every problem of the file on its own line, so that all of them are fixed in one pass."""
     where = f" «{exc.source}»" if exc.source else ""
     if len(exc.problems) == 1:
-        return f"Ошибка в настройках{where}: {exc.problems[0]}"
+        return f"Ошибка: в настройках{where}: {exc.problems[0]}"
     lines = [f"Ошибка: в настройках{where} найдено ошибок: {len(exc.problems)}"]
     lines += [f"  {number}. {problem}" for number, problem in enumerate(exc.problems, start=1)]
     return "\n".join(lines)

@@ -130,7 +130,8 @@ def cmd_report(args) -> int:
     from bridge.steps.report import write_report
     app = build_app(_config(args), connect=False)
     try:
-        path = write_report(app.store, app.config, app.ports, year, month, utcnow())
+        with app.ports.progress(f"отчёт за {month:02d}.{year}"):   # the step may show its own counts too
+            path = write_report(app.store, app.config, app.ports, year, month, utcnow())
     finally:
         app.store.close()
     print(f"Отчёт записан: {path}")
@@ -155,7 +156,8 @@ def cmd_purge(args) -> int:
     from bridge.steps.purge import purge
     app = build_app(_config(args), connect=False, instance=getattr(args, "instance", None))
     try:
-        count = purge(app.store, app.config, app.ports, before, utcnow())
+        with app.ports.progress("удаление персональных данных"):
+            count = purge(app.store, app.config, app.ports, before, utcnow())
     finally:
         app.store.close()
     print(f"Удалены персональные данные {count} закрытых обращений (до {before:%d.%m.%Y}).")
@@ -164,7 +166,10 @@ def cmd_purge(args) -> int:
 
 def cmd_backup(args) -> int:
     from bridge.app import backup
-    copy, note, cases = backup(_config(args), Path(args.dir))
+    from bridge.progress import shown_progress
+    config = _config(args)
+    with shown_progress("резервная копия базы"):
+        copy, note, cases = backup(config, Path(args.dir))
     print(f"Резервная копия базы: {copy} (обращений: {cases}). Как восстановить — в «{note}».")
     return 0
 

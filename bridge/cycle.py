@@ -55,19 +55,20 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     check_data_folder(app, now)
     store.touched.clear()
     ports.troubles.clear()
-    _step(report, "часы", lambda: check_clock(store, config, ports, now))
+    _step(report, "часы", lambda: check_clock(store, config, ports, now), ports.progress)
     if ports.ledger.has_news():
         # Only a workbook someone saved needs reading, and only then the cases for comparing.
         cases = {c.id: c for c in store.all_cases()}
         ctx = render_context(app, now)
-        read, counts = read_decisions(store, config, ports, cases, lambda case: render_row(case, ctx), now)
+        with ports.progress("журнал: чтение решений"):
+            read, counts = read_decisions(store, config, ports, cases, lambda case: render_row(case, ctx), now)
         report.decisions_read, report.new_cases = counts["decisions"], counts["new_cases"]
-    _step(report, "напоминания", lambda: queue_reminders(store, config, ports, now))
-    report.sent = _step(report, "отправка", lambda: outgoing.run_outbox(store, config, ports, now))
-    report.new_cases += _step(report, "соцсети", lambda: intake.take_channels(store, config, ports, now))
-    report.replies = _step(report, "почта", lambda: answers.take_mail(store, config, ports, now))
-    _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now))
-    _step(report, "хранение", lambda: apply_retention(store, config, ports, now))
+    _step(report, "напоминания", lambda: queue_reminders(store, config, ports, now), ports.progress)
+    report.sent = _step(report, "отправка", lambda: outgoing.run_outbox(store, config, ports, now), ports.progress)
+    report.new_cases += _step(report, "соцсети", lambda: intake.take_channels(store, config, ports, now), ports.progress)
+    report.replies = _step(report, "почта", lambda: answers.take_mail(store, config, ports, now), ports.progress)
+    _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now), ports.progress)
+    _step(report, "хранение", lambda: apply_retention(store, config, ports, now), ports.progress)
     check_data_folder(app, now)     # never rewrite the ledger from a store that is gone
     _write_ledger(app, now, bool(read and read.needs_rewrite), report, cases)
     report.problems += summarize(ports.troubles)
@@ -109,9 +110,12 @@ def _rescue(app: App, now: datetime, vanished: StoreVanished) -> str:
     return restore_hint(app.store.path)
 
 
-def _step(report: CycleReport, name: str, action) -> int:
+def _step(report: CycleReport, name: str, action, progress=None) -> int:
     try:
-        return action() or 0
+        if progress is None:
+            return action() or 0
+        with progress(f"шаг «{name}»"):   # alive on a terminal and in the log when it lasts minutes
+            return action() or 0
     except DeliveryError as exc:   # reported once by the caller (`once` prints it, `serve` logs it)
         report.problems.append(f"{name}: {exc}")
     except Exception as exc:
@@ -137,12 +141,14 @@ def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport, kno
         _clear_lock_alarm(app)
         return
     cases = _current_cases(app, known)
-    rows = render_all(cases, render_context(app, now))
+    with app.ports.progress("журнал: строки", total=len(cases), unit="строк") as bar:
+        rows = render_all(list(bar.track(cases)), render_context(app, now))
     flips = [f for f in (next_flip(c, config.calendar, now) for c in cases) if f]
     summary = summary_rows(cases, [(d.code, d.name) for d in config.departments], config.calendar, now,
                            store.returned_case_ids())
     try:
-        outcome = ledger.write(rows, summary, now, min(flips, default=None), extra=month)
+        with app.ports.progress("журнал: запись файла"):
+            outcome = ledger.write(rows, summary, now, min(flips, default=None), extra=month)
     except (OSError, XlsxWriterException) as exc:   # disk full, read-only folder, file held open
         _write_failed(app, now, report, exc)
         return

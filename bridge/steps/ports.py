@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from bridge.core.model import Case
+from bridge.core.progress import ProgressFactory, no_progress
 from bridge.storage.files import DataFiles
 
 
@@ -24,6 +25,9 @@ class Ports:
     # What could not be done this cycle because an outside system failed (a server down): each
     # step adds one Russian line per failure and goes on; the cycle reports them (`once` exits 5).
     troubles: list[str] = field(default_factory=list)
+    # Long work shows its progress through this (bridge/core/progress.py): a bar on a terminal,
+    # a line in the service log now and then. The shell hands in bridge.progress.shown_progress.
+    progress: ProgressFactory = no_progress
 
     def hint_text(self, case: Case) -> str:
         return self.hinter(case).summary() if self.hinter is not None else ""
