@@ -28,12 +28,15 @@ def write_config(folder: Path, worktime: str, extra: str = "", **general: str) -
 
 
 def one_clear_line(result, *fragments: str) -> None:
+    """Exit code 2 and «Ошибка: …»: one line for one problem, or a numbered line per problem."""
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Ошибка: "), result.stderr
+    head, *more = result.stderr.strip().splitlines()
+    assert head.startswith("Ошибка: "), result.stderr
+    assert not more or (f"найдено ошибок: {len(more)}" in head
+                        and all(line.startswith(f"  {n}. ") for n, line in enumerate(more, start=1))), result.stderr
     for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+        assert fragment in result.stderr, result.stderr
 
 
 def ten_years_off() -> str:
