@@ -104,8 +104,8 @@ def cmd_once(args) -> int:
     for problem in report.problems:
         print(f"Внимание: {problem}", file=sys.stderr)
     if report.problems:
-        print(f"Цикл выполнен не полностью (шагов с ошибками: {len(report.problems)}); отложенное будет "
-              f"повторено при следующем запуске. Код завершения {CYCLE_INCOMPLETE}.", file=sys.stderr)
+        print(f"Цикл выполнен не полностью (см. «Внимание» выше): отложенное будет повторено при следующем "
+              f"запуске. Код завершения {CYCLE_INCOMPLETE}.", file=sys.stderr)
         return CYCLE_INCOMPLETE
     return 0
 
