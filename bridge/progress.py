@@ -41,19 +41,22 @@ class ShownProgress(Progress):
         with self.lock:
             self.done += count
             if self.bar is not None:
-                self.bar.update(count)
-        self.tick()
+                self.bar.update(count)     # tqdm redraws at most every `mininterval`
+                return
+        self._maybe_log()
 
     def tick(self) -> None:
-        """Called by `advance` and every TICK by the ticker: the bar's clock, the periodic log line."""
+        """Every TICK, from the ticker: the bar's clock moves even while nothing is counted."""
         with self.lock:
-            if self.closed:
-                return
-            if self.bar is not None:
+            if self.bar is not None and not self.closed:
                 self.bar.refresh()
                 return
+        self._maybe_log()
+
+    def _maybe_log(self) -> None:
+        with self.lock:
             now = self.clock()
-            if now < self.next_log:
+            if self.closed or now < self.next_log:
                 return
             self.next_log = now + self.log_every
             self.logged = True
