@@ -101,9 +101,9 @@ def cmd_once(args) -> int:
     report = run_cycle(app)
     print(f"Цикл выполнен: новых обращений {report.new_cases}, ответов {report.replies}, "
           f"отправлено {report.sent}, журнал: {report.ledger}.")
-    for problem in report.problems:
+    for problem in report.attention():
         print(f"Внимание: {problem}", file=sys.stderr)
-    if report.problems:
+    if report.attention():
         print(f"Цикл выполнен не полностью (см. «Внимание» выше): отложенное будет повторено при следующем "
               f"запуске. Код завершения {CYCLE_INCOMPLETE}.", file=sys.stderr)
         return CYCLE_INCOMPLETE

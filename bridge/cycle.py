@@ -44,7 +44,14 @@ class CycleReport:
     replies: int = 0
     sent: int = 0
     ledger: str = ""                 # 'записан' | 'без изменений' | 'занят' …
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)     # steps that failed
+    # Items held up by an outside system and retried later (a server down): no failure of the
+    # cycle, but `once` exits 5 on them too so that cron notices a lasting outage.
+    outages: list[str] = field(default_factory=list)
+
+    def attention(self) -> list[str]:
+        """What a person should hear about this cycle, each thing once."""
+        return self.problems + self.outages
 
 
 def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
@@ -71,7 +78,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     _step(report, "хранение", lambda: apply_retention(store, config, ports, now), ports.progress)
     check_data_folder(app, now)     # never rewrite the ledger from a store that is gone
     _write_ledger(app, now, bool(read and read.needs_rewrite), report, cases)
-    report.problems += summarize(ports.troubles)
+    report.outages = summarize(ports.troubles)
     return report
 
 

@@ -115,7 +115,7 @@ def _mail_arrived(app, repeats: Repeats) -> bool:
 def _safe_cycle(app, repeats: Repeats) -> None:
     try:
         report = run_cycle(app)
-        current = {f"cycle:{_problem_key(problem)}": problem for problem in report.problems}
+        current = {f"cycle:{_problem_key(problem)}": problem for problem in report.attention()}
         for key, problem in current.items():
             repeats.problem(key, f"цикл: {problem}")
         for key in repeats.keys("cycle:"):

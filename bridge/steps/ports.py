@@ -23,7 +23,7 @@ class Ports:
     channels: dict[str, Any] = field(default_factory=dict)   # name → bridge.channels.base.Channel
     hinter: Callable[[Case], Any] | None = None              # case → bridge.hints.Hint
     # What could not be done this cycle because an outside system failed (a server down): each
-    # step adds one Russian line per failure and goes on; the cycle reports them (`once` exits 5).
+    # step adds one Russian line per failure and goes on; the cycle reports them as `outages`.
     troubles: list[str] = field(default_factory=list)
     # Long work shows its progress through this (bridge/core/progress.py): a bar on a terminal,
     # a line in the service log now and then. The shell hands in bridge.progress.shown_progress.
