@@ -167,6 +167,8 @@ def _looks_cp1251(data: bytes) -> bool:
 def parse(text: str, *, source: Path | None, base_dir: Path, problems: list[str] | None = None) -> Config:
     problems = [] if problems is None else problems
     raw = parse_toml(text, problems)
+    if raw is None:    # not TOML enough to check the values: what is missing would only mislead
+        raise ConfigProblems(problems, source)
     config = _build(raw, base_dir, source, problems)
     if problems:
         raise ConfigProblems(problems, source)
@@ -177,23 +179,36 @@ MAX_SYNTAX_PROBLEMS = 20
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)$")
 
 
-def parse_toml(text: str, problems: list[str]) -> dict:
+def parse_toml(text: str, problems: list[str]) -> dict | None:
     """The TOML document; each syntax error becomes one explained problem and its line is left
-    out, so that the errors after it (and the values' own problems) are found in the same pass."""
+    out, so that the errors after it (and the values' own problems) are found in the same pass.
+    None when the document could not be recovered."""
     lines = text.split("\n")
     for _ in range(MAX_SYNTAX_PROBLEMS):
         try:
             return tomllib.loads("\n".join(lines))
         except tomllib.TOMLDecodeError as exc:
             where = _AT.search(str(exc))
-            if where is None or not 0 < int(where.group(1)) <= len(lines):
+            number = int(where.group(1)) if where else _first_failing_line(lines)
+            if number is None or not 0 < number <= len(lines):
                 problems.append(f"ошибка синтаксиса TOML: {explain_syntax(str(exc), '')}")
-                return {}
-            number = int(where.group(1))
+                return None
             problems.append(f"строка {number}: {explain_syntax(str(exc), lines[number - 1])}")
             lines[number - 1] = ""
     problems.append(f"ошибок синтаксиса больше {MAX_SYNTAX_PROBLEMS}: это точно файл настроек TOML?")
-    return {}
+    return None
+
+
+def _first_failing_line(lines: list[str]) -> int | None:
+    """tomllib names no line for a key given twice or a string left open («at end of
+    document»): the first line whose prefix of the file no longer parses is the one."""
+    for number in range(1, min(len(lines), 5000) + 1):
+        try:
+            tomllib.loads("\n".join(lines[:number]))
+        except tomllib.TOMLDecodeError as exc:
+            if "end of document" not in str(exc) or number == len(lines):
+                return number
+    return None
 
 
 # tomllib's messages (Python 3.11) and what a person should do about each.
@@ -206,6 +221,7 @@ _SYNTAX_HINTS = (
     ("Expected newline or end of document", "после значения в строке лишний текст (комментарий начинают с #)"),
     ("Invalid value", "неверное значение: текст берут в кавычки (\"…\"), числа и true/false — без"),
     ("Invalid statement", "строка не похожа ни на «имя = значение», ни на [раздел]"),
+    ("Illegal character '\\n'", "не закрыта кавычка: текст в кавычках должен кончаться в той же строке"),
     ("Illegal character", "недопустимый символ (например, табуляция или управляющий символ внутри текста)"),
     ("Unclosed array", "не закрыт список: нужна «]»"),
     ("Unclosed inline table", "не закрыта «}»"),
@@ -219,7 +235,7 @@ def explain_syntax(message: str, line: str) -> str:
                                                                           "escape sequence")):
         return backslash_hint(line)
     hint = next((text for start, text in _SYNTAX_HINTS if reason.startswith(start)), None)
-    shown = line.strip()
+    shown = "".join(c if c.isprintable() else "·" for c in line.strip())   # no control bytes on a terminal
     shown = f"«{shown[:80]}{'…' if len(shown) > 80 else ''}»: " if shown else ""
     return f"{shown}{hint} ({reason})" if hint else f"{shown}ошибка синтаксиса TOML ({reason})"
 

@@ -211,3 +211,26 @@ def test_the_example_is_valid_as_it_ships(tmp_path):
     assert result.returncode == 1 and result.stdout.startswith("ок     Настройки (config.toml)"), result.stderr
     assert "Traceback" not in result.stderr
 
+
+
+def test_a_key_given_twice_and_an_open_quote_name_their_lines(tmp_path):
+    """tomllib names no line for a repeated key («at end of document»): the line is found anyway,
+    and nothing about values the broken file only seems to lack is added."""
+    lines = config_text(tmp_path).split("\n")
+    port = next(n for n, line in enumerate(lines) if line.startswith("imap_port = "))
+    lines.insert(port + 1, "imap_port = 994")
+    prefix = next(n for n, line in enumerate(lines) if line.startswith("case_prefix = "))
+    lines[prefix] = 'case_prefix = "OKH'
+    (tmp_path / "config.toml").write_text("\n".join(lines), encoding="utf-8")
+    found = problems_of(run("check-config", cwd=tmp_path))
+    assert found == [f"строка {prefix + 1}: «case_prefix = \"OKH»: не закрыта кавычка: текст в кавычках должен "
+                     "кончаться в той же строке (Illegal character '\\n')",
+                     f"строка {port + 2}: «imap_port = 994»: параметр или раздел задан дважды — оставьте один "
+                     "(Cannot overwrite a value)"]
+
+
+def test_a_binary_file_is_refused_without_control_bytes_on_the_terminal(tmp_path):
+    (tmp_path / "config.toml").write_bytes(bytes(range(256)) * 8)
+    found = problems_of(run("check-config", cwd=tmp_path))
+    assert found[0].startswith("файл сохранён не в кодировке UTF-8")
+    assert not any(ord(c) < 32 for line in found for c in line)
