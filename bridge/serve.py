@@ -23,11 +23,14 @@ from bridge.cycle import check_data_folder, run_cycle
 from bridge.steps.outgoing import run_outbox
 from bridge.steps.reminders import queue_reminders
 from bridge.storage.instance import DataFolderLock, InstanceLost
+from bridge.progress import duration
 from bridge.storage.outbox import backoff
 from bridge.storage.store import StoreError, is_store_failure
 
 log = logging.getLogger("otklik.service")
 
+PROBLEM_KEY = "problem:"            # `Repeats` keys: a cycle's problem, by its text …
+MAIL_KEY = PROBLEM_KEY + "почта: "  # … and the mail step's, which the wait for mail shares
 CYCLE_EVERY = 60          # seconds: the timer cycle (ledger edits, deadlines, channel polling)
 IDLE_SLICE = 20           # seconds: IMAP IDLE is renewed this often, so a stop is prompt
 
@@ -50,8 +53,8 @@ class Repeats:
             return
         entry["since"] += 1
         if now >= entry["next"]:
-            minutes = max(1, round((now - entry["first"]) / 60))
-            log.warning("%s (повторяется уже %d мин, с прошлой записи — %d раз)", text, minutes, entry["since"])
+            log.warning("%s (повторяется уже %s, с прошлой записи — %d раз)", text, duration(now - entry["first"]),
+                        entry["since"])
             entry["logged"] += 1
             entry["since"] = 0
             entry["next"] = now + backoff(entry["logged"]).total_seconds()
@@ -59,8 +62,7 @@ class Repeats:
     def settled(self, key: str, what: str) -> None:
         entry = self.open.pop(key, None)
         if entry is not None:
-            minutes = max(1, round((self.clock() - entry["first"]) / 60))
-            log.info("%s: снова в порядке (проблема длилась около %d мин)", what, minutes)
+            log.info("%s: снова в порядке (проблема длилась %s)", what, duration(self.clock() - entry["first"]))
 
     def keys(self, prefix: str) -> list[str]:
         return [key for key in self.open if key.startswith(prefix)]
@@ -105,22 +107,24 @@ def _mail_arrived(app, repeats: Repeats) -> bool:
     try:
         changed = app.mailbox.wait_for_change(IDLE_SLICE)
     except Exception as exc:   # the cycle reports mail outages; here we only wait and retry
-        repeats.problem("wait", f"ожидание почты: {exc}")
+        # The same outage as the cycle's «почта» step sees: one key, so it is logged once.
+        repeats.problem(f"{MAIL_KEY}{exc}", f"почта: {exc}")
         time.sleep(5)
         return False
-    repeats.settled("wait", "ожидание почты")
+    for key in repeats.keys(MAIL_KEY):
+        repeats.settled(key, "почта")
     return changed
 
 
 def _safe_cycle(app, repeats: Repeats) -> None:
     try:
         report = run_cycle(app)
-        current = {f"cycle:{_problem_key(problem)}": problem for problem in report.attention()}
+        current = {f"{PROBLEM_KEY}{_problem_key(problem)}": problem for problem in report.attention()}
         for key, problem in current.items():
-            repeats.problem(key, f"цикл: {problem}")
-        for key in repeats.keys("cycle:"):
+            repeats.problem(key, problem)
+        for key in repeats.keys(PROBLEM_KEY):
             if key not in current:
-                repeats.settled(key, f"цикл: {key.removeprefix('cycle:')}")
+                repeats.settled(key, key.removeprefix(PROBLEM_KEY).partition(":")[0])
     except (StoreError, InstanceLost):
         raise
     except Exception as exc:
