@@ -19,6 +19,7 @@ from email.parser import BytesHeaderParser
 from bridge.config import Config
 from bridge.core import workflow
 from bridge.core.model import Status
+from bridge.core.progress import Progress
 from bridge.steps.aside import set_aside
 from bridge.steps.ports import Ports
 from bridge.storage.files import ANSWER, DataFiles
@@ -40,12 +41,13 @@ def take_mail(store: Store, config: Config, ports: Ports, now: datetime) -> int:
     if store.get_value("mailbox.state") is None and store.get_value("mailbox.started") is None:
         _first_start(store, config, ports, now)
     answers = 0
-    for _ in range(MAX_BATCHES):
-        state = store.get_value("mailbox.state")
-        taken, complete, more = _take_batch(store, config, ports, state, now)
-        answers += taken
-        if not (complete and more):
-            break
+    with ports.progress("почта: письма", unit="писем") as bar:   # a large mailbox takes minutes
+        for _ in range(MAX_BATCHES):
+            state = store.get_value("mailbox.state")
+            taken, complete, more = _take_batch(store, config, ports, state, now, bar)
+            answers += taken
+            if not (complete and more):
+                break
     return answers
 
 
@@ -65,10 +67,11 @@ def _first_start(store: Store, config: Config, ports: Ports, now: datetime) -> N
     log.info("first start: the mail already in the mailbox is left as it is")
 
 
-def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime) -> tuple[int, bool, bool]:
+def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime,
+                progress: Progress) -> tuple[int, bool, bool]:
     mails, new_state = ports.mailbox.fetch_new(state)
     answers, ours, complete = 0, [], True
-    for mail in mails:
+    for mail in progress.track(mails):
         try:
             outcome = take_one(store, config, ports.files, mail.raw, now)
         except Exception as exc:   # noqa: BLE001 - one mail never stops the others
