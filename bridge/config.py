@@ -189,7 +189,7 @@ def parse_toml(text: str, problems: list[str]) -> dict | None:
             return tomllib.loads("\n".join(lines))
         except tomllib.TOMLDecodeError as exc:
             where = _AT.search(str(exc))
-            number = int(where.group(1)) if where else _first_failing_line(lines)
+            number = int(where.group(1)) if where else _first_failing_line(lines, _AT_END.sub("", str(exc)))
             if number is None or not 0 < number <= len(lines):
                 problems.append(f"ошибка синтаксиса TOML: {explain_syntax(str(exc), '')}")
                 return None
@@ -199,16 +199,27 @@ def parse_toml(text: str, problems: list[str]) -> dict | None:
     return None
 
 
-def _first_failing_line(lines: list[str]) -> int | None:
-    """tomllib names no line for a key given twice or a string left open («at end of
-    document»): the first line whose prefix of the file no longer parses is the one."""
-    for number in range(1, min(len(lines), 5000) + 1):
+_AT_END = re.compile(r"\s*\(at end of document\)$")
+
+
+def _first_failing_line(lines: list[str], reason: str) -> int:
+    """tomllib names no line for an error on the last statement (a key given twice, a string
+    left open: «at end of document»). The first prefix of the file that fails for the same reason
+    ends on that line; errors come in the order of the text, so a bisection finds it."""
+    def fails(number: int) -> bool:
         try:
             tomllib.loads("\n".join(lines[:number]))
         except tomllib.TOMLDecodeError as exc:
-            if "end of document" not in str(exc) or number == len(lines):
-                return number
-    return None
+            return _AT.sub("", _AT_END.sub("", str(exc))).strip() == reason
+        return False
+    low, high = 1, len(lines)          # fails(len(lines)) holds: it is the error being placed
+    while low < high:
+        middle = (low + high) // 2
+        if fails(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 # tomllib's messages (Python 3.11) and what a person should do about each.
@@ -230,7 +241,7 @@ _SYNTAX_HINTS = (
 
 def explain_syntax(message: str, line: str) -> str:
     """A Russian explanation of a tomllib error; `line` is the text of the line it names."""
-    reason = _AT.sub("", message).strip()
+    reason = _AT_END.sub("", _AT.sub("", message)).strip()
     if "\\" in line and '"' in line and any(word in reason for word in ("Unescaped '\\'", "hex value",
                                                                           "escape sequence")):
         return backslash_hint(line)
