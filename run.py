@@ -137,10 +137,11 @@ def config_problems(exc: ConfigProblems) -> str:
 
 
 def _stdin_is_terminal() -> bool:
+    """A terminal nobody will type into, or no stdin at all (`<&-`, a service without one)."""
     try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (AttributeError, ValueError):   # closed or replaced stdin
-        return False
+        return sys.stdin is None or sys.stdin.isatty()
+    except (AttributeError, ValueError):   # a closed or replaced stdin
+        return True
 
 
 def _subparser(cli: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:

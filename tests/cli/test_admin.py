@@ -253,3 +253,10 @@ def test_a_night_long_outage_is_a_dozen_log_lines(caplog):
     assert lines[0] == "почта: IMAP mail.example.ru:993: сервер недоступен"
     assert lines[1] == "почта: IMAP mail.example.ru:993: сервер недоступен (повторяется уже 30 с, с прошлой записи — 6 раз)"
     assert lines[-1] == "почта: снова в порядке (проблема длилась 8 ч 0 мин)"
+
+
+def test_no_stdin_at_all_prints_the_usage_too(tmp_path):
+    result = subprocess.run(f'"{sys.executable}" "{ROOT / "run.py"}" hint <&-', shell=True, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("Использование: run.py hint")
