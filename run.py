@@ -71,7 +71,7 @@ def parser() -> argparse.ArgumentParser:
                              "берут демонстрационные)")
     common.add_argument("-v", "--verbose", action="store_true", help="подробный журнал работы")
     main = Parser(prog="run.py", description="Отклик — сообщения граждан из соцсетей "
-                                   "по Порядку: журнал Excel, почта отделов, сроки.", parents=[common])
+                  "по Порядку: журнал Excel, почта отделов, сроки.", parents=[common])
     sub = main.add_subparsers(dest="command", metavar="команда", required=True)
     sub.add_parser("demo", parents=[common], help="весь цикл на встроенных локальных серверах")
     sub.add_parser("serve", parents=[common], help="работать как служба")

@@ -117,10 +117,8 @@ def _rescue(app: App, now: datetime, vanished: StoreVanished) -> str:
     return restore_hint(app.store.path)
 
 
-def _step(report: CycleReport, name: str, action, progress=None) -> int:
+def _step(report: CycleReport, name: str, action, progress) -> int:
     try:
-        if progress is None:
-            return action() or 0
         with progress(f"шаг «{name}»"):   # alive on a terminal and in the log when it lasts minutes
             return action() or 0
     except DeliveryError as exc:   # reported once by the caller (`once` prints it, `serve` logs it)

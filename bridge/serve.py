@@ -20,10 +20,10 @@ import schedule
 from bridge.app import build_app, utcnow
 from bridge.config import Config
 from bridge.cycle import check_data_folder, run_cycle
+from bridge.progress import duration
 from bridge.steps.outgoing import run_outbox
 from bridge.steps.reminders import queue_reminders
 from bridge.storage.instance import DataFolderLock, InstanceLost
-from bridge.progress import duration
 from bridge.storage.outbox import backoff
 from bridge.storage.store import StoreError, is_store_failure
 
