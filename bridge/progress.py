@@ -26,11 +26,11 @@ TICK = 1.0            # the ticker's period
 
 class ShownProgress(Progress):
     def __init__(self, label: str, total: int | None = None, unit: str = "", *, stream=None,
-                 clock=time.monotonic, log_every: float = LOG_EVERY) -> None:
+                 clock=time.monotonic, log_every: float | None = None) -> None:
         self.label, self.total, self.unit = label, total, unit
-        self.clock, self.log_every = clock, log_every
+        self.clock, self.log_every = clock, LOG_EVERY if log_every is None else log_every
         self.started = self.clock()
-        self.next_log = self.started + log_every
+        self.next_log = self.started + self.log_every
         self.done, self.logged, self.closed = 0, False, False
         self.lock = threading.Lock()
         stream = stream if stream is not None else sys.stderr

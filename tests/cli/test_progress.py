@@ -77,3 +77,33 @@ def test_a_terminal_gets_a_russian_bar(monkeypatch):
     text = drawn.decode("utf-8", "replace")
     assert "журнал: строки:" in text and "из 200 строк" in text and "осталось" in text
     assert "it/s" not in text
+
+
+CHILD = """
+import sys
+sys.path.insert(0, {root!r})
+import bridge.progress
+bridge.progress.LOG_EVERY = 0.0          # every piece of work counts as long …
+bridge.progress.TICK = 0.005             # … and is looked at every 5 ms
+import run
+sys.exit(run.main(sys.argv[1:]))
+"""
+
+
+def test_once_writes_progress_lines_to_its_log(tmp_path):
+    """`once` from cron (stderr not a terminal): the steps and the ledger's rows say how far they
+    got, in Russian, and that they finished."""
+    import subprocess
+    import sys
+
+    from tests.cli.configs import ROOT, closed_port, example_config
+    example_config(tmp_path, closed_port(), closed_port())
+    script = tmp_path / "child.py"
+    script.write_text(CHILD.format(root=str(ROOT)), encoding="utf-8")
+    result = subprocess.run([sys.executable, str(script), "once"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "OTKLIK_IMAP_PASSWORD": "x", "OTKLIK_SMTP_PASSWORD": "x"})
+    assert result.returncode == 5, result.stderr       # the servers are not there
+    lines = [line.split("otklik.progress: ")[1] for line in result.stderr.splitlines() if "otklik.progress: " in line]
+    assert "журнал: запись файла: идёт, прошло 0 с" in lines, result.stderr   # the workbook takes > 5 ms
+    assert "журнал: запись файла: завершено — за 0 с" in lines
+    assert any(line.startswith("шаг «почта»: ") for line in lines)
