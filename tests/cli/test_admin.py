@@ -41,7 +41,8 @@ def config_text(tmp_path) -> str:
 
 def test_a_utf8_file_with_a_bom_is_read(tmp_path):
     text = config_text(tmp_path)
-    (tmp_path / "config.toml").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))   # Notepad's «UTF-8 с BOM»
+    notepad = b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8")   # «UTF-8 с BOM», CRLF
+    (tmp_path / "config.toml").write_bytes(notepad)
     result = run("check-config", cwd=tmp_path, env=SECRETS)
     assert result.returncode == 1, result.stderr          # the file is fine; the servers are not there
     assert result.stdout.splitlines()[0] == "ок     Настройки (config.toml)"
@@ -49,7 +50,7 @@ def test_a_utf8_file_with_a_bom_is_read(tmp_path):
 
 
 def test_a_cp1251_file_is_explained_with_the_fix(tmp_path):
-    (tmp_path / "config.toml").write_bytes(config_text(tmp_path).encode("cp1251"))   # Notepad's «ANSI»
+    (tmp_path / "config.toml").write_bytes(config_text(tmp_path).replace("\n", "\r\n").encode("cp1251"))   # «ANSI»
     (line,) = problems_of(run("check-config", cwd=tmp_path))
     assert "не в кодировке UTF-8" in line and "Windows-1251" in line
     assert "Сохранить как" in line and "UTF-8" in line
