@@ -9,7 +9,6 @@ import logging
 import os
 import pty
 import re
-import select
 import subprocess
 import sys
 import time
