@@ -89,6 +89,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", parents=[common], help="проверить настройки и подключения")
     p = sub.add_parser("purge", parents=[common], help="удалить персональные данные закрытых обращений")
     p.add_argument("--before", required=True, metavar="ГГГГ-ММ-ДД", help="закрытые до этой даты")
+    p.add_argument("--yes", action="store_true", help="не спрашивать подтверждения даты позже сегодняшней")
     p = sub.add_parser("backup", parents=[common], help="согласованная копия базы (можно при работающей службе)")
     p.add_argument("dir", metavar="DIR", help="папка для копии и памятки о восстановлении")
     return main

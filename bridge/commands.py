@@ -152,16 +152,49 @@ def cmd_purge(args) -> int:
         before = date.fromisoformat(args.before)
     except ValueError:
         raise InputError(f"--before «{args.before}»: нужна дата ГГГГ-ММ-ДД") from None
+    config = _config(args)
+    today = config.calendar.local(utcnow()).date()
+    if before > today and not args.yes and not _confirmed(before, today):
+        print("Ничего не удалено.")
+        return 1
     from bridge.app import build_app
-    from bridge.steps.purge import purge
-    app = build_app(_config(args), connect=False, instance=getattr(args, "instance", None))
+    from bridge.cycle import refresh_ledger
+    from bridge.steps.outgoing import refresh_site
+    from bridge.steps.purge import PENDING, purge, scrub_backups
+    app = build_app(config, connect=False, instance=getattr(args, "instance", None))
     try:
-        with app.ports.progress("удаление персональных данных"):
-            count = purge(app.store, app.config, app.ports, before, utcnow())
+        now = utcnow()
+        with app.ports.progress("удаление персональных данных"):   # the step may show its own counts too
+            count = purge(app.store, app.config, app.ports, before, now)
+            # The ledger shows the purged data until it is rewritten (an earlier purge may wait for it too).
+            ledger = refresh_ledger(app, now).ledger if count or app.store.get_value(PENDING) else ""
+            refresh_site(app.store, app.config, now, force=bool(count))
+            scrub_backups(app.store, app.config, app.files)
+            pending = app.store.get_value(PENDING)
+            if count:   # the ledger and site steps wrote to the store after the purge compacted it
+                app.store.compact()
     finally:
         app.store.close()
     print(f"Удалены персональные данные {count} закрытых обращений (до {before:%d.%m.%Y}).")
+    if pending:
+        print(f"Журнал не перезаписан ({ledger}): закройте его — служба перезапишет журнал и очистит "
+              "его копии в backups/ при следующем цикле.", file=sys.stderr)
     return 0
+
+
+def _confirmed(before: date, today: date) -> bool:
+    """A date after today also takes the cases closed today and recently: a person confirms it,
+    or the command line says so (`--yes`)."""
+    question = (f"Дата {before:%d.%m.%Y} позже сегодняшней ({today:%d.%m.%Y}): будут удалены данные всех "
+                "закрытых обращений, включая закрытые сегодня.")
+    if not sys.stdin.isatty():
+        raise InputError(question + " Если это и нужно, повторите команду с флагом --yes")
+    try:
+        answer = input(question + " Продолжить? (да/нет): ").strip().lower()
+    except (EOFError, KeyboardInterrupt):   # Ctrl-D / Ctrl-C: no
+        print()
+        return False
+    return answer in ("да", "д", "yes", "y")
 
 
 def cmd_backup(args) -> int:

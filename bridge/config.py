@@ -294,7 +294,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
     "site": frozenset({"output_dir", "title", "base_url"}),
     "reminders": frozenset({"escalate_after_days", "digest_time"}),
     "report": frozenset({"min_messages"}),
-    "retention": frozenset({"raw_mail_days", "journal_days"}),
+    "retention": frozenset({"raw_mail_days", "journal_days", "purge_after_days"}),
     "departments": frozenset({"code", "name", "emails", "head_emails", "keywords", "description"}),
     "external_bodies": frozenset({"code", "name", "competence", "address", "site"}),
 }
@@ -337,6 +337,7 @@ def _build(raw: dict, base_dir: Path, source: Path | None, problems: list[str]) 
     mail = _section(raw, "mail", problems)
     _check_mail(mail, problems)
     site = _section(raw, "site", problems)
+    _check_base_url(site, problems)
     _check_schedule(raw, problems)
     return Config(
         source=source, base_dir=base_dir, case_prefix=prefix, tz=tz, data_dir=data_dir, ledger=ledger,
@@ -398,6 +399,18 @@ def _whole(section: dict, name: str, low: int, high: int, problems: list[str]) -
         problems.append(f"{name}: нужно целое число от {low} до {high}, а не «{value}»")
 
 
+def _check_base_url(site: dict, problems: list[str]) -> None:
+    """RSS 2.0 wants absolute links: `[site] base_url` is the section's address on the web."""
+    from urllib.parse import urlsplit
+    value = site.get("base_url")
+    if value is None:
+        return
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(f"site.base_url: «{value}» — нужен полный адрес раздела на сайте, например "
+                        "\"https://adm-okha.ru/info/\"")
+
+
 def _check_schedule(raw: dict, problems: list[str]) -> None:
     """[reminders] and [report]: read by their steps, which would quietly fall back to defaults
     (or overflow on a huge number), so a wrong value is reported here."""
@@ -411,6 +424,10 @@ def _check_schedule(raw: dict, problems: list[str]) -> None:
             problems.append(f"reminders.digest_time: «{digest_time}» — нужно время ЧЧ:ММ, например \"09:30\"")
     if isinstance(report, dict):
         _whole(report, "report.min_messages", 1, 100000, problems)
+    retention = raw.get("retention", {})
+    if isinstance(retention, dict):   # 152-ФЗ: a typo must not keep data for ever or purge it at once
+        for key in ("raw_mail_days", "journal_days", "purge_after_days"):
+            _whole(retention, f"retention.{key}", 1, 36500, problems)
 
 
 def _emails(section: dict, key: str, problems: list[str]) -> tuple[str, ...]:

@@ -6,9 +6,11 @@
 3. «отправка» (steps/outgoing.py) — send and publish what the outbox holds;
 4. «соцсети» (steps/intake.py) — take in new messages from the channels;
 5. «почта» (steps/answers.py) — take in the departments' replies;
-6. «сайт» (steps/outgoing.py) — rewrite «Информационные сообщения» when needed;
-7. «хранение» (steps/retention.py) — once a day, raw copies past their period go;
-8. «журнал: запись» — write the ledger when anything it shows has changed.
+6. «хранение» (steps/retention.py) — once a day, raw copies past their period go, and with
+   `[retention] purge_after_days` the personal data of cases closed that long ago (steps/purge.py);
+7. «сайт» (steps/outgoing.py) — rewrite «Информационные сообщения» when needed;
+8. «журнал: запись» — write the ledger when anything it shows has changed; then the ledger's
+   backups lose what a purge removed (once the ledger itself was rewritten).
 
 Every step works item by item and survives the failure of another: a locked workbook defers the
 ledger steps while mail and channels go on; a network that is down delays its own items only.
@@ -29,6 +31,7 @@ from bridge.steps import answers, intake, outgoing
 from bridge.steps.clock import check_clock
 from bridge.steps.decisions import read_decisions
 from bridge.steps.reminders import queue_reminders
+from bridge.steps.purge import scrub_backups
 from bridge.steps.retention import apply_retention
 from bridge.storage.store import StoreVanished, is_store_failure, restore_hint
 from ledger.render import RenderContext, render_row, summary_rows
@@ -58,27 +61,42 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     now = now or utcnow()
     store, config, ports = app.store, app.config, app.ports
     report = CycleReport()
-    read, cases = None, None
     check_data_folder(app, now)
     store.touched.clear()
     ports.troubles.clear()
     _step(report, "часы", lambda: check_clock(store, config, ports, now), ports.progress)
-    if ports.ledger.has_news():
-        # Only a workbook someone saved needs reading, and only then the cases for comparing.
-        cases = {c.id: c for c in store.all_cases()}
-        ctx = render_context(app, now)
-        with ports.progress("журнал: чтение решений"):
-            read, counts = read_decisions(store, config, ports, cases, lambda case: render_row(case, ctx), now)
-        report.decisions_read, report.new_cases = counts["decisions"], counts["new_cases"]
+    read, cases = _read_ledger(app, now, report)
     _step(report, "напоминания", lambda: queue_reminders(store, config, ports, now), ports.progress)
     report.sent = _step(report, "отправка", lambda: outgoing.run_outbox(store, config, ports, now), ports.progress)
     report.new_cases += _step(report, "соцсети", lambda: intake.take_channels(store, config, ports, now), ports.progress)
     report.replies = _step(report, "почта", lambda: answers.take_mail(store, config, ports, now), ports.progress)
-    _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now), ports.progress)
     _step(report, "хранение", lambda: apply_retention(store, config, ports, now), ports.progress)
+    _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now), ports.progress)
     check_data_folder(app, now)     # never rewrite the ledger from a store that is gone
     _write_ledger(app, now, bool(read and read.needs_rewrite), report, cases)
+    _step(report, "хранение: копии журнала", lambda: scrub_backups(store, config, ports.files), ports.progress)
     report.outages = summarize(ports.troubles)
+    return report
+
+
+def _read_ledger(app: App, now: datetime, report: CycleReport):
+    """Only a workbook someone saved needs reading, and only then the cases for comparing."""
+    if not app.ports.ledger.has_news():
+        return None, None
+    cases = {c.id: c for c in app.store.all_cases()}
+    ctx = render_context(app, now)
+    with app.ports.progress("журнал: чтение решений"):
+        read, counts = read_decisions(app.store, app.config, app.ports, cases, lambda case: render_row(case, ctx), now)
+    report.decisions_read, report.new_cases = counts["decisions"], counts["new_cases"]
+    return read, cases
+
+
+def refresh_ledger(app: App, now: datetime) -> CycleReport:
+    """Read what the operator saved, then rewrite the ledger whatever changed (`purge`: the
+    purged data must leave the workbook now, not at the next change)."""
+    report = CycleReport()
+    read, cases = _read_ledger(app, now, report)
+    _write_ledger(app, now, True, report, cases)
     return report
 
 

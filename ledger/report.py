@@ -8,6 +8,7 @@ half-written report.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,35 @@ NOTES = (
 )
 
 
+LABEL_WIDTH = 46          # column A, in character widths
+LINE_HEIGHT = 15          # points per line of 11-pt text
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` takes in a wrapping cell `width` characters wide (words kept whole,
+    as Excel and LibreOffice break them; a word longer than the line is cut)."""
+    per_line = max(1, int(width) - 1)
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        used, count = 0, 1
+        for word in paragraph.split():
+            size = len(word)
+            if used and used + 1 + size > per_line:
+                count, used = count + 1, 0
+            if size > per_line:
+                count += math.ceil(size / per_line) - 1
+                size %= per_line
+            used += size + (1 if used else 0)
+        lines += count
+    return lines
+
+
+def column_width(width: int, values) -> int:
+    """Wide enough for the longest text among `values` (a number fits any of our widths)."""
+    texts = [len(v) for v in values if isinstance(v, str)]
+    return max([width] + [size + 2 for size in texts])
+
+
 @dataclass(frozen=True)
 class ReportTable:
     rows: Sequence[tuple[str, list]]     # (label, one value per column); None = empty cell
@@ -64,8 +94,11 @@ def _write_workbook(path: Path, year: int, month: int, stamp: str, minimum: int,
     title = f"Работа с сообщениями пользователей за {MONTHS[month - 1]} {year} г."
     sheet = _table_sheet(workbook, formats, "По отделам", "Отдел", title, stamp, departments, True)
     count = len(departments.rows)
-    for number, note in enumerate(NOTES):
-        sheet.write(5 + count + 1 + number, 0, note.format(min=minimum), formats["note"])
+    width = _table_width(departments, COLUMNS)
+    for number, note in enumerate(NOTES):   # across the table, wrapped: nothing runs off the page
+        row, text = 5 + count + 1 + number, note.format(min=minimum)
+        sheet.merge_range(row, 0, row, len(COLUMNS), text, formats["note"])
+        sheet.set_row(row, LINE_HEIGHT * wrapped_lines(text, width))
     _insert_chart(workbook, sheet, count, chart_row=5 + count + 1 + len(NOTES) + 1)
     _table_sheet(workbook, formats, "По каналам", "Канал", title, stamp, channels, False)
     workbook.close()
@@ -75,12 +108,13 @@ def _formats(workbook) -> dict:
     base = {"font_name": "Calibri", "font_size": 11, "valign": "top", "border": 1}
     formats = {"title": workbook.add_format({"bold": True, "font_size": 14}),
                "stamp": workbook.add_format({"italic": True, "font_color": "#555555"}),
-               "note": workbook.add_format({"italic": True, "font_color": "#555555"}),
+               "note": workbook.add_format({"italic": True, "font_color": "#555555", "text_wrap": True,
+                                            "valign": "top"}),
                "header": workbook.add_format({**base, "bold": True, "text_wrap": True, "align": "center",
                                               "valign": "vcenter", "bg_color": "#DDEBF7"}),
                "label": workbook.add_format({**base, "text_wrap": True}),
-               "total_label": workbook.add_format({**base, "bold": True, "bg_color": "#F2F2F2"}),
-               "text": workbook.add_format({**base, "align": "center", "font_color": "#777777"})}
+               "total_label": workbook.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "text_wrap": True}),
+               "text": workbook.add_format({**base, "align": "center", "font_color": "#777777", "text_wrap": True})}
     for _, _, number_format in COLUMNS:
         formats[number_format] = workbook.add_format({**base, "num_format": number_format})
         formats["total" + number_format] = workbook.add_format({**base, "num_format": number_format,
@@ -92,20 +126,38 @@ def _table_sheet(workbook, formats: dict, name: str, first_header: str, title: s
                  table: ReportTable, rated: bool):
     sheet = workbook.add_worksheet(name)
     columns = COLUMNS if rated else COLUMNS[:-1]
-    sheet.write(0, 0, title, formats["title"])
-    sheet.write(1, 0, stamp, formats["stamp"])
-    sheet.set_column(0, 0, 46)
-    sheet.set_row(3, 45)
+    widths = _widths(table, columns)
+    sheet.merge_range(0, 0, 0, len(columns), title, formats["title"])   # over the table, not past it
+    sheet.merge_range(1, 0, 1, len(columns), stamp, formats["stamp"])
+    sheet.set_row(0, 20)
+    sheet.set_column(0, 0, LABEL_WIDTH)
+    sheet.set_row(3, LINE_HEIGHT * max(wrapped_lines(header, width) for (header, _, _), width in zip(columns, widths)))
     sheet.write(3, 0, first_header, formats["header"])
-    for col, (header, width, _) in enumerate(columns, start=1):
+    for col, ((header, _, _), width) in enumerate(zip(columns, widths), start=1):
         sheet.set_column(col, col, width)
         sheet.write(3, col, header, formats["header"])
-    for number, (label, values) in enumerate(table.rows):
-        _write_row(sheet, formats, 4 + number, label, values, columns, "")
-    _write_row(sheet, formats, 4 + len(table.rows), "Всего", table.total, columns, "total")
+    for number, (label, values) in enumerate([*table.rows, ("Всего", table.total)]):
+        _write_row(sheet, formats, 4 + number, label, values, columns, "total" if number == len(table.rows) else "")
+        # Row heights from the wrapped line count: LibreOffice does not grow a row by itself, so a
+        # long department name would run over the next one.
+        lines = max([wrapped_lines(label, LABEL_WIDTH)] +
+                    [wrapped_lines(v, w) for v, w in zip(values, widths) if isinstance(v, str)])
+        if lines > 1:
+            sheet.set_row(4 + number, LINE_HEIGHT * lines)
     sheet.freeze_panes(4, 1)
     _print_setup(sheet, name)
     return sheet
+
+
+def _widths(table: ReportTable, columns) -> list[int]:
+    """Each column as wide as its widest text («недостаточно данных» fits its cell)."""
+    rows = [values for _, values in table.rows] + [table.total]
+    return [column_width(width, [row[col] for row in rows if col < len(row)])
+            for col, (_, width, _) in enumerate(columns)]
+
+
+def _table_width(table: ReportTable, columns) -> int:
+    return LABEL_WIDTH + sum(_widths(table, columns))
 
 
 def _write_row(sheet, formats: dict, row: int, label: str, values: list, columns, style: str) -> None:

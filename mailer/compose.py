@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup, escape
 
+from bridge.core.vocabulary import zone_label
+
 from mailer.addresses import ascii_domain
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -48,15 +50,6 @@ REASON_HINTS = {
     "repeat": "В разъяснении сошлитесь на ответы, которые уже давались по этому вопросу.",
 }
 
-# Time zone names people in the Russian Far East and elsewhere recognise in a date line.
-ZONE_LABELS = {
-    "Europe/Kaliningrad": "Калининград", "Europe/Moscow": "Москва", "Europe/Samara": "Самара",
-    "Asia/Yekaterinburg": "Екатеринбург", "Asia/Omsk": "Омск", "Asia/Novosibirsk": "Новосибирск",
-    "Asia/Krasnoyarsk": "Красноярск", "Asia/Irkutsk": "Иркутск", "Asia/Chita": "Чита",
-    "Asia/Yakutsk": "Якутск", "Asia/Vladivostok": "Владивосток", "Asia/Sakhalin": "Сахалин",
-    "Asia/Magadan": "Магадан", "Asia/Kamchatka": "Камчатка", "Asia/Anadyr": "Анадырь",
-    "UTC": "UTC",
-}
 
 SUBJECT_EXCERPT_CHARS = 60
 ELLIPSIS = "…"
@@ -122,11 +115,6 @@ def plural(number: int, one: str, few: str, many: str) -> str:
     if 11 <= n <= 14:
         return many
     return {1: one, 2: few, 3: few, 4: few}.get(n % 10, many)
-
-
-def zone_label(tz: object) -> str:
-    key = getattr(tz, "key", None) or str(tz)
-    return ZONE_LABELS.get(key, key.rsplit("/", 1)[-1].replace("_", " "))
 
 
 def format_when(value: datetime | None, tz: ZoneInfo | None = None) -> str:

@@ -129,6 +129,14 @@ def _optional_secret(section: Mapping, key: str, secrets: Callable[[str], str]) 
     return secrets(section[key]) if section.get(key) else None
 
 
+def callback_journal_path(key: str, section: Mapping, data_dir: Path) -> Path | None:
+    """Where a VK page in callback mode journals its events (None: the page long-polls)."""
+    if section.get("mode", "longpoll") != "callback":
+        return None
+    default = data_dir / ("vk_callback.jsonl" if key == "vk" else f"vk_callback-{_file_safe(key)}.jsonl")
+    return Path(section.get("callback_journal", default))
+
+
 def _build_vk(key: str, section: Mapping, secrets: Callable[[str], str], data_dir: Path) -> Channel:
     from bridge.channels.vk import LIBRARY_API_URL, USER_TOKEN_INTERVAL, VkChannel
     from bridge.channels.vk_callback import CallbackJournal
@@ -138,8 +146,7 @@ def _build_vk(key: str, section: Mapping, secrets: Callable[[str], str], data_di
         raise ConfigError(f"[{key}] mode: ожидается \"longpoll\" или \"callback\", указано «{mode}»")
     journal = listener = None
     if mode == "callback":
-        default = data_dir / ("vk_callback.jsonl" if key == "vk" else f"vk_callback-{_file_safe(key)}.jsonl")
-        journal = CallbackJournal(Path(section.get("callback_journal", default)))
+        journal = CallbackJournal(callback_journal_path(key, section, data_dir))
         listener = {"host": section.get("callback_host", "127.0.0.1"),
                     "port": _integer(section, "callback_port", key, 8080),
                     "confirmation": str(_required(section, "confirmation", key)),

@@ -105,3 +105,20 @@ def basis_from_label(text: str) -> str | None:
 def is_yes(text: str) -> bool:
     """«Согласие», «Информационный»: what a person may type for yes."""
     return _fold(text) in _YES_WORDS
+
+
+# Time zone names people in the Russian Far East and elsewhere recognise in a date line.
+ZONE_LABELS = {
+    "Europe/Kaliningrad": "Калининград", "Europe/Moscow": "Москва", "Europe/Samara": "Самара",
+    "Asia/Yekaterinburg": "Екатеринбург", "Asia/Omsk": "Омск", "Asia/Novosibirsk": "Новосибирск",
+    "Asia/Krasnoyarsk": "Красноярск", "Asia/Irkutsk": "Иркутск", "Asia/Chita": "Чита",
+    "Asia/Yakutsk": "Якутск", "Asia/Vladivostok": "Владивосток", "Asia/Sakhalin": "Сахалин",
+    "Asia/Magadan": "Магадан", "Asia/Kamchatka": "Камчатка", "Asia/Anadyr": "Анадырь",
+    "UTC": "UTC",
+}
+
+
+def zone_label(tz: object) -> str:
+    """«Сахалин» for Asia/Sakhalin: the zone as the mails, the site and the reports name it."""
+    key = getattr(tz, "key", None) or str(tz)
+    return ZONE_LABELS.get(key, key.rsplit("/", 1)[-1].replace("_", " "))

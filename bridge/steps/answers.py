@@ -22,6 +22,7 @@ from bridge.core.model import Status
 from bridge.core.progress import Progress
 from bridge.steps.aside import set_aside
 from bridge.steps.ports import Ports
+from bridge.steps.purge import ACTION as PURGED
 from bridge.storage.files import ANSWER, DataFiles
 from bridge.storage.store import Store
 
@@ -115,12 +116,28 @@ def take_reply(store: Store, files: DataFiles, raw: bytes, parsed, now: datetime
     key = message_key(parsed, raw)
     if store.mail_known(key):
         return "duplicate"
+    if parsed.case_id and store.has_action(parsed.case_id, PURGED):
+        return _refuse_purged(store, key, parsed, now)
     raw_path = files.keep_raw_mail(raw, key, now)
     with store.transaction():
         store.remember_mail(key, parsed.case_id, parsed.kind, now, files.relative(raw_path), parsed.note)
         outcome = _apply(store, files, parsed, now, _threading(raw))
     log.info("mail %s for %s: %s", parsed.kind, parsed.case_id or "-", outcome)
     return outcome
+
+
+def _refuse_purged(store: Store, key: str, parsed, now: datetime) -> str:
+    """152-ФЗ: a late reply to a case whose personal data was purged would write the citizen's
+    details (a passport scan, an address) back. Nothing of it is kept: no raw copy, no text, no
+    files; the mail stays in the mailbox and the operator is told where it is."""
+    with store.transaction():
+        store.remember_mail(key, parsed.case_id, "purged_case", now, "", "")
+        store.record(parsed.case_id, parsed.sender or "почта", "письмо по обращению с удалёнными данными", at=now)
+        store.alert("purged_case", f"Пришло письмо по {parsed.case_id} от {parsed.sender or 'неизвестного'}, "
+                    "а персональные данные этого обращения уже удалены (152-ФЗ): письмо и вложения не "
+                    "сохранены, оно осталось в почтовом ящике Отклика.", parsed.case_id, at=now)
+    log.info("mail for %s refused: the case was purged", parsed.case_id)
+    return "purged_case"
 
 
 # Where a department's answer is expected; any other state needs the mail to answer one of ours.

@@ -353,15 +353,24 @@ def _outgoing(paths: list[Path]):
 # -- the site section (п. 3.5) ----------------------------------------------------------------------
 
 def refresh_site(store: Store, config: Config, now: datetime, force: bool = False) -> int:
-    """Rewrite «Информационные сообщения» when an informational answer was published."""
+    """Rewrite «Информационные сообщения» when an informational answer was published; the
+    department's files of each answer are published with it (issue 11)."""
     from bridge.channels.site import SiteItem, write_site
+    files = DataFiles(config.data_dir)
     items = [SiteItem(c.id, c.closed_at or c.posted_at, c.publish_text,
-                      getattr(config.department(c.department), "name", ""))
-             for c in store.published_informational()]
-    marker = [len(items), items[-1].case_id if items else ""]
+                      getattr(config.department(c.department), "name", ""), tuple(files.files(c.id, ANSWER)))
+             for c in store.published_informational() if c.publish_text]   # a purged one has none
+    marker = [len(items), items[-1].case_id if items else "", sum(len(i.files) for i in items)]
     if not force and (not items or store.get_value("site.marker") == marker):
         return 0
-    write_site(config.site_dir, items, config.site_title, now)
+    write_site(config.site_dir, items, config.site_title, now, tz=config.tz, base_url=site_base_url(config))
     with store.transaction():
         store.set_value("site.marker", marker)
     return len(items)
+
+
+def site_base_url(config: Config) -> str:
+    """`[site] base_url`: where the section is on the web (the feed's links must be absolute)."""
+    section = config.raw.get("site", {}) if isinstance(config.raw, dict) else {}
+    value = section.get("base_url", "") if isinstance(section, dict) else ""
+    return value if isinstance(value, str) else ""

@@ -20,6 +20,7 @@ from bridge.config import Config
 from bridge.core.errors import InputError
 from bridge.core.figures import Figures, figures_by
 from bridge.core.model import Case
+from bridge.core.vocabulary import zone_label
 from bridge.steps.ports import Ports
 from bridge.storage.store import Store
 from ledger.report import ReportTable, write_report_workbook
@@ -90,7 +91,7 @@ def write_report(store: Store, config: Config, ports: Ports, year: int, month: i
     departments = report_rows(cases, lambda c: c.department, [(d.code, d.name) for d in config.departments],
                               config, now, returned)
     channels = report_rows(cases, lambda c: c.channel_label, [], config, now, returned)
-    stamp = f"Сформирован {config.calendar.local(now):%d.%m.%Y %H:%M} ({config.tz.key})"
+    stamp = f"Сформирован {config.calendar.local(now):%d.%m.%Y %H:%M} ({zone_label(config.tz)})"
     return write_report_workbook(ports.files.report(year, month), year, month, stamp, minimum,
                                  _table(departments, minimum), _table(channels, None))
 

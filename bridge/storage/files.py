@@ -84,6 +84,47 @@ class DataFiles:
         path = Path(stored)
         return path if path.is_absolute() else self.root / path
 
+    def resolve_kept(self, stored: str) -> Path:
+        """Where a stored path of ours is now. Stores written before paths were kept relative to
+        the data folder hold them relative to the working directory of that time
+        (`data/mail/2026-01/x.eml`, `../otklik/data/mail/…`): the part from the data folder's own
+        subfolder (`mail/`, `attachments/`) on is looked up here."""
+        path = self.resolve(stored)
+        if path.exists():
+            return path
+        parts = Path(stored).parts
+        for top in ("mail", "attachments", "journals", "backups"):
+            if top in parts:
+                candidate = self.root.joinpath(*parts[len(parts) - 1 - parts[::-1].index(top):])
+                if candidate.exists():
+                    return candidate
+        return path
+
+    def raw_mails(self) -> list[Path]:
+        """Every raw mail kept in the folder, whatever the store remembers of it."""
+        folder = self.root / "mail"
+        return sorted(p for p in folder.rglob("*.eml") if p.is_file()) if folder.is_dir() else []
+
+    def ledger_backups(self) -> list[Path]:
+        """Dated copies of the ledger, ledgers set aside as unreadable and «Save as» copies (.ods,
+        .xls) moved here (ledger/workbook.py): every file of `backups/` but the stores."""
+        if not self.backups.is_dir():
+            return []
+        return sorted(p for p in self.backups.iterdir()
+                      if p.is_file() and p.suffix != ".sqlite3" and not p.name.startswith("."))
+
+    def store_copies(self) -> list[Path]:
+        """Stores kept in `backups/` (one rescued when its file vanished, cycle.py)."""
+        return sorted(p for p in self.backups.glob("*.sqlite3") if p.is_file()) if self.backups.is_dir() else []
+
+    def set_aside_items(self) -> list[Path]:
+        folder = self.journals / "set_aside"
+        return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+
+    def replace_file(self, path: Path, data: bytes) -> None:
+        """Rewrite a file of the folder whole (a journal without a purged case's lines)."""
+        _write_atomically(path, data)
+
     def earlier_work(self) -> list[str]:
         """What in the folder shows that a store worked here before (in Russian, for a refusal)."""
         found = ["отметка о созданной базе " + self.store_marker.name] if self.store_marker.exists() else []

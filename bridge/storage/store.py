@@ -109,6 +109,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     _words_to_codes,
 )
 
+PURGED_ALERT = "(персональные данные обращения удалены)"
+
+
 class StoreError(OtklikError):
     """The store needs a person: missing, emptied, damaged or gone under a running service.
     Restarting cannot help, so the exit code is one systemd is told not to restart on (README)."""
@@ -462,6 +465,29 @@ class Store:
             f"UPDATE history SET old = NULL, new = NULL WHERE case_id = ? AND field IN ({marks}) "
             "AND (old IS NOT NULL OR new IS NOT NULL)", (case_id, *fields))
         return cursor.rowcount > 0
+
+    def has_action(self, case_id: str, action: str) -> bool:
+        """Whether the case's history holds `action` (the purge's mark, steps/purge.py)."""
+        return self.db.execute("SELECT 1 FROM history WHERE case_id = ? AND action = ? LIMIT 1",
+                               (case_id, action)).fetchone() is not None
+
+    def blank_case_traces(self, case_id: str) -> bool:
+        """Purge: what a case's mail and alerts said about it (notes may quote a subject line,
+        which carries the first words of the message)."""
+        changed = self.db.execute("UPDATE mail_seen SET note = '' WHERE case_id = ? AND note != ''",
+                                  (case_id,)).rowcount
+        changed += self.db.execute("UPDATE alerts SET text = ? WHERE case_id = ? AND text != ?",
+                                   (PURGED_ALERT, case_id, PURGED_ALERT)).rowcount
+        return changed > 0
+
+    def compact(self) -> None:
+        """After a purge: nothing removed may survive in the file's free pages or in the WAL
+        (https://sqlite.org/pragma.html#pragma_secure_delete, #pragma_wal_checkpoint; VACUUM
+        rebuilds the file in place, so the open file stays the one `check_file` knows)."""
+        self.db.execute("PRAGMA secure_delete = ON")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- intake dedup ---------------------------------------------------------------------------
 

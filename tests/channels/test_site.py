@@ -46,3 +46,32 @@ def test_rewrite_keeps_every_item_and_leaves_no_temp_files(tmp_path):
 def test_empty_section(tmp_path):
     write_site(tmp_path / "new", [], "А")
     assert "Сообщений пока нет" in (tmp_path / "new" / "index.html").read_text(encoding="utf-8")
+
+
+def test_times_are_local_the_title_is_once_and_links_absolute(tmp_path):
+    from zoneinfo import ZoneInfo
+    item = SiteItem("OKH-2026-00009", datetime(2026, 3, 2, 7, 55, tzinfo=timezone.utc), "Сход граждан", "Отдел ЖКХ")
+    write_site(tmp_path, [item], "Информационные сообщения — администрация", tz=ZoneInfo("Asia/Sakhalin"),
+               base_url="https://adm-okha.ru/info")
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "02.03.2026 18:55 (Сахалин)" in page and "07:55" not in page
+    assert page.count("Информационные сообщения") == 3          # <title>, the feed's link title, <h1>
+    feed = ET.fromstring((tmp_path / "rss.xml").read_bytes()).find("channel")
+    assert feed.findtext("title") == "Информационные сообщения — администрация"
+    assert feed.findtext("link") == "https://adm-okha.ru/info/index.html"
+    assert feed.find("item").findtext("link") == "https://adm-okha.ru/info/index.html#OKH-2026-00009"
+    assert feed.find("item").findtext("pubDate") == "Mon, 02 Mar 2026 18:55:00 +1100"
+
+
+def test_answer_files_are_published_and_go_with_their_item(tmp_path):
+    scan = tmp_path / "акт осмотра.pdf"
+    scan.write_bytes(b"%PDF-1.4 scan")
+    item = SiteItem("OKH-2026-00010", T0, "Акт осмотра", "Отдел ЖКХ", (scan,))
+    out = tmp_path / "site"
+    write_site(out, [item], "А", base_url="https://adm-okha.ru/info/")
+    published = out / "files" / "OKH-2026-00010" / "акт осмотра.pdf"
+    assert published.read_bytes() == scan.read_bytes()
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="files/OKH-2026-00010/%D0%B0%D0%BA%D1%82%20%D0%BE%D1%81%D0%BC%D0%BE%D1%82%D1%80%D0%B0.pdf"' in page
+    write_site(out, [], "А", base_url="https://adm-okha.ru/info/")
+    assert not published.exists()

@@ -25,7 +25,7 @@ def local(*parts: int) -> datetime:
 def config(tmp_path):
     demo = load(None)
     return dataclasses.replace(demo, data_dir=tmp_path / "data", ledger=tmp_path / "data" / "Журнал.xlsx",
-                               base_dir=tmp_path)
+                               site_dir=tmp_path / "data" / "site", base_dir=tmp_path)
 
 
 @pytest.fixture

@@ -119,3 +119,71 @@ def test_wrong_month_is_an_input_error(config):
     from bridge.core.errors import InputError
     with pytest.raises(InputError, match="неверный месяц 2026-13"):
         write_report(config, 2026, 13)
+
+
+def test_no_text_spills_out_of_its_cell_and_the_zone_is_named_as_in_the_mails(app, config):
+    """Every text fits its cell: a text in a cell that does not wrap is no longer than the column
+    (or the merged columns) is wide; a wrapping one has the row height its lines need."""
+    from ledger.report import LINE_HEIGHT, wrapped_lines
+    long_name = "Отдел по связям с общественностью, населением и территориальному управлению"
+    departments = list(config.departments)
+    assert any(d.name == long_name for d in departments)
+    answered(app.store, local(2026, 4, 13, 9), local(2026, 4, 13, 11), department="oso")
+    book = openpyxl.load_workbook(write_report(config, 2026, 4))
+    sheet = book["По отделам"]
+    assert sheet["A2"].value.endswith("(Сахалин)") and "Asia/" not in sheet["A2"].value
+    assert NOT_ENOUGH in [c.value for c in sheet["K"]]
+    checked = 0
+    for sheet in book.worksheets:
+        merged = {r.min_row: r for r in sheet.merged_cells.ranges if r.min_col == 1}
+        for row in sheet.iter_rows():
+            for cell in row:
+                if not isinstance(cell.value, str) or type(cell).__name__ == "MergedCell":
+                    continue
+                span = merged.get(cell.row) if cell.column == 1 else None
+                last = span.max_col if span else cell.column
+                width = sum(sheet.column_dimensions[openpyxl.utils.get_column_letter(c)].width
+                            for c in range(cell.column, last + 1))
+                height = sheet.row_dimensions[cell.row].height or LINE_HEIGHT
+                size = (cell.font.sz or 11) / 11
+                if cell.alignment.wrap_text:
+                    assert wrapped_lines(cell.value, width / size) * LINE_HEIGHT * size <= height + 0.5, \
+                        (sheet.title, cell.coordinate, cell.value, width, height)
+                else:
+                    assert len(cell.value) * size <= width, (sheet.title, cell.coordinate, cell.value, width)
+                checked += 1
+    assert checked > 40
+
+
+def test_on_paper_the_long_department_name_stays_in_its_row(app, config, tmp_path):
+    """LibreOffice prints the report (PDF, read with pdfminer.six): the first department's long
+    name wraps inside its own row instead of running over the next, «недостаточно данных» is
+    printed whole, and the stamp names the zone as the mails do."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTTextLine
+    from tests.ledger.office import convert
+    answered(app.store, local(2026, 4, 13, 9), local(2026, 4, 13, 11), department="oso")
+    source = write_report(config, 2026, 4)
+    convert(tmp_path / "lo-profile", "pdf", tmp_path / "pdf", source)
+    [first_page, *_] = extract_pages(tmp_path / "pdf" / f"{source.stem}.pdf")
+    lines = []
+
+    def walk(item):
+        if isinstance(item, LTTextLine):
+            lines.append((item.y1, item.y0, item.x0, item.get_text().strip()))
+        elif hasattr(item, "__iter__"):
+            for child in item:
+                walk(child)
+    walk(first_page)
+    text = "\n".join(line[3] for line in lines)
+    assert "(Сахалин)" in text and "Asia/Sakhalin" not in text
+    assert NOT_ENOUGH in text                                  # whole, not clipped by the next cell
+    [start] = [line for line in lines if line[3].startswith("Отдел по связям")][:1]   # the table's, not the chart's
+    column = [line for line in lines if abs(line[2] - start[2]) < 2 and line[0] <= start[0]]
+    column.sort(key=lambda line: -line[0])
+    name_lines = column[:[i for i, line in enumerate(column) if line[3].startswith("Отдел ЖКХ")][0]]
+    next_row = next(line for line in column if line[3].startswith("Отдел ЖКХ"))
+    assert " ".join(line[3] for line in name_lines) == "Отдел по связям с общественностью, населением и " \
+                                                       "территориальному управлению"
+    assert len(name_lines) >= 2, name_lines                   # wrapped, not cut or spilled sideways
+    assert next_row[0] <= min(bottom for _, bottom, _, _ in name_lines) + 1, (name_lines, next_row)

@@ -218,8 +218,9 @@ def test_the_approved_text_is_the_text_published_after_a_retry(stand):
     assert (done.status, done.publish_text) == (Status.PUBLISHED, ANSWER)   # the row shows what went out
 
     # 152-ФЗ: the text fixed into the publication goes with the rest at `purge`.
-    purge(stand.app.store, stand.app.config, stand.app.ports, (stand.now + timedelta(days=1)).date(),
-          stand.now + timedelta(days=1))
+    # Purge compares local (Sakhalin) closing dates: the day after the local today.
+    tomorrow = stand.app.config.calendar.local(stand.now).date() + timedelta(days=1)
+    purge(stand.app.store, stand.app.config, stand.app.ports, tomorrow, stand.now + timedelta(days=1))
     payloads = [json.loads(p) for (p,) in stand.app.store.db.execute(
         "SELECT payload FROM outbox WHERE case_id = ? AND kind = 'publish'", (case.id,))]
     assert payloads and all(not p.get("text") for p in payloads)
