@@ -155,9 +155,7 @@ def configured_sender(config: Config):
         return None
     if mail.get("backend") == "exchange":
         from mailer.exchange import EwsSender
-        return EwsSender(mail["exchange_url"], mail["exchange_user"],
-                         secret(mail.get("exchange_password_env"), "Exchange"), mail["address"],
-                         **_exchange_options(mail))
+        return EwsSender(*_exchange_login(mail), mail["address"], **_exchange_options(mail))
     from mailer.smtp import SmtpSender
     return SmtpSender(mail.get("smtp_host", "localhost"), mail.get("smtp_port", 587),
                       mail.get("smtp_security", "starttls"), mail.get("smtp_user") or None,
@@ -170,9 +168,11 @@ def configured_mailbox(config: Config):
         return None
     if mail.get("backend") == "exchange":
         from mailer.exchange import EwsMailbox
-        return EwsMailbox(mail["exchange_url"], mail["exchange_user"],
-                          secret(mail.get("exchange_password_env"), "Exchange"), mail["address"],
-                          **_exchange_options(mail))
+        return EwsMailbox(*_exchange_login(mail), mail["address"], **_exchange_options(mail),
+                          folder=mail.get("exchange_folder", ""),
+                          processed_folder=mail.get("exchange_processed_folder", ""),
+                          set_aside_folder=mail.get("exchange_set_aside_folder", ""),
+                          poll_interval=float(mail.get("exchange_poll_interval", 10)))
     from mailer.imap import ImapMailbox
     return ImapMailbox(mail.get("imap_host", "localhost"), mail.get("imap_port", 993),
                        mail.get("imap_security", "ssl"), mail.get("imap_user", mail.get("address", "")),
@@ -181,13 +181,27 @@ def configured_mailbox(config: Config):
                        max_messages=int(mail.get("batch_size", FETCH_LIMIT)))
 
 
+def _exchange_login(mail) -> tuple[str, str, str]:
+    """(url, user, password); with OAuth 2.0 the app's secret is read instead of a password."""
+    if mail.get("exchange_auth") == "oauth2":
+        return mail["exchange_url"], mail.get("exchange_user", mail["address"]), ""
+    return mail["exchange_url"], mail["exchange_user"], secret(mail.get("exchange_password_env"), "Exchange")
+
+
 def _exchange_options(mail) -> dict:
-    """`exchange_auth` ("ntlm" | "basic") and `exchange_version` ("2013" | "2016" | "2019")."""
+    """`exchange_auth` ("ntlm" | "basic" | "oauth2"), `exchange_version` ("2013" | "2016" | "2019")
+    and, for OAuth 2.0, the app registration (client credentials; its secret from the environment)."""
     options = {}
     if mail.get("exchange_auth"):
         options["auth_type"] = mail["exchange_auth"]
     if mail.get("exchange_version"):
         options["server_version"] = str(mail["exchange_version"])
+    if mail.get("exchange_auth") == "oauth2":
+        from mailer.exchange import OAuthApp
+        options["oauth"] = OAuthApp(mail["exchange_client_id"], secret(mail.get("exchange_client_secret_env"),
+                                                                       "секрет приложения Exchange"),
+                                    mail["exchange_tenant_id"], mail.get("exchange_token_url") or None,
+                                    mail.get("exchange_oauth_scope") or None)
     return options
 
 

@@ -63,7 +63,9 @@ def _international_addresses(config: Config) -> list[Check]:
 def required_secrets(config: Config) -> list[tuple[str, str]]:
     """(environment variable, what it is for) for every secret the configured adapters need."""
     mail, needed = config.mail, []
-    if mail.get("backend") == "exchange":
+    if mail.get("backend") == "exchange" and mail.get("exchange_auth") == "oauth2":
+        needed.append((mail.get("exchange_client_secret_env"), "секрет приложения Exchange (OAuth 2.0)"))
+    elif mail.get("backend") == "exchange":
         needed.append((mail.get("exchange_password_env"), "пароль Exchange"))
     elif mail:
         needed.append((mail.get("imap_password_env"), "пароль IMAP"))

@@ -281,6 +281,15 @@ def _check_paths(raw: dict, problems: list[str]) -> None:
                 problems.append(f"{section}.{key}: нужен путь в кавычках, а не «{value}»")
 
 
+# Exchange beyond url/user/password (mailer/exchange.py): OAuth 2.0 client credentials, the folders
+# (paths under the Inbox, «/» between levels) and the seconds between two looks for new mail.
+EXCHANGE_KEYS = ("exchange_client_id", "exchange_tenant_id", "exchange_client_secret_env", "exchange_token_url",
+                 "exchange_oauth_scope", "exchange_folder", "exchange_processed_folder",
+                 "exchange_set_aside_folder", "exchange_poll_interval")
+EXCHANGE_AUTH = ("ntlm", "basic", "oauth2")
+EXCHANGE_VERSIONS = ("2013", "2016", "2019")
+
+
 # Every key the configuration knows, per section (SPEC §7); anything else is reported with the
 # closest known key, so a typo («imap_hots») never silently falls back to a default.
 KNOWN_KEYS: dict[str, frozenset[str]] = {
@@ -289,7 +298,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
     "mail": frozenset({"backend", "address", "imap_host", "imap_port", "imap_security", "imap_user",
                        "imap_password_env", "processed_folder", "smtp_host", "smtp_port", "smtp_security",
                        "smtp_user", "smtp_password_env", "exchange_url", "exchange_user", "exchange_password_env",
-                       "exchange_auth", "exchange_version", "read_existing", "batch_size"}),
+                       "exchange_auth", "exchange_version", "read_existing", "batch_size", *EXCHANGE_KEYS}),
     "worktime": frozenset({"hours", "extra_days_off", "extra_working_days", "short_days"}),
     "site": frozenset({"output_dir", "title", "base_url"}),
     "reminders": frozenset({"escalate_after_days", "digest_time"}),
@@ -457,9 +466,34 @@ def _check_mail(mail: dict, problems: list[str]) -> None:
     for key in ("imap_port", "smtp_port"):
         if key in mail and not (isinstance(mail[key], int) and 0 < mail[key] < 65536):
             problems.append(f"mail.{key}: неверный порт «{mail[key]}»")
+    if backend == "exchange":
+        _check_exchange(mail, problems)
     for key, value in mail.items():
-        if ("password" in key or "token" in key) and not key.endswith("_env"):
+        if ("password" in key or "token" in key or "secret" in key) and not key.endswith(("_env", "_url")):
             problems.append(f"mail.{key}: пароли хранятся только в переменных окружения (укажите {key}_env)")
+
+
+def _check_exchange(mail: dict, problems: list[str]) -> None:
+    """[mail] with backend = "exchange": the keys mailer/exchange.py needs, by way of entry."""
+    auth = mail.get("exchange_auth", "ntlm")
+    if auth not in EXCHANGE_AUTH:
+        problems.append(f"mail.exchange_auth «{auth}»: возможно {', '.join(EXCHANGE_AUTH)}")
+    if "exchange_version" in mail and str(mail["exchange_version"]) not in EXCHANGE_VERSIONS:
+        problems.append(f"mail.exchange_version «{mail['exchange_version']}»: возможно {', '.join(EXCHANGE_VERSIONS)}")
+    needed = ["exchange_url"] + (["exchange_client_id", "exchange_tenant_id", "exchange_client_secret_env"]
+                                 if auth == "oauth2" else ["exchange_user", "exchange_password_env"])
+    for key in needed:
+        if not str(mail.get(key, "")).strip():
+            problems.append(f"mail.{key}: нужен для backend = \"exchange\" и exchange_auth = \"{auth}\"")
+    for key in ("exchange_url", "exchange_token_url"):
+        if key in mail and not str(mail[key]).startswith(("https://", "http://")):
+            problems.append(f"mail.{key}: нужен адрес вида https://…, а не «{mail[key]}»")
+    interval = mail.get("exchange_poll_interval", 10)
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 1 <= interval <= 3600:
+        problems.append(f"mail.exchange_poll_interval: нужно число секунд от 1 до 3600, а не «{interval}»")
+    for key in ("exchange_folder", "exchange_processed_folder", "exchange_set_aside_folder"):
+        if key in mail and not isinstance(mail[key], str):
+            problems.append(f"mail.{key}: нужен путь папки под «Входящими», например \"Обращения/Обработанные\"")
 
 
 def _calendar(worktime: dict, tz: ZoneInfo, problems: list[str]) -> WorkCalendar:

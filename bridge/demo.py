@@ -4,22 +4,33 @@ Citizens write on stand-ins of VK, Telegram and OK; the bridge opens cases, the 
 decisions into the real workbook, departments answer by email through a local SMTP sink and a
 pure-Python IMAP server, answers are published back, reminders and a digest go out, the monthly
 report is written. Nothing leaves 127.0.0.1.
+
+The demo runs on its own simulated clock (`DemoClock`), passed to every cycle as `now` the way
+the service passes the wall clock: it starts at the wall clock (the stand-ins date the citizens'
+messages by it), moves a few minutes per step, then jumps to fixed points of the working week —
+the operator's working time (10:00 or later), the moment the unanswered case is «истекает», and
+10:00 of the first working day of the week after next — so the reminder, the overdue mail, the operator's digest and the deputy head's
+weekly summary show on whatever day the demo is run. Every figure the narration prints is
+counted from what the stand-ins and the SMTP sink actually received (`Witness`).
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 import os
 import shutil
 import time
-from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 
 import openpyxl
 
 from bridge import config as configuration
-from bridge.app import App, build_app
+from bridge.app import App, build_app, utcnow
 from bridge.core.vocabulary import status_label
 from bridge.cycle import run_cycle
 from standins.department_replies import auto_reply, reply
@@ -36,7 +47,8 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def run_demo(out: Path) -> int:
+def run_demo(out: Path, start: datetime | None = None) -> int:
+    """The narrated demo into `out`; `start`: where the simulated clock begins (the wall clock)."""
     started = time.monotonic()
     logging.getLogger("mail.log").setLevel(logging.WARNING)   # aiosmtpd's per-connection chatter
     if out.exists():
@@ -45,7 +57,7 @@ def run_demo(out: Path) -> int:
     servers = _start_servers(out)
     try:
         app = _demo_app(out, servers)
-        _script(app, servers, out)
+        _script(app, servers, out, DemoClock(start or utcnow()), Witness(servers))
     finally:
         for server in servers.values():
             server.stop()
@@ -85,14 +97,99 @@ def _demo_app(out: Path, s: dict) -> App:
     return build_app(config)
 
 
-def _cycle(app: App, title: str, now: datetime | None = None) -> None:
-    report = run_cycle(app, now)
-    say(f"  ↻ цикл: новых {report.new_cases}, ответов {report.replies}, отправлено {report.sent}, "
+@dataclass
+class DemoClock:
+    """The demo's `now`: moves only when the script moves it, never with the wall clock."""
+
+    now: datetime
+    step: timedelta = timedelta(minutes=2)
+
+    def tick(self) -> datetime:
+        self.now += self.step
+        return self.now
+
+    def jump(self, moment: datetime) -> datetime:
+        self.now = max(self.now, moment)
+        return self.now
+
+
+# The publishing call of each network, as the operator would describe the place (п. 3.4, 3.5).
+PLACES = {"wall.createComment": "ВКонтакте, ответ под комментарием", "messages.send": "ВКонтакте, личное сообщение",
+          "wall.post": "ВКонтакте, пост на стене", "discussions.addDiscussionComment":
+          "Одноклассники, ответ под комментарием", "graph.messages": "Одноклассники, сообщение группы",
+          "mediatopic.post": "Одноклассники, тема в группе"}
+
+
+@dataclass
+class Witness:
+    """What the SMTP sink and the social stand-ins received since the last look."""
+
+    servers: dict
+    mails_seen: int = 0
+    published_seen: dict = field(default_factory=dict)
+
+    def new_mails(self) -> list[tuple[str, str]]:
+        """(recipients, subject) of each mail the sink accepted since the last call."""
+        fresh = self.servers["smtp"].messages[self.mails_seen:]
+        self.mails_seen += len(fresh)
+        return [(", ".join(rcpt), str(email.message_from_bytes(raw, policy=email.policy.default)["Subject"]))
+                for _, rcpt, raw in fresh]
+
+    def new_publications(self) -> list[tuple[str, str]]:
+        """(place, text) of each publication the networks' stand-ins received since the last call."""
+        found = []
+        for name in ("vk", "tg", "ok"):
+            fresh = self.servers[name].published[self.published_seen.get(name, 0):]
+            self.published_seen[name] = self.published_seen.get(name, 0) + len(fresh)
+            found += [(self._place(name, entry), _entry_text(entry)) for entry in fresh]
+        return found
+
+    def _place(self, name: str, entry: dict) -> str:
+        method = entry.get("method", "")
+        if name == "tg":
+            chat = str(entry.get("chat_id"))
+            return ("Telegram, пост в канале" if chat == str(self.servers["tg"].channel_id) else
+                    "Telegram, ответ в обсуждении" if chat == str(self.servers["tg"].group_id) else
+                    "Telegram, личное сообщение")
+        return PLACES.get(method, f"{name}: {method}")
+
+
+def _entry_text(entry: dict) -> str:
+    """The published text as the stand-in recorded it (OK keeps a topic's text in its media)."""
+    media = entry.get("attachment", {}).get("media", []) if isinstance(entry.get("attachment"), dict) else []
+    texts = [m.get("text") for m in media if isinstance(m, dict) and m.get("type") == "text"]
+    for value in [entry.get(key) for key in ("message", "text", "comment", "caption")] + texts:
+        if isinstance(value, dict):
+            value = value.get("text")
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _cycle(app: App, clock: DemoClock, title: str) -> None:
+    report = run_cycle(app, clock.tick())
+    say(f"  ↻ цикл «{title}»: новых {report.new_cases}, ответов {report.replies}, отправлено {report.sent}, "
         f"журнал {report.ledger}" + (f"; внимание: {'; '.join(report.problems)}" if report.problems else ""))
 
 
-def _script(app: App, s: dict, out: Path) -> None:
-    _cycle(app, "запуск")   # the bridge starts listening: long-poll cursors are taken now
+def _tell_mails(witness: Witness, what: str = "Писем") -> int:
+    mails = witness.new_mails()
+    say(f"  {what} ушло: {len(mails)}.")
+    for to, subject in mails:
+        say(f"    → {to}: {subject[:90]}")
+    return len(mails)
+
+
+def _tell_publications(witness: Witness) -> int:
+    published = witness.new_publications()
+    say(f"  Опубликовано на стендах соцсетей: {len(published)}.")
+    for place, text in published:
+        say(f"    {place}: «{' '.join(text.split())[:60]}»")
+    return len(published)
+
+
+def _script(app: App, s: dict, out: Path, clock: DemoClock, witness: Witness) -> None:
+    _cycle(app, clock, "запуск")   # the bridge starts listening: long-poll cursors are taken now
     say("\n1. Граждане пишут на официальных страницах.")
     s["vk"].add_user(1, "Анна", "Смирнова")
     s["vk"].add_user(2, "Олег", "Ким")
@@ -108,10 +205,14 @@ def _script(app: App, s: dict, out: Path) -> None:
     s["ok"].post_comment(topic, "501", "Пётр Н.", "Почему мне не пересчитали пенсию? Куда обращаться?")
     s["ok"].send_group_message("502", "Мария Л.", "Прошу разобраться: управляющая компания третий год "
                                "не делает ремонт крыши, документы есть, нужна проверка.")
-    _cycle(app, "приём")
+    _cycle(app, clock, "приём")
     for case in app.store.all_cases():
         say(f"  {case.id} · {case.channel_label:13} · {case.kind:16} · подсказка: {case.hint or '—'}")
 
+    at_work = _operator_at_work(app, clock.now)
+    if at_work > clock.now:
+        say(f"  Часы → {app.config.calendar.local(at_work):%d.%m.%Y %H:%M}: рабочее время оператора.")
+        clock.jump(at_work)
     heat, pit, library, rude, pension, roof, rubbish = (_find(app, word) for word in (
         "отопления", "яма", "библиотеки", "бездельники", "пенсию", "крыши", "мусор"))
     say("\n2. Оператор открывает «Журнал обращений.xlsx» и выбирает отдел и решение (п. 3.1).")
@@ -124,9 +225,11 @@ def _script(app: App, s: dict, out: Path) -> None:
                     pension: {"Решение оператора": "Разъяснение", "Основание": "вне компетенции"},
                     roof: {"Отдел": "Отдел ЖКХ", "Решение оператора": "Обращение 59-ФЗ"},
                     rubbish: {"Отдел": "Отдел ЖКХ", "Решение оператора": "Направить"}})
-    _cycle(app, "решения")
-    _cycle(app, "отправка")
-    say(f"  Писем отправлено отделам: {len(s['smtp'].messages)} (копии — в «Отправленные письма»).")
+    _cycle(app, clock, "решения")
+    _cycle(app, clock, "отправка")
+    _tell_mails(witness)
+    say("  (копии писем — в «Отправленные письма»)")
+    _tell_publications(witness)
     _say_files_sent(s, heat)
 
     say("\n3. Отделы отвечают обычной почтой из своих программ (Outlook, Gmail, iPhone).")
@@ -138,34 +241,36 @@ def _script(app: App, s: dict, out: Path) -> None:
     s["imap"].deliver(reply(sent[pit], "dorogi@adm-okha.ru", "Яма будет засыпана", "iphone"))
     s["imap"].deliver(reply(sent[library], "kultura@adm-okha.ru", "Библиотека работает 31 декабря "
                             "с 10:00 до 15:00, с 1 по 11 января — выходные.", "gmail"))
-    _cycle(app, "ответы")
+    _cycle(app, clock, "ответы")
     for case_id in (heat, pit, library):
         case = app.store.get(case_id)
         say(f"  {case_id}: {status_label(case.status)} — «{case.dept_answer[:70]}»")
 
-    say("\n4. Оператор проверяет (п. 3.3): публикует два ответа, третий возвращает на доработку.")
+    say("\n4. Оператор проверяет (п. 3.3): публикует два ответа отделов и разъяснение по шаблону (п. 3.7), "
+        "третий ответ возвращает на доработку.")
     _operator(app, {heat: {"Решение оператора": "Опубликовать"},
                     library: {"Решение оператора": "Опубликовать"},
                     pit: {"Решение оператора": "На доработку",
                           "Комментарий оператора": "Укажите срок ремонта и кто его выполнит."},
                     pension: {"Решение оператора": "Опубликовать"}})
-    _cycle(app, "публикация")
+    _cycle(app, clock, "публикация")
+    _tell_mails(witness)
+    _tell_publications(witness)
     _say_files_published(s)
     sent = {_case_of(raw): raw for _, _, raw in s["smtp"].messages}
     s["imap"].deliver(reply(sent[pit], "dorogi@adm-okha.ru", "Яму на ул. Дзержинского засыплет "
                             "МУП «Охинское дорожное хозяйство» до 5 декабря.", "thebat"))
-    _cycle(app, "повторный ответ")
+    _cycle(app, clock, "повторный ответ")
     _operator(app, {pit: {"Решение оператора": "Опубликовать"},
                     roof: {"Согласие": "да"}})
-    _cycle(app, "публикация")
+    _cycle(app, clock, "публикация")
     _operator(app, {roof: {"Рег. № СЭД": "01-15/2345"}})
-    _cycle(app, "СЭД")
-    published = s["vk"].published + s["tg"].published + s["ok"].published
-    say(f"  Опубликовано на стендах соцсетей: {len(published)} (ответы под комментариями, в личных "
-        "сообщениях и информационный пост).")
+    _cycle(app, clock, "СЭД")
+    _tell_mails(witness)
+    _tell_publications(witness)
 
     say("\n5. Контроль (п. 4.1, 4.2): напоминания, сводка оператору, месячный отчёт.")
-    _control(app, out)
+    _control(app, clock, witness, rubbish)
     say("\nИтог по обращениям:")
     for case in app.store.all_cases():
         say(f"  {case.id}: {status_label(case.status):24} · {case.system_note[:80]}")
@@ -221,28 +326,53 @@ def _operator(app: App, edits: dict[str, dict[str, str]]) -> None:
     book.save(app.config.ledger)
 
 
-def _control(app: App, out: Path) -> None:
-    try:
-        from bridge.steps.reminders import queue_reminders
-        from bridge.steps.report import write_report
-    except ImportError as exc:
-        say(f"  (контроль пока недоступен: {exc})")
-        return
-    later = _next_working_morning(app, datetime.now(timezone.utc) + timedelta(days=2))
-    say(f"  Перенесёмся в {later:%d.%m.%Y %H:%M}: отдел ЖКХ так и не ответил про вывоз мусора.")
-    queued = queue_reminders(app.store, app.config, app.ports, later)
-    app.outbox.run(later)
-    say(f"  Напоминаний и сводок поставлено в очередь и отправлено: {queued} "
-        "(просрочка — отделу, ежедневная сводка — оператору, недельная — заместителю главы).")
-    now = datetime.now(app.config.tz)
-    path = write_report(app.store, app.config, app.ports, now.year, now.month, now)
+def _control(app: App, clock: DemoClock, witness: Witness, silent: str) -> None:
+    """The department that never answers `silent`: the reminder before its term, then the week
+    after next, the overdue mail, the digest and the weekly summary; then the month's report."""
+    from bridge.steps.reminders import first_reminder_moment
+    from bridge.steps.report import write_report
+    month = app.config.calendar.local(app.store.get(silent).posted_at)
+    expiring = first_reminder_moment(app.store.get(silent), app.config.calendar, clock.now)
+    if expiring is not None:
+        say(f"  Часы → {app.config.calendar.local(expiring):%d.%m.%Y %H:%M}: срок ответа ЖКХ о вывозе мусора истекает.")
+        clock.jump(expiring - clock.step)
+        _cycle(app, clock, "напоминание")
+        _tell_mails(witness, "Напоминаний и сводок")
+    later = clock.jump(_control_morning(app, clock.now) - clock.step)
+    say(f"  Часы → {app.config.calendar.local(later + clock.step):%d.%m.%Y %H:%M} (первый рабочий день недели): "
+        "отдел ЖКХ так и не ответил.")
+    _cycle(app, clock, "контроль")
+    _tell_mails(witness, "Напоминаний и сводок")
+    say("  (просрочка — отделу, ежедневная сводка — оператору, недельная — заместителю главы)")
+    path = write_report(app.store, app.config, app.ports, month.year, month.month, clock.now)
     say(f"  Отчёт за месяц: {path}")
-    _cycle(app, "итог")
+    _cycle(app, clock, "итог")
 
 
-def _next_working_morning(app: App, moment: datetime) -> datetime:
-    local = app.config.calendar.local(moment)
-    day = local.date()
-    while not app.config.calendar.is_working_day(day):
+def _operator_at_work(app: App, moment: datetime) -> datetime:
+    """`moment`, or the next moment after it when the operator is at work and it is 10:00 or
+    later: the triage (п. 3.1) is then in time, and the department's term ends in working time
+    with its last quarter there too, so the reminder before the term is always shown."""
+    calendar = app.config.calendar
+    day = calendar.local(moment).date()
+    for _ in range(60):
+        for start, end in calendar.working_intervals(day) if calendar.is_working_day(day) else ():
+            begin = datetime.combine(day, max(start, time_of_day(10, 0)), calendar.tz)
+            finish = datetime.combine(day, end, calendar.tz)
+            if begin < finish and moment < finish:
+                return max(begin, moment)
         day += timedelta(days=1)
-    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=app.config.tz)
+    return moment
+
+
+def _control_morning(app: App, moment: datetime) -> datetime:
+    """10:00 of the first working day of the week after next: a day for the digest (п. 4.2) and
+    the weekly summary alike, whatever day the demo is run."""
+    calendar = app.config.calendar
+    day = calendar.local(moment).date() + timedelta(days=14)
+    monday = day - timedelta(days=day.weekday())
+    while True:
+        working = [monday + timedelta(days=n) for n in range(7) if calendar.is_working_day(monday + timedelta(days=n))]
+        if working:
+            return datetime(working[0].year, working[0].month, working[0].day, 10, 0, tzinfo=app.config.tz)
+        monday += timedelta(days=7)

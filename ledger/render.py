@@ -116,8 +116,9 @@ def row_hashes(row: Mapping[str, Value]) -> list[int]:
 
 # -- «Сводка» -------------------------------------------------------------------------------------
 
-SUMMARY_HEADERS = ("Отдел", "Поступило", "Ответ в срок", "С нарушением срока", "В работе",
-                   "Возвращено на доработку", "Доля в срок, %", "Медиана ответа, раб. ч")
+SUMMARY_HEADERS = ("Отдел", "Поступило", "Распределено в срок (п. 3.1)", "Распределено с нарушением срока (п. 3.1)",
+                   "Ответ в срок", "С нарушением срока", "В работе", "Переведено в обращение 59-ФЗ",
+                   "Возвращено на доработку", "Доля ответов в срок, %", "Медиана ответа, раб. ч")
 
 
 def summary_rows(cases: Sequence[Case], departments: Sequence[tuple[str, str]], calendar: WorkCalendar,
@@ -137,5 +138,6 @@ def summary_rows(cases: Sequence[Case], departments: Sequence[tuple[str, str]], 
 def _summary_row(label: str, figures: Figures) -> list:
     share = figures.share_on_time
     hours = figures.median_hours
-    return [label, figures.received, figures.on_time, figures.late, figures.open, figures.returned,
+    return [label, figures.received, figures.triage_on_time, figures.triage_late, figures.on_time, figures.late,
+            figures.open, figures.appeals, figures.returned,
             round(100 * share) if share is not None else "", round(hours, 1) if hours is not None else ""]

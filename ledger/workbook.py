@@ -404,11 +404,12 @@ def _write_directory(book, formats, departments: Sequence[DirectoryRow], now: da
 
 def _write_summary(book, formats, summary: Sequence[Sequence[object]], now: datetime) -> None:
     sheet = book.add_worksheet(SUMMARY_SHEET)
-    sheet.set_column(0, 0, 44, formats["text"])       # 44 + 7 × 13: one A4 width at ≥ 80 %
-    sheet.set_column(1, 7, 13, formats["text"])
+    # 34 + 10 × 10: one A4 width at ≥ 80 %; both compliances (п. 3.1, 3.2) make ten figure columns.
+    sheet.set_column(0, 0, 34, formats["text"])
+    sheet.set_column(1, 10, 10, formats["text"])
     for r, values in enumerate(summary):
         if r == 1:
-            sheet.set_row(r, 2 * LINE_HEIGHT)   # the headers wrap on two lines
+            sheet.set_row(r, 5 * LINE_HEIGHT)   # the headers wrap on up to five lines
         for col, value in enumerate(values):
             if isinstance(value, (int, float)):
                 sheet.write_number(r, col, value)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from bridge.config import Config
+from bridge.config import Config, ExternalBody
 from bridge.core.model import Basis, Case
 from mailer.compose import render_text
 
-def explanation_for(case: Case, basis: str, config: Config, store) -> str:
-    """The п. 3.7 standard text for the reason code `basis` (templates/texts/explanation_<code>)."""
+
+def explanation_for(case: Case, basis: str, config: Config, store, body: ExternalBody | None = None) -> str:
+    """The п. 3.7 standard text for the reason code `basis` (templates/texts/explanation_<code>).
+    `body`: the competent body for «вне компетенции» (bridge/steps/explanations.py chooses it);
+    None makes the text name no body rather than a wrong one."""
     if basis not in Basis.EXPLANATIONS:
         raise ValueError(basis)
     reason = basis
     context = {"author_name": case.author_name, "reason": reason}
     if reason == "out_of_competence":
-        body = _body_for(case, config)
         context["body"] = {"name": body.name, "competence": body.competence,
-                           "address": body.address, "site": body.site} if body else \
-            {"name": "уполномоченный орган (уточните в справочнике external_bodies)"}
+                           "address": body.address, "site": body.site} if body else None
     if reason == "repeat":
         earlier = _earlier(case, store)
         context.update(earlier_case_id=earlier.id if earlier else "—",
@@ -45,20 +46,6 @@ def citizen_text(name: str, case: Case) -> str:
         raise ValueError(name)
     place = PRIVATE_PLACES.get(case.channel.split(":")[0], "в личные сообщения")
     return render_text(name, author_name=case.author_name, case_id=case.id, private_place=place)
-
-
-def _body_for(case: Case, config: Config):
-    """The body the hint named (п. 3.7), else one whose competence words appear in the message,
-    else the first one."""
-    for body in config.external_bodies:
-        if body.name and body.name in (case.hint or ""):
-            return body
-    text = case.text.casefold()
-    for body in config.external_bodies:
-        words = [w.strip().casefold() for w in body.competence.split(",") if w.strip()]
-        if any(word[:6] in text for word in words):
-            return body
-    return config.external_bodies[0] if config.external_bodies else None
 
 
 def _earlier(case: Case, store):

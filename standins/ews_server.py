@@ -1,168 +1,34 @@
-"""A local fake Exchange Web Services endpoint (http.server on 127.0.0.1) for tests and demos.
+"""A local stand-in for an Exchange server's EWS endpoint (http.server on 127.0.0.1), for tests
+and demos, written from Microsoft's EWS reference (learn.microsoft.com/en-us/exchange/
+client-developer/web-service-reference/, "WSR" below) — not from any client.
 
-It answers the SOAP operations exchangelib sends for the bridge's use (GetFolder,
-SyncFolderItems, GetItem, UpdateItem, CreateItem with MIME content), keeping one mailbox's
-inbox in memory. Requests were recorded from exchangelib 5.6 pointed at this server with a fixed
-server version (Exchange 2016), Basic auth and no autodiscover.
+Here: HTTP, auth and the hands of the world (mail arrives, a person makes or deletes a folder); the
+mailbox and its operations, each citing its reference page, are in standins/ews_operations.py. One
+mailbox in memory: the Inbox, the top of the store, and folders created under them; what is not implemented is refused the way EWS refuses
+a request its schema does not know (HTTP 500 with a SOAP fault, ErrorSchemaValidation). Auth:
+Basic (the mailbox's user and password), or an OAuth 2.0 access token from `token_url` (the
+Microsoft identity platform's client-credentials grant); an app-only token must name the mailbox in
+an ExchangeImpersonation header, as EWS requires (WSR exchangeimpersonation; "Authenticate an EWS
+application by using OAuth").
 """
 
 from __future__ import annotations
 
 import base64
 import http.server
+import json
+import secrets
 import threading
+import time
+import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
-SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
-MESSAGES = "http://schemas.microsoft.com/exchange/services/2006/messages"
-TYPES = "http://schemas.microsoft.com/exchange/services/2006/types"
-NS = {"s": SOAP, "m": MESSAGES, "t": TYPES}
+from standins.ews_operations import (ENVELOPE, INBOX, NS, OPERATIONS, SCHEMA_FAULT, TYPES, FakeFolder,
+                                     FakeMailboxData, StoredItem, failure, response_messages)
 
-ENVELOPE = (
-    '<?xml version="1.0" encoding="utf-8"?>'
-    f'<s:Envelope xmlns:s="{SOAP}" xmlns:m="{MESSAGES}" xmlns:t="{TYPES}">'
-    '<s:Header><t:ServerVersionInfo MajorVersion="15" MinorVersion="1" MajorBuildNumber="2507"'
-    ' MinorBuildNumber="0" Version="V2017_07_11"/></s:Header>'
-    '<s:Body>{body}</s:Body></s:Envelope>')
-
-
-@dataclass
-class StoredItem:
-    item_id: str
-    mime: bytes
-    is_read: bool = False
-    categories: list[str] = field(default_factory=list)
-
-
-class FakeMailboxData:
-    """The inbox: items in arrival order; a sync state is the count of items already synced."""
-
-    def __init__(self) -> None:
-        self.items: list[StoredItem] = []
-        self.sent: list[bytes] = []
-        self.requests: list[str] = []
-        self.lock = threading.Lock()
-        self.generation = 1  # bumping it invalidates every sync state (a recreated mailbox)
-
-    def by_id(self, item_id: str) -> StoredItem | None:
-        return next((item for item in self.items if item.item_id == item_id), None)
-
-
-def response_messages(operation: str, messages: list[str]) -> str:
-    return (f"<m:{operation}Response><m:ResponseMessages>{''.join(messages)}"
-            f"</m:ResponseMessages></m:{operation}Response>")
-
-
-def success(operation: str, inner: str = "") -> str:
-    return (f'<m:{operation}ResponseMessage ResponseClass="Success">'
-            f"<m:ResponseCode>NoError</m:ResponseCode>{inner}</m:{operation}ResponseMessage>")
-
-
-def failure(operation: str, code: str, text: str, extra: str = "") -> str:
-    return (f'<m:{operation}ResponseMessage ResponseClass="Error">'
-            f"<m:MessageText>{escape(text)}</m:MessageText><m:ResponseCode>{code}</m:ResponseCode>"
-            f"<m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>{extra}</m:{operation}ResponseMessage>")
-
-
-def folder_xml(folder_id: str, name: str, data: FakeMailboxData) -> str:
-    unread = sum(1 for item in data.items if not item.is_read)
-    return (f'<t:Folder><t:FolderId Id="{folder_id}" ChangeKey="ck-{folder_id}"/>'
-            f"<t:FolderClass>IPF.Note</t:FolderClass><t:DisplayName>{name}</t:DisplayName>"
-            f"<t:TotalCount>{len(data.items)}</t:TotalCount><t:ChildFolderCount>0"
-            f"</t:ChildFolderCount><t:UnreadCount>{unread}</t:UnreadCount></t:Folder>")
-
-
-def item_id_xml(item: StoredItem) -> str:
-    return f'<t:ItemId Id="{item.item_id}" ChangeKey="ck-{item.item_id}"/>'
-
-
-def handle_get_folder(request: ET.Element, data: FakeMailboxData) -> str:
-    messages = []
-    for folder in request.iterfind(".//m:FolderIds/*", NS):
-        folder_id = folder.get("Id")
-        name = {"root": "Корневой", "msgfolderroot": "Верхний уровень"}.get(folder_id, folder_id)
-        messages.append(success("GetFolder", f"<m:Folders>{folder_xml(folder_id, name, data)}"
-                                             "</m:Folders>"))
-    return response_messages("GetFolder", messages)
-
-
-def handle_sync_folder_items(request: ET.Element, data: FakeMailboxData) -> str:
-    state_text = request.findtext("m:SyncState", default="", namespaces=NS)
-    limit = int(request.findtext("m:MaxChangesReturned", default="100", namespaces=NS))
-    start = 0
-    if state_text:
-        generation, _, count = state_text.partition(":")
-        if generation != str(data.generation) or not count.isdigit():
-            # exchangelib 5.6 reads SyncState before it looks at ResponseClass, so an error
-            # reply carries the (empty) sync elements too, as Exchange's schema allows.
-            return response_messages("SyncFolderItems", [failure(
-                "SyncFolderItems", "ErrorInvalidSyncStateData", "Invalid sync state",
-                "<m:SyncState/><m:IncludesLastItemInRange>true</m:IncludesLastItemInRange>")])
-        start = int(count)
-    chunk = data.items[start:start + limit]
-    end = start + len(chunk)
-    creates = "".join(f"<t:Create><t:Message>{item_id_xml(item)}</t:Message></t:Create>"
-                      for item in chunk)
-    last = "true" if end >= len(data.items) else "false"
-    inner = (f"<m:SyncState>{data.generation}:{end}</m:SyncState>"
-             f"<m:IncludesLastItemInRange>{last}</m:IncludesLastItemInRange>"
-             f"<m:Changes>{creates}</m:Changes>")
-    return response_messages("SyncFolderItems", [success("SyncFolderItems", inner)])
-
-
-def handle_get_item(request: ET.Element, data: FakeMailboxData) -> str:
-    messages = []
-    for ref in request.iterfind(".//m:ItemIds/t:ItemId", NS):
-        item = data.by_id(ref.get("Id"))
-        if item is None:
-            messages.append(failure("GetItem", "ErrorItemNotFound", "Item not found"))
-            continue
-        mime = base64.b64encode(item.mime).decode()
-        categories = "".join(f"<t:String>{escape(c)}</t:String>" for c in item.categories)
-        body = (f"<t:Message>{item_id_xml(item)}"
-                f'<t:MimeContent CharacterSet="UTF-8">{mime}</t:MimeContent>'
-                f"<t:Categories>{categories}</t:Categories>"
-                f"<t:IsRead>{'true' if item.is_read else 'false'}</t:IsRead></t:Message>")
-        messages.append(success("GetItem", f"<m:Items>{body}</m:Items>"))
-    return response_messages("GetItem", messages)
-
-
-def handle_update_item(request: ET.Element, data: FakeMailboxData) -> str:
-    messages = []
-    for change in request.iterfind(".//t:ItemChange", NS):
-        item = data.by_id(change.find("t:ItemId", NS).get("Id"))
-        if item is None:
-            messages.append(failure("UpdateItem", "ErrorItemNotFound", "Item not found"))
-            continue
-        is_read = change.findtext(".//t:Message/t:IsRead", namespaces=NS)
-        if is_read is not None:
-            item.is_read = is_read in ("true", "1")  # xs:boolean
-        strings = change.findall(".//t:Message/t:Categories/t:String", NS)
-        if strings:
-            item.categories = [s.text or "" for s in strings]
-        messages.append(success("UpdateItem", f"<m:Items><t:Message>{item_id_xml(item)}"
-                                              "</t:Message></m:Items>"))
-    return response_messages("UpdateItem", messages)
-
-
-def handle_create_item(request: ET.Element, data: FakeMailboxData) -> str:
-    messages = []
-    for message in request.iterfind(".//m:Items/t:Message", NS):
-        mime = message.findtext("t:MimeContent", default="", namespaces=NS)
-        data.sent.append(base64.b64decode(mime))
-        messages.append(success("CreateItem", "<m:Items/>"))
-    return response_messages("CreateItem", messages)
-
-
-OPERATIONS = {
-    "GetFolder": handle_get_folder,
-    "SyncFolderItems": handle_sync_folder_items,
-    "GetItem": handle_get_item,
-    "UpdateItem": handle_update_item,
-    "CreateItem": handle_create_item,
-}
+__all__ = ["FakeEwsServer", "FakeMailboxData", "StoredItem"]
 
 
 class _EwsHandler(http.server.BaseHTTPRequestHandler):
@@ -170,28 +36,42 @@ class _EwsHandler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         fake = self.server.fake
-        if not fake.authorized(self.headers.get("Authorization", "")):
+        if urlsplit(self.path).path.endswith("/oauth2/v2.0/token"):
+            return self._reply(*fake.issue_token(self.path, self._body()), "application/json")
+        body = self._body()
+        auth = fake.authenticate(self.headers.get("Authorization", ""))
+        if auth is None:
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="ews"')
+            self.send_header("WWW-Authenticate", "Bearer")
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         fake.bodies.append(body)
-        operation = ET.fromstring(body).find("s:Body", NS)[0]
+        try:
+            envelope = ET.fromstring(body)
+            operation = envelope.find("s:Body", NS)[0]
+        except (ET.ParseError, TypeError, IndexError):
+            return self._reply(500, SCHEMA_FAULT.format(what="not a SOAP request").encode(), "text/xml")
         name = operation.tag.split("}")[1]
+        ctx = fake.context(envelope, auth)
         with fake.data.lock:
             fake.data.requests.append(name)
-            handler = OPERATIONS.get(name)
-            reply = handler(operation, fake.data) if handler else None
+            if isinstance(ctx, str):
+                reply = response_messages(name, [failure(name, *ctx.split("|", 1))])
+            else:
+                handler = OPERATIONS.get(name)
+                reply = handler(operation, fake.data, ctx) if handler else None
         if reply is None:
-            self.send_response(500)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        payload = ENVELOPE.format(body=reply).encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "text/xml; charset=utf-8")
+            return self._reply(500, SCHEMA_FAULT.format(what=escape(name)).encode(), "text/xml")
+        self._reply(200, ENVELOPE.format(body=reply).encode("utf-8"), "text/xml; charset=utf-8")
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+
+    def _reply(self, status: int, payload: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -206,27 +86,91 @@ class _EwsHttpServer(http.server.ThreadingHTTPServer):
 
 
 class FakeEwsServer:
-    """`start()`, point exchangelib at `.url`; `deliver(raw)` adds mail, `.sent` holds sends."""
+    """`start()`, point exchangelib at `.url`; `deliver(raw)` adds mail to the Inbox, `.sent`
+    holds what was sent. OAuth: an app registered as (`client_id`, `client_secret`) in `tenant`."""
 
-    def __init__(self, user: str = "obrashcheniya@adm.example",
-                 password: str = "ews-password") -> None:
+    def __init__(self, user: str = "obrashcheniya@adm.example", password: str = "ews-password",
+                 client_id: str = "11111111-2222-3333-4444-555555555555", client_secret: str = "app-secret",
+                 tenant: str = "adm-okha.onmicrosoft.com") -> None:
         self.user, self.password = user, password
+        self.client_id, self.client_secret, self.tenant = client_id, client_secret, tenant
         self.data = FakeMailboxData()
         self.bodies: list[bytes] = []
+        self.tokens: dict[str, float] = {}          # access token → expiry (monotonic)
         self._server: _EwsHttpServer | None = None
         self._counter = 0
 
     @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/EWS/Exchange.asmx"
+        return f"{self.base}/EWS/Exchange.asmx"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.base}/{self.tenant}/oauth2/v2.0/token"
 
     @property
     def sent(self) -> list[bytes]:
         return self.data.sent
 
-    def authorized(self, header: str) -> bool:
+    # -- auth -------------------------------------------------------------------------------------
+
+    def authenticate(self, header: str) -> str | None:
+        """'basic' or 'oauth' for a valid Authorization header, else None (HTTP 401)."""
         expected = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-        return header == f"Basic {expected}"
+        if header == f"Basic {expected}":
+            return "basic"
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and self.tokens.get(token, 0) > time.monotonic():
+            return "oauth"
+        return None
+
+    def context(self, envelope: ET.Element, auth: str):
+        """What the SOAP header says, checked as EWS does; a 'code|text' string is a refusal."""
+        impersonated = envelope.find("s:Header/t:ExchangeImpersonation/t:ConnectingSID", NS)
+        address = None
+        if impersonated is not None:
+            address = next((e.text for e in impersonated if e.text), None)
+        if auth == "oauth":
+            if address is None:   # app-only tokens act for a mailbox only through impersonation
+                return ("ErrorInvalidExchangeImpersonationHeaderData|"
+                        "ExchangeImpersonation SOAP header must be present for this type of OAuth token.")
+            if address.lower() != self.user.lower():
+                return "ErrorNonExistentMailbox|The SMTP address has no mailbox associated with it."
+            return {"delegate": False}
+        if address is not None:
+            return "ErrorImpersonateUserDenied|The account does not have permission to impersonate the requested user."
+        mailboxes = {e.text.lower() for e in envelope.iter(f"{{{TYPES}}}EmailAddress") if e.text}
+        return {"delegate": bool(mailboxes - {self.user.lower()})}
+
+    def issue_token(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """The Microsoft identity platform's token endpoint, client-credentials grant
+        (learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow):
+        form-encoded grant_type, client_id, client_secret, scope ending in «/.default»."""
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        tenant = urlsplit(path).path.strip("/").split("/")[0]
+
+        def error(status: int, code: str, text: str) -> tuple[int, bytes]:
+            return status, json.dumps({"error": code, "error_description": text}).encode()
+        if tenant != self.tenant:
+            return error(400, "invalid_request", f"AADSTS90002: Tenant '{tenant}' not found.")
+        if form.get("grant_type") != "client_credentials":
+            return error(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.")
+        if form.get("client_id") != self.client_id:
+            return error(400, "unauthorized_client", "AADSTS700016: Application not found in the directory.")
+        if form.get("client_secret") != self.client_secret:
+            return error(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
+        if not form.get("scope", "").endswith("/.default"):
+            return error(400, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid.")
+        token = secrets.token_urlsafe(24)
+        self.tokens[token] = time.monotonic() + 3599
+        return 200, json.dumps({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+                                "access_token": token}).encode()
+
+    # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> "FakeEwsServer":
         self._server = _EwsHttpServer(("127.0.0.1", 0), _EwsHandler)
@@ -246,12 +190,55 @@ class FakeEwsServer:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def deliver(self, raw: bytes) -> str:
+    # -- the world around the mailbox -------------------------------------------------------------
+
+    def deliver(self, raw: bytes, folder: str = INBOX) -> str:
+        """Mail arrives (a transport rule may file it into `folder`, a folder id or a path)."""
         with self.data.lock:
+            target = self.data.folders.get(folder) or self._path(folder)
             self._counter += 1
             item_id = f"AAMk-item-{self._counter}"
-            self.data.items.append(StoredItem(item_id=item_id, mime=raw))
+            target.items.append(StoredItem(item_id=item_id, mime=raw))
+            target.log.append(("Create", item_id))
+            self.data.emit("CreatedEvent", target.folder_id, item_id)
+            self.data.emit("NewMailEvent", target.folder_id, item_id)
         return item_id
+
+    def make_folder(self, path: str) -> str:
+        """A person creates a folder (path under the Inbox, «/» between levels); returns its id."""
+        with self.data.lock:
+            parent = INBOX
+            for name in path.split("/"):
+                found = self.data.child(parent, name)
+                if found is None:
+                    found = FakeFolder(f"AAMk-folder-{uuid.uuid4().hex[:12]}", name, parent)
+                    self.data.folders[found.folder_id] = found
+                parent = found.folder_id
+            return parent
+
+    def folder_items(self, path: str) -> list[StoredItem]:
+        """The items of the folder at `path` under the Inbox ([] when there is no such folder)."""
+        with self.data.lock:
+            try:
+                return list(self._path(path).items)
+            except KeyError:
+                return []
+
+    def _path(self, path: str) -> FakeFolder:
+        folder = self.data.folders[INBOX]
+        for name in (p for p in path.split("/") if p):
+            folder = self.data.child(folder.folder_id, name)
+            if folder is None:
+                raise KeyError(path)
+        return folder
+
+    def delete_folder(self, path: str) -> None:
+        """A person deletes a folder (and what is in it)."""
+        with self.data.lock:
+            folder = self._path(path)
+            gone = {folder.folder_id} | {f.folder_id for f in self.data.folders.values() if f.parent == folder.folder_id}
+            for folder_id in gone:
+                del self.data.folders[folder_id]
 
     def recreate_mailbox(self) -> None:
         """Invalidate every sync state, as Exchange does after a mailbox move or rebuild."""

@@ -91,6 +91,45 @@ def control_of(case: "Case", calendar: WorkCalendar, now: datetime) -> str:
     return control(calendar, case.deadline_kind, start, now, case.handled_at)
 
 
+# -- the two compliances of a case (п. 3.1 and п. 3.2 are kept apart) --------------------------
+
+# A case moved to an official appeal (п. 3.8) leaves this regulation for 59-ФЗ's own terms: the
+# department's answer term no longer applies to it, so it is counted neither in time nor late.
+APPEAL_STATUSES = ("awaiting_consent", "appeal")
+
+
+def triage_done_at(case: "Case") -> datetime | None:
+    """When the operator met п. 3.1: the first decision on the case. Cases stored before
+    `triaged_at` existed fall back to the first routing, or to the triage term met as such."""
+    if case.triaged_at is not None:
+        return case.triaged_at
+    if case.routed_at is not None:
+        return case.routed_at
+    return case.handled_at if case.deadline_kind == "triage" else None
+
+
+def triage_control(case: "Case", calendar: WorkCalendar, now: datetime) -> str:
+    """The operator's compliance with п. 3.1 (3 working hours from posting): never overwritten by
+    the routing that ended it."""
+    done_at = triage_done_at(case)
+    if done_at is None and case.closed:
+        done_at = case.closed_at
+    return control(calendar, "triage", case.posted_at, now, done_at)
+
+
+def answer_control(case: "Case", calendar: WorkCalendar, now: datetime) -> str | None:
+    """The department's compliance with its term (п. 3.2, or п. 3.7 for an explanation it was
+    asked for); None when no department term applies: never routed, closed by the operator
+    alone, or moved to an official appeal (п. 3.8) before the department answered."""
+    if case.deadline_kind not in ("answer", "explain") or case.routed_at is None:
+        return None
+    if case.status in APPEAL_STATUSES and case.answered_at is None:
+        return None
+    if case.closed and case.handled_at is None:   # closed by the operator with no answer to count
+        return None
+    return control_of(case, calendar, now)
+
+
 def next_flip(case: "Case", calendar: WorkCalendar, now: datetime) -> datetime | None:
     """When this case's «Контроль срока» changes next without anything happening."""
     if case.handled_at is not None or case.closed:
@@ -107,7 +146,8 @@ def next_flip(case: "Case", calendar: WorkCalendar, now: datetime) -> datetime |
 # Clocks of our server and of the networks may disagree by seconds; more than this is a clock
 # that was set wrong (a year ahead, say) and wrote its moments into the store.
 CLOCK_TOLERANCE = timedelta(minutes=10)
-CASE_MOMENTS = ("posted_at", "deadline_start", "routed_at", "answered_at", "handled_at", "closed_at")
+CASE_MOMENTS = ("posted_at", "deadline_start", "triaged_at", "routed_at", "answered_at", "handled_at",
+                "closed_at")
 
 
 def moments_ahead(case: "Case", now: datetime, tolerance: timedelta = CLOCK_TOLERANCE) -> tuple[str, ...]:

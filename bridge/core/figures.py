@@ -3,6 +3,11 @@ report and the deputy head's weekly summary.
 
 Pure: cases, the calendar, `now` and the ids of cases ever returned for rework in; figures out.
 A case counts in the period it was posted (local time).
+
+Two compliances are kept apart (bridge/core/deadlines.py): the operator's triage (п. 3.1, three
+working hours from posting to the first decision) and the department's answer (п. 3.2, or п. 3.7
+for an explanation it was asked for). A case moved to an official appeal (п. 3.8) is counted in
+`appeals` and in neither «в срок» nor «с нарушением»: 59-ФЗ's terms are not the department's 24 hours.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from datetime import date, datetime
 from statistics import median
 from typing import Callable, Iterable, Sequence
 
-from bridge.core.deadlines import DONE_LATE, DONE_ON_TIME, OVERDUE, control_of, worked_hours
+from bridge.core.deadlines import (APPEAL_STATUSES, DONE_LATE, DONE_ON_TIME, OVERDUE, answer_control,
+                                   triage_control, worked_hours)
 from bridge.core.model import Case
 from bridge.core.worktime import WorkCalendar
 
@@ -20,10 +26,13 @@ from bridge.core.worktime import WorkCalendar
 @dataclass
 class Figures:
     received: int = 0
-    on_time: int = 0
-    late: int = 0
-    open: int = 0
-    overdue_open: int = 0           # open and already past the deadline
+    on_time: int = 0                # the department answered in time (п. 3.2 / 3.7)
+    late: int = 0                   # … after its term
+    open: int = 0                   # not finished: awaiting triage, or the department's answer
+    overdue_open: int = 0           # the department's answer is past its term and still missing
+    triage_on_time: int = 0         # the operator's first decision within п. 3.1's term
+    triage_late: int = 0            # … after it
+    appeals: int = 0                # moved to an official appeal (п. 3.8)
     returned: int = 0               # ever sent back for rework (п. 3.3)
     answer_hours: list[float] = field(default_factory=list)   # routed → answered, working hours
 
@@ -31,6 +40,11 @@ class Figures:
     def share_on_time(self) -> float | None:
         done = self.on_time + self.late
         return self.on_time / done if done else None
+
+    @property
+    def triage_share_on_time(self) -> float | None:
+        done = self.triage_on_time + self.triage_late
+        return self.triage_on_time / done if done else None
 
     @property
     def median_hours(self) -> float | None:
@@ -42,6 +56,9 @@ class Figures:
         self.late += other.late
         self.open += other.open
         self.overdue_open += other.overdue_open
+        self.triage_on_time += other.triage_on_time
+        self.triage_late += other.triage_late
+        self.appeals += other.appeals
         self.returned += other.returned
         self.answer_hours += other.answer_hours
 
@@ -53,17 +70,30 @@ def figures_by(cases: Iterable[Case], key: Callable[[Case], str], calendar: Work
         figures = table.setdefault(key(case), Figures())
         figures.received += 1
         figures.returned += case.id in returned
-        label = control_of(case, calendar, now)
-        if label == DONE_ON_TIME:
-            figures.on_time += 1
-        elif label == DONE_LATE:
-            figures.late += 1
-        else:
-            figures.open += 1
-            figures.overdue_open += label == OVERDUE
+        _count_triage(figures, triage_control(case, calendar, now))
+        _count_answer(figures, case, answer_control(case, calendar, now))
         if case.answered_at and case.routed_at:
             figures.answer_hours.append(worked_hours(calendar, case.routed_at, case.answered_at))
     return table
+
+
+def _count_triage(figures: Figures, label: str) -> None:
+    figures.triage_on_time += label == DONE_ON_TIME
+    figures.triage_late += label == DONE_LATE
+
+
+def _count_answer(figures: Figures, case: Case, label: str | None) -> None:
+    if label == DONE_ON_TIME:
+        figures.on_time += 1
+    elif label == DONE_LATE:
+        figures.late += 1
+    elif label is not None:
+        figures.open += 1
+        figures.overdue_open += label == OVERDUE
+    elif case.status in APPEAL_STATUSES:
+        figures.appeals += 1
+    elif not case.closed:
+        figures.open += 1        # with the operator: awaiting triage or review of a template
 
 
 def posted_between(cases: Iterable[Case], calendar: WorkCalendar, first: date, last: date) -> list[Case]:
@@ -73,9 +103,10 @@ def posted_between(cases: Iterable[Case], calendar: WorkCalendar, first: date, l
 
 def overdue_by(cases: Sequence[Case], key: Callable[[Case], str], calendar: WorkCalendar,
                now: datetime) -> dict[str, int]:
-    """Open cases past their deadline at `now`, per group (whenever they were posted)."""
+    """Cases whose department's answer is past its term at `now` and still missing, per group
+    (whenever they were posted)."""
     counts: dict[str, int] = {}
     for case in cases:
-        if not case.closed and control_of(case, calendar, now) == OVERDUE:
+        if answer_control(case, calendar, now) == OVERDUE:
             counts[key(case)] = counts.get(key(case), 0) + 1
     return counts

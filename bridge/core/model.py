@@ -94,6 +94,7 @@ class Case:
     system_note: str = ""
     deadline_kind: str = "triage"       # which of SPEC §4's deadlines «Срок» shows
     deadline_start: datetime | None = None
+    triaged_at: datetime | None = None  # the operator's first decision: when п. 3.1's term was met
     routed_at: datetime | None = None
     answered_at: datetime | None = None
     handled_at: datetime | None = None  # when the current deadline was met (SPEC §4)

@@ -25,8 +25,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable
 
+from bridge.core.deadlines import triage_control
 from bridge.core.model import Basis, Case, Decision, Status
-from bridge.core.vocabulary import BASIS_LABELS, basis_label, decision_label
+from bridge.core.vocabulary import BASIS_LABELS, basis_label, control_label, decision_label
+from bridge.core.worktime import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class DecisionContext:
     department_exists: Callable[[str], bool]
     explanation_text: Callable[[Case, str], str]     # п. 3.7 standard text per reason
     answer_files: Callable[[Case], list[str]] = lambda case: []   # the department's files of the case
+    calendar: WorkCalendar | None = None             # to say in the note whether п. 3.1 was met
 
 
 def refuse(case: Case, decision: str, why: str) -> Outcome:
@@ -70,7 +73,18 @@ def apply_decision(case: Case, decision: str, ctx: DecisionContext) -> Outcome:
     if outcome.applied:
         outcome.case.applied_decision = decision
         outcome.case.applied_epoch = outcome.case.epoch
+        if outcome.case.triaged_at is None:
+            _triaged(outcome, ctx)
     return outcome
+
+
+def _triaged(outcome: Outcome, ctx: DecisionContext) -> None:
+    """The first decision ends п. 3.1's term. Its moment is kept apart from the department's
+    deadline that routing starts, so a case routed late stays «с нарушением» for triage."""
+    outcome.case.triaged_at = ctx.now
+    if ctx.calendar is not None:
+        verdict = control_label(triage_control(outcome.case, ctx.calendar, ctx.now))
+        outcome.note = f"{outcome.note} Распределение (п. 3.1): {verdict}.".strip()
 
 
 def already_applied(case: Case, decision: str) -> bool:

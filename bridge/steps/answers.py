@@ -71,7 +71,7 @@ def _first_start(store: Store, config: Config, ports: Ports, now: datetime) -> N
 def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime,
                 progress: Progress) -> tuple[int, bool, bool]:
     mails, new_state = ports.mailbox.fetch_new(state)
-    answers, ours, complete = 0, [], True
+    answers, ours, aside, complete = 0, [], [], True
     for mail in progress.track(mails):
         try:
             outcome = take_one(store, config, ports.files, mail.raw, now)
@@ -81,10 +81,14 @@ def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime
                 break
             outcome = "set_aside"
         answers += outcome == "answer"
-        if outcome not in NOT_OURS:
+        if outcome == "set_aside" and hasattr(ports.mailbox, "mark_set_aside"):
+            aside.append(mail.uid)     # a folder of its own where the mailbox has one (Exchange)
+        elif outcome not in NOT_OURS:
             ours.append(mail.uid)
     if ours:
         ports.mailbox.mark_processed(ours)
+    if aside:
+        ports.mailbox.mark_set_aside(aside)
     if complete:
         with store.transaction():
             store.set_value("mailbox.state", new_state)

@@ -32,11 +32,12 @@ log = logging.getLogger("otklik.decisions")
 
 
 def decision_context(config: Config, store: Store, now: datetime) -> workflow.DecisionContext:
-    from mailer.texts import explanation_for
+    from bridge.steps.explanations import explanation_text
     files = DataFiles(config.data_dir)
     return workflow.DecisionContext(now=now, department_exists=lambda code: config.department(code) is not None,
-                                    explanation_text=lambda case, basis: explanation_for(case, basis, config, store),
-                                    answer_files=lambda case: [p.name for p in files.files(case.id, ANSWER)])
+                                    explanation_text=lambda case, basis: explanation_text(case, basis, config, store),
+                                    answer_files=lambda case: [p.name for p in files.files(case.id, ANSWER)],
+                                    calendar=config.calendar)
 
 
 def operator_name(modified_by: str) -> str:

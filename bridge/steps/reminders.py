@@ -22,8 +22,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 
 from bridge.config import Config
-from bridge.core.deadlines import EXPIRING, OVERDUE, control, due, rule_for
-from bridge.core.figures import figures_by, overdue_by, posted_between
+from bridge.core.deadlines import EXPIRING, OVERDUE, answer_control, control, deadline_of, due, rule_for
+from bridge.core.figures import Figures, figures_by, overdue_by, posted_between
 from bridge.core.model import Case, Status
 from bridge.core.workflow import holder
 from bridge.core.vocabulary import channel_label, control_label
@@ -92,6 +92,18 @@ def case_mails(case: Case, calendar: WorkCalendar, now: datetime, escalate_after
     if counted_between(calendar, working_days_meter, due_at, now) >= timedelta(days=escalate_after_days):
         mails.append(CaseMail("overdue", f"{case.id}:escalation:{case.epoch}", to_head=True))
     return mails
+
+
+def first_reminder_moment(case: Case, calendar: WorkCalendar, since: datetime,
+                          step: timedelta = timedelta(minutes=15)) -> datetime | None:
+    """The first moment from `since` (in `step`s) at which the case gets its reminder before the
+    term (п. 4.1); None when the term's last quarter falls outside working hours."""
+    due_at, moment = deadline_of(case, calendar), since
+    while moment < due_at:
+        if in_working_hours(calendar, moment) and any(m.template == "reminder" for m in case_mails(case, calendar, moment, 1)):
+            return moment
+        moment += step
+    return None
 
 
 def is_first_working_day_of_week(calendar: WorkCalendar, day: date) -> bool:
@@ -166,8 +178,9 @@ def digest_context(store: Store, config: Config, now: datetime, alerts: Iterable
     """What the operator's digest shows (templates/mail/digest.txt.j2)."""
     calendar = config.calendar
     context: dict[str, Any] = {"now": now, "near_triage": near_triage(store, calendar, now),
+                               "overdue_departments": overdue_departments(store, config, now),
                                "awaiting_review": [], "bounces": [], "unknown_senders": [],
-                               "publication_errors": []}
+                               "publication_errors": [], "month": month_compliance(store, config, now)}
     for case in store.cases_with_status(Status.ANSWERED):
         department = config.department(case.department)
         when = f"{calendar.local(case.answered_at):%d.%m.%Y %H:%M}" if case.answered_at else ""
@@ -179,6 +192,38 @@ def digest_context(store: Store, config: Config, now: datetime, alerts: Iterable
     locked = store.get_value("ledger.locked_since")
     context["ledger_locked_since"] = locked or None
     return context
+
+
+def overdue_departments(store: Store, config: Config, now: datetime) -> list[dict]:
+    """Cases whose department's answer is past its term (п. 3.2, 4.1), oldest term first: the
+    departments get their own reminders, the operator sees who is late (п. 4.2)."""
+    calendar = config.calendar
+    items = []
+    for case in store.cases_with_status(*Status.WITH_DEPARTMENT, open_only=True):
+        if answer_control(case, calendar, now) != OVERDUE:
+            continue
+        department = config.department(case.department)
+        due_at = deadline_of(case, calendar)
+        late = counted_between(calendar, rule_for(case.deadline_kind).meter, due_at, now)
+        items.append({"case_id": case.id, "due": due_at,
+                      "department": department.name if department else (case.department or UNASSIGNED),
+                      "label": f"просрочено на {format_duration(late)}"})
+    return sorted(items, key=lambda item: item["due"])
+
+
+def month_compliance(store: Store, config: Config, now: datetime) -> dict:
+    """This month's two compliances, kept apart: triage by the operator (п. 3.1) and answers by the
+    departments (п. 3.2), as in «Сводка» and the monthly report (bridge/core/figures.py)."""
+    calendar = config.calendar
+    local = calendar.local(now).date()
+    cases = posted_between(store.all_cases(), calendar, local.replace(day=1), local)
+    total = Figures()
+    for figures in figures_by(cases, lambda c: "", calendar, now, store.returned_case_ids()).values():
+        total.add(figures)
+    return {"received": total.received, "triage_on_time": total.triage_on_time,
+            "triage_done": total.triage_on_time + total.triage_late, "answer_on_time": total.on_time,
+            "answer_done": total.on_time + total.late, "answer_overdue": total.overdue_open,
+            "appeals": total.appeals}
 
 
 def near_triage(store: Store, calendar: WorkCalendar, now: datetime) -> list[dict]:
@@ -231,6 +276,8 @@ def summary_context(store: Store, config: Config, now: datetime, first: date, la
                      "received": figures.received if figures else 0,
                      "in_time": figures.on_time if figures else 0,
                      "late": figures.late if figures else 0,
+                     "triage_in_time": figures.triage_on_time if figures else 0,    # п. 3.1, kept apart
+                     "triage_late": figures.triage_late if figures else 0,
                      "returned": figures.returned if figures else 0,
                      "overdue_now": late_now})
     return {"now": now, "period_start": first, "period_end": last, "rows": rows}

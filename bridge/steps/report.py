@@ -2,6 +2,7 @@
 
 Figures per department and per channel come from bridge/core/figures.py (as «Сводка» does); the
 workbook is laid out by ledger/report.py. A case counts in the month it was posted (local time).
+The operator's triage (п. 3.1) and the department's answer (п. 3.2) are two figures, never one.
 
 The rating follows how the regional governance centres (ЦУР) judge a body: the share of messages
 answered in time among those whose term has come (answered, or still open and already overdue),
@@ -46,8 +47,9 @@ class ReportRow:
 
     def values(self, min_messages: int | None) -> list:
         f = self.figures
-        values = [f.received, f.on_time, f.late, f.open, self.overdue_open, f.returned,
-                  f.median_hours, percentile_90(f.answer_hours), f.share_on_time]
+        values = [f.received, f.triage_on_time, f.triage_late, f.on_time, f.late, f.open, self.overdue_open,
+                  f.appeals, f.returned, f.median_hours, percentile_90(f.answer_hours),
+                  f.triage_share_on_time, f.share_on_time]
         if min_messages is not None:
             values.append(self.rating(min_messages))
         return values

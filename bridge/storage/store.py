@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from bridge.core.errors import OtklikError
+from bridge.core.deadlines import CASE_MOMENTS
 from bridge.core.model import CASE_FIELDS, Case, Status, format_case_id
 from bridge.core.vocabulary import BASIS_LABELS, DECISION_LABELS, STATUS_LABELS
 
@@ -208,7 +209,7 @@ def case_to_json(case: Case) -> str:
     return storable(json.dumps({k: _encode(v) for k, v in asdict(case).items()}, ensure_ascii=False))
 
 
-_DATETIME_FIELDS = ("posted_at", "deadline_start", "routed_at", "answered_at", "handled_at", "closed_at")
+_DATETIME_FIELDS = CASE_MOMENTS
 
 
 def case_from_json(text: str) -> Case:

@@ -55,7 +55,7 @@ def test_one_cycle_a_year_ahead_heals_when_the_clock_comes_back(stand):
     healed = stand.app.store.get(case.id)
     assert healed.routed_at == healed.deadline_start == stand.now
     rows = [r for r in stand.app.store.history(case.id) if r["action"] == HEALED]
-    assert {r["field"] for r in rows} == {"routed_at", "deadline_start"}
+    assert {r["field"] for r in rows} == {"routed_at", "deadline_start", "triaged_at"}
     calendar = stand.app.config.calendar
     due_at = due(calendar, "answer", stand.now)
     assert due_at - stand.now < timedelta(days=14)

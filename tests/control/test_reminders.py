@@ -155,7 +155,8 @@ def test_weekly_summary_on_the_first_working_day(app):
     context = payload(app.store, "summary:2026-W17")["context"]
     assert (context["period_start"], context["period_end"]) == ("2026-04-13", "2026-04-19")
     assert context["rows"] == [{"department": "Отдел транспорта, дорог и благоустройства", "received": 0,
-                                "in_time": 0, "late": 0, "returned": 0, "overdue_now": 1}]
+                                "in_time": 0, "late": 0, "triage_in_time": 0, "triage_late": 0, "returned": 0,
+                                "overdue_now": 1}]
     queue_reminders(app.store, app.config, app.ports, local(2026, 4, 13, 9, 40))          # Monday of week 16 covers 6–12 April
     rows = payload(app.store, "summary:2026-W16")["context"]["rows"]
     assert {r["department"]: (r["received"], r["in_time"], r["overdue_now"]) for r in rows} == {

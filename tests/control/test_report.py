@@ -13,9 +13,11 @@ from bridge.steps import report as report_step
 from bridge.steps.report import NOT_ENOUGH, percentile_90
 from tests.control.conftest import add_case, add_routed, local
 
-HEADERS = ["Отдел", "Поступило", "Ответ в срок", "С нарушением срока", "В работе", "из них просрочено",
-           "Возвращено на доработку", "Медиана ответа, раб. ч", "90-й процентиль ответа, раб. ч",
-           "Доля ответов в срок", "Оценка (как в ЦУР)"]
+HEADERS = ["Отдел", "Поступило", "Распределено в срок (п. 3.1)", "Распределено с нарушением срока (п. 3.1)",
+           "Ответ в срок", "С нарушением срока", "В работе", "из них просрочено",
+           "Переведено в обращение 59-ФЗ (п. 3.8)", "Возвращено на доработку", "Медиана ответа, раб. ч",
+           "90-й процентиль ответа, раб. ч", "Доля распределённых в срок", "Доля ответов в срок",
+           "Оценка (как в ЦУР)"]
 
 
 def write_report(config, year, month, now=None):
@@ -66,15 +68,16 @@ def test_department_figures(filled, config):
     assert rows[3] == HEADERS
     by_name = {r[0]: r[1:] for r in rows[4:] if r[0] and r[1] is not None}
     zhkh = by_name["Отдел ЖКХ"]
-    assert zhkh[:6] == [6, 4, 1, 1, 1, 1]
-    assert zhkh[6] == pytest.approx(6.0)                      # median of 2, 4, 6, 8, 24
-    assert zhkh[7] == pytest.approx(percentile_90([2, 4, 6, 8, 24]))
-    assert zhkh[8] == pytest.approx(4 / 5)
-    assert zhkh[9] == pytest.approx(4 / 6)                    # the open overdue case counts against
+    assert zhkh[:9] == [6, 6, 0, 4, 1, 1, 1, 0, 1]
+    assert zhkh[9] == pytest.approx(6.0)                      # median of 2, 4, 6, 8, 24
+    assert zhkh[10] == pytest.approx(percentile_90([2, 4, 6, 8, 24]))
+    assert zhkh[11] == 1                                       # routed as soon as posted (п. 3.1)
+    assert zhkh[12] == pytest.approx(4 / 5)
+    assert zhkh[13] == pytest.approx(4 / 6)                   # the open overdue case counts against
     roads = by_name["Отдел транспорта, дорог и благоустройства"]
-    assert roads[:6] == [1, 1, 0, 0, 0, 0] and roads[8] == 1 and roads[9] == NOT_ENOUGH
-    assert by_name["Отдел ГО и ЧС"][0] == 0 and by_name["Отдел ГО и ЧС"][9] == NOT_ENOUGH
-    assert by_name["Всего"][:6] == [7, 5, 1, 1, 1, 1]
+    assert roads[:9] == [1, 1, 0, 1, 0, 0, 0, 0, 0] and roads[12] == 1 and roads[13] == NOT_ENOUGH
+    assert by_name["Отдел ГО и ЧС"][0] == 0 and by_name["Отдел ГО и ЧС"][13] == NOT_ENOUGH
+    assert by_name["Всего"][:9] == [7, 7, 0, 5, 1, 1, 1, 0, 1]
     assert workbook["По отделам"].freeze_panes == "B5"
 
 
@@ -82,16 +85,16 @@ def test_channel_sheet(filled, config):
     rows, _ = sheet_rows(write_report(config, 2026, 4, now=local(2026, 4, 30, 12)), "По каналам")
     assert rows[3] == ["Канал"] + HEADERS[1:-1]
     by_name = {r[0]: r[1:] for r in rows[4:] if r[0]}
-    assert by_name["ВКонтакте"][:3] == [5, 4, 0]
-    assert by_name["Telegram"][:3] == [1, 0, 1]
-    assert by_name["Одноклассники"][:3] == [1, 1, 0]
+    assert [by_name["ВКонтакте"][n] for n in (0, 3, 4)] == [5, 4, 0]
+    assert [by_name["Telegram"][n] for n in (0, 3, 4)] == [1, 0, 1]
+    assert [by_name["Одноклассники"][n] for n in (0, 3, 4)] == [1, 1, 0]
     assert by_name["Всего"][0] == 7
 
 
 def test_min_messages_from_config(filled, config):
     strict = dataclasses.replace(config, raw={**config.raw, "report": {"min_messages": 7}})
     rows, _ = sheet_rows(write_report(strict, 2026, 4, now=local(2026, 4, 30, 12)), "По отделам")
-    assert {r[0]: r[10] for r in rows[4:] if r[0]}["Отдел ЖКХ"] == NOT_ENOUGH
+    assert {r[0]: r[14] for r in rows[4:] if r[0]}["Отдел ЖКХ"] == NOT_ENOUGH
 
 
 def test_chart_and_print_setup_are_in_the_file(filled, config):
@@ -100,7 +103,7 @@ def test_chart_and_print_setup_are_in_the_file(filled, config):
     names = zipfile.ZipFile(path).namelist()
     assert "xl/charts/chart1.xml" in names
     chart = zipfile.ZipFile(path).read("xl/charts/chart1.xml").decode()
-    assert "<c:barChart>" in chart and "'По отделам'!$J$5:$J$14" in chart
+    assert "<c:barChart>" in chart and "'По отделам'!$N$5:$N$14" in chart
     sheet = openpyxl.load_workbook(path)["По отделам"]
     assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$4:$4"
 
@@ -132,7 +135,7 @@ def test_no_text_spills_out_of_its_cell_and_the_zone_is_named_as_in_the_mails(ap
     book = openpyxl.load_workbook(write_report(config, 2026, 4))
     sheet = book["По отделам"]
     assert sheet["A2"].value.endswith("(Сахалин)") and "Asia/" not in sheet["A2"].value
-    assert NOT_ENOUGH in [c.value for c in sheet["K"]]
+    assert NOT_ENOUGH in [c.value for row in sheet.iter_rows() for c in row]
     checked = 0
     for sheet in book.worksheets:
         merged = {r.min_row: r for r in sheet.merged_cells.ranges if r.min_col == 1}
@@ -187,3 +190,17 @@ def test_on_paper_the_long_department_name_stays_in_its_row(app, config, tmp_pat
                                                        "территориальному управлению"
     assert len(name_lines) >= 2, name_lines                   # wrapped, not cut or spilled sideways
     assert next_row[0] <= min(bottom for _, bottom, _, _ in name_lines) + 1, (name_lines, next_row)
+
+
+def test_late_routing_and_an_appeal_are_not_answers_in_time(app, config):
+    """Routed a working day late but answered in time: triage late (п. 3.1), answer in time (п. 3.2).
+    Moved to 59-ФЗ before any answer: an appeal, neither in time nor late for the department."""
+    store = app.store
+    answered(store, local(2026, 4, 14, 10), local(2026, 4, 14, 12), posted_at=local(2026, 4, 13, 9),
+             triaged_at=local(2026, 4, 14, 10))
+    add_routed(store, local(2026, 4, 14, 10), status=Status.APPEAL, closed_at=local(2026, 4, 20, 10),
+               triaged_at=local(2026, 4, 14, 10))
+    rows, _ = sheet_rows(write_report(config, 2026, 4, now=local(2026, 4, 30, 12)), "По отделам")
+    zhkh = {r[0]: r[1:] for r in rows[4:] if r[0]}["Отдел ЖКХ"]
+    assert zhkh[:9] == [2, 1, 1, 1, 0, 0, 0, 1, 0]
+    assert zhkh[11] == pytest.approx(1 / 2) and zhkh[12] == 1

@@ -109,16 +109,16 @@ def test_rules_alone_still_work(rules_only):
 
 
 def test_explanation_names_the_body_the_hint_named(demo):
-    """mailer/texts.py takes the body the «Подсказка» named for the «вне компетенции» explanation."""
+    """The «вне компетенции» explanation takes the body the «Подсказка» named (bridge/steps/explanations.py)."""
     from datetime import datetime, timezone
 
     from bridge.config import load
     from bridge.core.model import Case
-    from mailer.texts import _body_for
+    from bridge.steps.explanations import competent_body
 
     config = load(None)
     text = "налог на имущество пришёл огромный, разберитесь"
     case = Case(id="OKH-2026-00001", channel="manual", external_id="", text=text,
                 posted_at=datetime(2026, 3, 2, tzinfo=timezone.utc))
     case.hint = demo.suggest(text).summary()
-    assert _body_for(case, config).name == "УФНС России по Сахалинской области"
+    assert competent_body(case, config).name == "УФНС России по Сахалинской области"
