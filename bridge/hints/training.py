@@ -2,10 +2,14 @@
 
 Run from the repository root (development time only; needs scikit-learn):
 
-    python -m bridge.hints.training            # fit on the tuning part, write the model
-    python -m bridge.hints.training --cv       # 5-fold cross-validation on the tuning part
+    python -m bridge.hints.training            # fit on the training data, write the model
+    python -m bridge.hints.training --cv       # 5-fold cross-validation on the training data
+    python -m bridge.hints.training --transfer # fit on one half, measure on the other
 
-The held-out part of the corpus (``corpus.is_held_out``) is never read here. Each head is a
+The training data are the tuning part of the main corpus and the training-only set
+``training_v3`` (written later, in other words: ``--transfer`` fits on one and measures on the
+other, the nearest thing to new writers that training may look at). The held-out part of the
+corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
 multinomial logistic regression over the hashed sparse features and the sentence vector
 (``features.py``); the rules' findings are features too, so the model learns how far to trust
 each rule.
@@ -22,7 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.hints.corpus import Labelled, read_corpus, split
+from bridge.hints.corpus import (
+    Labelled, pair_held_out, read_corpus, read_extra_repeats, read_extra_training, read_repeats,
+    split,
+)
 from bridge.hints.features import BUCKETS, extract
 from bridge.hints.model import Head, Model, save
 from bridge.hints.precedence import PRECEDENCE
@@ -32,6 +39,7 @@ from bridge.hints.text import prepare
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
+EXTRA = CORPUS / "training_v3"
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
 AUGMENT = True
@@ -68,9 +76,22 @@ def augmented(rows: list[Labelled], seed: int = 13) -> list[Labelled]:
                    for row in rows if row.text.strip()]
 
 
+def training_parts() -> tuple[list[Labelled], list[Labelled]]:
+    """(the tuning part of the main corpus, the training-only set v3) — never a held-out part."""
+    main = read_corpus(CORPUS, [LEGACY])
+    return split(main)[0], read_extra_training(EXTRA, main)
+
+
 def tuning_rows() -> list[Labelled]:
-    """The tuning part of the corpus (never the held-out part)."""
-    return split(read_corpus(CORPUS, [LEGACY]))[0]
+    """Every training message (never a held-out one)."""
+    tuning, extra = training_parts()
+    return tuning + extra
+
+
+def tuning_pairs() -> list:
+    """Every training repeat pair: the tuning part of the main corpus's pairs and set v3's."""
+    main = read_repeats(CORPUS)
+    return split(main, pair_held_out)[0] + read_extra_repeats(EXTRA, main)
 
 
 def featurize(rows: list[Labelled], use_rules: bool = True) -> list:
@@ -146,19 +167,29 @@ def folds(rows: list, k: int = 5):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv", action="store_true", help="cross-validate on the tuning part")
+    parser.add_argument("--transfer", action="store_true",
+                        help="fit on the main tuning part, measure on set v3, and back")
     parser.add_argument("--no-rules", action="store_true", help="leave the rules' flags out")
     args = parser.parse_args(argv)
     rows = tuning_rows()
-    print(f"tuning part: {len(rows)} messages; {Counter(r.policy for r in rows)}")
-    if args.cv:
+    print(f"training data: {len(rows)} messages; {Counter(r.policy for r in rows)}")
+    if args.cv or args.transfer:
         from bridge.hints.evaluation import measure_with_model
 
+        if args.transfer:
+            first, second = training_parts()
+            runs = [(first, second, "main tuning part → v3"), (second, first, "v3 → main")]
+        else:
+            runs = [(train, test, f"fold {i}") for i, (train, test) in enumerate(folds(rows))]
         predictions = []
-        for train, test in folds(rows):
-            model = fit(train, not args.no_rules)
-            predictions.append(measure_with_model(test, model))
-        for line in predictions[0].merge(predictions[1:]).report():
-            print(line)
+        for train, test, title in runs:
+            predictions.append(measure_with_model(test, fit(train, not args.no_rules)))
+            if args.transfer:
+                print(f"== {title}")
+                print("\n".join(predictions[-1].report()))
+        if args.cv:
+            for line in predictions[0].merge(predictions[1:]).report():
+                print(line)
         return 0
     save(fit(rows, not args.no_rules))
     print("model written")
