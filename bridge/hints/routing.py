@@ -118,6 +118,23 @@ class Router:
             return Routing(None)
         return Routing(best.department, best_score, best_words)
 
+    def lemmas(self) -> frozenset[str]:
+        """Every lemma the departments' names, descriptions and keywords use."""
+        found: set[str] = set()
+        for profile in self.profiles:
+            department = profile.department
+            text = prepare(" ".join((department.name, department.description,
+                                     *department.keywords)))
+            found |= {text.lemmas[i] for i in text.content}
+        return frozenset(found)
+
+    def closeness(self, message: Message) -> float:
+        """The cosine of MESSAGE to the nearest department's profile (0 without departments)."""
+        vectors = [profile.vector for profile in self.profiles if profile.vector.any()]
+        if not vectors or not message.vector.any():
+            return 0.0
+        return float(max(vector @ message.vector for vector in vectors))
+
     def names_a_subject(self, message: Message) -> bool:
         """True when the message uses a keyword of some department."""
         return any(phrase.find(message) for profile in self.profiles

@@ -31,8 +31,7 @@ from bridge.hints.corpus import (
     split,
 )
 from bridge.hints.features import BUCKETS, extract
-from bridge.hints.model import Head, Model, save
-from bridge.hints.precedence import PRECEDENCE
+from bridge.hints.model import Examples, Head, Model, save
 from bridge.hints.routing import NO_TOPIC
 from bridge.hints.text import prepare
 
@@ -69,11 +68,12 @@ def noisy(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def augmented(rows: list[Labelled], seed: int = 13) -> list[Labelled]:
-    """ROWS and one noisy copy of each."""
+def augmented(rows: list[Labelled], seed: int = 13) -> tuple[list[Labelled], list[int]]:
+    """ROWS and one noisy copy of each, and for every row the index of the message it copies."""
     rng = random.Random(seed)
-    return rows + [Labelled(noisy(row.text, rng), row.department, row.policy, row.source)
-                   for row in rows if row.text.strip()]
+    copies = [(Labelled(noisy(row.text, rng), row.department, row.policy, row.source), index)
+              for index, row in enumerate(rows) if row.text.strip()]
+    return rows + [copy for copy, _ in copies], list(range(len(rows))) + [i for _, i in copies]
 
 
 def training_parts() -> tuple[list[Labelled], list[Labelled]]:
@@ -94,16 +94,37 @@ def tuning_pairs() -> list:
     return split(main, pair_held_out)[0] + read_extra_repeats(EXTRA, main)
 
 
-def featurize(rows: list[Labelled], use_rules: bool = True) -> list:
-    """The features of every row."""
+def prepared(rows: list[Labelled], use_rules: bool = True) -> list:
+    """(message, flags, dense context) of every row, read as ``Hinter.context`` reads it, with
+    the demo municipality (the corpus is labelled with its department codes)."""
+    from bridge.hints.evaluation import demo_municipality
+    from bridge.hints.hint import Hinter
+
+    hinter = Hinter(*demo_municipality(), model=None)
     result = []
     for row in rows:
         message = prepare(row.text)
-        flags = ()
-        if use_rules:
-            flags = tuple(f for _, rule in PRECEDENCE for f in rule.check(message).flags)
-        result.append(extract(message, flags))
+        flags, dense = hinter.context(message, hinter.verdicts(message))
+        result.append((message, flags if use_rules else (), dense))
     return result
+
+
+def one_hot(labels: list[str]) -> tuple[list[str], np.ndarray]:
+    """The sorted classes of LABELS and a (rows, classes) boolean matrix."""
+    classes = sorted(set(labels))
+    return classes, np.array([[label == c for c in classes] for label in labels], dtype=bool)
+
+
+def nearest_examples(vectors: np.ndarray, groups: list[int], masks: list[np.ndarray]
+                     ) -> np.ndarray:
+    """For every training row, its best cosine to an example of each class — leaving out the
+    row itself and its noisy copy (a message is never its own nearest example)."""
+    similarities = vectors @ vectors.T
+    group = np.array(groups)
+    similarities[group[:, None] == group[None, :]] = -1.0
+    columns = [np.where(mask[:, c][None, :], similarities, -1.0).max(axis=1)
+               for mask in masks for c in range(mask.shape[1])]
+    return np.stack(columns, axis=1).astype(np.float32)
 
 
 def matrix(features: list, letters: bool, scale: float = VECTOR_SCALE):
@@ -143,18 +164,26 @@ def topic_of(row: Labelled) -> str:
 
 
 def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
-    """Fit both heads and the topic centroids on ROWS (and their noisy copies, if AUGMENT)."""
+    """Fit both heads, the topic centroids and the examples on ROWS (and their noisy copies, if
+    AUGMENT)."""
+    groups = list(range(len(rows)))
     if AUGMENT:
-        rows = augmented(rows)
-    features = featurize(rows, use_rules)
+        rows, groups = augmented(rows)
+    read = prepared(rows, use_rules)
+    vectors = np.array([message.vector for message, _, _ in read], dtype=np.float32)
+    _, policy_mask = one_hot([row.policy for row in rows])
+    _, topic_mask = one_hot([topic_of(row) for row in rows])
+    near = nearest_examples(vectors, groups, [policy_mask, topic_mask])
+    features = [extract(message, flags, np.concatenate([dense, near[i]]))
+                for i, (message, flags, dense) in enumerate(read)]
     policy = fit_head(features, [row.policy for row in rows], POLICY_C, letters=True)
     topic = fit_head(features, [topic_of(row) for row in rows], TOPIC_C, letters=TOPIC_LETTERS)
     centroids = {}
     for name in sorted({topic_of(row) for row in rows}):
-        vectors = [f.vector for f, row in zip(features, rows) if topic_of(row) == name]
-        mean = np.mean(vectors, axis=0)
+        chosen = vectors[[topic_of(row) == name for row in rows]]
+        mean = np.mean(chosen, axis=0)
         centroids[name] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
-    return Model(policy, topic, centroids)
+    return Model(policy, topic, centroids, Examples(vectors, policy_mask, topic_mask))
 
 
 def folds(rows: list, k: int = 5):
