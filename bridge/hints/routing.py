@@ -77,6 +77,31 @@ def own_words(department: Department) -> tuple[str, ...]:
                                if len(message.words[i]) > 3 and pos(message.words[i]) == "NOUN"))
 
 
+def derived_keywords(departments: list[Department]) -> dict[str, tuple[str, ...]]:
+    """Keywords for the departments configured without any: the phrases of the description
+    («дома культуры», «вывоз мусора»: between commas, up to three words) and the nouns of name and
+    description that no other department uses («дом» of «дома культуры» is also in «аварийных
+    домов», «управление» in every name: neither tells one department from another)."""
+    nouns = {d.code: own_words(d) for d in departments}
+    users: dict[str, set[str]] = {}
+    for code, words in nouns.items():
+        for word in words:
+            users.setdefault(lemma_of(word), set()).add(code)
+    derived = {}
+    for department in departments:
+        if department.keywords:
+            continue
+        phrases = [part.strip() for part in department.description.replace(";", ",").split(",")
+                   if 1 < len(part.split()) <= 3]
+        single = [word for word in nouns[department.code] if len(users[lemma_of(word)]) == 1]
+        derived[department.code] = tuple(dict.fromkeys(phrases + single))
+    return derived
+
+
+def lemma_of(word: str) -> str:
+    return prepare(word).lemmas[0] if prepare(word).lemmas else word
+
+
 @dataclass
 class Profile:
     """A department compiled for routing."""
@@ -98,9 +123,11 @@ class Router:
     @classmethod
     def build(cls, departments: Iterable[Department], centroids: dict | None = None) -> Router:
         """Compile DEPARTMENTS; CENTROIDS (topic → vector) come from the model, if there is one."""
+        departments = list(departments)
+        derived = derived_keywords(departments)
         profiles = []
         for department in departments:
-            keywords = department.keywords or own_words(department)
+            keywords = department.keywords or derived[department.code]
             text = " ".join((department.name, department.description, *keywords))
             profiles.append(Profile(department, compile_all(keywords), prepare(text).vector))
         assign_topics(profiles, centroids or {})
