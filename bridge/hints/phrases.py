@@ -52,8 +52,10 @@ class Phrase:
 
     @property
     def display(self) -> str:
-        """The phrase as a reader sees it: «=убью» → «убью», «оторв*» → «оторв…»."""
-        words = (word.lstrip("=~").replace("*", "…") for word in self.source.split())
+        """The phrase as a reader sees it: «=убью» → «убью», «оторв*» → «оторв…», «справк* &
+        хотя» → «справк… хотя»."""
+        words = (word.lstrip("=~").replace("*", "…") for word in self.source.split()
+                 if word != "&")
         return " ".join(words)
 
     def find(self, message: Message) -> tuple[int, ...]:
