@@ -61,7 +61,7 @@ class BodyIndex:
         """The cosine of MESSAGE to the nearest body's competence (0 without bodies)."""
         if self.competences is None or not message.vector.any():
             return 0.0
-        return float((self.competences @ message.vector).max())
+        return float(np.einsum("ij,j->i", self.competences, message.vector).max())
 
     def find(self, message: Message, field: str | None) -> ExternalBody | None:
         """The body whose competence best covers MESSAGE (and the recognised FIELD)."""

@@ -15,7 +15,7 @@ lands near it although it shares no word with it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -80,17 +80,24 @@ class Examples:
     policy: np.ndarray  # (n, policy classes) bool: row i is labelled with that class
     topic: np.ndarray  # (n, topic classes) bool
 
+    @cached_property
+    def groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """The example rows grouped by class, policy classes then topic classes: (row order,
+        start of each class in it) — for one pass of ``np.maximum.reduceat``."""
+        rows = [np.flatnonzero(mask[:, c]) for mask in (self.policy, self.topic)
+                for c in range(mask.shape[1])]
+        starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
+        return np.concatenate(rows), starts
+
     def nearest(self, vector: np.ndarray) -> np.ndarray:
         """The best cosine of VECTOR to an example of each policy, then of each topic."""
+        order, starts = self.groups
         if not vector.any():
-            return np.zeros(self.policy.shape[1] + self.topic.shape[1], dtype=np.float32)
-        return nearest_by_class(self.vectors @ vector, self.policy, self.topic)
-
-
-def nearest_by_class(similarities: np.ndarray, *masks: np.ndarray) -> np.ndarray:
-    """For each class column of each mask, the highest of SIMILARITIES among its rows."""
-    return np.concatenate([np.where(mask, similarities[:, None], -1.0).max(axis=0)
-                           for mask in masks]).astype(np.float32)
+            return np.zeros(len(starts), dtype=np.float32)
+        # einsum, not «@»: a multi-threaded BLAS spends more on waking its threads for this one
+        # product than on the product (2.8 ms against 0.4 ms on a busy machine)
+        similarities = np.einsum("ij,j->i", self.vectors, vector)
+        return np.maximum.reduceat(similarities[order], starts)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ otherwise no department is suggested (the operator chooses).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 
 import numpy as np
@@ -155,12 +156,17 @@ class Router:
             found |= {text.lemmas[i] for i in text.content}
         return frozenset(found)
 
+    @cached_property
+    def profile_vectors(self) -> np.ndarray | None:
+        """The departments' profile vectors as one matrix (None without any)."""
+        vectors = [profile.vector for profile in self.profiles if profile.vector.any()]
+        return np.array(vectors, dtype=np.float32) if vectors else None
+
     def closeness(self, message: Message) -> float:
         """The cosine of MESSAGE to the nearest department's profile (0 without departments)."""
-        vectors = [profile.vector for profile in self.profiles if profile.vector.any()]
-        if not vectors or not message.vector.any():
+        if self.profile_vectors is None or not message.vector.any():
             return 0.0
-        return float(max(vector @ message.vector for vector in vectors))
+        return float(np.einsum("ij,j->i", self.profile_vectors, message.vector).max())
 
     def names_a_subject(self, message: Message) -> bool:
         """True when the message uses a keyword of some department."""

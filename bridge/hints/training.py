@@ -115,14 +115,15 @@ def one_hot(labels: list[str]) -> tuple[list[str], np.ndarray]:
     return classes, np.array([[label == c for c in classes] for label in labels], dtype=bool)
 
 
-def nearest_examples(vectors: np.ndarray, groups: list[int], masks: list[np.ndarray]
-                     ) -> np.ndarray:
-    """For every training row, its best cosine to an example of each class — leaving out the
-    row itself and its noisy copy (a message is never its own nearest example)."""
-    similarities = vectors @ vectors.T
+def nearest_examples(vectors: np.ndarray, groups: list[int], masks: list[np.ndarray],
+                     bank: int) -> np.ndarray:
+    """For every training row, its best cosine to an example of each class among the first BANK
+    rows (the messages as written; their noisy copies are not examples) — leaving out the row
+    itself and the message it copies (a message is never its own nearest example)."""
+    similarities = vectors @ vectors[:bank].T
     group = np.array(groups)
-    similarities[group[:, None] == group[None, :]] = -1.0
-    columns = [np.where(mask[:, c][None, :], similarities, -1.0).max(axis=1)
+    similarities[group[:, None] == group[None, :bank]] = -1.0
+    columns = [np.where(mask[:bank, c][None, :], similarities, -1.0).max(axis=1)
                for mask in masks for c in range(mask.shape[1])]
     return np.stack(columns, axis=1).astype(np.float32)
 
@@ -167,13 +168,14 @@ def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
     """Fit both heads, the topic centroids and the examples on ROWS (and their noisy copies, if
     AUGMENT)."""
     groups = list(range(len(rows)))
+    bank = len(rows)
     if AUGMENT:
         rows, groups = augmented(rows)
     read = prepared(rows, use_rules)
     vectors = np.array([message.vector for message, _, _ in read], dtype=np.float32)
     _, policy_mask = one_hot([row.policy for row in rows])
     _, topic_mask = one_hot([topic_of(row) for row in rows])
-    near = nearest_examples(vectors, groups, [policy_mask, topic_mask])
+    near = nearest_examples(vectors, groups, [policy_mask, topic_mask], bank)
     features = [extract(message, flags, np.concatenate([dense, near[i]]))
                 for i, (message, flags, dense) in enumerate(read)]
     policy = fit_head(features, [row.policy for row in rows], POLICY_C, letters=True)
@@ -183,7 +185,8 @@ def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
         chosen = vectors[[topic_of(row) == name for row in rows]]
         mean = np.mean(chosen, axis=0)
         centroids[name] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
-    return Model(policy, topic, centroids, Examples(vectors, policy_mask, topic_mask))
+    examples = Examples(vectors[:bank], policy_mask[:bank], topic_mask[:bank])
+    return Model(policy, topic, centroids, examples)
 
 
 def folds(rows: list, k: int = 5):
