@@ -1,8 +1,9 @@
-"""Benchmark the hints on the held-out part of the corpus: quality, and speed in a fresh process.
+"""Benchmark the hints on the held-out messages: quality, and speed in a fresh process.
 
 Run from the repository root:  python bench/hints.py [--misses]
 
-Prints, on the held-out part only (``bridge/hints/corpus.py``): п. 3.6 precision/recall,
+Prints, for the held-out part of the main corpus (``bridge/hints/corpus.py``) and, apart, for
+held-out set v2 (``tests/hints/corpus/heldout_v2``, whose misses are never listed): п. 3.6 precision/recall,
 precision/recall per policy and for repeats (п. 3.7), department accuracy and the department
 confusion — for the rules alone, the model alone and the rules with the model (what ships) —
 then the throughput of ``Hinter.suggest`` on one core and the process's memory, measured in a

@@ -68,3 +68,25 @@ def test_each_3_7_reason(scores, policy, floor):
 def test_repeats(scores):
     precision, recall = scores.repeat_precision_recall()
     assert precision >= 0.84 and recall >= 0.84  # issue 13: 0.85; 13 repeats held out
+
+
+V2 = CORPUS / "heldout_v2"
+
+
+def test_held_out_v2_is_large_and_covers_everything():
+    rows, pairs = read_corpus(V2), read_repeats(V2)
+    assert len(rows) >= 500 and sum(pair.repeat for pair in pairs) >= 40
+    assert {row.policy for row in rows} == set(POLICIES)
+    codes = {department.code for department in demo_municipality()[0]}
+    assert {row.department for row in rows} - {None} == codes
+
+
+def test_training_never_reads_a_held_out_message(rows):
+    from bridge.hints.corpus import split_key
+    from bridge.hints.training import tuning_pairs, tuning_rows
+
+    held = {split_key(row.text) for row in split(rows)[1] + read_corpus(V2)}
+    assert not held & {split_key(row.text) for row in tuning_rows()}
+    held_pairs = split(read_repeats(CORPUS), pair_held_out)[1] + read_repeats(V2)
+    assert not {(p.earlier, p.new) for p in held_pairs} & {(p.earlier, p.new)
+                                                           for p in tuning_pairs()}
