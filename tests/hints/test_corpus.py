@@ -1,10 +1,11 @@
 """The corpus and the hint figures, measured on the held-out part only.
 
-The floors below guard what the shipped hints reach on the held-out part (``bench/hints.py``
-prints the figures). Issue 13 asks for 3.6 precision and recall ≥ 0.95, department ≥ 0.90 and
-each 3.7 reason ≥ 0.85: the department, court-appeal and out-of-competence figures meet it;
-3.6 (0.927/0.941), bypass-law recall (0.77, 23 of 30) and repeat recall (11 of 13) do not
-yet, and the floors say so rather than pretend.
+The floors below guard what the shipped hints reach on the held-out part of the main corpus
+(``bench/hints.py`` prints the figures, and those of held-out set v2, which no test measures).
+Issue 13 asks for 3.6 precision and recall ≥ 0.95, department ≥ 0.90 and each 3.7 reason
+≥ 0.85. After session 3 the department, court-appeal and out-of-competence figures meet it;
+3.6 (0.948/0.941), bypass-law recall (0.833, 25 of 30) and repeat recall (11 of 13) do not
+quite, and the floors say so rather than pretend.
 """
 
 from collections import Counter
@@ -58,7 +59,7 @@ def test_department_accuracy(scores):
     assert scores.department_accuracy >= 0.90
 
 
-@pytest.mark.parametrize(("policy", "floor"), [("court_appeal", 0.85), ("bypass_law", 0.75),
+@pytest.mark.parametrize(("policy", "floor"), [("court_appeal", 0.85), ("bypass_law", 0.80),
                                                ("out_of_competence", 0.85)])
 def test_each_3_7_reason(scores, policy, floor):
     precision, recall = scores.precision_recall({policy})
