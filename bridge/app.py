@@ -18,6 +18,7 @@ from typing import Any, Iterator
 from bridge.config import Config, secret
 from bridge.core.errors import InputError, OtklikError
 from bridge.core.model import Case
+from bridge.progress import shown_progress
 from bridge.steps import intake, answers, outgoing
 from bridge.steps.ports import Ports
 from bridge.storage.files import DataFiles
@@ -104,7 +105,8 @@ def build_app(config: Config, *, sender: Any = None, mailbox: Any = None,
     config.data_dir.mkdir(parents=True, exist_ok=True)
     files = DataFiles(config.data_dir)
     refuse_to_recreate(files.store_path, lambda: earlier_work(files, config.ledger))
-    store = Store(files.store_path, marker=files.store_marker)
+    with shown_progress("база: открытие и обновление структуры"):   # a migration of a large store takes time
+        store = Store(files.store_path, marker=files.store_marker)
     directory = [DirectoryRow(d.code, d.name, ", ".join(d.emails)) for d in config.departments]
     ports = Ports(files=files, ledger=Ledger(config.ledger, files.backups, store, directory,
                                             zone=config.calendar.tz))
@@ -115,6 +117,7 @@ def build_app(config: Config, *, sender: Any = None, mailbox: Any = None,
     else:
         ports.sender, ports.mailbox, ports.channels = sender, mailbox, channels or {}
     ports.hinter = hinter(config, store)
+    ports.progress = shown_progress
     return App(config, store, ports, instance)
 
 

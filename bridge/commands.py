@@ -17,6 +17,12 @@ from bridge.core.worktime import OutOfCalendar
 # The commands that change the data folder hold its lock while they run: one instance at a time
 # (issue 10). `backup` and `report` only read the store, so they work beside a running service.
 EXCLUSIVE = ("serve", "once", "purge")
+# The commands that work on real data refuse to run on the embedded demo configuration (SPEC §6):
+# a `once` from cron in a folder without config.toml must not quietly work for Okha's demo.
+REAL_DATA = ("serve", "once", "report", "purge", "backup", "check-config")
+# `once` finished, but a step could not do its work (a server down, a step that failed): cron and
+# the Task Scheduler see a non-zero code; what was held up is retried on the next run.
+CYCLE_INCOMPLETE = 5
 
 
 def run(args) -> int:
@@ -30,7 +36,7 @@ def run(args) -> int:
 
 
 def _config(args):
-    return configuration.load(args.config)
+    return configuration.load(args.config, demo_allowed=args.command not in REAL_DATA)
 
 
 def cmd_deadline(args) -> int:
@@ -95,8 +101,12 @@ def cmd_once(args) -> int:
     report = run_cycle(app)
     print(f"Цикл выполнен: новых обращений {report.new_cases}, ответов {report.replies}, "
           f"отправлено {report.sent}, журнал: {report.ledger}.")
-    for problem in report.problems:
+    for problem in report.attention():
         print(f"Внимание: {problem}", file=sys.stderr)
+    if report.attention():
+        print(f"Цикл выполнен не полностью (см. «Внимание» выше): отложенное будет повторено при следующем "
+              f"запуске. Код завершения {CYCLE_INCOMPLETE}.", file=sys.stderr)
+        return CYCLE_INCOMPLETE
     return 0
 
 
@@ -120,7 +130,8 @@ def cmd_report(args) -> int:
     from bridge.steps.report import write_report
     app = build_app(_config(args), connect=False)
     try:
-        path = write_report(app.store, app.config, app.ports, year, month, utcnow())
+        with app.ports.progress(f"отчёт за {month:02d}.{year}"):   # the step may show its own counts too
+            path = write_report(app.store, app.config, app.ports, year, month, utcnow())
     finally:
         app.store.close()
     print(f"Отчёт записан: {path}")
@@ -153,14 +164,15 @@ def cmd_purge(args) -> int:
     app = build_app(config, connect=False, instance=getattr(args, "instance", None))
     try:
         now = utcnow()
-        count = purge(app.store, app.config, app.ports, before, now)
-        # The ledger shows the purged data until it is rewritten (an earlier purge may wait for it too).
-        ledger = refresh_ledger(app, now).ledger if count or app.store.get_value(PENDING) else ""
-        refresh_site(app.store, app.config, now, force=bool(count))
-        scrub_backups(app.store, app.config, app.files)
-        pending = app.store.get_value(PENDING)
-        if count:   # the ledger and site steps wrote to the store after the purge compacted it
-            app.store.compact()
+        with app.ports.progress("удаление персональных данных"):   # the step may show its own counts too
+            count = purge(app.store, app.config, app.ports, before, now)
+            # The ledger shows the purged data until it is rewritten (an earlier purge may wait for it too).
+            ledger = refresh_ledger(app, now).ledger if count or app.store.get_value(PENDING) else ""
+            refresh_site(app.store, app.config, now, force=bool(count))
+            scrub_backups(app.store, app.config, app.files)
+            pending = app.store.get_value(PENDING)
+            if count:   # the ledger and site steps wrote to the store after the purge compacted it
+                app.store.compact()
     finally:
         app.store.close()
     print(f"Удалены персональные данные {count} закрытых обращений (до {before:%d.%m.%Y}).")
@@ -187,7 +199,10 @@ def _confirmed(before: date, today: date) -> bool:
 
 def cmd_backup(args) -> int:
     from bridge.app import backup
-    copy, note, cases = backup(_config(args), Path(args.dir))
+    from bridge.progress import shown_progress
+    config = _config(args)
+    with shown_progress("резервная копия базы"):
+        copy, note, cases = backup(config, Path(args.dir))
     print(f"Резервная копия базы: {copy} (обращений: {cases}). Как восстановить — в «{note}».")
     return 0
 

@@ -7,6 +7,7 @@ variables, read when a connection is made.
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 import re
@@ -98,30 +99,186 @@ def secret(env_name: str | None, what: str) -> str:
     return value
 
 
-def load(path: Path | str | None) -> Config:
-    """Load `path`; when it is the default name and does not exist, the embedded demo config."""
+class ConfigProblems(ConfigError):
+    """Every problem of one configuration file, one Russian line each (`problems`)."""
+
+    def __init__(self, problems: list[str], source: Path | None = None) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
+        self.source = source
+
+
+def load(path: Path | str | None, *, demo_allowed: bool = True) -> Config:
+    """Load `path`. When it is the default name and does not exist: the embedded demo
+    configuration, or (`demo_allowed=False`, the commands that work on real data, SPEC §6) a
+    refusal pointing at the commented example that ships with the project."""
     if path is None or (str(path) == "config.toml" and not Path(path).exists()):
+        if not demo_allowed:
+            raise ConfigError(NO_CONFIG)
         return parse(DEMO_CONFIG.read_text(encoding="utf-8"), source=None, base_dir=Path.cwd())
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"файл настроек не найден: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"не удалось прочитать файл настроек {path}: {exc}") from None
-    return parse(text, source=path, base_dir=path.resolve().parent)
-
-
-def parse(text: str, *, source: Path | None, base_dir: Path) -> Config:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"ошибка синтаксиса TOML в {source or 'настройках'}: {exc}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"«{path}» — папка, а нужен файл настроек") from None
+    except OSError as exc:
+        raise ConfigError(f"не удалось прочитать файл настроек {path}: {exc.strerror or exc}") from None
     problems: list[str] = []
+    text = decode_config(data, problems)
+    return parse(text, source=path, base_dir=path.resolve().parent, problems=problems)
+
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "config.example.toml"
+NO_CONFIG = (f"нет файла настроек config.toml в текущей папке. Скопируйте пример с пояснениями "
+             f"«{EXAMPLE_CONFIG}» в config.toml и заполните его (или укажите файл: --config ПУТЬ); "
+             "встроенные демонстрационные настройки работают только в «python run.py demo»")
+
+
+def decode_config(data: bytes, problems: list[str]) -> str:
+    """The file's text. A UTF-8 BOM (Notepad's «UTF-8 с BOM») and UTF-16 with a BOM (Notepad's
+    «Юникод») are read as they are; any other non-UTF-8 file is a problem explained with the fix,
+    and its text is decoded as Windows-1251 so that the rest of the file is still checked."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        guess = " (похоже, в кодировке Windows-1251 — «ANSI» в Блокноте)" if _looks_cp1251(data) else ""
+        problems.append(f"файл сохранён не в кодировке UTF-8{guess}, первый такой символ — в строке {line}: "
+                        "откройте файл в Блокноте, «Файл → Сохранить как», внизу «Кодировка: UTF-8» "
+                        "(в Notepad++: «Кодировки → Преобразовать в UTF-8») и сохраните")
+        return data.decode("cp1251", errors="replace")
+
+
+def _looks_cp1251(data: bytes) -> bool:
+    """Most bytes above 0x7F are Cyrillic letters in Windows-1251 (0xC0–0xFF, Ё/ё)."""
+    high = [b for b in data if b > 0x7F]
+    return bool(high) and sum(b >= 0xC0 or b in (0xA8, 0xB8) for b in high) >= 0.8 * len(high)
+
+
+def parse(text: str, *, source: Path | None, base_dir: Path, problems: list[str] | None = None) -> Config:
+    problems = [] if problems is None else problems
+    raw = parse_toml(text, problems)
+    if raw is None:    # not TOML enough to check the values: what is missing would only mislead
+        raise ConfigProblems(problems, source)
     config = _build(raw, base_dir, source, problems)
     if problems:
-        raise ConfigError("; ".join(problems))
+        raise ConfigProblems(problems, source)
     return config
+
+
+MAX_SYNTAX_PROBLEMS = 20
+_AT = re.compile(r"\(at line (\d+), column (\d+)\)$")
+
+
+def parse_toml(text: str, problems: list[str]) -> dict | None:
+    """The TOML document; each syntax error becomes one explained problem and its line is left
+    out, so that the errors after it (and the values' own problems) are found in the same pass.
+    None when the document could not be recovered."""
+    lines = text.split("\n")
+    for _ in range(MAX_SYNTAX_PROBLEMS):
+        try:
+            return tomllib.loads("\n".join(lines))
+        except tomllib.TOMLDecodeError as exc:
+            where = _AT.search(str(exc))
+            number = int(where.group(1)) if where else _first_failing_line(lines, _AT_END.sub("", str(exc)))
+            if number is None or not 0 < number <= len(lines):
+                problems.append(f"ошибка синтаксиса TOML: {explain_syntax(str(exc), '')}")
+                return None
+            problems.append(f"строка {number}: {explain_syntax(str(exc), lines[number - 1])}")
+            lines[number - 1] = ""
+    problems.append(f"ошибок синтаксиса больше {MAX_SYNTAX_PROBLEMS}: это точно файл настроек TOML?")
+    return None
+
+
+_AT_END = re.compile(r"\s*\(at end of document\)$")
+
+
+def _first_failing_line(lines: list[str], reason: str) -> int:
+    """tomllib names no line for an error on the last statement (a key given twice, a string
+    left open: «at end of document»). The first prefix of the file that fails for the same reason
+    ends on that line; errors come in the order of the text, so a bisection finds it."""
+    def fails(number: int) -> bool:
+        try:
+            tomllib.loads("\n".join(lines[:number]))
+        except tomllib.TOMLDecodeError as exc:
+            return _AT.sub("", _AT_END.sub("", str(exc))).strip() == reason
+        return False
+    low, high = 1, len(lines)          # fails(len(lines)) holds: it is the error being placed
+    while low < high:
+        middle = (low + high) // 2
+        if fails(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+# tomllib's messages (Python 3.11) and what a person should do about each.
+_SYNTAX_HINTS = (
+    ("Cannot overwrite a value", "параметр или раздел задан дважды — оставьте один"),
+    ("Cannot declare", "раздел задан дважды — оставьте один (список разделов пишут [[…]])"),
+    ("Expected '=' after a key", "после имени параметра нужен знак «=»: имя = значение"),
+    ("Expected ']' at the end of a table", "название раздела закрывают скобкой: [mail]"),
+    ("Unterminated string", "не закрыта кавычка"),
+    ("Expected newline or end of document", "после значения в строке лишний текст (комментарий начинают с #)"),
+    ("Invalid value", "неверное значение: текст берут в кавычки (\"…\"), числа и true/false — без"),
+    ("Invalid statement", "строка не похожа ни на «имя = значение», ни на [раздел]"),
+    ("Illegal character '\\n'", "не закрыта кавычка: текст в кавычках должен кончаться в той же строке"),
+    ("Illegal character", "недопустимый символ (например, табуляция или управляющий символ внутри текста)"),
+    ("Unclosed array", "не закрыт список: нужна «]»"),
+    ("Unclosed inline table", "не закрыта «}»"),
+)
+
+
+def explain_syntax(message: str, line: str) -> str:
+    """A Russian explanation of a tomllib error; `line` is the text of the line it names."""
+    reason = _AT_END.sub("", _AT.sub("", message)).strip()
+    if "\\" in line and '"' in line and any(word in reason for word in ("Unescaped '\\'", "hex value",
+                                                                          "escape sequence")):
+        return backslash_hint(line)
+    hint = next((text for start, text in _SYNTAX_HINTS if reason.startswith(start)), None)
+    shown = "".join(c if c.isprintable() else "·" for c in line.strip())   # no control bytes on a terminal
+    shown = f"«{shown[:80]}{'…' if len(shown) > 80 else ''}»: " if shown else ""
+    return f"{shown}{hint} ({reason})" if hint else f"{shown}ошибка синтаксиса TOML ({reason})"
+
+
+def backslash_hint(line: str) -> str:
+    """A Windows path written "C:\\…": TOML takes «\\» in "…" for an escape (\\U, \\n …)."""
+    key, _, value = line.partition("=")
+    key, value = key.strip() or "путь", value.strip()
+    if value.count('"') >= 2:
+        value = value[value.index('"') + 1:value.rindex('"')]
+    else:
+        value = "C:\\Отклик\\data"
+    return (f"{key}: путь Windows с обратной косой чертой «\\» в двойных кавычках — в TOML она начинает "
+            f"спецсимвол (\\n, \\U …). Напишите путь в одинарных кавычках: {key} = '{value}' "
+            f"или через прямую черту: {key} = \"{value.replace(chr(92), '/')}\"")
+
+
+# Values that are paths: a "C:\\new" that TOML read without an error has a line break in it.
+PATH_KEYS = {"general": ("data_dir", "ledger"), "site": ("output_dir",)}
+
+
+def _check_paths(raw: dict, problems: list[str]) -> None:
+    for section, keys in PATH_KEYS.items():
+        table = raw.get(section)
+        for key in keys if isinstance(table, dict) else ():
+            value = table.get(key)
+            if isinstance(value, str) and any(ord(c) < 32 for c in value):
+                shown = value.encode("unicode_escape").decode("ascii").replace("\\\\", "\\")
+                problems.append(f"{section}.{key}: в пути «{shown}» управляющий символ — "
+                                + backslash_hint(f'{key} = "{shown}"'))
+            elif value is not None and not isinstance(value, str):
+                problems.append(f"{section}.{key}: нужен путь в кавычках, а не «{value}»")
 
 
 # Exchange beyond url/user/password (mailer/exchange.py): OAuth 2.0 client credentials, the folders
@@ -178,6 +335,7 @@ def _closest(word: str, known) -> str:
 
 def _build(raw: dict, base_dir: Path, source: Path | None, problems: list[str]) -> Config:
     _unknown_keys(raw, problems)
+    _check_paths(raw, problems)
     general = _section(raw, "general", problems)
     prefix = str(general.get("case_prefix", "OKH"))
     if not _PREFIX.match(prefix):

@@ -48,7 +48,14 @@ class CycleReport:
     replies: int = 0
     sent: int = 0
     ledger: str = ""                 # 'записан' | 'без изменений' | 'занят' …
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)     # steps that failed
+    # Items held up by an outside system and retried later (a server down): no failure of the
+    # cycle, but `once` exits 5 on them too so that cron notices a lasting outage.
+    outages: list[str] = field(default_factory=list)
+
+    def attention(self) -> list[str]:
+        """What a person should hear about this cycle, each thing once."""
+        return self.problems + self.outages
 
 
 def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
@@ -56,17 +63,19 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     store, config, ports = app.store, app.config, app.ports
     report = CycleReport()
     check_data_folder(app, now)
-    _step(report, "часы", lambda: check_clock(store, config, ports, now))
+    ports.troubles.clear()
+    _step(report, "часы", lambda: check_clock(store, config, ports, now), ports.progress)
     read = _read_ledger(app, now, report)
-    _step(report, "напоминания", lambda: queue_reminders(store, config, ports, now))
-    report.sent = _step(report, "отправка", lambda: outgoing.run_outbox(store, config, ports, now))
-    report.new_cases += _step(report, "соцсети", lambda: intake.take_channels(store, config, ports, now))
-    report.replies = _step(report, "почта", lambda: answers.take_mail(store, config, ports, now))
-    _step(report, "хранение", lambda: apply_retention(store, config, ports, now))
-    _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now))
+    _step(report, "напоминания", lambda: queue_reminders(store, config, ports, now), ports.progress)
+    report.sent = _step(report, "отправка", lambda: outgoing.run_outbox(store, config, ports, now), ports.progress)
+    report.new_cases += _step(report, "соцсети", lambda: intake.take_channels(store, config, ports, now), ports.progress)
+    report.replies = _step(report, "почта", lambda: answers.take_mail(store, config, ports, now), ports.progress)
+    _step(report, "хранение", lambda: apply_retention(store, config, ports, now), ports.progress)
+    _step(report, "сайт", lambda: outgoing.refresh_site(store, config, now), ports.progress)
     check_data_folder(app, now)     # never rewrite the ledger from a store that is gone
     _write_ledger(app, now, bool(read and read.needs_rewrite), report)
-    _step(report, "хранение: копии журнала", lambda: scrub_backups(store, config, ports.files))
+    _step(report, "хранение: копии журнала", lambda: scrub_backups(store, config, ports.files), ports.progress)
+    report.outages = summarize(ports.troubles)
     return report
 
 
@@ -75,8 +84,9 @@ def _read_ledger(app: App, now: datetime, report: CycleReport):
     if not app.ports.ledger.has_news():
         return None
     ctx = render_context(app, now)
-    read, counts = read_decisions(app.store, app.config, app.ports, StoredCases(app.store),
-                                  lambda case: render_row(case, ctx), now)
+    with app.ports.progress("журнал: чтение решений"):
+        read, counts = read_decisions(app.store, app.config, app.ports, StoredCases(app.store),
+                                      lambda case: render_row(case, ctx), now)
     report.decisions_read, report.new_cases = counts["decisions"], counts["new_cases"]
     return read
 
@@ -88,6 +98,15 @@ def refresh_ledger(app: App, now: datetime) -> CycleReport:
     _read_ledger(app, now, report)
     _write_ledger(app, now, True, report)
     return report
+
+
+def summarize(troubles: list[str]) -> list[str]:
+    """Each distinct trouble once, with how many items it held up (50 mails to a server that is
+    down are one line, not fifty)."""
+    counts: dict[str, int] = {}
+    for line in troubles:
+        counts[line] = counts.get(line, 0) + 1
+    return [line if count == 1 else f"{line} (×{count})" for line, count in counts.items()]
 
 
 def check_data_folder(app: App, now: datetime) -> None:
@@ -116,12 +135,12 @@ def _rescue(app: App, now: datetime, vanished: StoreVanished) -> str:
     return restore_hint(app.store.path)
 
 
-def _step(report: CycleReport, name: str, action) -> int:
+def _step(report: CycleReport, name: str, action, progress) -> int:
     try:
-        return action() or 0
-    except DeliveryError as exc:
+        with progress(f"шаг «{name}»"):   # alive on a terminal and in the log when it lasts minutes
+            return action() or 0
+    except DeliveryError as exc:   # reported once by the caller (`once` prints it, `serve` logs it)
         report.problems.append(f"{name}: {exc}")
-        log.warning("%s: %s", name, exc)
     except Exception as exc:
         report.problems.append(f"{name}: внутренняя ошибка (см. журнал работы)")
         if is_store_failure(exc):   # the store file went away mid-step: check_data_folder says so next
@@ -145,10 +164,12 @@ def _write_ledger(app: App, now: datetime, force: bool, report: CycleReport) -> 
         _clear_lock_alarm(app)
         return
     try:
-        rows = refresh_rows(app, now)
+        with app.ports.progress("журнал: строки"):
+            rows = refresh_rows(app, now)
         summary = summary_from_tallies(rows.tallies(), [(d.code, d.name) for d in config.departments], month,
                                        store.returned_case_ids())
-        outcome = ledger.write(summary, now, force, extra=month)
+        with app.ports.progress("журнал: запись файла"):
+            outcome = ledger.write(summary, now, force, extra=month)
     except (OSError, XlsxWriterException) as exc:   # disk full, read-only folder, file held open
         _write_failed(app, now, report, exc)
         return

@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "standins": {"standins"},               # stand-ins share no logic with the clients
 }
 SHELL = {"bridge.app", "bridge.cycle", "bridge.serve", "bridge.commands", "bridge.checks", "bridge.demo",
-         "bridge.config"}
+         "bridge.progress", "bridge.config"}
 # Libraries a pure room must not touch: I/O, databases, networks, workbooks.
 IO_LIBRARIES = {"sqlite3", "requests", "imapclient", "exchangelib", "smtplib", "socket", "xlsxwriter",
                 "openpyxl", "python_calamine", "vk_api", "psycopg", "sqlalchemy", "shutil", "subprocess"}

@@ -29,18 +29,39 @@ class ExternalBody:
 
 @dataclass
 class BodyIndex:
-    """The configured bodies, each with the lemmas and meaning of its competence."""
+    """The configured bodies, each with the lemmas and meaning of its competence; ``own`` are the
+    lemmas of the bodies' competences that no municipal department names (``distinctive``)."""
 
     bodies: list[tuple[ExternalBody, frozenset[str], np.ndarray]]
+    own: frozenset[str] = frozenset()
+    competences: np.ndarray | None = None  # (bodies, dimensions): the competences' meaning
 
     @classmethod
-    def build(cls, bodies: Iterable[ExternalBody]) -> BodyIndex:
-        entries = []
+    def build(cls, bodies: Iterable[ExternalBody], municipal: frozenset[str] = frozenset()
+              ) -> BodyIndex:
+        """Index BODIES; MUNICIPAL are the lemmas the municipality's departments use."""
+        entries, own, competences = [], set(), []
         for body in bodies:
             message = prepare(f"{body.competence} {body.name}")
             content = frozenset(message.lemmas[i] for i in message.content)
             entries.append((body, content, message.vector))
-        return cls(entries)
+            competence = prepare(body.competence)
+            own |= {competence.lemmas[i] for i in competence.content
+                    if len(competence.words[i]) > 2}
+            if competence.vector.any():
+                competences.append(competence.vector)
+        matrix = np.array(competences, dtype=np.float32) if competences else None
+        return cls(entries, frozenset(own - municipal), matrix)
+
+    def names_a_field(self, message: Message) -> bool:
+        """True when MESSAGE uses a word only the external bodies' competences use."""
+        return not self.own.isdisjoint(message.lemmas[i] for i in message.content)
+
+    def closeness(self, message: Message) -> float:
+        """The cosine of MESSAGE to the nearest body's competence (0 without bodies)."""
+        if self.competences is None or not message.vector.any():
+            return 0.0
+        return float(np.einsum("ij,j->i", self.competences, message.vector).max())
 
     def find(self, message: Message, field: str | None) -> ExternalBody | None:
         """The body whose competence best covers MESSAGE (and the recognised FIELD)."""

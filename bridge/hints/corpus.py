@@ -99,3 +99,18 @@ def pair_held_out(pair: RepeatPair) -> bool:
 def split(rows: list, key=lambda row: is_held_out(row.text)) -> tuple[list, list]:
     """(tuning part, held-out part) of ROWS."""
     return [row for row in rows if not key(row)], [row for row in rows if key(row)]
+
+
+def read_extra_training(folder: Path, main: list[Labelled]) -> list[Labelled]:
+    """The messages of a folder that is training data only (``training_v3``), without those that
+    equal a message of the MAIN corpus: those belong to its split, so no held-out message can
+    reach training through this folder."""
+    taken = {split_key(row.text) for row in main}
+    return [row for row in read_corpus(folder) if split_key(row.text) not in taken]
+
+
+def read_extra_repeats(folder: Path, main: list[RepeatPair]) -> list[RepeatPair]:
+    """The repeat pairs of a training-only folder, without those of the MAIN corpus."""
+    taken = {(split_key(p.earlier), split_key(p.new)) for p in main}
+    return [pair for pair in read_repeats(folder)
+            if (split_key(pair.earlier), split_key(pair.new)) not in taken]

@@ -4,7 +4,8 @@ Sparse features are strings hashed into a fixed number of buckets (CRC-32, stabl
 and machines): the lemma of every word (``w:``), every pair of neighbouring lemmas (``b:``),
 the letter 3- to 5-grams of every raw token as written (``c:``; they read typos, masks and
 look-alikes: «х*йня», «пи3дец», «кагда»), and the findings of the hand-written rules (``r:``).
-The dense feature is the message's sentence vector (``text.Message.vector``). Word features
+The dense features are the message's sentence vector (``text.Message.vector``) and, after it,
+the similarities the caller passes (``Hinter.dense``). Word features
 carry the words they came from, so a hint can say which words made it.
 """
 
@@ -79,8 +80,9 @@ def named_features(message: Message, flags: tuple[str, ...]) -> list[tuple[str, 
     return named
 
 
-def extract(message: Message, flags: tuple[str, ...] = ()) -> Features:
-    """The features of MESSAGE."""
+def extract(message: Message, flags: tuple[str, ...] = (),
+            dense: np.ndarray | None = None) -> Features:
+    """The features of MESSAGE; DENSE values (similarities) follow its sentence vector."""
     named = named_features(message, flags)
     keys = [bucket(feature) for feature, _ in named]
     words = {key: shown for key, (_, shown) in zip(keys, named) if shown}
@@ -88,7 +90,8 @@ def extract(message: Message, flags: tuple[str, ...] = ()) -> Features:
     for token in RAW_TOKEN_RE.findall(message.folded):
         keys.extend(token_buckets(token))
     all_keys, all_counts = counted(keys)
-    return Features(all_keys, all_counts, words, message.vector, word_keys, word_counts)
+    vector = message.vector if dense is None else np.concatenate([message.vector, dense])
+    return Features(all_keys, all_counts, words, vector, word_keys, word_counts)
 
 
 def counted(keys: list[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -52,8 +52,10 @@ class Phrase:
 
     @property
     def display(self) -> str:
-        """The phrase as a reader sees it: «=убью» → «убью», «оторв*» → «оторв…»."""
-        words = (word.lstrip("=~").replace("*", "…") for word in self.source.split())
+        """The phrase as a reader sees it: «=убью» → «убью», «оторв*» → «оторв…», «справк* &
+        хотя» → «справк… хотя»."""
+        words = (word.lstrip("=~").replace("*", "…") for word in self.source.split()
+                 if word != "&")
         return " ".join(words)
 
     def find(self, message: Message) -> tuple[int, ...]:
@@ -130,22 +132,22 @@ class PhraseList(tuple):
     message is tried only against the phrases that can start in it (hundreds of lines per list)."""
 
     @cached_property
-    def index(self) -> tuple[dict[str, list[int]], list[int], frozenset[str]]:
+    def index(self) -> tuple[dict[str, list[int]], list[tuple[int, str]], frozenset[str]]:
         by_value: dict[str, list[int]] = {}
-        always: list[int] = []
+        always: list[tuple[int, str]] = []  # (phrase, text its first word needs: prefix, form)
         for number, phrase in enumerate(self):
             first = phrase.parts[0][0] if phrase.parts and phrase.parts[0] else None
             if first is not None and first.kind in ("lemma", "forms"):
                 for value in first.values:
                     by_value.setdefault(value, []).append(number)
             else:
-                always.append(number)
+                always.append((number, first.value if first is not None else ""))
         return by_value, always, frozenset(by_value)
 
     def candidates(self, message: Message) -> list[Phrase]:
         """The phrases that may match MESSAGE, in list order."""
         by_value, always, values = self.index
-        numbers = set(always)
+        numbers = {number for number, needed in always if needed in message.joined}
         for value in values & message.lemma_index:
             numbers.update(by_value[value])
         return [self[number] for number in sorted(numbers)]

@@ -21,6 +21,7 @@ otherwise no department is suggested (the operator chooses).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 
 import numpy as np
@@ -77,6 +78,31 @@ def own_words(department: Department) -> tuple[str, ...]:
                                if len(message.words[i]) > 3 and pos(message.words[i]) == "NOUN"))
 
 
+def derived_keywords(departments: list[Department]) -> dict[str, tuple[str, ...]]:
+    """Keywords for the departments configured without any: the phrases of the description
+    («дома культуры», «вывоз мусора»: between commas, up to three words) and the nouns of name and
+    description that no other department uses («дом» of «дома культуры» is also in «аварийных
+    домов», «управление» in every name: neither tells one department from another)."""
+    nouns = {d.code: own_words(d) for d in departments}
+    users: dict[str, set[str]] = {}
+    for code, words in nouns.items():
+        for word in words:
+            users.setdefault(lemma_of(word), set()).add(code)
+    derived = {}
+    for department in departments:
+        if department.keywords:
+            continue
+        phrases = [part.strip() for part in department.description.replace(";", ",").split(",")
+                   if 1 < len(part.split()) <= 3]
+        single = [word for word in nouns[department.code] if len(users[lemma_of(word)]) == 1]
+        derived[department.code] = tuple(dict.fromkeys(phrases + single))
+    return derived
+
+
+def lemma_of(word: str) -> str:
+    return prepare(word).lemmas[0] if prepare(word).lemmas else word
+
+
 @dataclass
 class Profile:
     """A department compiled for routing."""
@@ -98,9 +124,11 @@ class Router:
     @classmethod
     def build(cls, departments: Iterable[Department], centroids: dict | None = None) -> Router:
         """Compile DEPARTMENTS; CENTROIDS (topic → vector) come from the model, if there is one."""
+        departments = list(departments)
+        derived = derived_keywords(departments)
         profiles = []
         for department in departments:
-            keywords = department.keywords or own_words(department)
+            keywords = department.keywords or derived[department.code]
             text = " ".join((department.name, department.description, *keywords))
             profiles.append(Profile(department, compile_all(keywords), prepare(text).vector))
         assign_topics(profiles, centroids or {})
@@ -117,6 +145,28 @@ class Router:
         if best is None or best_score < MIN_SCORE or topics.get(NO_TOPIC, 0.0) > best_score:
             return Routing(None)
         return Routing(best.department, best_score, best_words)
+
+    def lemmas(self) -> frozenset[str]:
+        """Every lemma the departments' names, descriptions and keywords use."""
+        found: set[str] = set()
+        for profile in self.profiles:
+            department = profile.department
+            text = prepare(" ".join((department.name, department.description,
+                                     *department.keywords)))
+            found |= {text.lemmas[i] for i in text.content}
+        return frozenset(found)
+
+    @cached_property
+    def profile_vectors(self) -> np.ndarray | None:
+        """The departments' profile vectors as one matrix (None without any)."""
+        vectors = [profile.vector for profile in self.profiles if profile.vector.any()]
+        return np.array(vectors, dtype=np.float32) if vectors else None
+
+    def closeness(self, message: Message) -> float:
+        """The cosine of MESSAGE to the nearest department's profile (0 without departments)."""
+        if self.profile_vectors is None or not message.vector.any():
+            return 0.0
+        return float(np.einsum("ij,j->i", self.profile_vectors, message.vector).max())
 
     def names_a_subject(self, message: Message) -> bool:
         """True when the message uses a keyword of some department."""

@@ -102,7 +102,10 @@ def find_quote_spans(folded: str) -> tuple[tuple[int, int], ...]:
 
 
 def prepare(text: str) -> Message:
-    """Split TEXT into folded words with their lemmas and quotation flags."""
+    """Split TEXT into folded words with their lemmas and quotation flags. A lone surrogate
+    (JSON of a channel may carry «\\ud800») is read as «?»: it cannot be encoded, so no feature
+    or lookup could be computed from it."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
     folded = fold(text)
     spans = find_quote_spans(folded)
     words_text = join_split_words(folded)

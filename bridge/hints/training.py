@@ -2,10 +2,14 @@
 
 Run from the repository root (development time only; needs scikit-learn):
 
-    python -m bridge.hints.training            # fit on the tuning part, write the model
-    python -m bridge.hints.training --cv       # 5-fold cross-validation on the tuning part
+    python -m bridge.hints.training            # fit on the training data, write the model
+    python -m bridge.hints.training --cv       # 5-fold cross-validation on the training data
+    python -m bridge.hints.training --transfer # fit on one half, measure on the other
 
-The held-out part of the corpus (``corpus.is_held_out``) is never read here. Each head is a
+The training data are the tuning part of the main corpus and the training-only set
+``training_v3`` (written later, in other words: ``--transfer`` fits on one and measures on the
+other, the nearest thing to new writers that training may look at). The held-out part of the
+corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
 multinomial logistic regression over the hashed sparse features and the sentence vector
 (``features.py``); the rules' findings are features too, so the model learns how far to trust
 each rule.
@@ -22,16 +26,19 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.hints.corpus import Labelled, read_corpus, split
+from bridge.hints.corpus import (
+    Labelled, pair_held_out, read_corpus, read_extra_repeats, read_extra_training, read_repeats,
+    split,
+)
 from bridge.hints.features import BUCKETS, extract
-from bridge.hints.model import Head, Model, save
-from bridge.hints.precedence import PRECEDENCE
+from bridge.hints.model import Examples, Head, Model, save
 from bridge.hints.routing import NO_TOPIC
 from bridge.hints.text import prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
+EXTRA = CORPUS / "training_v3"
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
 AUGMENT = True
@@ -61,28 +68,64 @@ def noisy(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def augmented(rows: list[Labelled], seed: int = 13) -> list[Labelled]:
-    """ROWS and one noisy copy of each."""
+def augmented(rows: list[Labelled], seed: int = 13) -> tuple[list[Labelled], list[int]]:
+    """ROWS and one noisy copy of each, and for every row the index of the message it copies."""
     rng = random.Random(seed)
-    return rows + [Labelled(noisy(row.text, rng), row.department, row.policy, row.source)
-                   for row in rows if row.text.strip()]
+    copies = [(Labelled(noisy(row.text, rng), row.department, row.policy, row.source), index)
+              for index, row in enumerate(rows) if row.text.strip()]
+    return rows + [copy for copy, _ in copies], list(range(len(rows))) + [i for _, i in copies]
+
+
+def training_parts() -> tuple[list[Labelled], list[Labelled]]:
+    """(the tuning part of the main corpus, the training-only set v3) — never a held-out part."""
+    main = read_corpus(CORPUS, [LEGACY])
+    return split(main)[0], read_extra_training(EXTRA, main)
 
 
 def tuning_rows() -> list[Labelled]:
-    """The tuning part of the corpus (never the held-out part)."""
-    return split(read_corpus(CORPUS, [LEGACY]))[0]
+    """Every training message (never a held-out one)."""
+    tuning, extra = training_parts()
+    return tuning + extra
 
 
-def featurize(rows: list[Labelled], use_rules: bool = True) -> list:
-    """The features of every row."""
+def tuning_pairs() -> list:
+    """Every training repeat pair: the tuning part of the main corpus's pairs and set v3's."""
+    main = read_repeats(CORPUS)
+    return split(main, pair_held_out)[0] + read_extra_repeats(EXTRA, main)
+
+
+def prepared(rows: list[Labelled], use_rules: bool = True) -> list:
+    """(message, flags, dense context) of every row, read as ``Hinter.context`` reads it, with
+    the demo municipality (the corpus is labelled with its department codes)."""
+    from bridge.hints.evaluation import demo_municipality
+    from bridge.hints.hint import Hinter
+
+    hinter = Hinter(*demo_municipality(), model=None)
     result = []
     for row in rows:
         message = prepare(row.text)
-        flags = ()
-        if use_rules:
-            flags = tuple(f for _, rule in PRECEDENCE for f in rule.check(message).flags)
-        result.append(extract(message, flags))
+        flags, dense = hinter.context(message, hinter.verdicts(message))
+        result.append((message, flags if use_rules else (), dense))
     return result
+
+
+def one_hot(labels: list[str]) -> tuple[list[str], np.ndarray]:
+    """The sorted classes of LABELS and a (rows, classes) boolean matrix."""
+    classes = sorted(set(labels))
+    return classes, np.array([[label == c for c in classes] for label in labels], dtype=bool)
+
+
+def nearest_examples(vectors: np.ndarray, groups: list[int], masks: list[np.ndarray],
+                     bank: int) -> np.ndarray:
+    """For every training row, its best cosine to an example of each class among the first BANK
+    rows (the messages as written; their noisy copies are not examples) — leaving out the row
+    itself and the message it copies (a message is never its own nearest example)."""
+    similarities = vectors @ vectors[:bank].T
+    group = np.array(groups)
+    similarities[group[:, None] == group[None, :bank]] = -1.0
+    columns = [np.where(mask[:bank, c][None, :], similarities, -1.0).max(axis=1)
+               for mask in masks for c in range(mask.shape[1])]
+    return np.stack(columns, axis=1).astype(np.float32)
 
 
 def matrix(features: list, letters: bool, scale: float = VECTOR_SCALE):
@@ -122,18 +165,28 @@ def topic_of(row: Labelled) -> str:
 
 
 def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
-    """Fit both heads and the topic centroids on ROWS (and their noisy copies, if AUGMENT)."""
+    """Fit both heads, the topic centroids and the examples on ROWS (and their noisy copies, if
+    AUGMENT)."""
+    groups = list(range(len(rows)))
+    bank = len(rows)
     if AUGMENT:
-        rows = augmented(rows)
-    features = featurize(rows, use_rules)
+        rows, groups = augmented(rows)
+    read = prepared(rows, use_rules)
+    vectors = np.array([message.vector for message, _, _ in read], dtype=np.float32)
+    _, policy_mask = one_hot([row.policy for row in rows])
+    _, topic_mask = one_hot([topic_of(row) for row in rows])
+    near = nearest_examples(vectors, groups, [policy_mask, topic_mask], bank)
+    features = [extract(message, flags, np.concatenate([dense, near[i]]))
+                for i, (message, flags, dense) in enumerate(read)]
     policy = fit_head(features, [row.policy for row in rows], POLICY_C, letters=True)
     topic = fit_head(features, [topic_of(row) for row in rows], TOPIC_C, letters=TOPIC_LETTERS)
     centroids = {}
     for name in sorted({topic_of(row) for row in rows}):
-        vectors = [f.vector for f, row in zip(features, rows) if topic_of(row) == name]
-        mean = np.mean(vectors, axis=0)
+        chosen = vectors[[topic_of(row) == name for row in rows]]
+        mean = np.mean(chosen, axis=0)
         centroids[name] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
-    return Model(policy, topic, centroids)
+    examples = Examples(vectors[:bank], policy_mask[:bank], topic_mask[:bank])
+    return Model(policy, topic, centroids, examples)
 
 
 def folds(rows: list, k: int = 5):
@@ -146,19 +199,29 @@ def folds(rows: list, k: int = 5):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv", action="store_true", help="cross-validate on the tuning part")
+    parser.add_argument("--transfer", action="store_true",
+                        help="fit on the main tuning part, measure on set v3, and back")
     parser.add_argument("--no-rules", action="store_true", help="leave the rules' flags out")
     args = parser.parse_args(argv)
     rows = tuning_rows()
-    print(f"tuning part: {len(rows)} messages; {Counter(r.policy for r in rows)}")
-    if args.cv:
+    print(f"training data: {len(rows)} messages; {Counter(r.policy for r in rows)}")
+    if args.cv or args.transfer:
         from bridge.hints.evaluation import measure_with_model
 
+        if args.transfer:
+            first, second = training_parts()
+            runs = [(first, second, "main tuning part → v3"), (second, first, "v3 → main")]
+        else:
+            runs = [(train, test, f"fold {i}") for i, (train, test) in enumerate(folds(rows))]
         predictions = []
-        for train, test in folds(rows):
-            model = fit(train, not args.no_rules)
-            predictions.append(measure_with_model(test, model))
-        for line in predictions[0].merge(predictions[1:]).report():
-            print(line)
+        for train, test, title in runs:
+            predictions.append(measure_with_model(test, fit(train, not args.no_rules)))
+            if args.transfer:
+                print(f"== {title}")
+                print("\n".join(predictions[-1].report()))
+        if args.cv:
+            for line in predictions[0].merge(predictions[1:]).report():
+                print(line)
         return 0
     save(fit(rows, not args.no_rules))
     print("model written")

@@ -19,6 +19,7 @@ from email.parser import BytesHeaderParser
 from bridge.config import Config
 from bridge.core import workflow
 from bridge.core.model import Status
+from bridge.core.progress import Progress
 from bridge.steps.aside import set_aside
 from bridge.steps.ports import Ports
 from bridge.steps.purge import ACTION as PURGED
@@ -41,12 +42,13 @@ def take_mail(store: Store, config: Config, ports: Ports, now: datetime) -> int:
     if store.get_value("mailbox.state") is None and store.get_value("mailbox.started") is None:
         _first_start(store, config, ports, now)
     answers = 0
-    for _ in range(MAX_BATCHES):
-        state = store.get_value("mailbox.state")
-        taken, complete, more = _take_batch(store, config, ports, state, now)
-        answers += taken
-        if not (complete and more):
-            break
+    with ports.progress("почта: письма", unit="писем") as bar:   # a large mailbox takes minutes
+        for _ in range(MAX_BATCHES):
+            state = store.get_value("mailbox.state")
+            taken, complete, more = _take_batch(store, config, ports, state, now, bar)
+            answers += taken
+            if not (complete and more):
+                break
     return answers
 
 
@@ -66,7 +68,8 @@ def _first_start(store: Store, config: Config, ports: Ports, now: datetime) -> N
     log.info("first start: the mail already in the mailbox is left as it is")
 
 
-def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime) -> tuple[int, bool, bool]:
+def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime,
+                progress: Progress) -> tuple[int, bool, bool]:
     """One batch, one transaction (one fsync, not one per reply): each mail in its own savepoint,
     so a mail that fails is undone alone and set aside. The mailbox flags are set only after the
     commit and the mailbox position moves only after the flags: a kill before the commit reads
@@ -75,7 +78,7 @@ def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime
     mails, new_state = ports.mailbox.fetch_new(state)
     answers, ours, aside, complete = 0, [], [], True
     with store.transaction():
-        for mail in mails:
+        for mail in progress.track(mails):
             try:
                 with store.savepoint():
                     outcome = take_one(store, config, ports.files, mail.raw, now)

@@ -58,7 +58,9 @@ def _take_channel(store: Store, config: Config, ports: Ports, name: str, channel
         try:
             items, new_cursor = channel.fetch(cursor)
         except Exception as exc:   # noqa: BLE001 - adapters raise DeliveryError; anything else the same way
-            log.warning("channel %s: %s", name, type(exc).__name__)
+            # Reported once by the cycle's caller (`once` prints it, `serve` logs it with back-off).
+            log.info("channel %s: %s", name, type(exc).__name__)
+            ports.troubles.append(f"соцсети: {name}: {exc}")
             with store.transaction():
                 store.alert("outage", f"{name}: {exc}", key=f"fetch:{name}:{now:%Y-%m-%d %H}", at=now)
             break

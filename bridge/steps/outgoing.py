@@ -30,7 +30,7 @@ from bridge.core.model import Basis, Case
 from bridge.core.workflow import Effect
 from bridge.steps.ports import Ports
 from bridge.storage.files import ANSWER, CITIZEN, DataFiles
-from bridge.storage.outbox import OutboxItem, OutboxRunner, enqueue, revive_times
+from bridge.storage.outbox import KIND_LABELS, OutboxItem, OutboxRunner, enqueue, revive_times
 from bridge.storage.store import Store
 
 MANUAL_HANDOVER = "передано оператором вручную"
@@ -270,7 +270,9 @@ def run_outbox(store: Store, config: Config, ports: Ports, now: datetime) -> int
                           {kind: (lambda item, result, c=c: c(s, item, result)) for kind, c in COMPLETIONS.items()},
                           lambda item, error: on_failure(s, item, error),
                           on_unknown=lambda item, error: on_unknown(s, item, error),
-                          idempotent=lambda item: idempotent(s, item))
+                          idempotent=lambda item: idempotent(s, item),
+                          on_retry=lambda item, error: ports.troubles.append(
+                              f"отправка: {KIND_LABELS.get(item.kind, item.kind)} — {error}; будет повторено"))
     return runner.run(now)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from bridge.core.model import Case
+from bridge.core.progress import ProgressFactory, no_progress
 from bridge.storage.files import DataFiles
 
 
@@ -21,6 +22,12 @@ class Ports:
     mailbox: Any = None                    # mailer.mailbox.Mailbox
     channels: dict[str, Any] = field(default_factory=dict)   # name → bridge.channels.base.Channel
     hinter: Callable[[Case], Any] | None = None              # case → bridge.hints.Hint
+    # What could not be done this cycle because an outside system failed (a server down): each
+    # step adds one Russian line per failure and goes on; the cycle reports them as `outages`.
+    troubles: list[str] = field(default_factory=list)
+    # Long work shows its progress through this (bridge/core/progress.py): a bar on a terminal,
+    # a line in the service log now and then. The shell hands in bridge.progress.shown_progress.
+    progress: ProgressFactory = no_progress
 
     def hint_text(self, case: Case) -> str:
         return self.hinter(case).summary() if self.hinter is not None else ""

@@ -102,13 +102,15 @@ class OutboxRunner:
     def __init__(self, store: Store, handlers: Mapping[str, Handler],
                  completions: Mapping[str, Completion] | None = None,
                  on_failure: Failure | None = None, *, on_unknown: Failure | None = None,
-                 idempotent: Callable[["OutboxItem"], bool] = lambda item: True) -> None:
+                 idempotent: Callable[["OutboxItem"], bool] = lambda item: True,
+                 on_retry: Failure | None = None) -> None:
         self.store = store
         self.handlers = dict(handlers)
         self.completions = dict(completions or {})
         self.on_failure = on_failure
         self.on_unknown = on_unknown
         self.idempotent = idempotent
+        self.on_retry = on_retry      # told of every attempt that failed and will be retried
 
     def run(self, now: datetime, limit: int = 500) -> int:
         """Process due items; returns how many were completed."""
@@ -159,6 +161,8 @@ class OutboxRunner:
                                  f"отправить уже {attempts} раз подряд ({error}); повторяем.",
                                  item.case_id, key=f"outage:{item.id}", at=now)
         log.warning("outbox %s %s: attempt %d failed, will retry", item.kind, item.case_id or item.key, attempts)
+        if self.on_retry:
+            self.on_retry(item, error)
 
     def _stop(self, item: OutboxItem, state: str, error: str, now: datetime,
               tell: Failure | None = None) -> None:

@@ -23,7 +23,6 @@ import os
 import sqlite3
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -221,7 +220,9 @@ def storable(text: str) -> str:
 
 
 def case_to_json(case: Case) -> str:
-    return storable(json.dumps({k: _encode(v) for k, v in asdict(case).items()}, ensure_ascii=False))
+    # The fields as they are (no `asdict`: its deep copies of every list and dict cost more than
+    # the JSON itself, issue 14); Case holds no nested dataclass, so the text is the same.
+    return storable(json.dumps({name: _encode(getattr(case, name)) for name in CASE_FIELDS}, ensure_ascii=False))
 
 
 _DATETIME_FIELDS = CASE_MOMENTS

@@ -13,14 +13,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.cli.configs import closed_port, example_config, run
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "mail_parse" / "fixtures"
 
 
-def run(*args: str, cwd: Path, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
 
 
 def test_deadline_prints_the_due_moment(tmp_path):
@@ -76,16 +74,19 @@ def test_hint_one_json_object_per_text(tmp_path):
     assert second["policy"] == "noise"
 
 
-def test_once_with_servers_down_delays_and_exits_cleanly(tmp_path):
-    result = run("once", cwd=tmp_path)   # embedded demo config; nothing listens on its ports
-    assert result.returncode == 0, result.stderr
-    assert "Цикл выполнен" in result.stdout
+def test_once_with_servers_down_delays_and_exits_with_its_code(tmp_path):
+    example_config(tmp_path, closed_port(), closed_port())
+    result = run("once", cwd=tmp_path, env={"OTKLIK_IMAP_PASSWORD": "x", "OTKLIK_SMTP_PASSWORD": "x"})
+    assert result.returncode == 5, result.stderr   # README «Коды завершения»: a step failed
+    assert "Цикл выполнен" in result.stdout and "Traceback" not in result.stderr
     assert (tmp_path / "data" / "Журнал обращений.xlsx").exists()
 
 
 def test_serve_stops_cleanly_on_sigterm(tmp_path):
+    example_config(tmp_path, closed_port(), closed_port())
     process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve"], cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "OTKLIK_IMAP_PASSWORD": "x", "OTKLIK_SMTP_PASSWORD": "x"})
     time.sleep(3)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)

@@ -28,12 +28,15 @@ def write_config(folder: Path, worktime: str, extra: str = "", **general: str) -
 
 
 def one_clear_line(result, *fragments: str) -> None:
+    """Exit code 2 and «Ошибка: …»: one line for one problem, or a numbered line per problem."""
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Ошибка: "), result.stderr
+    head, *more = result.stderr.strip().splitlines()
+    assert head.startswith("Ошибка: "), result.stderr
+    assert not more or (f"найдено ошибок: {len(more)}" in head
+                        and all(line.startswith(f"  {n}. ") for n, line in enumerate(more, start=1))), result.stderr
     for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+        assert fragment in result.stderr, result.stderr
 
 
 def ten_years_off() -> str:
@@ -79,8 +82,12 @@ def test_every_calendar_problem_is_reported_in_one_pass(tmp_path):
     config = write_config(tmp_path, 'hours = []\nextra_days_off = 5\nshort_days = [2026-12-30T00:00:00]',
                           attachment_limit_mb="inf", ledger_lock_alert_minutes="nan")
     result = run("check-config", "--config", config, cwd=tmp_path)
-    one_clear_line(result, "worktime.hours", "worktime.extra_days_off", "worktime.short_days",
-                   "attachment_limit_mb", "ledger_lock_alert_minutes")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    head, *lines = result.stderr.strip().splitlines()     # one numbered line per problem (issue 16)
+    assert head.startswith("Ошибка: ") and "найдено ошибок: 5" in head, head
+    for fragment in ("worktime.hours", "worktime.extra_days_off", "worktime.short_days",
+                     "attachment_limit_mb", "ledger_lock_alert_minutes"):
+        assert len([line for line in lines if fragment in line]) == 1, (fragment, lines)
 
 
 def test_a_date_time_among_the_days_off_is_not_silently_ignored(tmp_path):

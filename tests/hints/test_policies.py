@@ -122,3 +122,9 @@ def test_explanation_names_the_body_the_hint_named(demo):
                 posted_at=datetime(2026, 3, 2, tzinfo=timezone.utc))
     case.hint = demo.suggest(text).summary()
     assert competent_body(case, config).name == "УФНС России по Сахалинской области"
+
+
+def test_a_bypass_reason_shows_its_phrase_readably(demo):
+    hint = demo.suggest("оформите справку, что я многодетная, хотя детей у меня двое")
+    assert hint.policy == "bypass_law"
+    assert "&" not in hint.summary() and "*" not in hint.summary()
