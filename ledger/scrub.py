@@ -35,7 +35,7 @@ def scrub_workbook(path: Path, case_ids: Iterable[str]) -> str:
             return REWRITTEN
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, UnicodeDecodeError):
         pass
-    import openpyxl   # only for a file the XML edit cannot take: not loaded by every service (~15 MB)
+    import openpyxl   # only for a file the XML edit cannot take: not held by every service (~15 MB)
     try:
         book = openpyxl.load_workbook(path)
     except Exception:   # noqa: BLE001 - not a workbook openpyxl reads: it cannot be cleaned, only removed
@@ -190,3 +190,11 @@ def _write_zip(path: Path, infos, parts: dict[str, bytes]) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def __getattr__(name: str):
+    """`ledger.scrub.openpyxl` as before, imported when first asked for (PEP 562)."""
+    if name == "openpyxl":
+        import openpyxl
+        return openpyxl
+    raise AttributeError(name)
