@@ -239,7 +239,7 @@ def _service(folder: str, traced: bool) -> dict:
         start = getattr(cycle, "start", None)             # absent in trees before issue 14
         out = {}
         _, out["startup"] = _timed(lambda: start(app, NOW) if start else None)   # what bridge/serve.py does
-        operator_edit(path)
+        run_child(_operator, (str(path),), "operator")    # the operator's program, not the service
         report, out["cycle"] = _timed(lambda: run_cycle(app, NOW + timedelta(minutes=1)), traced)
         out["cycle"].detail = f"{report.ledger}, {report.decisions_read}"
         before = path.stat().st_mtime_ns
@@ -252,10 +252,15 @@ def _service(folder: str, traced: bool) -> dict:
         before = path.stat().st_mtime_ns
         report, out["timer"] = _timed(lambda: run_cycle(app, TIMER))
         out["timer"].detail = "rewritten" if path.stat().st_mtime_ns != before else "nothing rewritten"
-        out["peak"] = _vm("VmHWM")
+        out["peak"] = max(_vm("VmHWM"), *(m.peak_mb for m in out.values()))
         return out
     finally:
         app.store.close()
+
+
+def _operator(path: str, out) -> None:
+    operator_edit(Path(path))
+    out.send(True)
 
 
 TIMER = NOW + timedelta(hours=1, minutes=3)       # Tuesday 14:03 in Okha, a minute after the catch-up
@@ -351,6 +356,9 @@ def print_table(results: list[dict]) -> None:
               f"| {bare.seconds:6.2f} s {bare.rss_mb:4.0f} MB | {cycle.seconds / bare.seconds:8.2f}x "
               f"| {r['quiet'].seconds / bare.seconds:9.3f}x | {timer.seconds / bare.seconds:9.2f}x "
               f"| {r['peak']:3.0f} MB | {r['size_mb']:4.1f} MB")
+    print("service process peak after each step, MB: " + "; ".join(
+        f"{r['n']}: start-up {r['startup'].peak_mb:.0f}, edit {r['cycle'].peak_mb:.0f}, no-change {r['quiet'].peak_mb:.0f}, "
+        f"catch-up {r['catch_up'].peak_mb:.0f}, timer {r['timer'].peak_mb:.0f}" for r in results))
     print("\nfull write = the first cycle over a store with no workbook (every row rendered and written); "
           "start-up = a restarted service rendering every row once; the edit, no-change and timer cycles run "
           "after it in the same process; peak = that process's peak resident memory since it started; "
