@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from statistics import median
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator
 
 from bridge.core.deadlines import (APPEAL_STATUSES, DONE_LATE, DONE_ON_TIME, OVERDUE, answer_control,
                                    triage_control, worked_hours)
@@ -110,12 +110,13 @@ def _count_answer(figures: Figures, label: str | None, appeal: bool, closed: boo
         figures.open += 1        # with the operator: awaiting triage or review of a template
 
 
-def posted_between(cases: Iterable[Case], calendar: WorkCalendar, first: date, last: date) -> list[Case]:
-    """The cases posted from `first` to `last` inclusive, local dates."""
-    return [c for c in cases if first <= calendar.local(c.posted_at).date() <= last]
+def posted_between(cases: Iterable[Case], calendar: WorkCalendar, first: date, last: date) -> Iterator[Case]:
+    """The cases posted from `first` to `last` inclusive, local dates; lazy, so cases streamed
+    from the store are never all in memory at once."""
+    return (c for c in cases if first <= calendar.local(c.posted_at).date() <= last)
 
 
-def overdue_by(cases: Sequence[Case], key: Callable[[Case], str], calendar: WorkCalendar,
+def overdue_by(cases: Iterable[Case], key: Callable[[Case], str], calendar: WorkCalendar,
                now: datetime) -> dict[str, int]:
     """Cases whose department's answer is past its term at `now` and still missing, per group
     (whenever they were posted)."""

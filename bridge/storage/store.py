@@ -406,22 +406,29 @@ class Store:
             yield case_from_json(row[0])
 
     def cases_by_id(self, ids: Iterable[str]) -> list[Case]:
+        return [case for batch in self.case_batches(ids) for case in batch]
+
+    def case_batches(self, ids: Iterable[str], size: int = 500) -> Iterator[list[Case]]:
+        """The cases of `ids`, decoded `size` at a time; each batch is read whole before it is
+        handed out, so the caller may write to the store between batches."""
         wanted = list(ids)
-        found = []
-        for start in range(0, len(wanted), 500):
-            batch = wanted[start:start + 500]
+        for start in range(0, len(wanted), size):
+            batch = wanted[start:start + size]
             marks = ", ".join("?" for _ in batch)
-            found += self._cases(f"id IN ({marks})", batch)
-        return found
+            yield self._cases(f"id IN ({marks})", batch)
 
     def data_version(self) -> int:
         """Changes when another connection (another process) committed since the last call."""
         return self.db.execute("PRAGMA data_version").fetchone()[0]
 
     def cases_with_status(self, *statuses: str, open_only: bool = False) -> list[Case]:
-        marks = ", ".join("?" for _ in statuses)
-        where = f"status IN ({marks})" + (" AND closed_at IS NULL" if open_only else "")
-        return self._cases(where, statuses)
+        return self._cases(*_status_filter(statuses, open_only))
+
+    def ids_with_status(self, *statuses: str, open_only: bool = False) -> list[str]:
+        """The ids alone, in the store's order: a step that looks at thousands of cases reads them
+        in batches (`cases_by_id`) instead of holding every decoded case at once (issue 14)."""
+        where, params = _status_filter(statuses, open_only)
+        return [row[0] for row in self.db.execute(f"SELECT id FROM cases WHERE {where} ORDER BY year, seq", params)]
 
     def published_informational(self) -> list[Case]:
         """п. 3.5: every published informational answer, oldest first (the site section)."""
@@ -717,6 +724,11 @@ def _copy(source: sqlite3.Connection, target: Path) -> int:
         temporary.unlink(missing_ok=True)
         raise
     return cases
+
+
+def _status_filter(statuses: Sequence[str], open_only: bool) -> tuple[str, tuple]:
+    marks = ", ".join("?" for _ in statuses)
+    return f"status IN ({marks})" + (" AND closed_at IS NULL" if open_only else ""), tuple(statuses)
 
 
 def _history_value(value: Any) -> str | None:
