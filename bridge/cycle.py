@@ -18,6 +18,9 @@ ledger steps while mail and channels go on; a network that is down delays its ow
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import gc
 import logging
 from dataclasses import dataclass, field
@@ -76,6 +79,7 @@ def run_cycle(app: App, now: datetime | None = None) -> CycleReport:
     _write_ledger(app, now, bool(read and read.needs_rewrite), report)
     _step(report, "хранение: копии журнала", lambda: scrub_backups(store, config, ports.files), ports.progress)
     report.outages = summarize(ports.troubles)
+    give_back_memory()   # ~0.1 ms when there is little to give back
     return report
 
 
@@ -190,6 +194,23 @@ def start(app: App, now: datetime | None = None) -> None:
         log.exception("the ledger rows could not be prepared at start")
     gc.collect()
     gc.freeze()
+    give_back_memory()
+
+
+def give_back_memory() -> None:
+    """Hand the C allocator's free pages back to the system. What start-up rendered and what a
+    cycle's workbook read (calamine's whole sheet, ~130 MB at 50,000 rows) freed otherwise stays
+    in the process as free heap, and the next cycle's peak starts from it (issue 14: 254 MB →
+    see bench/results.md). glibc only; elsewhere, and if it fails, nothing happens."""
+    try:
+        _libc().malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+@functools.lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 
 
 def refresh_rows(app: App, now: datetime):
