@@ -15,9 +15,12 @@ import logging
 import re
 from datetime import datetime
 from email.parser import BytesHeaderParser
+from pathlib import Path
+from typing import Callable
 
 from bridge.config import Config
 from bridge.core import workflow
+from bridge.core.errors import DeliveryError
 from bridge.core.model import Status
 from bridge.core.progress import Progress
 from bridge.steps.aside import set_aside
@@ -27,6 +30,8 @@ from bridge.storage.files import ANSWER, DataFiles
 from bridge.storage.store import Store
 
 log = logging.getLogger("otklik.answers")
+
+KeepRaw = Callable[[bytes, str, datetime], Path]
 
 
 def take_mail(store: Store, config: Config, ports: Ports, now: datetime) -> int:
@@ -77,21 +82,28 @@ def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime
     Message-ID) and flags them then."""
     mails, new_state = ports.mailbox.fetch_new(state)
     answers, ours, aside, complete = 0, [], [], True
-    with store.transaction():
-        for mail in progress.track(mails):
-            try:
-                with store.savepoint():
-                    outcome = take_one(store, config, ports.files, mail.raw, now)
-            except Exception as exc:   # noqa: BLE001 - one mail never stops the others
-                if not _set_aside(store, ports.files, mail.raw, exc, now):
-                    complete = False
-                    break
-                outcome = "set_aside"
-            answers += outcome == "answer"
-            if outcome == "set_aside" and hasattr(ports.mailbox, "mark_set_aside"):
-                aside.append(mail.uid)     # a folder of its own where the mailbox has one (Exchange)
-            elif outcome not in NOT_OURS:
-                ours.append(mail.uid)
+    try:
+        # The raw copies are written while the next mails are parsed; the transaction commits
+        # only after every one of them is on disk (DataFiles.raw_mail_batch).
+        with store.transaction(), ports.files.raw_mail_batch() as raw_mails:
+            for mail in progress.track(mails):
+                try:
+                    with store.savepoint():
+                        outcome = take_one(store, config, ports.files, mail.raw, now, raw_mails.keep)
+                except Exception as exc:   # noqa: BLE001 - one mail never stops the others
+                    if not _set_aside(store, ports.files, mail.raw, exc, now):
+                        complete = False
+                        break
+                    outcome = "set_aside"
+                answers += outcome == "answer"
+                if outcome == "set_aside" and hasattr(ports.mailbox, "mark_set_aside"):
+                    aside.append(mail.uid)     # a folder of its own where the mailbox has one (Exchange)
+                elif outcome not in NOT_OURS:
+                    ours.append(mail.uid)
+    except OSError as exc:   # a raw copy could not be written (a full disk): none of the batch is taken
+        log.error("raw mail could not be written: %s", type(exc).__name__)
+        raise DeliveryError(f"письма не удалось сохранить на диск ({exc.strerror or type(exc).__name__}); "
+                            "они остались в почтовом ящике и будут прочитаны снова") from None
     if ours:
         ports.mailbox.mark_processed(ours)
     if aside:
@@ -106,10 +118,11 @@ def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime
 NOT_OURS = ("no_case",)
 
 
-def take_one(store: Store, config: Config, files: DataFiles, raw: bytes, now: datetime) -> str:
+def take_one(store: Store, config: Config, files: DataFiles, raw: bytes, now: datetime,
+             keep_raw: KeepRaw | None = None) -> str:
     from mailer.reply import parse_reply
     parsed = parse_reply(raw, case_prefix=config.case_prefix, departments=config.allow_list())
-    return take_reply(store, files, raw, parsed, now)
+    return take_reply(store, files, raw, parsed, now, keep_raw)
 
 
 def _set_aside(store: Store, files: DataFiles, raw: bytes, exc: Exception, now: datetime) -> bool:
@@ -122,14 +135,16 @@ def message_key(parsed, raw: bytes) -> str:
     return parsed.message_id.strip() or "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def take_reply(store: Store, files: DataFiles, raw: bytes, parsed, now: datetime) -> str:
-    """Apply one parsed mail; returns what happened (for logs and tests)."""
+def take_reply(store: Store, files: DataFiles, raw: bytes, parsed, now: datetime,
+               keep_raw: KeepRaw | None = None) -> str:
+    """Apply one parsed mail; returns what happened (for logs and tests). `keep_raw` writes the
+    raw copy (a batch's writer, `DataFiles.raw_mail_batch`); by default it is written here."""
     key = message_key(parsed, raw)
     if store.mail_known(key):
         return "duplicate"
     if parsed.case_id and store.has_action(parsed.case_id, PURGED):
         return _refuse_purged(store, key, parsed, now)
-    raw_path = files.keep_raw_mail(raw, key, now)
+    raw_path = (keep_raw or files.keep_raw_mail)(raw, key, now)
     with store.transaction():
         store.remember_mail(key, parsed.case_id, parsed.kind, now, files.relative(raw_path), parsed.note)
         outcome = _apply(store, files, parsed, now, _threading(raw))

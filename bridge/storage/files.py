@@ -24,10 +24,12 @@ import hashlib
 import os
 import re
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 CITIZEN = "citizen"
 ANSWER = "answer"
@@ -138,14 +140,33 @@ class DataFiles:
 
     # -- raw mail -------------------------------------------------------------------------------
 
+    def raw_mail_path(self, key: str, now: datetime) -> Path:
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        return self.root / "mail" / f"{now:%Y-%m}" / f"{now:%Y%m%d-%H%M%S}-{digest}.eml"
+
     def keep_raw_mail(self, raw: bytes, key: str, now: datetime) -> Path:
         """Write one incoming mail as it came, before anything is done with it."""
-        folder = self.root / "mail" / f"{now:%Y-%m}"
-        folder.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        path = folder / f"{now:%Y%m%d-%H%M%S}-{digest}.eml"
+        path = self.raw_mail_path(key, now)
+        path.parent.mkdir(parents=True, exist_ok=True)
         _write_atomically(path, raw)
         return path
+
+    @contextmanager
+    def raw_mail_batch(self) -> Iterator["RawMailBatch"]:
+        """Raw mails of one batch written by a thread of their own while the next mails are
+        parsed (creating a file costs ~0.4 ms here, the syscall outside the GIL; issue 14). Leaving
+        the block waits for every write, so a store transaction around it commits only after all
+        the raw copies are on disk (the kill -9 guarantee); if one could not be written, or the
+        block fails, the batch's copies are removed (nothing of a mail the store does not know
+        stays behind, 152-ФЗ) and the error goes on."""
+        batch = RawMailBatch(self)
+        try:
+            yield batch
+            batch.finish()
+        except BaseException:
+            batch.discard()
+            raise
+
 
     def set_aside(self, kind: str, data: bytes, now: datetime) -> Path:
         """Keep an outside item that could not be taken in (an event, a mail) for a person."""
@@ -203,6 +224,32 @@ class DataFiles:
             return False
         shutil.rmtree(folder, ignore_errors=True)
         return True
+
+
+class RawMailBatch:
+    def __init__(self, files: DataFiles) -> None:
+        self._files = files
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="raw-mail")
+        self._writes: list[tuple[Path, Future]] = []
+
+    def keep(self, raw: bytes, key: str, now: datetime) -> Path:
+        """Where the mail will be (`DataFiles.keep_raw_mail` writes it there in the thread)."""
+        path = self._files.raw_mail_path(key, now)
+        self._writes.append((path, self._pool.submit(self._files.keep_raw_mail, raw, key, now)))
+        return path
+
+    def finish(self) -> None:
+        self._pool.shutdown(wait=True)
+        for _, write in self._writes:
+            write.result()          # the first failure, raised here
+
+    def discard(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for path, _ in self._writes:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def safe_name(name: str) -> str:
