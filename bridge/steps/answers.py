@@ -147,7 +147,7 @@ def take_reply(store: Store, files: DataFiles, raw: bytes, parsed, now: datetime
     raw_path = (keep_raw or files.keep_raw_mail)(raw, key, now)
     with store.transaction():
         store.remember_mail(key, parsed.case_id, parsed.kind, now, files.relative(raw_path), parsed.note)
-        outcome = _apply(store, files, parsed, now, _threading(raw))
+        outcome = _apply(store, files, parsed, now, lambda: _threading(raw))
     log.info("mail %s for %s: %s", parsed.kind, parsed.case_id or "-", outcome)
     return outcome
 
@@ -177,7 +177,10 @@ def _threading(raw: bytes) -> set[str]:
     return set(re.findall(r"<[^<>\s]+>", text))
 
 
-def _apply(store: Store, files: DataFiles, parsed, now: datetime, threading: set[str] = frozenset()) -> str:
+def _apply(store: Store, files: DataFiles, parsed, now: datetime,
+           threading: Callable[[], set[str]] = frozenset) -> str:
+    """`threading` reads the Message-IDs the mail answers, asked only when the case does not await
+    an answer (a second parse of the header: 0.06 ms a mail, issue 14)."""
     case = store.get(parsed.case_id) if parsed.case_id else None
     if parsed.kind == "bounce":
         text = "Письмо не доставлено: " + (", ".join(parsed.failed_recipients) or "адрес не указан")
@@ -196,7 +199,7 @@ def _apply(store: Store, files: DataFiles, parsed, now: datetime, threading: set
                     f"({parsed.sender}): не принято как ответ.", case.id, at=now)
         return _note(store, case, f"Письмо от постороннего адреса {parsed.sender} не принято как ответ.",
                      now, "посторонний отправитель")
-    if not case.closed and case.status not in AWAITS_ANSWER and not threading & set(case.thread_ids):
+    if not case.closed and case.status not in AWAITS_ANSWER and not threading() & set(case.thread_ids):
         # A number typed by hand, or one reused after a store was lost: never someone else's answer.
         store.alert("unknown_sender", f"Письмо по {case.id} от {parsed.sender}: обращение в отдел не "
                     "направлялось и письмо не отвечает ни на одно наше — не принято как ответ.", case.id, at=now)
