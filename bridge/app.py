@@ -104,9 +104,14 @@ def build_app(config: Config, *, sender: Any = None, mailbox: Any = None,
     """Wire the application; adapters handed in (tests, demo) replace the configured ones."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     files = DataFiles(config.data_dir)
-    refuse_to_recreate(files.store_path, lambda: earlier_work(files, config.ledger))
     with shown_progress("база: открытие и обновление структуры"):   # a migration of a large store takes time
-        store = Store(files.store_path, marker=files.store_marker)
+        store = open_store(config, files, instance.command if instance else "")
+    if instance is not None and instance.command != "serve" and not store.leading:
+        try:
+            store.lead(wait=False)   # `serve` waits for it as the standby (serve.py)
+        except BaseException:
+            store.close()
+            raise
     directory = [DirectoryRow(d.code, d.name, ", ".join(d.emails)) for d in config.departments]
     ports = Ports(files=files, ledger=Ledger(config.ledger, files.backups, store, directory,
                                             zone=config.calendar.tz))
@@ -119,6 +124,17 @@ def build_app(config: Config, *, sender: Any = None, mailbox: Any = None,
     ports.hinter = hinter(config, store)
     ports.progress = shown_progress
     return App(config, store, ports, instance)
+
+
+def open_store(config: Config, files: DataFiles, command: str = "") -> Store:
+    """The store the configuration names: PostgreSQL with [store] url (this administration's
+    schema, the password from the environment), else SQLite in the data folder."""
+    if config.store_url:
+        from bridge.storage.pg import PgStore
+        password = secret(config.store_password_env, "пароль базы PostgreSQL") if config.store_password_env else None
+        return PgStore(config.store_url, config.store_schema, password, command)
+    refuse_to_recreate(files.store_path, lambda: earlier_work(files, config.ledger))
+    return Store(files.store_path, marker=files.store_marker)
 
 
 def earlier_work(files: DataFiles, ledger: Path) -> list[str]:
@@ -142,7 +158,10 @@ def hold_data_folder(config: Config, command: str) -> Iterator[DataFolderLock]:
         raise OtklikError(f"папку данных «{config.data_dir}» не удаётся создать: нет прав или диск "
                           "только для чтения") from None
     lock = DataFolderLock(DataFiles(config.data_dir), command)
-    lock.acquire(utcnow(), config.calendar.local)
+    if not config.store_url:
+        # With PostgreSQL the leadership is the database's advisory lock (bridge/storage/pg.py),
+        # and the data folder is shared storage the standby uses too: it is not locked here.
+        lock.acquire(utcnow(), config.calendar.local)
     try:
         yield lock
     finally:
@@ -245,6 +264,9 @@ def hinter(config: Config, store: Store | None):
 def backup(config: Config, target_dir: Path) -> tuple[Path, Path, int]:
     """`run.py backup DIR`: a consistent copy of the store (safe beside a running service) and a
     note on restoring it; returns (copy, note, cases in the copy)."""
+    if config.store_url:
+        raise InputError("база в PostgreSQL: её резервную копию делает pg_dump на сервере базы (README, "
+                         "«Региональное развёртывание»), а папку данных копируйте целиком")
     files = DataFiles(config.data_dir)
     local = config.calendar.local(utcnow())
     copy = target_dir / f"otklik-{local:%Y-%m-%d-%H%M%S}.sqlite3"

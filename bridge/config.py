@@ -70,6 +70,11 @@ class Config:
     attachment_limit: int = 10 * 1024 * 1024
     ledger_lock_alert_minutes: int = 60
     raw: Mapping[str, Any] = field(default_factory=dict)
+    # [store]: empty → SQLite in the data folder; "postgresql://user@host/db" → that database,
+    # this administration's own schema, the password from the variable `store_password_env`.
+    store_url: str = ""
+    store_schema: str = ""
+    store_password_env: str = ""
 
     def department(self, code: str) -> Department | None:
         return next((d for d in self.departments if d.code == code), None)
@@ -304,6 +309,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
     "reminders": frozenset({"escalate_after_days", "digest_time"}),
     "report": frozenset({"min_messages"}),
     "retention": frozenset({"raw_mail_days", "journal_days", "purge_after_days"}),
+    "store": frozenset({"url", "schema", "password_env"}),
     "departments": frozenset({"code", "name", "emails", "head_emails", "keywords", "description"}),
     "external_bodies": frozenset({"code", "name", "competence", "address", "site"}),
 }
@@ -348,7 +354,9 @@ def _build(raw: dict, base_dir: Path, source: Path | None, problems: list[str]) 
     site = _section(raw, "site", problems)
     _check_base_url(site, problems)
     _check_schedule(raw, problems)
+    store = _store(_section(raw, "store", problems), problems)
     return Config(
+        **store,
         source=source, base_dir=base_dir, case_prefix=prefix, tz=tz, data_dir=data_dir, ledger=ledger,
         calendar=_calendar(_section(raw, "worktime", problems), tz, problems),
         departments=_departments(raw.get("departments", []), problems),
@@ -371,6 +379,29 @@ def _channel_pages(raw: dict, problems: list[str]) -> dict[str, dict]:
     """[vk]/[[vk]], [telegram]/[[telegram]], [ok]/[[ok]]: one entry per page (`vk`, `vk:<name>`)."""
     from bridge.channels import page_sections
     return page_sections(raw, problems)
+
+
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _store(store: dict, problems: list[str]) -> dict:
+    """[store] url / schema / password_env (issue 15; README «Региональное развёртывание»)."""
+    url = str(store.get("url", "")).strip()
+    if not url:
+        if store:
+            problems.append("[store]: нужен url, например \"postgresql://otklik@db.region.local/otklik\"")
+        return {}
+    if not re.match(r"^postgres(ql)?://", url):
+        problems.append(f"store.url «{url}»: поддерживается только PostgreSQL (postgresql://…); без [store] "
+                        "база — SQLite в папке данных")
+    elif re.match(r"^postgres(ql)?://[^/@]*:[^/@]*@", url):
+        problems.append("store.url: пароль в настройках не хранится — уберите его из адреса и назовите "
+                        "переменную окружения в store.password_env")
+    schema = str(store.get("schema", ""))
+    if not _SCHEMA.match(schema):
+        problems.append(f"store.schema «{schema}»: нужна схема этой администрации — строчные латинские буквы, "
+                        "цифры и «_», например \"okha\"")
+    return {"store_url": url, "store_schema": schema, "store_password_env": str(store.get("password_env", ""))}
 
 
 def _section(raw: dict, name: str, problems: list[str]) -> dict:

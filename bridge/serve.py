@@ -75,6 +75,9 @@ def serve(config: Config, instance: DataFolderLock | None = None) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
+    if not app.store.leading and not app.store.lead(wait=True, stopping=stopping.is_set):
+        app.store.close()   # stopped while waiting as the standby (PostgreSQL, bridge/storage/pg.py)
+        return 0
     ticker = schedule.Scheduler()   # a ticker only: reminders are derived from the store
     ticker.every(1).minutes.do(_tick_reminders, app)
     log.info("Отклик запущен: журнал %s", config.ledger)

@@ -17,3 +17,39 @@ def pytest_collection_modifyitems(items) -> None:
         parts = item.path.parts[item.path.parts.index("tests") + 1:]
         scope = next((name for name, folders in SCOPES.items() if parts and parts[0] in folders), "server")
         item.add_marker(getattr(pytest.mark, scope))
+
+
+# -- the store's backend (issue 15): `pytest --store=postgresql` runs the same tests on PostgreSQL
+
+SQLITE_ONLY = {
+    # the SQLite file itself: deleted, emptied, replaced, backed up, migrated from PRAGMA versions
+    "tests/e2e/test_store_safety.py": "the SQLite file's own safety (deleted, emptied, replaced, backup)",
+    "tests/control/test_migration.py": "PRAGMA user_version migrations of SQLite files",
+}
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption("--store", choices=("sqlite", "postgresql"), default="sqlite",
+                     help="the store backend the tests run on (postgresql starts a throwaway cluster)")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: a test of the SQLite file itself")
+    if config.getoption("--store") == "postgresql":
+        from tests.storage_backend import start_for_session
+        config._otklik_pg = start_for_session()
+
+
+def pytest_unconfigure(config) -> None:
+    cluster = getattr(config, "_otklik_pg", None)
+    if cluster is not None:
+        cluster.stop()
+
+
+def pytest_runtest_setup(item) -> None:
+    if item.config.getoption("--store") != "postgresql":
+        return
+    path = item.path.as_posix()
+    reason = next((why for name, why in SQLITE_ONLY.items() if path.endswith(name)), None)
+    if reason or item.get_closest_marker("sqlite_only"):
+        pytest.skip(f"SQLite only: {reason or 'the SQLite file itself'}")

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import uuid
 from contextlib import contextmanager
 from datetime import datetime
@@ -192,8 +193,12 @@ def _damaged(path: Path, exc: sqlite3.Error) -> StoreError:
 
 
 def is_store_failure(exc: BaseException) -> bool:
-    """Did SQLite itself fail (the file truncated or replaced under us), rather than our code?"""
-    return isinstance(exc, sqlite3.DatabaseError)
+    """Did the database itself fail (an SQLite file truncated or replaced under us, a PostgreSQL
+    connection lost), rather than our code?"""
+    if isinstance(exc, sqlite3.DatabaseError):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.OperationalError)
 
 
 def _file_identity(path: Path) -> tuple[int, int]:
@@ -237,7 +242,13 @@ def case_from_json(text: str) -> Case:
 
 
 class Store:
-    """One SQLite database; every write happens inside `transaction()`."""
+    """One SQLite database; every write happens inside `transaction()`. The queries are portable
+    SQL (`ON CONFLICT`, `RETURNING`, `?` and `:name` marks): `PgStore` (pg.py) runs the same ones
+    on PostgreSQL, so a new query written here works on both."""
+
+    backend = "sqlite"
+    _BEGIN = "BEGIN IMMEDIATE"
+    leading = True              # SQLite: the data folder's lock (instance.py) is the leadership
 
     def __init__(self, path: Path | str, marker: Path | None = None) -> None:
         self.path = Path(path)
@@ -338,7 +349,7 @@ class Store:
     # -- schema ---------------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        version = self.schema_version()
         for number, script in enumerate(MIGRATIONS[version:], start=version):
             with self.transaction():
                 if callable(script):
@@ -348,11 +359,14 @@ class Store:
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
 
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Nested calls join the outer transaction; the outermost commits or rolls back."""
         if self._depth == 0:
-            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(self._BEGIN)
         self._depth += 1
         try:
             yield self.db
@@ -397,7 +411,7 @@ class Store:
         return case_from_json(row["data"]) if row else None
 
     def all_cases(self) -> list[Case]:
-        return self._cases("1")
+        return self._cases("1 = 1")
 
     def each_case(self) -> Iterator[Case]:
         """Every case in the store's order, read one by one (the ledger renders them as they come,
@@ -432,7 +446,7 @@ class Store:
 
     def published_informational(self) -> list[Case]:
         """п. 3.5: every published informational answer, oldest first (the site section)."""
-        return self._cases("status = ? AND json_extract(data, '$.informational')", (Status.PUBLISHED,),
+        return self._cases("status = ? AND json_type(data, '$.informational') = 'true'", (Status.PUBLISHED,),
                            order="closed_at")
 
     def published_by_author(self, author_key: str) -> list[Case]:
@@ -592,7 +606,8 @@ class Store:
     def enqueue(self, key: str, kind: str, payload: dict, case_id: str, at: datetime) -> bool:
         """Queue an item once per `key`; False when an item with that key exists."""
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO outbox (key, case_id, kind, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (key, case_id, kind, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             (key, case_id, kind, storable(json.dumps(payload, ensure_ascii=False)), _iso(at), _iso(at)))
         return cursor.rowcount == 1
 
@@ -641,7 +656,8 @@ class Store:
     def keep_ledger_snapshot(self, write_id: int, at: datetime, snapshot: bytes, kept: int) -> None:
         """Store one write's snapshot and forget all but the last `kept`."""
         with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO ledger_writes (write_id, at, snapshot) VALUES (?, ?, ?)",
+            self.db.execute("INSERT INTO ledger_writes (write_id, at, snapshot) VALUES (?, ?, ?) ON CONFLICT (write_id) "
+                            "DO UPDATE SET at = excluded.at, snapshot = excluded.snapshot",
                             (write_id, _iso(at), snapshot))
             self.db.execute("DELETE FROM ledger_writes WHERE write_id <= ?", (write_id - kept,))
 
@@ -649,7 +665,7 @@ class Store:
 
     def alert(self, kind: str, text: str, case_id: str = "", key: str | None = None, *, at: datetime) -> None:
         """Something a person must know; `key` makes a repeated alert a no-op."""
-        self.db.execute("INSERT OR IGNORE INTO alerts (at, kind, case_id, text, key) VALUES (?, ?, ?, ?, ?)",
+        self.db.execute("INSERT INTO alerts (at, kind, case_id, text, key) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                         (_iso(at), kind, case_id, storable(text), key and storable(key)))
 
     def unreported_alerts(self) -> list[sqlite3.Row]:

@@ -18,7 +18,7 @@ from bridge.storage.outbox import enqueue
 from bridge.steps.purge import ACTION
 from bridge.steps import purge as purge_step
 from bridge.app import build_app
-from bridge.storage.store import Store
+from tests.storage_backend import open_test_store
 from tests.control.conftest import add_case, add_routed, local
 
 PERSONAL = dict(author_name="Иванова Мария", author_link="https://vk.com/id42", author_key="vk:42",
@@ -63,7 +63,7 @@ def test_purge_blanks_personal_data_and_keeps_figures(app, config):
 
     assert purge(config, local(2026, 2, 1).date(), now=local(2026, 4, 1, 9)) == 1
 
-    store = Store(config.data_dir / "otklik.sqlite3")
+    store = open_test_store(config.data_dir)
     case = store.get(old.id)
     for name in ("author_name", "author_link", "author_key", "link", "text", "dept_answer", "publish_text",
                  "operator_comment"):
@@ -90,11 +90,11 @@ def test_purge_is_idempotent(app, config):
     old, _ = closed_case(app, local(2026, 1, 13, 10))
     app.store.close()
     assert purge(config, local(2026, 2, 1).date()) == 1
-    store = Store(config.data_dir / "otklik.sqlite3")
+    store = open_test_store(config.data_dir)
     before = (store.history_count(), store.get(old.id))
     store.close()
     assert purge(config, local(2026, 2, 1).date()) == 0
-    store = Store(config.data_dir / "otklik.sqlite3")
+    store = open_test_store(config.data_dir)
     assert (store.history_count(), store.get(old.id)) == before
     assert [r["action"] for r in store.history(old.id)].count(ACTION) == 1
     store.close()
