@@ -92,6 +92,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="не спрашивать подтверждения даты позже сегодняшней")
     p = sub.add_parser("backup", parents=[common], help="согласованная копия базы (можно при работающей службе)")
     p.add_argument("dir", metavar="DIR", help="папка для копии и памятки о восстановлении")
+    p = sub.add_parser("migrate-store", parents=[common], help="перенести базу SQLite в PostgreSQL")
+    p.add_argument("--to", required=True, metavar="URL", help="postgresql://пользователь@сервер/база (без пароля)")
+    p.add_argument("--schema", help="схема этой администрации (по умолчанию [store] schema)")
+    p.add_argument("--password-env", help="переменная окружения с паролем (по умолчанию [store] password_env)")
     return main
 
 

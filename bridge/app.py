@@ -286,6 +286,29 @@ def backup(config: Config, target_dir: Path) -> tuple[Path, Path, int]:
     return copy, note, cases
 
 
+def migrate_store(config: Config, url: str, schema: str, password_env: str):
+    """`run.py migrate-store --to URL`: this data folder's SQLite store copied into `schema` of
+    the PostgreSQL database at `url`, checked table by table (bridge/storage/transfer.py)."""
+    from bridge.storage.pg import PgStore
+    from bridge.storage.transfer import copy_store
+    if not schema:
+        raise InputError("migrate-store: назовите схему этой администрации (--schema или [store] schema)")
+    files = DataFiles(config.data_dir)
+    if not files.store_path.exists() or files.store_path.stat().st_size == 0:
+        raise InputError(f"базы SQLite «{files.store_path}» нет или она пуста: переносить нечего")
+    source = Store(files.store_path)
+    try:
+        target = PgStore(url, schema, secret(password_env, "пароль базы PostgreSQL") if password_env else None,
+                         "migrate-store")
+        try:
+            target.lead(wait=False)   # no service may work on the target while it is filled
+            return target.where, copy_store(source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+
+
 def restore_note(copy: Path, store: Path, config: Config, local: datetime, cases: int,
                  settings: Path | None) -> str:
     settings_line = (f"Настройки на момент копии: {settings.name} (копия {config.source.resolve()}; "

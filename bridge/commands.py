@@ -16,10 +16,10 @@ from bridge.core.worktime import OutOfCalendar
 
 # The commands that change the data folder hold its lock while they run: one instance at a time
 # (issue 10). `backup` and `report` only read the store, so they work beside a running service.
-EXCLUSIVE = ("serve", "once", "purge")
+EXCLUSIVE = ("serve", "once", "purge", "migrate-store")
 # The commands that work on real data refuse to run on the embedded demo configuration (SPEC §6):
 # a `once` from cron in a folder without config.toml must not quietly work for Okha's demo.
-REAL_DATA = ("serve", "once", "report", "purge", "backup", "check-config")
+REAL_DATA = ("serve", "once", "report", "purge", "backup", "check-config", "migrate-store")
 # `once` finished, but a step could not do its work (a server down, a step that failed): cron and
 # the Task Scheduler see a non-zero code; what was held up is retried on the next run.
 CYCLE_INCOMPLETE = 5
@@ -207,8 +207,27 @@ def cmd_backup(args) -> int:
     return 0
 
 
+def cmd_migrate_store(args) -> int:
+    from bridge.app import migrate_store
+    config = _config(args)
+    where, checks = migrate_store(config, args.to, args.schema or config.store_schema,
+                                  args.password_env or config.store_password_env)
+    for check in checks:
+        verdict = "совпадает" if check.equal else (f"НЕ СОВПАДАЕТ: в PostgreSQL {check.target_rows} строк, "
+                                                   f"сумма {check.target_digest[:16]}")
+        print(f"{check.table:14} строк {check.rows:7}  сумма {check.digest[:16]}  {verdict}")
+    if not all(check.equal for check in checks):
+        print(f"Ошибка: перенос в {where} не совпал с базой SQLite (см. выше); служба пусть работает на SQLite, "
+              "пока причина не найдена", file=sys.stderr)
+        return 1
+    print(f"База перенесена в {where}: число строк и контрольные суммы всех таблиц совпадают. Остановите "
+          f"службу, добавьте в настройки раздел [store] (url = \"{args.to}\", schema, password_env) и запустите "
+          "её снова; файл SQLite остаётся как копия на момент переноса.")
+    return 0
+
+
 _COMMANDS = {
     "deadline": cmd_deadline, "parse-reply": cmd_parse_reply, "hint": cmd_hint, "once": cmd_once,
     "demo": cmd_demo, "serve": cmd_serve, "report": cmd_report, "check-config": cmd_check_config,
-    "purge": cmd_purge, "backup": cmd_backup,
+    "purge": cmd_purge, "backup": cmd_backup, "migrate-store": cmd_migrate_store,
 }

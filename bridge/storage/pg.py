@@ -49,20 +49,22 @@ LEADER_POLL = 1.0                # seconds between a standby's attempts to take 
 # SQLite's functions as the store's queries use them, one set per schema (search_path finds them).
 FUNCTIONS = (
     # json_extract(doc, '$.a.b'): the value as text (SQLite gives the SQL value; every use
-    # compares it with text). `json`, not `jsonb`: a "\u0000" in a citizen's text stays readable.
-    """CREATE OR REPLACE FUNCTION {schema}.json_extract(doc text, path text) RETURNS text
+    # compares it with text). PostgreSQL refuses to read a "\u0000" escape into text: it is read
+    # as «\ufffd», as a NUL parameter is (`_clean`).
+    r"""CREATE OR REPLACE FUNCTION {schema}.json_extract(doc text, path text) RETURNS text
        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-       AS $$ SELECT doc::json #>> string_to_array(substr(path, 3), '.') $$""",
+       AS $$ SELECT replace(doc, '\u0000', '\ufffd')::json #>> string_to_array(substr(path, 3), '.') $$""",
     # json_type(doc, path): SQLite's names ('true', 'false', 'integer', 'real', 'text', 'null', ...).
-    """CREATE OR REPLACE FUNCTION {schema}.json_type(doc text, path text) RETURNS text
+    r"""CREATE OR REPLACE FUNCTION {schema}.json_type(doc text, path text) RETURNS text
        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
        AS $$ SELECT CASE json_typeof(v) WHEN 'boolean' THEN v::text WHEN 'string' THEN 'text'
                      WHEN 'number' THEN CASE WHEN v::text ~ '^-?[0-9]+$' THEN 'integer' ELSE 'real' END
                      ELSE json_typeof(v) END
-             FROM (SELECT doc::json #> string_to_array(substr(path, 3), '.') AS v) AS found $$""",
+             FROM (SELECT replace(doc, '\u0000', '\ufffd')::json #> string_to_array(substr(path, 3), '.') AS v)
+                  AS found $$""",
     # julianday(moment): days as SQLite counts them; NULL for text that is not a moment (SQLite
     # says NULL too: the outbox takes an unreadable `next_at` for due).
-    """CREATE OR REPLACE FUNCTION {schema}.julianday(moment text) RETURNS double precision
+    r"""CREATE OR REPLACE FUNCTION {schema}.julianday(moment text) RETURNS double precision
        LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
        AS $$ BEGIN RETURN extract(epoch FROM moment::timestamptz) / 86400.0 + 2440587.5;
              EXCEPTION WHEN others THEN RETURN NULL; END $$""",
