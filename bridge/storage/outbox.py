@@ -92,6 +92,18 @@ def due_items(store: Store, now: datetime, limit: int = 500) -> list[OutboxItem]
             for r in store.due_or_stranded_items(now, now + LONGEST_RETRY, limit)]
 
 
+CLAIM_LEASE = timedelta(minutes=10)   # a claimed item another worker leaves alone (< LONGEST_RETRY)
+
+
+def claim_due(store: Store, now: datetime, kinds, limit: int = 500) -> list[OutboxItem]:
+    """Due items of `kinds`, claimed for this worker in their own committed transaction: several
+    workers on one database never take the same item (Store.claim_due_items)."""
+    with store.transaction():
+        rows = store.claim_due_items(now, now + LONGEST_RETRY, now + CLAIM_LEASE, sorted(kinds), limit)
+    return [OutboxItem(r["id"], r["key"], r["case_id"], r["kind"], json.loads(r["payload"]), r["attempts"],
+                       r["result"].startswith(IN_FLIGHT)) for r in rows]
+
+
 IN_FLIGHT = '{"in_flight"'
 UNKNOWN = "unknown"
 
@@ -115,10 +127,9 @@ class OutboxRunner:
     def run(self, now: datetime, limit: int = 500) -> int:
         """Process due items; returns how many were completed."""
         done = 0
-        for item in due_items(self.store, now, limit):
-            handler = self.handlers.get(item.kind)
-            if handler is None:
-                continue   # its adapter is not configured: the item waits, nothing is lost
+        # Only kinds with a handler are claimed: one whose adapter is not configured waits, due.
+        for item in claim_due(self.store, now, self.handlers, limit):
+            handler = self.handlers[item.kind]
             if item.in_flight:
                 self._stop(item, UNKNOWN, "исход неизвестен: служба прервалась во время отправки", now,
                            self.on_unknown)

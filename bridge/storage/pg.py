@@ -196,6 +196,7 @@ class PgStore(Store):
 
     backend = "postgresql"
     _BEGIN = "BEGIN"
+    _SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str, schema: str, password: str | None = None, command: str = "") -> None:
         if not SCHEMA_NAME.match(schema):
@@ -221,7 +222,8 @@ class PgStore(Store):
         schema = pgsql.Identifier(self.schema)
         with self.transaction():
             self.db.raw.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, BOOTSTRAP_KEY))
-            self.db.raw.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+            if not self.db.execute("SELECT 1 FROM pg_namespace WHERE nspname = ?", (self.schema,)).fetchone():
+                self.db.raw.execute(pgsql.SQL("CREATE SCHEMA {}").format(schema))   # else: made for us (README)
             for function in FUNCTIONS:
                 self.db.raw.execute(pgsql.SQL(function).format(schema=schema))
             self.db.raw.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
