@@ -100,12 +100,14 @@ class App:
 
 def build_app(config: Config, *, sender: Any = None, mailbox: Any = None,
               channels: dict[str, Any] | None = None, connect: bool = True,
-              instance: DataFolderLock | None = None) -> App:
-    """Wire the application; adapters handed in (tests, demo) replace the configured ones."""
+              instance: DataFolderLock | None = None, store: Store | None = None) -> App:
+    """Wire the application; adapters handed in (tests, demo) replace the configured ones, and
+    so does a store already open (the standby that has just taken the leadership, serve.py)."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     files = DataFiles(config.data_dir)
-    with shown_progress("база: открытие и обновление структуры"):   # a migration of a large store takes time
-        store = open_store(config, files, instance.command if instance else "")
+    if store is None:
+        with shown_progress("база: открытие и обновление структуры"):   # a migration of a large store takes time
+            store = open_store(config, files, instance.command if instance else "")
     if instance is not None and instance.command != "serve" and not store.leading:
         try:
             store.lead(wait=False)   # `serve` waits for it as the standby (serve.py)

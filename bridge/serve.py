@@ -75,9 +75,13 @@ def serve(config: Config, instance: DataFolderLock | None = None) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    if not app.store.leading and not app.store.lead(wait=True, stopping=stopping.is_set):
-        app.store.close()   # stopped while waiting as the standby (PostgreSQL, bridge/storage/pg.py)
-        return 0
+    if not app.store.leading:   # PostgreSQL: the standby waits for the leadership (bridge/storage/pg.py)
+        if not app.store.lead(wait=True, stopping=stopping.is_set):
+            app.store.close()
+            return 0
+        # What the adapters and the ledger remember is the state when this one started waiting:
+        # wire them again from the store, which the leader before it kept up to date.
+        app = build_app(config, instance=instance, store=app.store)
     ticker = schedule.Scheduler()   # a ticker only: reminders are derived from the store
     ticker.every(1).minutes.do(_tick_reminders, app)
     log.info("Отклик запущен: журнал %s", config.ledger)

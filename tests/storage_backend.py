@@ -64,3 +64,24 @@ def start_for_session():
     import bridge.app
     install_into(bridge.app)
     return cluster
+
+
+def query(data_dir: Path, text: str, params=(), *, url: str | None = None, schema: str | None = None) -> list | None:
+    """Rows of one read-only query on the store of `data_dir` (the test's own look, beside a
+    running service); None when the store cannot be read yet."""
+    if url or on_postgres():
+        import psycopg
+        from bridge.storage.pg import translate
+        from tests.servers.postgres import PASSWORD
+        try:
+            with psycopg.connect(url or os.environ[URL_ENV], password=PASSWORD, connect_timeout=5,
+                                 options=f"-c search_path={schema or schema_for(data_dir)}") as db:
+                return db.execute(translate(text) if params else text, params or None).fetchall()
+        except psycopg.Error:
+            return None
+    import sqlite3
+    try:
+        with sqlite3.connect(Path(data_dir) / "otklik.sqlite3", timeout=5) as db:
+            return db.execute(text, params).fetchall()
+    except sqlite3.Error:
+        return None

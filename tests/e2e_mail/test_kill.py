@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Callable
 
-from bridge.storage.store import Store
 from standins.department_replies import reply
 from tests.e2e_mail.child_cycle import SIGNAL
 from tests.e2e_mail.loop import ZHKH, read_ledger_rows, write_config_file
+from tests.storage_backend import open_test_store, query
 
 REPO = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("child_cycle.py")
@@ -52,8 +51,9 @@ def kill_when(command: list[str], ready: Callable[[], bool]) -> int:
 
 
 def seen_count(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "otklik.sqlite3", timeout=5) as db:
-        return db.execute("SELECT count(*) FROM mail_seen").fetchone()[0]
+    rows = query(data_dir, "SELECT count(*) FROM mail_seen")
+    assert rows is not None, "the store cannot be read"
+    return rows[0][0]
 
 
 def kill_at_point(config: Path, data_dir: Path, point: str, count: int) -> None:
@@ -98,7 +98,7 @@ def test_kill_9_anywhere_between_reading_and_the_ledger_loses_and_doubles_nothin
     assert {c: rows[c]["Ответ отдела"] for c in ids} == answers
     assert {rows[c]["Статус"] for c in ids} == {"Ответ получен"}
     assert len(rows) == len(ids)
-    store = Store(data_dir / "otklik.sqlite3")
+    store = open_test_store(data_dir)
     try:
         for case_id in ids:
             answered = [r for r in store.history(case_id) if r["action"] == "ответ отдела"

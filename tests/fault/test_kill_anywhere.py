@@ -21,7 +21,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -29,13 +28,13 @@ from collections import Counter
 from pathlib import Path
 
 from bridge.core.model import Decision, Status
-from bridge.storage.store import Store
 from standins.ok_api import FakeOk
 from standins.telegram_api import FakeTelegram
 from standins.vk_api import FakeVk
 from tests.e2e_channels.conftest import channel_sections
 from tests.e2e_mail.loop import BRIDGE_ADDRESS, PASSWORD, PASSWORD_ENV, parse, write_config_file
 from tests.fault.workload import People, answer, token_of
+from tests.storage_backend import open_test_store, query
 
 REPO = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("child_serve.py")
@@ -100,13 +99,9 @@ class Service:
         return (self.logs / f"run-{self.runs:03d}.log").read_text(errors="replace")[-3000:]
 
 
-def store_value(data_dir: Path, key: str):
-    try:
-        with sqlite3.connect(data_dir / "otklik.sqlite3", timeout=5) as db:
-            row = db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
-    except sqlite3.Error:
-        return None
-    return json.loads(row[0]) if row else None
+def store_value(data_dir: Path, key: str, **store):
+    rows = query(data_dir, "SELECT value FROM kv WHERE key = ?", (key,), **store)
+    return json.loads(rows[0][0]) if rows else None
 
 
 def wait_for(condition, seconds: float, what: str) -> None:
@@ -156,8 +151,8 @@ def test_kill_9_at_random_moments_loses_nothing_and_doubles_within_the_design(tm
         check_everything_once(data_dir, people, vk, tg, ok, smtp_sink, kills)
 
 
-def check_everything_once(data_dir: Path, people: People, vk, tg, ok, sink, kills: int) -> None:
-    store = Store(data_dir / "otklik.sqlite3")
+def check_everything_once(data_dir: Path, people: People, vk, tg, ok, sink, kills: int, store=None) -> None:
+    store = store or open_test_store(data_dir)
     try:
         cases = store.all_cases()
         questions = Counter(token_of(case.text, "Вопрос") for case in cases)

@@ -9,7 +9,6 @@ actor looks only at what its person would see: the fakes, the workbook, the depa
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import Counter
 import zipfile
@@ -22,6 +21,7 @@ import openpyxl
 from bridge.core.vocabulary import decision_from_label
 from standins.department_replies import reply
 from tests.e2e_channels.sources import SOURCES
+from tests.storage_backend import query
 from tests.e2e_mail.loop import BRIDGE_ADDRESS, ZHKH, case_of, parse, read_ledger_rows
 
 OPERATOR = "Петрова Е. В."
@@ -59,6 +59,7 @@ class People:
     rechecked: dict[str, str] = field(default_factory=dict)   # case id → what the operator saw after «исход неизвестен»
     replied: dict[str, str] = field(default_factory=dict)   # case id → reply Message-ID
     rows: dict[str, dict] = field(default_factory=dict)
+    store: dict = field(default_factory=dict)            # query()'s url and schema when the config names a database
 
     # -- citizens -------------------------------------------------------------------------------
 
@@ -151,12 +152,8 @@ class People:
             time.sleep(0.05)
 
     def _applied(self) -> set[tuple[str, str]]:
-        try:
-            with sqlite3.connect(self.ledger.parent / "otklik.sqlite3", timeout=5) as db:
-                rows = db.execute("SELECT case_id, new FROM history WHERE action = 'решение'").fetchall()
-        except sqlite3.Error:
-            return set()
-        return set(rows)
+        rows = query(self.ledger.parent, "SELECT case_id, new FROM history WHERE action = 'решение'", **self.store)
+        return {tuple(row) for row in rows or ()}
 
     # -- the department -------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROLE = "otklik"
 PASSWORD = "pg-test-secret"
 PASSWORD_ENV = "OTKLIK_TEST_PG_PASSWORD"
@@ -107,3 +109,20 @@ def start(fsync: bool = False) -> Cluster:
         raise RuntimeError(f"PostgreSQL did not start: {started.stderr} {log[-2000:]}")
     cluster.psql("CREATE DATABASE otklik", database="postgres")
     return cluster
+
+
+@pytest.fixture(scope="session")
+def pg(request):
+    """The cluster: the one a `--store=postgresql` run started, or one for these tests. Skips
+    only when PostgreSQL truly cannot run here (not installed; root without a postgres user)."""
+    started = getattr(request.config, "_otklik_pg", None)
+    if started is not None:
+        yield started
+        return
+    why = why_unavailable()
+    if why:
+        pytest.skip(f"PostgreSQL cannot be started here: {why}")
+    cluster = start()
+    os.environ.setdefault(PASSWORD_ENV, PASSWORD)
+    yield cluster
+    cluster.stop()

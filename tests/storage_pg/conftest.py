@@ -10,25 +10,9 @@ import pytest
 
 from bridge.storage.store import Store
 from tests.servers import postgres
+from tests.servers.postgres import pg  # noqa: F401
 
 _schemas = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def pg(request):
-    """The cluster: the one a `--store=postgresql` run started, or one for these tests. Skips
-    only when PostgreSQL truly cannot run here (not installed; root without a postgres user)."""
-    started = getattr(request.config, "_otklik_pg", None)
-    if started is not None:
-        yield started
-        return
-    why = postgres.why_unavailable()
-    if why:
-        pytest.skip(f"PostgreSQL cannot be started here: {why}")
-    cluster = postgres.start()
-    os.environ.setdefault(postgres.PASSWORD_ENV, postgres.PASSWORD)
-    yield cluster
-    cluster.stop()
 
 
 def new_schema() -> str:
