@@ -45,6 +45,7 @@ from xlsxwriter.utility import xl_col_to_name  # noqa: E402
 
 import bridge.config  # noqa: E402
 from bridge.app import App, build_app  # noqa: E402
+from bench.backend import on_backend  # noqa: E402
 from bridge.cycle import render_context, run_cycle  # noqa: E402
 from bridge.core.model import Case, Status  # noqa: E402
 from bridge.core.model import CASE_FIELDS  # noqa: E402
@@ -66,7 +67,7 @@ def make_app(folder: Path) -> App:
     base = bridge.config.load(None)
     data = folder / "data"
     config = dataclasses.replace(base, data_dir=data, ledger=data / "Журнал обращений.xlsx", site_dir=data / "site")
-    return build_app(config, connect=False)
+    return build_app(on_backend(config), connect=False)
 
 
 def _sentence(rng: random.Random, words: int) -> str:

@@ -44,6 +44,7 @@ from python_calamine import CalamineWorkbook  # noqa: E402
 import bridge.config  # noqa: E402
 from bridge.app import App, build_app  # noqa: E402
 import bridge.cycle as cycle  # noqa: E402
+from bench.backend import on_backend  # noqa: E402
 from bridge.cycle import run_cycle  # noqa: E402
 from mailer.compose import message_id  # noqa: E402
 from bridge.core.model import Case, Status  # noqa: E402
@@ -67,7 +68,7 @@ def make_app(root: Path, dovecot: Dovecot) -> App:
     data = root / "data"
     config = dataclasses.replace(bridge.config.load(None), base_dir=root, data_dir=data,
                                  ledger=data / "Журнал обращений.xlsx", site_dir=data / "site", mail=mail)
-    return build_app(config, channels={})
+    return build_app(on_backend(config), channels={})
 
 
 def add_routed_cases(app: App, count: int) -> list[tuple[str, bytes]]:

@@ -69,6 +69,7 @@ class OutboxItem:
     payload: dict
     attempts: int
     in_flight: bool = False         # a call began and its end was never recorded (a crash)
+    mark: str = ""                  # the item's `result` column as read (a worker's claim compares it)
 
 
 def enqueue(store: Store, key: str, kind: str, payload: Mapping[str, Any], case_id: str, now: datetime) -> bool:
@@ -88,20 +89,8 @@ def due_items(store: Store, now: datetime, limit: int = 500) -> list[OutboxItem]
     """Items due at `now`. One whose `next_at` is further ahead than the longest back-off was
     scheduled while the server clock ran ahead (a year, say): it is due now, not next year."""
     return [OutboxItem(r["id"], r["key"], r["case_id"], r["kind"], json.loads(r["payload"]), r["attempts"],
-                       r["result"].startswith(IN_FLIGHT))
+                       r["result"].startswith(IN_FLIGHT), r["result"])
             for r in store.due_or_stranded_items(now, now + LONGEST_RETRY, limit)]
-
-
-CLAIM_LEASE = timedelta(minutes=10)   # a claimed item another worker leaves alone (< LONGEST_RETRY)
-
-
-def claim_due(store: Store, now: datetime, kinds, limit: int = 500) -> list[OutboxItem]:
-    """Due items of `kinds`, claimed for this worker in their own committed transaction: several
-    workers on one database never take the same item (Store.claim_due_items)."""
-    with store.transaction():
-        rows = store.claim_due_items(now, now + LONGEST_RETRY, now + CLAIM_LEASE, sorted(kinds), limit)
-    return [OutboxItem(r["id"], r["key"], r["case_id"], r["kind"], json.loads(r["payload"]), r["attempts"],
-                       r["result"].startswith(IN_FLIGHT)) for r in rows]
 
 
 IN_FLIGHT = '{"in_flight"'
@@ -127,14 +116,20 @@ class OutboxRunner:
     def run(self, now: datetime, limit: int = 500) -> int:
         """Process due items; returns how many were completed."""
         done = 0
-        # Only kinds with a handler are claimed: one whose adapter is not configured waits, due.
-        for item in claim_due(self.store, now, self.handlers, limit):
-            handler = self.handlers[item.kind]
-            if item.in_flight:
-                self._stop(item, UNKNOWN, "исход неизвестен: служба прервалась во время отправки", now,
-                           self.on_unknown)
-                continue
-            done += self._run_one(item, handler, now)
+        for item in due_items(self.store, now, limit):
+            handler = self.handlers.get(item.kind)
+            if handler is None:
+                continue   # its adapter is not configured: the item waits, nothing is lost
+            if not self.store.claim_outbox_item(item.id, item.attempts, item.mark):
+                continue   # another worker has it, or had it since this list was read (issue 15)
+            try:
+                if item.in_flight:
+                    self._stop(item, UNKNOWN, "исход неизвестен: служба прервалась во время отправки", now,
+                               self.on_unknown)
+                    continue
+                done += self._run_one(item, handler, now)
+            finally:
+                self.store.release_outbox_item(item.id)
         return done
 
     def _run_one(self, item: OutboxItem, handler: Handler, now: datetime) -> int:

@@ -43,6 +43,7 @@ log = logging.getLogger("otklik.store")
 
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 LOCK_CLASS = 0x4F544B4C          # "OTKL": the first key of every Otklik advisory lock
+ITEM_CLASS = LOCK_CLASS + 1        # first key of an outbox item's claim (the item's id is the second)
 BOOTSTRAP_KEY = 0                # second key while a schema is created or migrated (per database)
 LEADER_POLL = 1.0                # seconds between a standby's attempts to take the leadership
 
@@ -196,7 +197,6 @@ class PgStore(Store):
 
     backend = "postgresql"
     _BEGIN = "BEGIN"
-    _SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str, schema: str, password: str | None = None, command: str = "") -> None:
         if not SCHEMA_NAME.match(schema):
@@ -256,6 +256,26 @@ class PgStore(Store):
 
     def rescue_to(self, target: Path) -> int:
         raise StoreError(f"база {self.where} не файл: её копию делает pg_dump (README)")
+
+    # -- several outbox workers on one database ------------------------------------------------
+
+    def claim_outbox_item(self, item_id: int, attempts: int, result: str) -> bool:
+        """A session-level advisory lock on the item, then a look at it again: another worker
+        neither works it at the same time (its lock) nor after (it is no longer as it was read:
+        done, retried or marked in flight). The lock dies with the session, so a worker killed
+        mid-call leaves the item to the next one at once (its in-flight mark decides, outbox.py).
+        `FOR UPDATE SKIP LOCKED` would hold a transaction open across the network call, which the
+        runner's committed in-flight mark rules out; a skipped lock here is the same skip."""
+        if not self.db.execute("SELECT pg_try_advisory_lock(?, ?)", (ITEM_CLASS, item_id)).fetchone()[0]:
+            return False
+        if self.db.execute("SELECT 1 FROM outbox WHERE id = ? AND state = 'pending' AND attempts = ? AND result = ?",
+                           (item_id, attempts, result)).fetchone():
+            return True
+        self.release_outbox_item(item_id)
+        return False
+
+    def release_outbox_item(self, item_id: int) -> None:
+        self.db.execute("SELECT pg_advisory_unlock(?, ?)", (ITEM_CLASS, item_id))
 
     # -- leadership -----------------------------------------------------------------------------
 

@@ -623,25 +623,13 @@ class Store:
             "AND (julianday(next_at) <= julianday(?) OR julianday(next_at) > julianday(?) "
             "OR julianday(next_at) IS NULL) ORDER BY id LIMIT ?", (_iso(now), _iso(latest), limit)).fetchall()
 
-    _SKIP_LOCKED = ""       # SQLite: BEGIN IMMEDIATE already makes one claimer at a time
+    def claim_outbox_item(self, item_id: int, attempts: int, result: str) -> bool:
+        """May this worker work the item now? SQLite has one worker (the data folder's lock), so
+        yes; PgStore answers for several workers on one database."""
+        return True
 
-    def claim_due_items(self, now: datetime, latest: datetime, lease_until: datetime, kinds: Sequence[str],
-                        limit: int) -> list[sqlite3.Row]:
-        """The due (or stranded, as above) pending items of `kinds`, claimed for this worker: their
-        `next_at` moves to `lease_until`, so another worker skips them while they are worked and
-        takes them again only if this one dies (the in-flight mark then decides, outbox.py). On
-        PostgreSQL `FOR UPDATE SKIP LOCKED`: workers claiming at the same moment never wait for
-        each other nor take the same row."""
-        if not kinds:
-            return []
-        marks = ", ".join("?" for _ in kinds)
-        rows = self.db.execute(
-            "UPDATE outbox SET next_at = ? WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' "
-            f"AND kind IN ({marks}) AND (julianday(next_at) <= julianday(?) OR julianday(next_at) > julianday(?) "
-            f"OR julianday(next_at) IS NULL) ORDER BY id LIMIT ?{self._SKIP_LOCKED}) "
-            "RETURNING id, key, case_id, kind, payload, attempts, result",
-            (_iso(lease_until), *kinds, _iso(now), _iso(latest), limit)).fetchall()
-        return sorted(rows, key=lambda row: row["id"])
+    def release_outbox_item(self, item_id: int) -> None:
+        """The end of `claim_outbox_item`'s claim."""
 
     def outbox_done(self, item_id: int, result: dict, at: datetime) -> None:
         self.db.execute("UPDATE outbox SET state = 'done', done_at = ?, attempts = attempts + 1, result = ? "
