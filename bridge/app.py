@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 from bridge.config import Config, secret
 from bridge.core.errors import InputError, OtklikError
@@ -295,6 +296,9 @@ def migrate_store(config: Config, url: str, schema: str, password_env: str):
     from bridge.storage.transfer import copy_store
     if not schema:
         raise InputError("migrate-store: назовите схему этой администрации (--schema или [store] schema)")
+    if urlsplit(url).password is not None or not url.startswith(("postgresql://", "postgres://")):
+        raise InputError("migrate-store --to: нужен адрес postgresql://пользователь@сервер/база без пароля "
+                         "(пароль — в переменной окружения из --password-env)")
     files = DataFiles(config.data_dir)
     if not files.store_path.exists() or files.store_path.stat().st_size == 0:
         raise InputError(f"базы SQLite «{files.store_path}» нет или она пуста: переносить нечего")

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import sql as pgsql
 
+from bridge.core.errors import OtklikError
 from bridge.storage.instance import InstanceBusy, InstanceLost
 from bridge.storage.store import MIGRATIONS, Store, StoreError, storable
 
@@ -169,6 +170,13 @@ def describe(url: str, schema: str) -> str:
     return f"PostgreSQL {host}{port}/{parts.path.lstrip('/') or '(база по умолчанию)'}, схема «{schema}»"
 
 
+class StoreUnreachable(OtklikError):
+    """The PostgreSQL server does not answer (yet): a restart a little later may well succeed,
+    so the exit code is one systemd restarts on (README, «Региональное развёртывание»)."""
+
+    exit_code = 5
+
+
 def _connect(url: str, password: str | None, schema: str, command: str) -> psycopg.Connection:
     application = f"otklik {command} {platform.node()} {os.getpid()}"[:63]
     try:
@@ -176,7 +184,7 @@ def _connect(url: str, password: str | None, schema: str, command: str) -> psyco
                                connect_timeout=10, application_name=application,
                                options=f"-c search_path={schema} -c TimeZone=UTC")
     except psycopg.Error as exc:
-        raise StoreError(f"к базе {describe(url, schema)} не удаётся подключиться ({_why(exc)}): проверьте "
+        raise StoreUnreachable(f"к базе {describe(url, schema)} не удаётся подключиться ({_why(exc)}): проверьте "
                          "адрес в [store] url, пароль в переменной окружения из [store] password_env "
                          "и что сервер PostgreSQL работает") from None
 
@@ -309,7 +317,12 @@ class PgStore(Store):
         log.info("резервный экземпляр: ведущий работает (%s), ожидание", self.leader())
         while not stopping():
             time.sleep(poll)
-            if self.try_lead():
+            try:
+                taken = self.try_lead()
+            except psycopg.Error:
+                raise StoreUnreachable(f"соединение с базой {self.where} потеряно, пока этот экземпляр ждал "
+                                       "как резервный; запустите его снова, когда база доступна") from None
+            if taken:
                 log.warning("ведущий экземпляр пропал: работу продолжает этот экземпляр")
                 return True
         return False

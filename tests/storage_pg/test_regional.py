@@ -174,3 +174,48 @@ def test_several_workers_share_the_outbox_without_doubling(pg):
     assert {r["state"] for r in workers[0].outbox_items("")} == {"done"}
     for worker in workers:
         worker.close()
+
+
+def _config_with_store(tmp_path: Path, store: str) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[general]\ndata_dir = "{tmp_path / "data"}"\n[[departments]]\ncode = "zhkh"\n'
+                      f'name = "ЖКХ"\nemails = ["zhkh@adm.ru"]\n[store]\n{store}\n', encoding="utf-8")
+    return config
+
+
+def _run(config: Path, *command: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "run.py", *command, "--config", str(config)], cwd=ROOT, timeout=60,
+                          env=dict(os.environ, **{postgres.PASSWORD_ENV: postgres.PASSWORD}),
+                          capture_output=True, text=True)
+
+
+def test_a_database_that_does_not_answer_is_one_line_and_a_restartable_exit(tmp_path):
+    port = postgres._free_port()
+    config = _config_with_store(tmp_path, f'url = "postgresql://okha@127.0.0.1:{port}/otklik"\nschema = "okha"\n'
+                                          f'password_env = "{postgres.PASSWORD_ENV}"')
+    done = _run(config, "once")
+    assert done.returncode == 5, done.stderr
+    assert done.stderr.startswith("Ошибка: к базе PostgreSQL 127.0.0.1") and "сервер не отвечает" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("store, words", [
+    ('url = "postgresql://okha:secret@db/otklik"\nschema = "okha"', "пароль в настройках не хранится"),
+    ('url = "mysql://okha@db/otklik"\nschema = "okha"', "только PostgreSQL"),
+    ('url = "postgresql://okha@db/otklik"\nschema = "Охинский"', "store.schema"),
+    ('schema = "okha"', "нужен url"),
+])
+def test_store_settings_are_checked(tmp_path, store, words):
+    done = _run(_config_with_store(tmp_path, store), "once")
+    assert done.returncode == 2 and words in done.stderr and "secret" not in done.stderr, done.stderr
+
+
+def test_the_store_password_comes_only_from_the_environment(pg, tmp_path):
+    config = _config_with_store(tmp_path, f'url = "{pg.url()}"\nschema = "{new_schema()}"\npassword_env = "NO_SUCH_VAR"')
+    done = _run(config, "once")
+    assert done.returncode == 2 and "NO_SUCH_VAR" in done.stderr, done.stderr
+    config = _config_with_store(tmp_path, f'url = "{pg.url()}"\nschema = "{new_schema()}"\n'
+                                          f'password_env = "{postgres.PASSWORD_ENV}"')
+    done = _run(config, "once")
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "data" / "otklik.sqlite3").exists(), "nothing of the store in the data folder"
