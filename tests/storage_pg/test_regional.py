@@ -219,3 +219,25 @@ def test_the_store_password_comes_only_from_the_environment(pg, tmp_path):
     done = _run(config, "once")
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "data" / "otklik.sqlite3").exists(), "nothing of the store in the data folder"
+
+
+def test_one_schema_on_both_engines(pg, tmp_path):
+    """store.py's migrations are the one definition: the same tables, columns and indexes."""
+    from bridge.storage.transfer import TABLES
+    lite, base = Store(tmp_path / "otklik.sqlite3"), pg_store(pg)
+    try:
+        lite_columns = {t: [r[1] for r in lite.db.execute(f"PRAGMA table_info({t})")] for t in TABLES}
+        pg_columns = {t: [r[0] for r in base.db.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position", (base.schema, t))] for t in TABLES}
+        assert lite_columns == pg_columns
+        lite_indexes = {r[0] for r in lite.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+        pg_indexes = {r[0] for r in base.db.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = ? AND indexname NOT LIKE '%pkey' "
+            "AND indexname NOT LIKE '%key'", (base.schema,))}
+        assert lite_indexes == pg_indexes
+        assert base.schema_version() == lite.schema_version()
+    finally:
+        lite.close()
+        base.close()
