@@ -66,8 +66,9 @@ FUNCTIONS = (
                   AS found $$""",
     # julianday(moment): days as SQLite counts them; NULL for text that is not a moment (SQLite
     # says NULL too: the outbox takes an unreadable `next_at` for due).
+    # PARALLEL RESTRICTED: its exception block is a subtransaction, which a parallel worker cannot open.
     r"""CREATE OR REPLACE FUNCTION {schema}.julianday(moment text) RETURNS double precision
-       LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+       LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL RESTRICTED
        AS $$ BEGIN RETURN extract(epoch FROM moment::timestamptz) / 86400.0 + 2440587.5;
              EXCEPTION WHEN others THEN RETURN NULL; END $$""",
 )

@@ -155,3 +155,22 @@ def test_parameter_marks_are_translated_outside_literals():
         "SELECT a FROM t WHERE b = %s AND c LIKE '%%?%%' AND d = %(moment)s AND e::text = %s"
     assert translate("UPDATE t SET x = 'it''s ? :no' WHERE y % 2 = ?") == \
         "UPDATE t SET x = 'it''s ? :no' WHERE y %% 2 = %s"
+
+
+def test_a_large_store_is_read_with_the_sqlite_functions(store):
+    """Enough rows for PostgreSQL to plan a parallel scan: the functions must be allowed in it."""
+    cases = []
+    with store.transaction():
+        for n in range(3000):
+            case = Case(id=f"OKH-2026-{n + 1:05d}", channel="vk", external_id=str(n), posted_at=T0,
+                        closed_at=T0 if n % 2 else None, author_key=f"vk:{n % 7}", text="ж" * 400)
+            store.add(case, "тест", at=T0)
+            cases.append(case)
+    if store.backend == "postgresql":
+        store.db.execute("ANALYZE cases")
+        store.db.execute("SET parallel_setup_cost = 0")
+        store.db.execute("SET parallel_tuple_cost = 0")
+        store.db.execute("SET min_parallel_table_scan_size = 0")
+    assert store.cases_with_moments_after(T0 + timedelta(days=1)) == []
+    assert len(store.cases_with_moments_after(T0 - timedelta(days=1))) == 3000
+    assert store.published_by_author("vk:3") == []
