@@ -27,8 +27,10 @@ LIMIT = 1.5                 # the issue's bound: PostgreSQL within 1.5x of SQLit
 
 
 def measure(messages: int, replies: int) -> dict:
-    burst = run_burst(messages)["path"]
+    burst = run_burst(messages, baselines=False)["path"]
+    print(f"  burst: intake + hints {burst['intake']:.2f} s, cycle {burst['cycle']:.2f} s", flush=True)
     mail = run_mail(replies)
+    print(f"  replies: {mail['bridge_s']:.2f} s, one reply median {mail['median_ms']} ms", flush=True)
     return {"burst": burst["intake"] + burst["cycle"], "intake": burst["intake"], "cycle": burst["cycle"],
             "mail": mail["bridge_s"], "latency": mail["median_ms"]}
 
@@ -39,10 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replies", type=int, default=1000)
     args = parser.parse_args(argv)
     os.environ.pop(backend.URL_ENV, None)
+    print("SQLite:", flush=True)
     sqlite = measure(args.messages, args.replies)
     cluster = postgres.start(fsync=True)
     try:
         os.environ[backend.URL_ENV], os.environ[backend.PASSWORD_ENV] = cluster.url(), postgres.PASSWORD
+        print("PostgreSQL:", flush=True)
         pg = measure(args.messages, args.replies)
     finally:
         os.environ.pop(backend.URL_ENV, None)

@@ -239,8 +239,9 @@ def post_burst(fake: FakeVk, count: int) -> None:
         fake.post_wall_comment(POST_ID, 10_000 + n % CITIZENS, texts[n % len(texts)])
 
 
-def run_burst(count: int, history: int = 0) -> dict:
-    """All the burst's measurements, each in its own child; returns their boxes."""
+def run_burst(count: int, history: int = 0, baselines: bool = True) -> dict:
+    """All the burst's measurements, each in its own child; returns their boxes (without the
+    bare baselines, bench/backends.py needs only the bridge's path)."""
     with FakeVk() as fake, tempfile.TemporaryDirectory(prefix="otklik-burst-") as folder:
         access = (fake.api_url, fake.group_id, fake.token)
         if history:
@@ -248,6 +249,8 @@ def run_burst(count: int, history: int = 0) -> dict:
         in_child("prime", folder, *access)
         post_burst(fake, count)
         result = {"n": count, "history": history, "path": in_child("path", folder, *access, count)}
+        if not baselines:
+            return result
         lp = (fake.base_url + "/lp", fake.lp_key, count)
         result["http"], result["json"] = in_child("bare_http", *lp), in_child("bare_json", *lp)
         result["sqlite"], result["xlsx"] = in_child("bare_sqlite", folder), in_child("bare_xlsx", folder)

@@ -400,10 +400,9 @@ class Store:
 
     def next_case_id(self, prefix: str, year: int) -> str:
         with self.transaction():
-            row = self.db.execute("SELECT last FROM counters WHERE year = ?", (year,)).fetchone()
-            number = (row["last"] if row else 0) + 1
-            self.db.execute("INSERT INTO counters (year, last) VALUES (?, ?) "
-                            "ON CONFLICT (year) DO UPDATE SET last = excluded.last", (year, number))
+            number = self.db.execute("INSERT INTO counters (year, last) VALUES (?, 1) "
+                                     "ON CONFLICT (year) DO UPDATE SET last = counters.last + 1 RETURNING last",
+                                     (year,)).fetchone()[0]
         return format_case_id(prefix, year, number)
 
     def get(self, case_id: str) -> Case | None:
