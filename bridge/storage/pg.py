@@ -179,16 +179,19 @@ class Connection:
         self.deferring = False
         self._waiting: list[_Deferred] = []
 
-    def flush(self) -> None:
+    def flush(self, then: tuple[str, Any] | None = None) -> psycopg.Cursor | None:
+        """Send the waiting writes, and `then` (a read) in the same round trip; its cursor."""
         if not self._waiting:
-            return
+            return self._now(*then) if then else None
         waiting, self._waiting = self._waiting, []
-        if len(waiting) == 1:
+        if len(waiting) == 1 and then is None:
             waiting[0].cursor = self._now(waiting[0].text, waiting[0].values)
-            return
+            return None
         with self.raw.pipeline():
             for write in waiting:
                 write.cursor = self._now(write.text, write.values)
+            read = self._now(*then) if then else None
+        return read
 
     def discard(self) -> None:
         self._waiting = []
@@ -210,8 +213,7 @@ class Connection:
             write = _Deferred(self, text, values)
             self._waiting.append(write)
             return write
-        self.flush()
-        return self._now(text, values)
+        return self.flush((text, values))
 
     def executemany(self, text: str, rows: Iterable) -> psycopg.Cursor:
         self.flush()
@@ -294,7 +296,7 @@ class PgStore(Store):
             finally:
                 self._depth -= 1
             return
-        self.db.execute("BEGIN")
+        self.db._waiting.append(_Deferred(self.db, "BEGIN", None))   # goes with the first read
         self._depth, self.db.deferring = 1, True
         try:
             yield self.db
