@@ -237,7 +237,7 @@ class StoreUnreachable(OtklikError):
     """The PostgreSQL server does not answer (yet): a restart a little later may well succeed,
     so the exit code is one systemd restarts on (README, «Региональное развёртывание»)."""
 
-    exit_code = 5
+    exit_code = 6
 
 
 def _connect(url: str, password: str | None, schema: str, command: str) -> psycopg.Connection:
@@ -351,6 +351,13 @@ class PgStore(Store):
             raise InstanceLost(f"соединение с базой {self.where} потеряно во время работы: блокировка "
                                "ведущего экземпляра снята, работу мог продолжить резервный; этот "
                                "экземпляр остановлен, запустите его снова — он станет резервным") from None
+
+    def compact(self) -> None:
+        """After a purge: VACUUM the store's tables, so the removed versions of rows leave the
+        data files (outside a transaction, as PostgreSQL requires). The WAL and the base backups
+        keep them until they age out: that is the database service's retention (README)."""
+        for table in ("cases", "history", "outbox", "mail_seen", "alerts", "kv", "ledger_writes"):
+            self.db.raw.execute(pgsql.SQL("VACUUM {}").format(pgsql.Identifier(table)))
 
     def rescue_to(self, target: Path) -> int:
         raise StoreError(f"база {self.where} не файл: её копию делает pg_dump (README)")

@@ -145,12 +145,12 @@ def test_a_date_in_the_future_asks_first(app, config, monkeypatch, capsys):
     monkeypatch.setattr("builtins.input", lambda prompt: "нет")
     assert commands.cmd_purge(args) == 1
     assert "Ничего не удалено" in capsys.readouterr().out
-    store = Store(config.data_dir / "otklik.sqlite3")
+    store = open_test_store(config.data_dir)
     assert store.get(old.id).text == PERSONAL["text"]
     store.close()
     monkeypatch.setattr("builtins.input", lambda prompt: "да")
     assert commands.cmd_purge(args) == 0
-    store = Store(config.data_dir / "otklik.sqlite3")
+    store = open_test_store(config.data_dir)
     assert store.get(old.id).text == ""
     store.close()
 
@@ -181,7 +181,7 @@ def test_a_purge_killed_midway_is_finished_by_the_next_run(app, config, monkeypa
     monkeypatch.undo()
     assert purge(config, local(2026, 2, 1).date()) == 0     # the case itself was already clean
     assert not stray.exists()
-    store = Store(config.data_dir / "otklik.sqlite3")
+    store = open_test_store(config.data_dir)
     assert store.get_value(purge_step.FOLDER_PENDING) is None
     store.close()
 

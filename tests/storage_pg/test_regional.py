@@ -194,7 +194,7 @@ def test_a_database_that_does_not_answer_is_one_line_and_a_restartable_exit(tmp_
     config = _config_with_store(tmp_path, f'url = "postgresql://okha@127.0.0.1:{port}/otklik"\nschema = "okha"\n'
                                           f'password_env = "{postgres.PASSWORD_ENV}"')
     done = _run(config, "once")
-    assert done.returncode == 5, done.stderr
+    assert done.returncode == 6, done.stderr
     assert done.stderr.startswith("Ошибка: к базе PostgreSQL 127.0.0.1") and "сервер не отвечает" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
