@@ -174,3 +174,11 @@ def test_a_large_store_is_read_with_the_sqlite_functions(store):
     assert store.cases_with_moments_after(T0 + timedelta(days=1)) == []
     assert len(store.cases_with_moments_after(T0 - timedelta(days=1))) == 3000
     assert store.published_by_author("vk:3") == []
+
+
+def test_a_long_answer_is_kept_in_the_history(store):
+    """PostgreSQL indexes at most ~2.7 KB per entry: a department's long answer must still go in."""
+    case = new_case(store, 1)
+    case.dept_answer, case.status = "Ответ. " * 3000, Status.REWORK
+    assert store.save(case, "отдел", "ответ отдела", at=T0)
+    assert store.get(case.id).dept_answer == case.dept_answer and store.returned_case_ids() == {case.id}
