@@ -327,7 +327,8 @@ class PgStore(Store):
         (two instances starting together must not both create it)."""
         schema = pgsql.Identifier(self.schema)
         with self.transaction():
-            self.db.raw.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, BOOTSTRAP_KEY))
+            # Through `db`, so the waiting BEGIN goes first: the lock must be the transaction's.
+            self.db.execute("SELECT pg_advisory_xact_lock(?, ?)", (LOCK_CLASS, BOOTSTRAP_KEY)).fetchone()
             if not self.db.execute("SELECT 1 FROM pg_namespace WHERE nspname = ?", (self.schema,)).fetchone():
                 self.db.raw.execute(pgsql.SQL("CREATE SCHEMA {}").format(schema))   # else: made for us (README)
             for function in FUNCTIONS:

@@ -20,7 +20,7 @@ from bridge.core.model import Case
 from bridge.storage import outbox
 from bridge.storage.instance import InstanceBusy
 from bridge.storage.pg import PgStore
-from bridge.storage.store import Store
+from bridge.storage.store import MIGRATIONS, Store
 from tests.servers import postgres
 from tests.storage_pg.conftest import new_schema, pg_store
 
@@ -241,3 +241,25 @@ def test_one_schema_on_both_engines(pg, tmp_path):
     finally:
         lite.close()
         base.close()
+
+
+def test_instances_starting_together_prepare_the_schema_once(pg):
+    """The leader and the standby start at the same moment on a schema that does not exist yet."""
+    schema, opened, failed = new_schema(), [], []
+
+    def open_one() -> None:
+        try:
+            opened.append(pg_store(pg, schema))
+        except Exception as exc:   # noqa: BLE001 - the test reports it
+            failed.append(exc)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=open_one) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert not failed and len(opened) == 12
+    assert {store.schema_version() for store in opened} == {len(MIGRATIONS)}
+    for store in opened:
+        store.close()
