@@ -445,7 +445,10 @@ class Store:
 
     def published_informational(self) -> list[Case]:
         """п. 3.5: every published informational answer, oldest first (the site section)."""
-        return self._cases("status = ? AND json_type(data, '$.informational') = 'true'", (Status.PUBLISHED,),
+        # json_extract('true', '$') is JSON's true as each engine reads it (1 in SQLite, 'true' in
+        # PgStore): the expression of migration 6's index, compared with a constant, on both.
+        return self._cases("status = ? AND json_extract(data, '$.informational') = json_extract('true', '$')",
+                           (Status.PUBLISHED,),
                            order="closed_at")
 
     def published_by_author(self, author_key: str) -> list[Case]:
