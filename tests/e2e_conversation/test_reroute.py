@@ -24,8 +24,9 @@ def new_case(stand):
 
 
 def days_pass(stand, days: int) -> None:
-    for _ in range(days * 4):
-        stand.cycle(timedelta(hours=6))
+    """Hourly cycles: whatever the hour the test starts at, the working hours of each day are seen."""
+    for _ in range(days * 24):
+        stand.cycle(timedelta(hours=1))
 
 
 def test_reroute_sends_to_the_new_department_and_withdraws_from_the_old(stand):
