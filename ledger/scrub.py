@@ -190,11 +190,3 @@ def _write_zip(path: Path, infos, parts: dict[str, bytes]) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def __getattr__(name: str):
-    """`ledger.scrub.openpyxl` as before, imported when first asked for (PEP 562)."""
-    if name == "openpyxl":
-        import openpyxl
-        return openpyxl
-    raise AttributeError(name)

@@ -8,6 +8,7 @@ import json
 import re
 from datetime import timedelta
 
+import openpyxl
 import pytest
 
 from bridge import commands
@@ -238,7 +239,7 @@ def test_a_backup_loses_the_purged_rows_only(app, config, monkeypatch, saved_by,
     else:
         shutil.copy2(config.ledger, backup)
     before = _rows(backup)
-    monkeypatch.setattr(scrub.openpyxl, "load_workbook", None)   # the XML edit alone must do it
+    monkeypatch.setattr(openpyxl, "load_workbook", None)   # the XML edit alone must do it
     assert scrub.scrub_workbook(backup, {old.id}) == scrub.REWRITTEN
     monkeypatch.undo()
     after = _rows(backup)
