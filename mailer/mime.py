@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message
 
+from bridge.core.filenames import WINDOWS_RESERVED
 from mailer.flowed import decode_flowed
 
 MAX_PARTS = 1000          # parts visited per message; the rest is ignored (and said so)
@@ -39,8 +40,6 @@ SIGNATURE_TYPES = {"application/pkcs7-signature", "application/x-pkcs7-signature
                    "application/pgp-signature"}
 REPORT_TYPES = {"message/delivery-status", "message/disposition-notification",
                 "text/rfc822-headers", "message/feedback-report"}
-WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                    *(f"LPT{i}" for i in range(1, 10))}
 CID_RE = re.compile(r"cid:([^\"'\s>)]+)", re.IGNORECASE)
 
 

@@ -31,11 +31,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from bridge.core.filenames import WINDOWS_RESERVED
+
 CITIZEN = "citizen"
 ANSWER = "answer"
 NAME_BYTES = 180                      # room for a counter and a temporary suffix below 255
-WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)),
-                              *(f"LPT{n}" for n in range(1, 10))})
 _UNSAFE = re.compile(r"[^\w.\-]+")
 
 
