@@ -1,0 +1,189 @@
+"""A sheet of an .xlsx cut into small workbooks of a few thousand rows each, so that a reader
+that only reads whole sheets never holds a 50,000-row «Журнал» at once (issue 14).
+
+python-calamine 0.9.1 reads a sheet only whole: `get_sheet_by_name` of the 50,000 × 22 ledger
+holds ~111 MB resident (149 MB at its peak), and it has no row-by-row reader. Here the sheet's XML
+is inflated as a stream and cut between two rows (after a `</row>` end tag) into pieces of about
+PIECE_BYTES of XML. Each piece becomes a workbook of its own, kept in memory and stored without
+compression: the sheet's head (its columns and views; the `<dimension>` left out, it would size
+every piece as the whole sheet), the piece's rows as the file has them, and the file's own styles
+(a date is a number whose cell format is a date format), shared strings and date system (1900 or
+1904, ECMA-376 Part 1 §18.2.28 `date1904`). A reader given a piece makes of every cell exactly
+what it makes of it in the whole file: inline, shared and rich-text strings, numbers, booleans,
+dates, a formula's cached value.
+
+What this module does not understand (a sheet part it cannot find, XML it cannot cut, a sheet
+that does not end) is `Unsplittable`: the caller then reads the whole file instead.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Iterator
+from xml.etree import ElementTree
+
+PIECE_BYTES = 4 << 20           # of sheet XML per piece: ~2,000 ledger rows, ~12 MB while read
+_BLOCK = 1 << 20                # inflated per read of the sheet member
+_HEAD_LIMIT = 64 << 20          # a sheet whose rows do not start within this is not cut
+PIECE_SHEET = "piece"           # the name of the one sheet of a piece
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
+_ROOT = re.compile(rb"<((?:\w+:)?worksheet)\b")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
+_DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"")
+_SHARED_STRINGS = "/sharedStrings"     # relationship types end so (transitional and strict)
+_STYLES = "/styles"
+
+_CONTENT_TYPES = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    b'<Default Extension="xml" ContentType="application/xml"/>'
+    b'<Override PartName="/xl/workbook.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    b'<Override PartName="/xl/worksheets/sheet1.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    b'<Override PartName="/xl/styles.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    b'<Override PartName="/xl/sharedStrings.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+_PACKAGE_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Relationships xmlns="' + _PACKAGE_REL.encode() + b'"><Relationship Id="rId1" '
+    b'Type="' + _REL.encode() + b'/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+
+
+class Unsplittable(Exception):
+    """The sheet cannot be cut here; the whole file is to be read instead."""
+
+
+def sheet_part(archive: zipfile.ZipFile, sheet: str) -> str:
+    """The zip member that holds the sheet named `sheet` (xl/workbook.xml names it, its
+    relationships give the part). KeyError / StopIteration / ParseError when it is not there."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    found = next(s for s in book.iter(f"{{{_MAIN}}}sheet") if s.get("name") == sheet)
+    return _target(archive, found.get(f"{{{_REL}}}id"))
+
+
+def _relationships(archive: zipfile.ZipFile) -> list[ElementTree.Element]:
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    return list(rels.iter(f"{{{_PACKAGE_REL}}}Relationship"))
+
+
+def _target(archive: zipfile.ZipFile, rel_id: str | None = None, kind: str | None = None) -> str:
+    target = next(r.get("Target", "") for r in _relationships(archive)
+                  if (rel_id is not None and r.get("Id") == rel_id) or (kind is not None and r.get("Type", "").endswith(kind)))
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+
+
+class SheetPieces:
+    """The pieces of one sheet of an open .xlsx. `books()` yields each piece as the bytes of a
+    workbook whose one sheet, PIECE_SHEET, holds the piece's rows at their own row numbers."""
+
+    def __init__(self, path, sheet: str, piece_bytes: int = PIECE_BYTES) -> None:
+        self.archive = zipfile.ZipFile(path)
+        try:
+            self.member = sheet_part(self.archive, sheet)
+            self.date1904 = bool(_DATE1904.search(self.archive.read("xl/workbook.xml")))
+            self.styles = self._part(_STYLES)
+            self.strings = self._part(_SHARED_STRINGS)
+        except (KeyError, StopIteration, ElementTree.ParseError, zipfile.BadZipFile, OSError, ValueError) as exc:
+            self.close()
+            raise Unsplittable(type(exc).__name__) from None
+        except BaseException:
+            self.close()
+            raise
+        # Each piece has the shared strings read again: with many of them, fewer, larger pieces.
+        self.piece_bytes = max(piece_bytes, 2 * len(self.strings or b""))
+
+    def _part(self, kind: str) -> bytes | None:
+        try:
+            return self.archive.read(_target(self.archive, kind=kind))
+        except (StopIteration, KeyError):
+            return None
+
+    def close(self) -> None:
+        self.archive.close()
+
+    def books(self) -> Iterator[bytes]:
+        with self.archive.open(self.member) as stream:
+            head, data = _head(stream)
+            found = _SHEET_DATA.search(head)
+            prefix, root = found.group(1) or b"", _ROOT.search(head)
+            if root is None:
+                raise Unsplittable("no worksheet element")
+            head = _DIMENSION.sub(b"", head)
+            if found.group(2):                      # <sheetData/>: no rows at all
+                return
+            tail = b"</" + prefix + b"sheetData></" + root.group(1) + b">"
+            row_end, rows_end = b"</" + prefix + b"row>", b"</" + prefix + b"sheetData>"
+            pending, size, finished = [], 0, False
+            while not finished:
+                block = stream.read(_BLOCK)
+                data += block
+                end = data.find(rows_end)
+                if end != -1:
+                    data, finished = data[:end], True
+                elif not block:
+                    raise Unsplittable("the sheet's rows do not end")
+                cut = len(data) if finished else data.rfind(row_end) + len(row_end)
+                if cut < len(row_end):
+                    continue                        # a row longer than a block: read on
+                pending.append(data[:cut])
+                size += cut
+                data = data[cut:]
+                if size >= self.piece_bytes or finished:
+                    yield self._book(head, pending, tail)
+                    pending, size = [], 0
+
+    def _book(self, head: bytes, rows: list[bytes], tail: bytes) -> bytes:
+        """A workbook of the piece, uncompressed (what is read at once need not be packed)."""
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as book:
+            book.writestr("[Content_Types].xml", _CONTENT_TYPES)
+            book.writestr("_rels/.rels", _PACKAGE_RELS)
+            book.writestr("xl/workbook.xml", _workbook(self.date1904))
+            book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(self.styles is not None, self.strings is not None))
+            if self.styles is not None:
+                book.writestr("xl/styles.xml", self.styles)
+            if self.strings is not None:
+                book.writestr("xl/sharedStrings.xml", self.strings)
+            with book.open("xl/worksheets/sheet1.xml", "w") as sheet:
+                sheet.write(head)
+                for part in rows:
+                    sheet.write(part)
+                sheet.write(tail)
+        return out.getvalue()
+
+
+def _head(stream) -> tuple[bytes, bytes]:
+    """The sheet up to and including its `<sheetData>` tag, and what was read after it."""
+    data = b""
+    while True:
+        block = stream.read(_BLOCK)
+        data += block
+        found = _SHEET_DATA.search(data)
+        if found is not None:
+            return data[:found.end()], data[found.end():]
+        if not block or len(data) > _HEAD_LIMIT:
+            raise Unsplittable("no sheetData")
+
+
+def _workbook(date1904: bool) -> bytes:
+    system = b'<workbookPr date1904="1"/>' if date1904 else b""
+    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<workbook xmlns="' + _MAIN.encode() + b'" xmlns:r="' + _REL.encode() + b'">' + system +
+            b'<sheets><sheet name="' + PIECE_SHEET.encode() + b'" sheetId="1" r:id="rId1"/></sheets></workbook>')
+
+
+def _workbook_rels(styles: bool, strings: bool) -> bytes:
+    parts = [(b"worksheet", b"worksheets/sheet1.xml")]
+    parts += [(b"styles", b"styles.xml")] if styles else []
+    parts += [(b"sharedStrings", b"sharedStrings.xml")] if strings else []
+    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="' + _PACKAGE_REL.encode()
+            + b'">' + b"".join(b'<Relationship Id="rId%d" Type="%s/%s" Target="%s"/>' % (i, _REL.encode(), kind, target)
+                               for i, (kind, target) in enumerate(parts, start=1)) + b"</Relationships>")
