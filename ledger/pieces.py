@@ -85,7 +85,10 @@ class SheetPieces:
     workbook whose one sheet, PIECE_SHEET, holds the piece's rows at their own row numbers."""
 
     def __init__(self, path, sheet: str, piece_bytes: int = PIECE_BYTES) -> None:
-        self.archive = zipfile.ZipFile(path)
+        try:
+            self.archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise Unsplittable(type(exc).__name__) from None     # no zip: an .xls, an .ods, garbage
         try:
             self.member = sheet_part(self.archive, sheet)
             self.date1904 = bool(_DATE1904.search(self.archive.read("xl/workbook.xml")))
