@@ -100,8 +100,12 @@ class SheetPieces:
         except BaseException:
             self.close()
             raise
-        # Each piece has the shared strings read again: with many of them, fewer, larger pieces.
-        self.piece_bytes = max(piece_bytes, 2 * len(self.strings or b""))
+        self.piece_bytes = piece_bytes
+        if self.strings is not None and 2 * len(self.strings) > max(self.archive.getinfo(self.member).file_size // 8,
+                                                                    piece_bytes):
+            # Every piece would read all the shared strings again: cut, it costs more than whole.
+            self.close()
+            raise Unsplittable("shared strings")
 
     def _part(self, kind: str) -> bytes | None:
         try:
