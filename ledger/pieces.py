@@ -21,11 +21,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from array import array
 from typing import Iterator
 from xml.etree import ElementTree
 
-PIECE_BYTES = 4 << 20           # of sheet XML per piece: ~2,000 ledger rows, ~12 MB while read
+PIECE_BYTES = 1 << 20           # of sheet XML per piece (~500 ledger rows): measured, bench/results.md
 _BLOCK = 1 << 20                # inflated per read of the sheet member
+_PART_LIMIT = 1 << 30           # shared strings beyond this: the whole file is read instead
 _HEAD_LIMIT = 64 << 20          # a sheet whose rows do not start within this is not cut
 PIECE_SHEET = "piece"           # the name of the one sheet of a piece
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -35,6 +37,10 @@ _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
 _ROOT = re.compile(rb"<((?:\w+:)?worksheet)\b")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"")
+# A shared-string cell's index (`t="s"`, ECMA-376 Part 1 §18.3.1.4) and a shared string's start.
+_SHARED_INDEX = re.compile(rb'\bt="s"[^>]*>\s*<(?:\w+:)?v>\s*(\d+)\s*<')
+_SI_START = re.compile(rb"<si[\s>/]")
+_SST_ROOT = re.compile(rb"<sst\b[^>]*\bxmlns=\"" + _MAIN.encode() + rb'"')
 _SHARED_STRINGS = "/sharedStrings"     # relationship types end so (transitional and strict)
 _STYLES = "/styles"
 
@@ -101,17 +107,60 @@ class SheetPieces:
             self.close()
             raise
         self.piece_bytes = piece_bytes
-        if self.strings is not None and 2 * len(self.strings) > max(self.archive.getinfo(self.member).file_size // 8,
-                                                                    piece_bytes):
-            # Every piece would read all the shared strings again: cut, it costs more than whole.
-            self.close()
-            raise Unsplittable("shared strings")
+        self.starts = self._starts() if self.strings is not None else None
 
-    def _part(self, kind: str) -> bytes | None:
+    def _starts(self) -> array:
+        """Where each shared string (`<si>`) starts in the shared strings part, and where the last
+        one ends. A piece gets a table of its own: the strings its cells use at their own indices,
+        every other one empty (`<si/>`); runs of used strings are copied as they stand."""
+        if not _SST_ROOT.search(self.strings, 0, 4096):
+            self.close()
+            raise Unsplittable("shared strings in a prefixed namespace")
+        starts = array("q", map(re.Match.start, _SI_START.finditer(self.strings)))
+        starts.append(self.strings.rfind(b"</sst>"))
+        if starts[-1] < (starts[-2] if len(starts) > 1 else 0):
+            self.close()
+            raise Unsplittable("shared strings that do not end")
+        return starts
+
+    def _strings_of(self, rows: list[bytes]) -> bytes:
+        """The piece's own shared strings: those its `t="s"` cells name, at the same indices."""
+        used: set[int] = set()
+        for part in rows:
+            found = _SHARED_INDEX.findall(part)
+            if len(found) != part.count(b't="s"'):
+                raise Unsplittable("a shared-string cell not understood")
+            used.update(map(int, found))
+        starts, at = self.starts, 0
+        out = [self.strings[:starts[0]]]
+        for index in sorted(used):
+            if index >= len(starts) - 1:
+                raise Unsplittable("a shared string that is not there")
+            if index < at:
+                continue
+            end = index + 1
+            while end in used:
+                end += 1
+            out.append(b"<si/>" * (index - at))
+            out.append(self.strings[starts[index]:starts[end]])
+            at = end
+        out.append(b"</sst>")
+        return b"".join(out)
+
+    def _part(self, kind: str) -> bytearray | None:
+        """A part read block by block into one buffer (`read` would hold it twice at its end)."""
         try:
-            return self.archive.read(_target(self.archive, kind=kind))
+            name = _target(self.archive, kind=kind)
+            size = self.archive.getinfo(name).file_size
         except (StopIteration, KeyError):
             return None
+        if size > _PART_LIMIT:
+            raise ValueError("a part beyond the limit")
+        data = bytearray()
+        with self.archive.open(name) as stream:
+            while block := stream.read(_BLOCK):
+                data += block
+        return data
 
     def close(self) -> None:
         self.archive.close()
@@ -149,16 +198,18 @@ class SheetPieces:
 
     def _book(self, head: bytes, rows: list[bytes], tail: bytes) -> bytes:
         """A workbook of the piece, uncompressed (what is read at once need not be packed)."""
+        strings = self._strings_of(rows) if self.starts is not None else None
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as book:
             book.writestr("[Content_Types].xml", _CONTENT_TYPES)
             book.writestr("_rels/.rels", _PACKAGE_RELS)
             book.writestr("xl/workbook.xml", _workbook(self.date1904))
-            book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(self.styles is not None, self.strings is not None))
+            book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(self.styles is not None, strings is not None))
+            if strings is not None:
+                book.writestr("xl/sharedStrings.xml", strings)
+                del strings
             if self.styles is not None:
                 book.writestr("xl/styles.xml", self.styles)
-            if self.strings is not None:
-                book.writestr("xl/sharedStrings.xml", self.strings)
             with book.open("xl/worksheets/sheet1.xml", "w") as sheet:
                 sheet.write(head)
                 for part in rows:
