@@ -39,6 +39,8 @@ _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"")
 # A shared-string cell's index (`t="s"`, ECMA-376 Part 1 §18.3.1.4) and a shared string's start.
 _SHARED_INDEX = re.compile(rb'\bt="s"[^>]*>\s*<(?:\w+:)?v>\s*(\d+)\s*<')
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
 _SI_START = re.compile(rb"<si[\s>/]")
 _SST_ROOT = re.compile(rb"<sst\b[^>]*\bxmlns=\"" + _MAIN.encode() + rb'"')
 _SHARED_STRINGS = "/sharedStrings"     # relationship types end so (transitional and strict)
@@ -90,7 +92,7 @@ class SheetPieces:
     """The pieces of one sheet of an open .xlsx. `books()` yields each piece as the bytes of a
     workbook whose one sheet, PIECE_SHEET, holds the piece's rows at their own row numbers."""
 
-    def __init__(self, path, sheet: str, piece_bytes: int = PIECE_BYTES) -> None:
+    def __init__(self, path, sheet: str, piece_bytes: int | None = None) -> None:
         try:
             self.archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -106,7 +108,8 @@ class SheetPieces:
         except BaseException:
             self.close()
             raise
-        self.piece_bytes = piece_bytes
+        self.piece_bytes = piece_bytes or PIECE_BYTES
+        self.numbers = array("q")      # the row numbers in the piece last made
         self.starts = self._starts() if self.strings is not None else None
 
     def _starts(self) -> array:
@@ -193,6 +196,7 @@ class SheetPieces:
                 size += cut
                 data = data[cut:]
                 if size >= self.piece_bytes or finished:
+                    self.numbers = _in_order(pending, self.numbers[-1] if self.numbers else 0)
                     yield self._book(head, pending, tail)
                     pending, size = [], 0
 
@@ -216,6 +220,17 @@ class SheetPieces:
                     sheet.write(part)
                 sheet.write(tail)
         return out.getvalue()
+
+
+def _in_order(parts: list[bytes], last: int) -> array:
+    """The piece's row numbers, after checking that every row has one (`r`) and that they go up
+    from `last`: a piece is read as the rows between its first and last number, so a row written
+    out of place (or numbered by its position only) would stand where another piece's rows are."""
+    numbers = array("q", (int(n) for part in parts for n in _ROW_NUMBER.findall(part)))
+    if len(numbers) != sum(len(_ROW_TAG.findall(part)) for part in parts) or \
+            any(later <= earlier for earlier, later in zip([last, *numbers], numbers)):
+        raise Unsplittable("rows out of order or without their number")
+    return numbers
 
 
 def _head(stream) -> tuple[bytes, bytes]:

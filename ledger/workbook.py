@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import zipfile
+from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -142,37 +143,37 @@ def _whole(book: CalamineWorkbook) -> Iterator[tuple[int, list]]:
     sheet = book.get_sheet_by_name(SHEET)
     # calamine's iter_rows starts at the sheet's first row but at the used range's first
     # column: pad on the left, as to_python(skip_empty_area=False) does
-    lead = [""] * sheet.start[1] if sheet.total_height else []
+    lead = [""] * sheet.start[1] if sheet.start else []
     for number, row in enumerate(sheet.iter_rows(), start=1):
         yield number, (lead + row if lead else row)
 
 
 def _pieced(path: Path, pieces: SheetPieces) -> Iterator[tuple[int, list]]:
-    """The rows of the sheet's pieces, in order. A piece calamine cannot read, or whose rows
-    do not come after those already given (rows out of order, rows without their `r` number:
-    a piece would number them from its own start), sends the read to the whole file, which
-    gives the rows not given yet — or says the file is unreadable."""
-    done = 0                                   # the last sheet row given
+    """The rows of the sheet's pieces, in order. A piece calamine cannot read, or rows out of
+    order or without their number (ledger/pieces.py), send the read to the whole file, which
+    gives the rows no piece gave — or says the file is unreadable."""
+    given = array("q")                         # the numbers of the rows the pieces held
     try:
         for book in pieces.books():
             sheet = CalamineWorkbook.from_filelike(io.BytesIO(book)).get_sheet_by_name(PIECE_SHEET)
             del book
-            if not sheet.total_height:
+            if sheet.start is None:             # no cell with a value in the piece
+                given.extend(pieces.numbers)
                 continue
             top, left = sheet.start
-            if top < done:
-                raise Unsplittable("rows out of order")
+            rows = sheet.to_python(skip_empty_area=True)
+            given.extend(pieces.numbers)
             lead = [""] * left
-            for number, row in enumerate(sheet.to_python(skip_empty_area=True), start=top + 1):
-                done = number
+            for number, row in enumerate(rows, start=top + 1):
                 yield number, (lead + row if left else row)
     except (*_READ_ERRORS, Unsplittable) as exc:
         log.info("ledger read whole after its pieces failed: %s", type(exc).__name__)
         pieces.close()
+        skip = set(given)
+        del given
         try:
-            rows = _whole(_calamine_book(path)[0])
-            for number, row in rows:
-                if number > done:
+            for number, row in _whole(_calamine_book(path)[0]):
+                if number not in skip:
                     yield number, row
         except _READ_ERRORS as whole_exc:
             raise LedgerUnreadable(_unreadable(whole_exc)) from None
