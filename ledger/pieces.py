@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from array import array
 from typing import Iterator
 from xml.etree import ElementTree
@@ -102,7 +103,8 @@ class SheetPieces:
             self.date1904 = bool(_DATE1904.search(self.archive.read("xl/workbook.xml")))
             self.styles = self._part(_STYLES)
             self.strings = self._part(_SHARED_STRINGS)
-        except (KeyError, StopIteration, ElementTree.ParseError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        except (KeyError, StopIteration, ElementTree.ParseError, zipfile.BadZipFile, OSError, ValueError,
+                zlib.error, EOFError) as exc:
             self.close()
             raise Unsplittable(type(exc).__name__) from None
         except BaseException:

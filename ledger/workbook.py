@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import zipfile
+import zlib
 from array import array
 from dataclasses import dataclass
 from datetime import datetime
@@ -166,7 +167,7 @@ def _pieced(path: Path, pieces: SheetPieces) -> Iterator[tuple[int, list]]:
             lead = [""] * left
             for number, row in enumerate(rows, start=top + 1):
                 yield number, (lead + row if left else row)
-    except (*_READ_ERRORS, Unsplittable) as exc:
+    except (*_READ_ERRORS, Unsplittable, zlib.error, EOFError) as exc:   # zlib, EOF: a broken deflate stream
         log.info("ledger read whole after its pieces failed: %s", type(exc).__name__)
         pieces.close()
         skip = set(given)

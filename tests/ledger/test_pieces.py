@@ -214,3 +214,16 @@ def test_a_broken_piece_further_down_sets_the_ledger_aside_and_applies_nothing(a
     aside = list((app.config.data_dir / "backups").glob("*НЕЧИТАЕМЫЙ*"))
     assert len(aside) == 1 and aside[0].read_bytes() == spoiled
     assert len(list(read_ledger(app.config.ledger).rows)) == len(ids)
+
+
+def test_a_broken_deflate_stream_is_unreadable(tmp_path, tiny):
+    path = hostile_book(tmp_path / "book.xlsx", rows=400)
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(SHEET_PART)
+    data = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    middle = start + info.compress_size // 2
+    data[middle:middle + 64] = bytes(64)           # the compressed bytes, half-way through the sheet
+    path.write_bytes(bytes(data))
+    with pytest.raises(LedgerUnreadable):
+        list(read_ledger(path).rows)
