@@ -216,14 +216,14 @@ def test_a_broken_piece_further_down_sets_the_ledger_aside_and_applies_nothing(a
     assert len(list(read_ledger(app.config.ledger).rows)) == len(ids)
 
 
-def test_a_broken_deflate_stream_is_unreadable(tmp_path, tiny):
+def test_broken_compressed_bytes_half_way_are_unreadable(tmp_path, tiny):
     path = hostile_book(tmp_path / "book.xlsx", rows=400)
     with zipfile.ZipFile(path) as archive:
         info = archive.getinfo(SHEET_PART)
     data = bytearray(path.read_bytes())
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     middle = start + info.compress_size // 2
-    data[middle:middle + 64] = bytes(64)           # the compressed bytes, half-way through the sheet
+    data[middle:middle + 64] = b"\xff" * 64       # the compressed bytes, half-way through the sheet
     path.write_bytes(bytes(data))
     with pytest.raises(LedgerUnreadable):
         list(read_ledger(path).rows)
