@@ -23,6 +23,7 @@ import re
 import zipfile
 import zlib
 from array import array
+from pathlib import Path
 from typing import Iterator
 from xml.etree import ElementTree
 
@@ -94,7 +95,9 @@ class SheetPieces:
 
     def __init__(self, path, sheet: str, piece_bytes: int | None = None) -> None:
         try:
-            self.archive = zipfile.ZipFile(path)
+            # The file is read at once and closed: the rows are compared while they are read,
+            # and an open handle would stand in the way of Excel replacing the file on Windows.
+            self.archive = zipfile.ZipFile(io.BytesIO(Path(path).read_bytes()))
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise Unsplittable(type(exc).__name__) from None     # no zip: an .xls, an .ods, garbage
         try:
