@@ -421,11 +421,12 @@ def print_table(results: list[dict]) -> None:
         f"{r['n']}: start-up {r['startup'].peak_mb:.0f}, edit {r['cycle'].peak_mb:.0f}, no-change {r['quiet'].peak_mb:.0f}, "
         f"catch-up {r['catch_up'].peak_mb:.0f}, timer {r['timer'].peak_mb:.0f}" for r in results))
     for r in results:
+        how = "pieces " if "read_whole" in r else ""          # an older tree reads whole
         line = [f"{r['n']}: the operator's save read (read_ledger, its rows iterated, fresh process, s / MB of growth):"
-                f" pieces {r['read'].seconds:.2f} s {r['read'].rss_mb:.0f} MB"]
+                f" {how}{r['read'].seconds:.2f} s {r['read'].rss_mb:.0f} MB"]
         if "read_whole" in r:
             line.append(f"whole {r['read_whole'].seconds:.2f} s {r['read_whole'].rss_mb:.0f} MB")
-        line.append(f"with shared strings (as Excel and LibreOffice save it): {r['read_shared'].seconds:.2f} s "
+        line.append(f"with shared strings (as Excel and LibreOffice save it): {how}{r['read_shared'].seconds:.2f} s "
                     f"{r['read_shared'].rss_mb:.0f} MB")
         if "read_shared_whole" in r:
             line.append(f"whole {r['read_shared_whole'].seconds:.2f} s {r['read_shared_whole'].rss_mb:.0f} MB")
