@@ -149,6 +149,11 @@ def test_libreoffice_saved_workbook_reads_piece_by_piece_as_whole(tmp_path, prof
     assert by_number[6]["dept_answer"] == "жирное и нет"
     assert by_number[9]["operator_comment"] == datetime(2026, 4, 1, 9, 30)
 
+    # a shared string that is not in the table: unreadable, as calamine finds the whole file
+    rezip(path, lambda xml: re.sub(r'(t="s"[^>]*><v>)\d+(</v>)', r"\g<1>999999\2", xml, count=1))
+    with pytest.raises(LedgerUnreadable):
+        list(read_ledger(path).rows)
+
 
 def test_inline_rich_text_and_cells_without_their_reference(tmp_path, tiny, caplog):
     path = hostile_book(tmp_path / "book.xlsx")
