@@ -34,9 +34,11 @@ HOSTILE = ['<b>&amp; "кавычки" \'апостроф\' &lt; ]]> &#13;', "_x0
 
 @pytest.fixture
 def tiny(monkeypatch):
-    """Pieces of a few rows each: a small workbook is cut as a 50,000-row ledger is."""
+    """Pieces of a few rows each, a few shared strings a block: a small workbook is cut as a
+    50,000-row ledger is."""
     monkeypatch.setattr(pieces, "_BLOCK", 700)
     monkeypatch.setattr(pieces, "PIECE_BYTES", 1)
+    monkeypatch.setattr(pieces, "STRINGS_PER_BLOCK", 3)      # shared strings kept in many blocks
 
 
 @pytest.fixture
