@@ -3,7 +3,8 @@
 Run from the repository root:  python bench/hints.py [--misses]
 
 Prints, for the held-out part of the main corpus (``bridge/hints/corpus.py``) and, apart, for
-held-out set v2 (``tests/hints/corpus/heldout_v2``, whose misses are never listed): п. 3.6 precision/recall,
+held-out sets v2 and v3 (``tests/hints/corpus/heldout_v2``, ``heldout_v3``, whose misses are never
+listed): п. 3.6 precision/recall,
 precision/recall per policy and for repeats (п. 3.7), department accuracy and the department
 confusion — for the rules alone, the model alone and the rules with the model (what ships) —
 then the throughput of ``Hinter.suggest`` on one core and the process's memory, measured in a
@@ -29,6 +30,7 @@ LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 
 
 HELD_OUT_V2 = CORPUS / "heldout_v2"
+HELD_OUT_V3 = CORPUS / "heldout_v3"
 
 
 def held_out():
@@ -40,12 +42,13 @@ def held_out():
     return rows, pairs
 
 
-def held_out_v2():
-    """Held-out set v2 (``tests/hints/corpus/heldout_v2``): written apart, before the tuning of
-    session 3, and read by nothing but this benchmark."""
+def held_out_set(folder: Path):
+    """The messages and repeat pairs of a held-out set written apart: set v2
+    (``heldout_v2``, before the tuning of session 3) or set v3 (``heldout_v3``, before the tuning
+    of session 4), each read by nothing but this benchmark."""
     from bridge.hints.corpus import read_corpus, read_repeats
 
-    return read_corpus(HELD_OUT_V2), read_repeats(HELD_OUT_V2)
+    return read_corpus(folder), read_repeats(folder)
 
 
 def read_sample() -> list:
@@ -184,7 +187,9 @@ def main() -> None:
         return
     quality("held-out part of the main corpus", *held_out(), args.misses)
     print()
-    quality("held-out set v2", *held_out_v2(), False)  # its misses are never listed
+    quality("held-out set v2", *held_out_set(HELD_OUT_V2), False)  # misses are never listed
+    print()
+    quality("held-out v3", *held_out_set(HELD_OUT_V3), False)  # misses are never listed
     print_speed()
 
 
