@@ -13,6 +13,7 @@ import email.policy
 import hashlib
 import logging
 import re
+from dataclasses import replace
 from datetime import datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -21,13 +22,14 @@ from typing import Callable
 from bridge.config import Config
 from bridge.core import workflow
 from bridge.core.errors import DeliveryError
-from bridge.core.model import Status
+from bridge.core.model import Case, Status
 from bridge.core.progress import Progress
 from bridge.steps.aside import set_aside
 from bridge.steps.ports import Ports
 from bridge.steps.purge import ACTION as PURGED
 from bridge.storage.files import ANSWER, DataFiles
 from bridge.storage.store import Store
+from mailer.reply import ParsedReply, parse_reply
 
 log = logging.getLogger("otklik.answers")
 
@@ -76,21 +78,29 @@ def _first_start(store: Store, config: Config, ports: Ports, now: datetime) -> N
 def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime,
                 progress: Progress) -> tuple[int, bool, bool]:
     """One batch, one transaction (one fsync, not one per reply): each mail in its own savepoint,
-    so a mail that fails is undone alone and set aside. The mailbox flags are set only after the
-    commit and the mailbox position moves only after the flags: a kill before the commit reads
-    the batch again; a kill after it reads it again too, drops the stored ones as duplicates (by
-    Message-ID) and flags them then."""
+    so a mail that fails is undone alone and set aside. The mails are parsed first, then what
+    they need of the store is read in three queries (`Lookups`), then they are applied in order.
+    The mailbox flags are set only after the commit and the mailbox position moves only after
+    the flags: a kill before the commit reads the batch again; a kill after it reads it again
+    too, drops the stored ones as duplicates (by Message-ID) and flags them then."""
     mails, new_state = ports.mailbox.fetch_new(state)
     answers, ours, aside, complete = 0, [], [], True
+    parsed = [_parse(config, mail.raw) for mail in progress.track(mails)]
     try:
-        # The raw copies are written while the next mails are parsed; the transaction commits
+        # The raw copies are written while the next mails are applied; the transaction commits
         # only after every one of them is on disk (DataFiles.raw_mail_batch).
         with store.transaction(), ports.files.raw_mail_batch() as raw_mails:
-            for mail in progress.track(mails):
+            lookups = Lookups(store, [(message_key(reply, mail.raw), reply.case_id)
+                                      for mail, reply in zip(mails, parsed) if not isinstance(reply, Exception)])
+            for mail, reply in zip(mails, parsed):
                 try:
+                    if isinstance(reply, Exception):
+                        raise reply
                     with store.savepoint():
-                        outcome = take_one(store, config, ports.files, mail.raw, now, raw_mails.keep)
+                        outcome = take_reply(store, ports.files, mail.raw, reply, now, raw_mails.keep, lookups)
+                    lookups.settle()
                 except Exception as exc:   # noqa: BLE001 - one mail never stops the others
+                    lookups.forget()
                     if not _set_aside(store, ports.files, mail.raw, exc, now):
                         complete = False
                         break
@@ -114,15 +124,57 @@ def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime
     return answers, complete, bool(mails) and new_state != state
 
 
+def _parse(config: Config, raw: bytes) -> ParsedReply | Exception:
+    """`parse_reply` never raises; should it all the same, the mail is set aside in its turn."""
+    try:
+        return parse_reply(raw, case_prefix=config.case_prefix, departments=config.allow_list())
+    except Exception as exc:  # noqa: BLE001 - one mail never stops the others
+        return exc
+
+
+class Lookups:
+    """What the mails of one batch need of the store, read before the first is applied: which
+    Message-IDs were taken in already, which cases were purged, and the cases themselves —
+    three queries for a batch instead of four per mail, and no case read back before it is
+    saved (issues 14 and 15: on PostgreSQL each was a round trip). What a mail does is kept
+    aside until its savepoint is released (`settle`), so the next mails of the batch see it
+    (a second reply to one case, the same mail twice) and a mail undone leaves no trace here
+    (`forget`)."""
+
+    def __init__(self, store: Store, mails: list[tuple[str, str | None]]) -> None:
+        case_ids = {case_id for _, case_id in mails if case_id}
+        self.known = store.known_mail_keys([key for key, _ in mails])
+        self.purged = store.cases_with_action(case_ids, PURGED)
+        self.cases: dict[str, Case] = {case.id: case for case in store.cases_by_id(sorted(case_ids))}
+        self._keys: set[str] = set()
+        self._cases: dict[str, Case] = {}
+
+    def case(self, case_id: str | None) -> Case | None:
+        """The case as the store holds it now (never changed in place: a change is a new copy)."""
+        if not case_id:
+            return None
+        return self._cases.get(case_id) or self.cases.get(case_id)
+
+    def seen(self, key: str) -> bool:
+        return key in self.known or key in self._keys
+
+    def taken(self, key: str) -> None:
+        self._keys.add(key)
+
+    def saved(self, case: Case) -> None:
+        self._cases[case.id] = case
+
+    def settle(self) -> None:
+        self.known |= self._keys
+        self.cases.update(self._cases)
+        self.forget()
+
+    def forget(self) -> None:
+        self._keys, self._cases = set(), {}
+
+
 # What we leave unflagged in the mailbox: not ours, so a person still sees it as unread.
 NOT_OURS = ("no_case",)
-
-
-def take_one(store: Store, config: Config, files: DataFiles, raw: bytes, now: datetime,
-             keep_raw: KeepRaw | None = None) -> str:
-    from mailer.reply import parse_reply
-    parsed = parse_reply(raw, case_prefix=config.case_prefix, departments=config.allow_list())
-    return take_reply(store, files, raw, parsed, now, keep_raw)
 
 
 def _set_aside(store: Store, files: DataFiles, raw: bytes, exc: Exception, now: datetime) -> bool:
@@ -136,28 +188,33 @@ def message_key(parsed, raw: bytes) -> str:
 
 
 def take_reply(store: Store, files: DataFiles, raw: bytes, parsed, now: datetime,
-               keep_raw: KeepRaw | None = None) -> str:
+               keep_raw: KeepRaw | None = None, lookups: Lookups | None = None) -> str:
     """Apply one parsed mail; returns what happened (for logs and tests). `keep_raw` writes the
-    raw copy (a batch's writer, `DataFiles.raw_mail_batch`); by default it is written here."""
+    raw copy (a batch's writer, `DataFiles.raw_mail_batch`); by default it is written here.
+    `lookups` is what the batch read of the store; a mail alone reads its own."""
     key = message_key(parsed, raw)
-    if store.mail_known(key):
-        return "duplicate"
-    if parsed.case_id and store.has_action(parsed.case_id, PURGED):
-        return _refuse_purged(store, key, parsed, now)
-    raw_path = (keep_raw or files.keep_raw_mail)(raw, key, now)
     with store.transaction():
+        if lookups is None:
+            lookups = Lookups(store, [(key, parsed.case_id)])
+        if lookups.seen(key):
+            return "duplicate"
+        if parsed.case_id and parsed.case_id in lookups.purged:
+            return _refuse_purged(store, key, parsed, now, lookups)
+        raw_path = (keep_raw or files.keep_raw_mail)(raw, key, now)
         store.remember_mail(key, parsed.case_id, parsed.kind, now, files.relative(raw_path), parsed.note)
-        outcome = _apply(store, files, parsed, now, lambda: _threading(raw))
+        lookups.taken(key)
+        outcome = _apply(store, files, parsed, now, lambda: _threading(raw), lookups)
     log.info("mail %s for %s: %s", parsed.kind, parsed.case_id or "-", outcome)
     return outcome
 
 
-def _refuse_purged(store: Store, key: str, parsed, now: datetime) -> str:
+def _refuse_purged(store: Store, key: str, parsed, now: datetime, lookups: Lookups) -> str:
     """152-ФЗ: a late reply to a case whose personal data was purged would write the citizen's
     details (a passport scan, an address) back. Nothing of it is kept: no raw copy, no text, no
     files; the mail stays in the mailbox and the operator is told where it is."""
     with store.transaction():
         store.remember_mail(key, parsed.case_id, "purged_case", now, "", "")
+        lookups.taken(key)
         store.record(parsed.case_id, parsed.sender or "почта", "письмо по обращению с удалёнными данными", at=now)
         store.alert("purged_case", f"Пришло письмо по {parsed.case_id} от {parsed.sender or 'неизвестного'}, "
                     "а персональные данные этого обращения уже удалены (152-ФЗ): письмо и вложения не "
@@ -177,15 +234,16 @@ def _threading(raw: bytes) -> set[str]:
     return set(re.findall(r"<[^<>\s]+>", text))
 
 
-def _apply(store: Store, files: DataFiles, parsed, now: datetime,
-           threading: Callable[[], set[str]] = frozenset) -> str:
+def _apply(store: Store, files: DataFiles, parsed, now: datetime, threading: Callable[[], set[str]],
+           lookups: Lookups) -> str:
     """`threading` reads the Message-IDs the mail answers, asked only when the case does not await
-    an answer (a second parse of the header: 0.06 ms a mail, issue 14)."""
-    case = store.get(parsed.case_id) if parsed.case_id else None
+    an answer (a second parse of the header: 0.06 ms a mail, issue 14). `case` is the stored case
+    itself (the batch's `Lookups`), never changed in place: what is saved is a copy."""
+    case = lookups.case(parsed.case_id)
     if parsed.kind == "bounce":
         text = "Письмо не доставлено: " + (", ".join(parsed.failed_recipients) or "адрес не указан")
         store.alert("bounce", text + ". Проверьте адрес отдела в настройках.", parsed.case_id or "", at=now)
-        return _note(store, case, text + ".", now, "недоставка")
+        return _note(store, lookups, case, text + ".", now, "недоставка")
     if parsed.kind == "auto_reply":
         if case:   # history only: the deadline keeps running
             store.record(case.id, parsed.sender, "автоответ", "", None, parsed.note, at=now)
@@ -197,13 +255,13 @@ def _apply(store: Store, files: DataFiles, parsed, now: datetime,
     if parsed.kind == "unknown_sender":
         store.alert("unknown_sender", f"Письмо по {case.id} от адреса не из справочника "
                     f"({parsed.sender}): не принято как ответ.", case.id, at=now)
-        return _note(store, case, f"Письмо от постороннего адреса {parsed.sender} не принято как ответ.",
+        return _note(store, lookups, case, f"Письмо от постороннего адреса {parsed.sender} не принято как ответ.",
                      now, "посторонний отправитель")
     if not case.closed and case.status not in AWAITS_ANSWER and not threading() & set(case.thread_ids):
         # A number typed by hand, or one reused after a store was lost: never someone else's answer.
         store.alert("unknown_sender", f"Письмо по {case.id} от {parsed.sender}: обращение в отдел не "
                     "направлялось и письмо не отвечает ни на одно наше — не принято как ответ.", case.id, at=now)
-        return _note(store, case, "Пришло письмо с номером этого обращения, хотя в отдел оно не направлялось: "
+        return _note(store, lookups, case, "Пришло письмо с номером этого обращения, хотя в отдел оно не направлялось: "
                      "не принято как ответ (письмо сохранено).", now, "письмо не по обращению")
     names = files.save(case.id, ANSWER, [(a.filename, a.data) for a in parsed.attachments])
     outcome = workflow.answer_received(case, parsed.answer, names, now)
@@ -211,14 +269,16 @@ def _apply(store: Store, files: DataFiles, parsed, now: datetime,
     if parsed.department and case.department and parsed.department != case.department:
         outcome.case.system_note += (f" Ответ прислал другой отдел ({parsed.department}, {parsed.sender}), "
                                      f"а обращение направлено в «{case.department}»: проверьте.")
-    store.save(outcome.case, parsed.sender, "ответ отдела", at=now)
+    store.save(outcome.case, parsed.sender, "ответ отдела", at=now, before=case)
+    lookups.saved(outcome.case)
     if not outcome.applied:   # the note promises the late text is in the history (purge blanks it)
         store.record(case.id, parsed.sender, "ответ по закрытому обращению", "dept_answer", None, parsed.answer, at=now)
     return "answer" if outcome.applied else "answer_to_closed"
 
 
-def _note(store: Store, case, text: str, now: datetime, action: str) -> str:
+def _note(store: Store, lookups: Lookups, case: Case | None, text: str, now: datetime, action: str) -> str:
     if case is not None:
-        case.system_note = text
-        store.save(case, "почта", action, at=now)
+        noted = replace(case, system_note=text)
+        store.save(noted, "почта", action, at=now, before=case)
+        lookups.saved(noted)
     return action

@@ -327,6 +327,30 @@ class PgStore(Store):
         finally:
             self._depth, self.db.deferring = 0, False
 
+    @contextmanager
+    def savepoint(self) -> Iterator[Connection]:
+        """As `Store.savepoint`, without a round trip of its own: the SAVEPOINT waits with the
+        block's writes, and the RELEASE sends them (so an error of one of them surfaces here, in
+        the block, and undoes it alone). A block that fails before anything of it was sent takes
+        its waiting statements back; one that fails later is rolled back to the savepoint."""
+        if self._depth == 0:
+            raise RuntimeError("a savepoint needs an open transaction")
+        self._savepoints = getattr(self, "_savepoints", 0) + 1
+        name = f"item{self._savepoints}"
+        mark = _Deferred(self.db, f"SAVEPOINT {name}", None)
+        self.db._waiting.append(mark)
+        try:
+            yield self.db
+            self.db.flush((f"RELEASE {name}", None))
+        except BaseException:
+            waiting = self.db._waiting
+            if any(statement is mark for statement in waiting):
+                del waiting[next(n for n, statement in enumerate(waiting) if statement is mark):]
+            else:
+                self.db.raw.execute(f"ROLLBACK TO {name}")
+                self.db.raw.execute(f"RELEASE {name}")
+            raise
+
     # -- the schema -----------------------------------------------------------------------------
 
     def migrate(self) -> None:

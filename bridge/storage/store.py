@@ -483,10 +483,13 @@ class Store:
             self.record(case.id, actor, action, at=at)
         self.touched.add(case.id)
 
-    def save(self, case: Case, actor: str, action: str, *, at: datetime) -> bool:
-        """Write `case`; one history row per changed field. Returns False when nothing changed."""
-        before = self.get(case.id)
+    def save(self, case: Case, actor: str, action: str, *, at: datetime, before: Case | None = None) -> bool:
+        """Write `case`; one history row per changed field. Returns False when nothing changed.
+        `before` is the case as the store holds it when the caller has just read it in this
+        transaction (a batch of replies reads all its cases in one query): it is not read again."""
         if before is None:
+            before = self.get(case.id)
+        if before is None or before.id != case.id:
             raise KeyError(case.id)
         changes = [(name, getattr(before, name), getattr(case, name)) for name in CASE_FIELDS
                    if getattr(before, name) != getattr(case, name)]
@@ -580,6 +583,30 @@ class Store:
     def mail_known(self, message_key: str) -> bool:
         return self.db.execute("SELECT 1 FROM mail_seen WHERE message_key = ?",
                                (storable(message_key),)).fetchone() is not None
+
+    def known_mail_keys(self, message_keys: Sequence[str]) -> set[str]:
+        """Which of `message_keys` were taken in already: one query for a batch of mail. The keys
+        are matched by their position in the question, so an engine that stores a key's text
+        otherwise than Python spells it (a NUL, a lone surrogate) answers for the key asked."""
+        known: set[str] = set()
+        for start in range(0, len(message_keys), 500):
+            batch = message_keys[start:start + 500]
+            rows = ", ".join("(?, ?)" for _ in batch)
+            params = [value for n, key in enumerate(batch) for value in (n, storable(key))]
+            found = self.db.execute(f"SELECT asked.column1 FROM (VALUES {rows}) AS asked "
+                                    "JOIN mail_seen ON mail_seen.message_key = asked.column2", params)
+            known.update(batch[row[0]] for row in found)
+        return known
+
+    def cases_with_action(self, case_ids: Iterable[str], action: str) -> set[str]:
+        """Which of `case_ids` have `action` in their history (`has_action` for a batch of mail)."""
+        wanted, found = sorted(set(case_ids)), set()
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start:start + 500]
+            marks = ", ".join("?" for _ in batch)
+            found.update(row[0] for row in self.db.execute(
+                f"SELECT DISTINCT case_id FROM history WHERE action = ? AND case_id IN ({marks})", (action, *batch)))
+        return found
 
     def remember_mail(self, message_key: str, case_id: str | None, kind: str, at: datetime,
                       raw_path: str, note: str) -> None:
