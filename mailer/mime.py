@@ -40,6 +40,7 @@ SIGNATURE_TYPES = {"application/pkcs7-signature", "application/x-pkcs7-signature
                    "application/pgp-signature"}
 REPORT_TYPES = {"message/delivery-status", "message/disposition-notification",
                 "text/rfc822-headers", "message/feedback-report"}
+FOLDING = re.compile(r"[\r\n\t]+\s*")      # a folded header line, unfolded to one space
 CID_RE = re.compile(r"cid:([^\"'\s>)]+)", re.IGNORECASE)
 
 
@@ -116,14 +117,17 @@ def repair_surrogates(text: str) -> str:
 
 def decode_header_value(value: object) -> str:
     """RFC 2047 words and raw 8-bit in a header, unfolded, to one clean line."""
-    text = repair_surrogates(str(value))
+    text = str(value)
+    if text.isascii() and "=?" not in text:   # most headers: nothing to decode or repair
+        return FOLDING.sub(" ", text).strip() if FOLDING.search(text) else text.strip()
+    text = repair_surrogates(text)
     try:
         chunks = email.header.decode_header(text)
         text = "".join(chunk if isinstance(chunk, str) else decode_bytes(chunk, charset)
                        for chunk, charset in chunks)
     except Exception:  # noqa: BLE001 - a broken encoded word keeps its raw text
         pass
-    return scrub(re.sub(r"[\r\n\t]+\s*", " ", text).strip())
+    return scrub(FOLDING.sub(" ", text).strip())
 
 
 def read_headers(msg: Message) -> dict[str, list[str]]:

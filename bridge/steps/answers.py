@@ -84,32 +84,16 @@ def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime
     the flags: a kill before the commit reads the batch again; a kill after it reads it again
     too, drops the stored ones as duplicates (by Message-ID) and flags them then."""
     mails, new_state = ports.mailbox.fetch_new(state)
-    answers, ours, aside, complete = 0, [], [], True
     parsed = [_parse(config, mail.raw) for mail in progress.track(mails)]
     try:
-        with store.transaction(), ports.files.raw_mail_batch() as raw_mails:
-            lookups = Lookups(store, [(message_key(reply, mail.raw), reply.case_id)
-                                      for mail, reply in zip(mails, parsed) if not isinstance(reply, Exception)])
-            copies = _copy_new(raw_mails, mails, parsed, lookups, now)
-            for number, (mail, reply) in enumerate(zip(mails, parsed)):
-                try:
-                    if isinstance(reply, Exception):
-                        raise reply
-                    with store.savepoint():
-                        outcome = take_reply(store, ports.files, mail.raw, reply, now,
-                                             _copied(copies, number, raw_mails), lookups)
-                    lookups.settle()
-                except Exception as exc:   # noqa: BLE001 - one mail never stops the others
-                    lookups.forget()
-                    if not _set_aside(store, ports.files, mail.raw, exc, now):
-                        complete = False
-                        break
-                    outcome = "set_aside"
-                answers += outcome == "answer"
-                if outcome == "set_aside" and hasattr(ports.mailbox, "mark_set_aside"):
-                    aside.append(mail.uid)     # a folder of its own where the mailbox has one (Exchange)
-                elif outcome not in NOT_OURS:
-                    ours.append(mail.uid)
+        try:
+            answers, ours, aside, complete = _apply_batch(store, ports, mails, parsed, now, together=True)
+        except OSError:
+            raise
+        except Exception as exc:   # noqa: BLE001 - a write refused at the COMMIT: find its mail
+            log.warning("a batch of mail was refused at its commit (%s): applied again mail by mail",
+                        type(exc).__name__)
+            answers, ours, aside, complete = _apply_batch(store, ports, mails, parsed, now, together=False)
     except OSError as exc:   # a raw copy could not be written (a full disk): none of the batch is taken
         log.error("raw mail could not be written: %s", type(exc).__name__)
         raise DeliveryError(f"письма не удалось сохранить на диск ({exc.strerror or type(exc).__name__}); "
@@ -122,6 +106,43 @@ def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime
         with store.transaction():
             store.set_value("mailbox.state", new_state)
     return answers, complete, bool(mails) and new_state != state
+
+
+def _apply_batch(store: Store, ports: Ports, mails: list, parsed: list, now: datetime,
+                 together: bool) -> tuple[int, list, list, bool]:
+    """Apply the parsed mails in one transaction. `together`: a savepoint's statements wait
+    for the COMMIT (PostgreSQL: the whole batch in one round trip, `Store.savepoint`), so a
+    write the database refuses fails the whole batch there, and the caller applies it again
+    without `together`, where that mail alone is undone and set aside."""
+    answers, ours, aside, complete = 0, [], [], True
+    with store.transaction(), ports.files.raw_mail_batch() as raw_mails:
+        lookups = Lookups(store, [(message_key(reply, mail.raw), reply.case_id)
+                                  for mail, reply in zip(mails, parsed) if not isinstance(reply, Exception)])
+        copies = _copy_new(raw_mails, mails, parsed, lookups, now)
+        for number, (mail, reply) in enumerate(zip(mails, parsed)):
+            try:
+                if isinstance(reply, Exception):
+                    raise reply
+                with store.savepoint(deferred=together):
+                    outcome = take_reply(store, ports.files, mail.raw, reply, now,
+                                         _copied(copies, number, raw_mails), lookups)
+                lookups.settle()
+            except Exception as exc:   # noqa: BLE001 - one mail never stops the others
+                lookups.forget()
+                if not _set_aside(store, ports.files, mail.raw, exc, now):
+                    complete = False
+                    break
+                outcome = "set_aside"
+            answers += outcome == "answer"
+            if outcome == "set_aside" and hasattr(ports.mailbox, "mark_set_aside"):
+                aside.append(mail.uid)     # a folder of its own where the mailbox has one (Exchange)
+            elif outcome not in NOT_OURS:
+                ours.append(mail.uid)
+    return answers, ours, aside, complete
+
+
+# What we leave unflagged in the mailbox: not ours, so a person still sees it as unread.
+NOT_OURS = ("no_case",)
 
 
 def _copy_new(raw_mails: RawMailBatch, mails: list, parsed: list, lookups: "Lookups",
@@ -198,10 +219,6 @@ class Lookups:
 
     def forget(self) -> None:
         self._keys, self._cases = set(), {}
-
-
-# What we leave unflagged in the mailbox: not ours, so a person still sees it as unread.
-NOT_OURS = ("no_case",)
 
 
 def _set_aside(store: Store, files: DataFiles, raw: bytes, exc: Exception, now: datetime) -> bool:

@@ -328,11 +328,13 @@ class PgStore(Store):
             self._depth, self.db.deferring = 0, False
 
     @contextmanager
-    def savepoint(self) -> Iterator[Connection]:
+    def savepoint(self, *, deferred: bool = False) -> Iterator[Connection]:
         """As `Store.savepoint`, without a round trip of its own: the SAVEPOINT waits with the
         block's writes, and the RELEASE sends them (so an error of one of them surfaces here, in
-        the block, and undoes it alone). A block that fails before anything of it was sent takes
-        its waiting statements back; one that fails later is rolled back to the savepoint."""
+        the block, and undoes it alone) — or, `deferred`, waits too, for the next read or the
+        COMMIT (a batch of mail in one round trip; a refused write then fails the transaction).
+        A block that fails before anything of it was sent takes its waiting statements back;
+        one that fails later is rolled back to the savepoint."""
         if self._depth == 0:
             raise RuntimeError("a savepoint needs an open transaction")
         self._savepoints = getattr(self, "_savepoints", 0) + 1
@@ -341,7 +343,11 @@ class PgStore(Store):
         self.db._waiting.append(mark)
         try:
             yield self.db
-            self.db.flush((f"RELEASE {name}", None))
+            release = _Deferred(self.db, f"RELEASE {name}", None)
+            if deferred:
+                self.db._waiting.append(release)
+            else:
+                self.db.flush((release.text, None))
         except BaseException:
             waiting = self.db._waiting
             if any(statement is mark for statement in waiting):
