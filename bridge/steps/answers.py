@@ -119,16 +119,19 @@ def _apply_batch(store: Store, ports: Ports, mails: list, parsed: list, now: dat
         lookups = Lookups(store, [(message_key(reply, mail.raw), reply.case_id)
                                   for mail, reply in zip(mails, parsed) if not isinstance(reply, Exception)])
         copies = _copy_new(raw_mails, mails, parsed, lookups, now)
+        kept: dict[int, list[Path]] = {}     # the copy each mail took, dropped if it is set aside
         for number, (mail, reply) in enumerate(zip(mails, parsed)):
             try:
                 if isinstance(reply, Exception):
                     raise reply
                 with store.savepoint(deferred=together):
                     outcome = take_reply(store, ports.files, mail.raw, reply, now,
-                                         _copied(copies, number, raw_mails), lookups)
+                                         _copied(copies, number, raw_mails, kept), lookups)
                 lookups.settle()
             except Exception as exc:   # noqa: BLE001 - one mail never stops the others
                 lookups.forget()
+                for path in kept.pop(number, []) + ([copies.pop(number)] if number in copies else []):
+                    raw_mails.drop(path)
                 if not _set_aside(store, ports.files, mail.raw, exc, now):
                     complete = False
                     break
@@ -165,10 +168,13 @@ def _copy_new(raw_mails: RawMailBatch, mails: list, parsed: list, lookups: "Look
     return copies
 
 
-def _copied(copies: dict[int, Path], number: int, raw_mails: RawMailBatch) -> KeepRaw:
+def _copied(copies: dict[int, Path], number: int, raw_mails: RawMailBatch,
+            kept: dict[int, list[Path]]) -> KeepRaw:
     """The mail's raw copy: the one `_copy_new` started, else one written now."""
     def keep(raw: bytes, key: str, now: datetime) -> Path:
-        return copies.pop(number, None) or raw_mails.keep(raw, key, now)
+        path = copies.pop(number, None) or raw_mails.keep(raw, key, now)
+        kept.setdefault(number, []).append(path)
+        return path
     return keep
 
 

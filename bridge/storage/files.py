@@ -243,6 +243,17 @@ class RawMailBatch:
         for _, write in self._writes:
             write.result()          # the first failure, raised here
 
+    def drop(self, path: Path) -> None:
+        """A mail of the batch that was set aside after its copy was started: its copy goes (the
+        set-aside journal keeps its bytes), so no copy of a mail the store does not know stays."""
+        for written, write in [w for w in self._writes if w[0] == path]:
+            try:
+                write.result()
+            except OSError:
+                pass
+            self._writes.remove((written, write))
+        path.unlink(missing_ok=True)
+
     def discard(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
         for path, _ in self._writes:
