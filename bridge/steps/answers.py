@@ -5,6 +5,13 @@ recorded under its Message-ID (or a digest of its bytes), in the same transactio
 on the case, so a crash between reading a reply and writing the ledger can neither lose nor
 double the answer. The department's files go to `attachments/<case>/answer/`. The mailbox state
 (an opaque string, mailer/mailbox.py) moves only after every mail of the batch was stored.
+
+A batch (up to `[mail] batch_size` mails) is parsed first; then what its mails need of the store
+is read in three queries (`Lookups`: known Message-IDs, purged cases, the cases), and the mails
+are applied in order in one transaction, each in its own savepoint, with no case read back
+before it is saved. On PostgreSQL the batch's writes reach the server together at the COMMIT
+(one round trip a batch, issue 15); a write refused there makes the batch run again mail by
+mail, so only the mail at fault is set aside.
 """
 
 from __future__ import annotations
