@@ -179,6 +179,15 @@ class _Deferred:
         return iter(self._sent())
 
 
+def _place(waiting: list[_Deferred], mark: _Deferred) -> int | None:
+    """Where `mark` waits (looked for from the end: a block's statements are the last), or None
+    when it was sent."""
+    for number in range(len(waiting) - 1, -1, -1):
+        if waiting[number] is mark:
+            return number
+    return None
+
+
 class Connection:
     """The part of `sqlite3.Connection` the store uses, over one psycopg connection.
 
@@ -331,10 +340,12 @@ class PgStore(Store):
     def savepoint(self, *, deferred: bool = False) -> Iterator[Connection]:
         """As `Store.savepoint`, without a round trip of its own: the SAVEPOINT waits with the
         block's writes, and the RELEASE sends them (so an error of one of them surfaces here, in
-        the block, and undoes it alone) — or, `deferred`, waits too, for the next read or the
-        COMMIT (a batch of mail in one round trip; a refused write then fails the transaction).
-        A block that fails before anything of it was sent takes its waiting statements back;
-        one that fails later is rolled back to the savepoint."""
+        the block, and undoes it alone). `deferred`: the block's writes wait for the next read or
+        the COMMIT (a batch of mail in one round trip; a refused write then fails the
+        transaction), and a block of which nothing was sent needs no savepoint on the server at
+        all (a mail is then three statements, not five). A block that fails before anything of
+        it was sent takes its waiting statements back; one that fails later is rolled back to
+        the savepoint."""
         if self._depth == 0:
             raise RuntimeError("a savepoint needs an open transaction")
         self._savepoints = getattr(self, "_savepoints", 0) + 1
@@ -343,19 +354,22 @@ class PgStore(Store):
         self.db._waiting.append(mark)
         try:
             yield self.db
-            release = _Deferred(self.db, f"RELEASE {name}", None)
-            if deferred:
-                self.db._waiting.append(release)
-            else:
-                self.db.flush((release.text, None))
+            if not deferred:
+                self.db.flush((f"RELEASE {name}", None))
         except BaseException:
-            waiting = self.db._waiting
-            if any(statement is mark for statement in waiting):
-                del waiting[next(n for n, statement in enumerate(waiting) if statement is mark):]
-            else:
+            place = _place(self.db._waiting, mark)
+            if place is None:
                 self.db.raw.execute(f"ROLLBACK TO {name}")
                 self.db.raw.execute(f"RELEASE {name}")
+            else:
+                del self.db._waiting[place:]
             raise
+        if deferred:
+            place = _place(self.db._waiting, mark)
+            if place is None:
+                self.db._waiting.append(_Deferred(self.db, f"RELEASE {name}", None))
+            else:
+                del self.db._waiting[place]
 
     # -- the schema -----------------------------------------------------------------------------
 
