@@ -1,34 +1,41 @@
 """Spot a repeated question (п. 3.7 «повторный вопрос»): same author, same question as an
 answered case — by words and by meaning.
 
-Three measures of two messages: the Jaccard index of their sets of content lemmas (word overlap),
-a soft overlap where a word counts as shared when the other message has a word of like meaning
-(«кровля» for «крыша», «расселение» for «расселить»: the cosine of their navec vectors), and the
-cosine of their meaning vectors (``text.Message.vector``), so a rephrased repeat («так и не
-заделали яму у 10 дома» after «яма на Советской у дома 10») is found although the words differ. Numbers name places (house 10, school 3): a message naming other numbers than
-the earlier one asks about another place and is no repeat. An author who says he asks again
-(«повторно», «так и не», «до сих пор», ``data/repeat_markers.txt``) needs less similarity.
+Four measures of two messages, combined by a small logistic model fitted on the training repeat
+pairs (``training.py --repeats``, weights in ``data/repeat_weights.txt``):
+
+- the cosine of their meaning vectors (``text.Message.vector``);
+- whether the author says he asks again («повторно», «так и не», «до сих пор»,
+  ``data/repeat_markers.txt``);
+- a weighted soft overlap of their content words: a word counts as shared when the other
+  message has the same lemma (1) or a word of like meaning («кровля» for «крыша»: the cosine of
+  their navec vectors, from WORD_LIKENESS up), and each word weighs by its rarity in citizens'
+  messages (the inverse share of training messages that use it), so the matter and the place
+  («лифт», «Лесная») count and the words every complaint has («дом», «неделя», «когда») hardly;
+- the same share seen from the shorter side only (a shorter, angrier repeat «лифт на Лесной 14
+  стоит вторую неделю!!!» is nearly contained in the earlier letter).
+
+Numbers name places (house 10, school 3): a message naming other numbers than the earlier one
+asks about another place and is no repeat, whatever the measures say.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
 
+from bridge.hints.lexicon import read_sections
 from bridge.hints.phrases import first_match
 from bridge.hints.rules import phrases_of
 from bridge.hints.text import Message, prepare
 from bridge.hints.vectors import word_vector
 
-OVERLAP_ALONE = 0.6  # word overlap that is a repeat by itself
-MEANING = 0.8  # cosine that is a repeat with at least OVERLAP_WITH_MEANING word overlap
-OVERLAP_WITH_MEANING = 0.3
-MEANING_WITH_MARKER = 0.45  # cosine that is a repeat when the author says he asks again
-SOFT_WITH_MARKER = 0.4  # ... or this soft overlap
-SOFT_ALONE = 0.7  # soft overlap that is a repeat with at least SOFT_MEANING cosine
-SOFT_MEANING = 0.6
+WEIGHTS_FILE = "repeat_weights.txt"
+MEASURES = ("meaning", "marker", "overlap", "containment")
 WORD_LIKENESS = 0.5  # cosine at which two different words count as one in the soft overlap
 
 
@@ -41,6 +48,40 @@ class EarlierCase:
     text: str
 
 
+@dataclass(frozen=True)
+class RepeatModel:
+    """The fitted combination of MEASURES and the document counts of lemmas it weighs words by."""
+
+    weights: tuple[float, ...]  # one per measure, in MEASURES order
+    bias: float
+    threshold: float  # the probability that is a repeat
+    messages: int  # how many messages the counts were taken from
+    counts: dict  # lemma → how many of those messages use it
+
+    def rarity(self, lemma: str) -> float:
+        """The inverse document frequency of LEMMA (an unseen word is the rarest)."""
+        return math.log((self.messages + 1) / (self.counts.get(lemma, 0) + 1))
+
+    def probability(self, values: tuple[float, ...]) -> float:
+        """The probability that measures VALUES describe a repeat."""
+        score = self.bias + sum(w * v for w, v in zip(self.weights, values))
+        return 1.0 / (1.0 + math.exp(-score))
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> RepeatModel:
+    """The repeat model of ``data/repeat_weights.txt``."""
+    sections = read_sections(WEIGHTS_FILE)
+    values = dict(entry.split("=", 1) for entry in sections["model"])
+    values = {key.strip(): float(value) for key, value in values.items()}
+    counts = {}
+    for entry in sections["counts"]:
+        lemma, _, count = entry.rpartition(" ")
+        counts[lemma] = int(count)
+    return RepeatModel(tuple(values[name] for name in MEASURES), values["bias"],
+                       values["threshold"], int(values["messages"]), counts)
+
+
 def content_lemmas(message: Message) -> frozenset[str]:
     """The set of content lemmas of MESSAGE (numbers aside)."""
     return frozenset(message.lemmas[i] for i in message.content)
@@ -51,59 +92,61 @@ def numbers(message: Message) -> frozenset[str]:
     return frozenset(word for word in message.words if word.isdigit())
 
 
-def similarity(first: frozenset[str], second: frozenset[str]) -> float:
-    """Jaccard index of two lemma sets (0 when both are empty)."""
-    union = first | second
-    return len(first & second) / len(union) if union else 0.0
-
-
 def content_vectors(message: Message) -> list[tuple[str, np.ndarray | None]]:
-    """(lemma, unit word vector or None) of each content word of MESSAGE."""
-    found = []
+    """(lemma, unit word vector or None) of each distinct content lemma of MESSAGE."""
+    found = {}
     for i in message.content:
+        if message.lemmas[i] in found:
+            continue
         vector = word_vector(message.words[i], message.lemmas[i])
         norm = float(np.linalg.norm(vector)) if vector is not None else 0.0
-        found.append((message.lemmas[i], vector / norm if norm else None))
+        found[message.lemmas[i]] = vector / norm if norm else None
+    return list(found.items())
+
+
+def shared(word: tuple[str, np.ndarray | None], others: list) -> float:
+    """How far the other message has WORD: 1 for its lemma, else the best cosine of a word of
+    like meaning (WORD_LIKENESS at least), else 0."""
+    lemma, vector = word
+    found = 0.0
+    for other_lemma, other in others:
+        if other_lemma == lemma:
+            return 1.0
+        if vector is not None and other is not None:
+            likeness = float(vector @ other)
+            found = max(found, likeness if likeness >= WORD_LIKENESS else 0.0)
     return found
 
 
-def soft_overlap(first: Message, second: Message) -> float:
-    """The share of content words of both messages that the other one has, a word of like
-    meaning counting by its cosine (WORD_LIKENESS at least), the same lemma counting 1."""
+def weighted_overlap(first: Message, second: Message, model: RepeatModel) -> tuple[float, float]:
+    """(the rarity-weighted share of both messages' content words that the other one has, the
+    same share of the message whose words are better covered) — see the module docstring."""
     a, b = content_vectors(first), content_vectors(second)
     if not a or not b:
-        return 0.0
-
-    def best(word: tuple[str, np.ndarray | None], others: list) -> float:
-        lemma, vector = word
-        found = 0.0
-        for other_lemma, other in others:
-            if other_lemma == lemma:
-                return 1.0
-            if vector is not None and other is not None:
-                likeness = float(vector @ other)
-                found = max(found, likeness if likeness >= WORD_LIKENESS else 0.0)
-        return found
-    return (sum(best(w, b) for w in a) + sum(best(w, a) for w in b)) / (len(a) + len(b))
+        return 0.0, 0.0
+    weight_a = [model.rarity(lemma) for lemma, _ in a]
+    weight_b = [model.rarity(lemma) for lemma, _ in b]
+    found_a = sum(w * shared(word, b) for w, word in zip(weight_a, a))
+    found_b = sum(w * shared(word, a) for w, word in zip(weight_b, b))
+    total_a, total_b = sum(weight_a) or 1.0, sum(weight_b) or 1.0
+    return (found_a + found_b) / (total_a + total_b), max(found_a / total_a, found_b / total_b)
 
 
-def repeat_score(new: Message, old: Message) -> float:
-    """How much NEW repeats OLD, from 0 to 1 (see the module docstring)."""
+def measures(new: Message, old: Message, model: RepeatModel) -> tuple[float, ...]:
+    """The MEASURES of NEW against OLD."""
+    meaning = float(new.vector @ old.vector)
+    marker = 1.0 if first_match(phrases_of("repeat_markers.txt"), new) else 0.0
+    return (meaning, marker, *weighted_overlap(new, old, model))
+
+
+def repeat_score(new: Message, old: Message, model: RepeatModel | None = None) -> float:
+    """The probability that NEW repeats OLD, or 0 when it is below the threshold or when NEW
+    names other numbers than OLD (another house, school, route)."""
     if numbers(new) and numbers(old) and not numbers(new) & numbers(old):
         return 0.0
-    overlap = similarity(content_lemmas(new), content_lemmas(old))
-    meaning = float(new.vector @ old.vector)
-    if overlap >= OVERLAP_ALONE:
-        return overlap
-    if meaning >= MEANING and overlap >= OVERLAP_WITH_MEANING:
-        return max(overlap, meaning)
-    soft = soft_overlap(new, old)
-    if soft >= SOFT_ALONE and meaning >= SOFT_MEANING:
-        return soft
-    if first_match(phrases_of("repeat_markers.txt"), new) and (
-            meaning >= MEANING_WITH_MARKER or soft >= SOFT_WITH_MARKER):
-        return max(meaning, soft)
-    return 0.0
+    model = model or shipped_model()
+    probability = model.probability(measures(new, old, model))
+    return probability if probability >= model.threshold else 0.0
 
 
 def find_repeat(text: str, author_key: str | None, earlier: Iterable[EarlierCase],

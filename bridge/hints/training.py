@@ -5,14 +5,18 @@ Run from the repository root (development time only; needs scikit-learn):
     python -m bridge.hints.training            # fit on the training data, write the model
     python -m bridge.hints.training --cv       # 5-fold cross-validation on the training data
     python -m bridge.hints.training --transfer # fit on one half, measure on the other
+    python -m bridge.hints.training --repeats  # refit the repeat combination only
+    python -m bridge.hints.training --repeat-cv  # 5-fold cross-validation of the repeat pairs
 
-The training data are the tuning part of the main corpus and the training-only set
-``training_v3`` (written later, in other words: ``--transfer`` fits on one and measures on the
-other, the nearest thing to new writers that training may look at). The held-out part of the
+The training data are the tuning part of the main corpus and the training-only sets
+``training_v3`` and ``training_v4`` (written later, in other words: ``--transfer`` fits on one
+and measures on the other, the nearest thing to new writers that training may look at). The held-out part of the
 corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
 multinomial logistic regression over the hashed sparse features and the sentence vector
 (``features.py``); the rules' findings are features too, so the model learns how far to trust
-each rule.
+each rule. The repeat combination (``repeat.py``) is a logistic regression over the four
+measures of the training repeat pairs, written to ``data/repeat_weights.txt`` with the document
+counts of lemmas in the training messages.
 """
 
 from __future__ import annotations
@@ -38,12 +42,15 @@ from bridge.hints.text import prepare
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
-EXTRA = CORPUS / "training_v3"
+EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4")
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
 AUGMENT = True
 TOPIC_LETTERS = False  # topics read words, not letters (letters helped only the policy head)
 TOPIC_C = 4.0
+REPEAT_C = 10.0  # chosen by --repeat-cv on the training pairs
+REPEAT_THRESHOLD = 0.5
+DATA = Path(__file__).with_name("data")
 
 
 LATIN = {"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh",
@@ -77,9 +84,15 @@ def augmented(rows: list[Labelled], seed: int = 13) -> tuple[list[Labelled], lis
 
 
 def training_parts() -> tuple[list[Labelled], list[Labelled]]:
-    """(the tuning part of the main corpus, the training-only set v3) — never a held-out part."""
+    """(the tuning part of the main corpus, the training-only sets v3 and v4) — never a
+    held-out part. A line of a later set equal to an earlier one is read once."""
     main = read_corpus(CORPUS, [LEGACY])
-    return split(main)[0], read_extra_training(EXTRA, main)
+    taken, extra = list(main), []
+    for folder in EXTRAS:
+        rows = read_extra_training(folder, taken)
+        taken += rows
+        extra += rows
+    return split(main)[0], extra
 
 
 def tuning_rows() -> list[Labelled]:
@@ -89,9 +102,14 @@ def tuning_rows() -> list[Labelled]:
 
 
 def tuning_pairs() -> list:
-    """Every training repeat pair: the tuning part of the main corpus's pairs and set v3's."""
+    """Every training repeat pair: the tuning part of the main corpus's pairs, sets v3's and v4's."""
     main = read_repeats(CORPUS)
-    return split(main, pair_held_out)[0] + read_extra_repeats(EXTRA, main)
+    taken, extra = list(main), []
+    for folder in EXTRAS:
+        pairs = read_extra_repeats(folder, taken)
+        taken += pairs
+        extra += pairs
+    return split(main, pair_held_out)[0] + extra
 
 
 def prepared(rows: list[Labelled], use_rules: bool = True) -> list:
@@ -189,6 +207,91 @@ def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
     return Model(policy, topic, centroids, examples)
 
 
+def lemma_counts(rows: list[Labelled]) -> Counter:
+    """In how many of ROWS each content lemma occurs (the rarity ``repeat.py`` weighs words by)."""
+    from bridge.hints.repeat import content_lemmas
+
+    counts: Counter = Counter()
+    for row in rows:
+        counts.update(content_lemmas(prepare(row.text)))
+    return counts
+
+
+def repeat_design(pairs: list, model) -> tuple[np.ndarray, np.ndarray]:
+    """The measures (rows) and labels of the PAIRS that name no conflicting numbers (those are
+    no repeat by rule, whatever the model says)."""
+    from bridge.hints.repeat import measures, numbers
+
+    values, labels = [], []
+    for pair in pairs:
+        new, old = prepare(pair.new), prepare(pair.earlier)
+        if numbers(new) and numbers(old) and not numbers(new) & numbers(old):
+            continue
+        values.append(measures(new, old, model))
+        labels.append(pair.repeat)
+    return np.array(values, dtype=float), np.array(labels, dtype=bool)
+
+
+def fit_repeats(pairs: list, rows: list[Labelled]):
+    """The repeat combination fitted on PAIRS, weighing words by their counts in ROWS."""
+    from sklearn.linear_model import LogisticRegression
+
+    from bridge.hints.repeat import MEASURES, RepeatModel
+
+    counts = lemma_counts(rows)
+    unfitted = RepeatModel((0.0,) * len(MEASURES), 0.0, REPEAT_THRESHOLD, len(rows), dict(counts))
+    values, labels = repeat_design(pairs, unfitted)
+    classifier = LogisticRegression(C=REPEAT_C, max_iter=3000).fit(values, labels)
+    return RepeatModel(tuple(float(w) for w in classifier.coef_[0]),
+                       float(classifier.intercept_[0]), REPEAT_THRESHOLD, len(rows), dict(counts))
+
+
+def save_repeats(model, path: Path = DATA / "repeat_weights.txt") -> None:
+    """Write the repeat combination MODEL as a reviewable text file (``repeat.shipped_model``)."""
+    from bridge.hints.repeat import MEASURES
+
+    lines = ["# The repeat combination of repeat.py, written by python -m bridge.hints.training",
+             "# --repeats: a logistic regression over the measures of the training repeat pairs,",
+             "# and in how many training messages each content lemma occurs (its rarity).",
+             "[model]"]
+    lines += [f"{name} = {weight:.6f}" for name, weight in zip(MEASURES, model.weights)]
+    lines += [f"bias = {model.bias:.6f}", f"threshold = {model.threshold}",
+              f"messages = {model.messages}", "[counts]"]
+    lines += [f"{lemma} {count}" for lemma, count in sorted(model.counts.items())
+              if "#" not in lemma and "=" not in lemma]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def repeat_cv(pairs: list, rows: list[Labelled], k: int = 5) -> None:
+    """Print the precision and recall of the repeat combination over K folds of PAIRS, at a few
+    thresholds, beside the shipped combination's on the same pairs."""
+    from dataclasses import replace
+
+    from bridge.hints.repeat import repeat_score, shipped_model
+
+    found: list[tuple[bool, float]] = []
+    for train, test in folds(pairs, k):
+        model = fit_repeats(train, rows)
+        for pair in test:
+            found.append((pair.repeat, repeat_score(prepare(pair.new), prepare(pair.earlier),
+                                                    replace(model, threshold=0.0))))
+    shipped = [(pair.repeat, repeat_score(prepare(pair.new), prepare(pair.earlier)) > 0)
+               for pair in pairs]
+    print(f"repeat pairs: {len(pairs)}, of which repeats {sum(p.repeat for p in pairs)}")
+    for threshold in (0.4, 0.5, 0.6, 0.7):
+        print(f"  threshold {threshold}: " + precision_recall(
+            [(label, score >= threshold and score > 0) for label, score in found]))
+    print("  shipped weights (fitted on all these pairs): " + precision_recall(shipped))
+
+
+def precision_recall(found: list[tuple[bool, bool]]) -> str:
+    true = sum(1 for label, hinted in found if label and hinted)
+    hinted = sum(1 for _, h in found if h)
+    labelled = sum(1 for label, _ in found if label)
+    return (f"precision {true / hinted if hinted else 1.0:.3f} "
+            f"recall {true / labelled if labelled else 1.0:.3f}")
+
+
 def folds(rows: list, k: int = 5):
     """K (train, test) folds of ROWS, by position (the corpus order mixes files)."""
     for index in range(k):
@@ -202,8 +305,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--transfer", action="store_true",
                         help="fit on the main tuning part, measure on set v3, and back")
     parser.add_argument("--no-rules", action="store_true", help="leave the rules' flags out")
+    parser.add_argument("--repeats", action="store_true", help="refit the repeat combination only")
+    parser.add_argument("--repeat-cv", action="store_true", help="cross-validate the repeats")
     args = parser.parse_args(argv)
     rows = tuning_rows()
+    if args.repeat_cv:
+        repeat_cv(tuning_pairs(), rows)
+        return 0
+    if args.repeats:
+        save_repeats(fit_repeats(tuning_pairs(), rows))
+        print("repeat weights written")
+        return 0
     print(f"training data: {len(rows)} messages; {Counter(r.policy for r in rows)}")
     if args.cv or args.transfer:
         from bridge.hints.evaluation import measure_with_model
@@ -224,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(line)
         return 0
     save(fit(rows, not args.no_rules))
-    print("model written")
+    save_repeats(fit_repeats(tuning_pairs(), rows))
+    print("model and repeat weights written")
     return 0
 
 
