@@ -42,7 +42,8 @@ from bridge.hints.text import prepare
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
-EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4")
+EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4", CORPUS / "training_v5")
+NEWEST = EXTRAS[-1]  # --transfer: fit on everything older, measure on it (and back)
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
 AUGMENT = True
@@ -83,16 +84,31 @@ def augmented(rows: list[Labelled], seed: int = 13) -> tuple[list[Labelled], lis
     return rows + [copy for copy, _ in copies], list(range(len(rows))) + [i for _, i in copies]
 
 
-def training_parts() -> tuple[list[Labelled], list[Labelled]]:
-    """(the tuning part of the main corpus, the training-only sets v3 and v4) — never a
-    held-out part. A line of a later set equal to an earlier one is read once."""
+def training_sets() -> list[tuple[Path, list[Labelled]]]:
+    """(folder, messages) of every training set: the tuning part of the main corpus, then each
+    training-only set of EXTRAS — never a held-out part. A line of a later set equal to an
+    earlier one is read once."""
     main = read_corpus(CORPUS, [LEGACY])
-    taken, extra = list(main), []
+    taken, sets = list(main), [(CORPUS, split(main)[0])]
     for folder in EXTRAS:
         rows = read_extra_training(folder, taken)
         taken += rows
-        extra += rows
-    return split(main)[0], extra
+        sets.append((folder, rows))
+    return sets
+
+
+def training_parts() -> tuple[list[Labelled], list[Labelled]]:
+    """(the tuning part of the main corpus, the training-only sets of EXTRAS)."""
+    sets = training_sets()
+    return sets[0][1], [row for _, rows in sets[1:] for row in rows]
+
+
+def transfer_parts() -> tuple[list[Labelled], list[Labelled]]:
+    """(every training set older than NEWEST, NEWEST): written by other hands at other times,
+    the nearest thing to new writers that training may look at."""
+    sets = training_sets()
+    return ([row for folder, rows in sets if folder != NEWEST for row in rows],
+            [row for folder, rows in sets if folder == NEWEST for row in rows])
 
 
 def tuning_rows() -> list[Labelled]:
@@ -299,11 +315,22 @@ def folds(rows: list, k: int = 5):
                [r for i, r in enumerate(rows) if i % k == index])
 
 
+def confusions(scores, limit: int = 10) -> list[str]:
+    """The most frequent department errors of SCORES (training data only), and the policy
+    errors, as readable lines."""
+    departments = sorted(((n, lab, hin) for (lab, hin), n in scores.department.items()
+                          if lab != hin), reverse=True)[:limit]
+    policies = sorted(((n, lab, hin) for (lab, hin), n in scores.policy.items()
+                       if lab != hin), reverse=True)[:limit]
+    return (["department errors: " + ", ".join(f"{l}→{h} {n}" for n, l, h in departments),
+             "policy errors: " + ", ".join(f"{l}→{h} {n}" for n, l, h in policies)])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv", action="store_true", help="cross-validate on the tuning part")
     parser.add_argument("--transfer", action="store_true",
-                        help="fit on the main tuning part, measure on set v3, and back")
+                        help="fit on the older sets, measure on the newest, and back")
     parser.add_argument("--no-rules", action="store_true", help="leave the rules' flags out")
     parser.add_argument("--repeats", action="store_true", help="refit the repeat combination only")
     parser.add_argument("--repeat-cv", action="store_true", help="cross-validate the repeats")
@@ -321,8 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         from bridge.hints.evaluation import measure_with_model
 
         if args.transfer:
-            first, second = training_parts()
-            runs = [(first, second, "main tuning part → v3"), (second, first, "v3 → main")]
+            older, newest = transfer_parts()
+            runs = [(older, newest, f"older sets → {NEWEST.name}"),
+                    (newest, older, f"{NEWEST.name} → older sets")]
         else:
             runs = [(train, test, f"fold {i}") for i, (train, test) in enumerate(folds(rows))]
         predictions = []
@@ -330,9 +358,10 @@ def main(argv: list[str] | None = None) -> int:
             predictions.append(measure_with_model(test, fit(train, not args.no_rules)))
             if args.transfer:
                 print(f"== {title}")
-                print("\n".join(predictions[-1].report()))
+                print("\n".join(predictions[-1].report() + confusions(predictions[-1])))
         if args.cv:
-            for line in predictions[0].merge(predictions[1:]).report():
+            merged = predictions[0].merge(predictions[1:])
+            for line in merged.report() + confusions(merged):
                 print(line)
         return 0
     save(fit(rows, not args.no_rules))
