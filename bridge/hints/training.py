@@ -4,13 +4,14 @@ Run from the repository root (development time only; needs scikit-learn):
 
     python -m bridge.hints.training            # fit on the training data, write the model
     python -m bridge.hints.training --cv       # 5-fold cross-validation on the training data
-    python -m bridge.hints.training --transfer # fit on one half, measure on the other
+    python -m bridge.hints.training --transfer # fit on the older sets, measure on the newest
     python -m bridge.hints.training --repeats  # refit the repeat combination only
     python -m bridge.hints.training --repeat-cv  # 5-fold cross-validation of the repeat pairs
 
-The training data are the tuning part of the main corpus and the training-only sets
-``training_v3`` and ``training_v4`` (written later, in other words: ``--transfer`` fits on one
-and measures on the other, the nearest thing to new writers that training may look at). The held-out part of the
+The training data are the tuning part of the main corpus and the training-only sets of
+``EXTRAS`` (``training_v3``, ``training_v4``, ``training_v5``: written later, in other words;
+``--transfer`` fits on every set older than ``training_v5`` and measures on it, and back — the
+nearest thing to new writers that training may look at). The held-out part of the
 corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
 multinomial logistic regression over the hashed sparse features and the sentence vector
 (``features.py``); the rules' findings are features too, so the model learns how far to trust
@@ -31,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from bridge.hints.corpus import (
-    Labelled, pair_held_out, read_corpus, read_extra_repeats, read_extra_training, read_repeats,
-    split,
+    REPEATS_FILE, Labelled, pair_held_out, read_corpus, read_extra_repeats, read_extra_training,
+    read_repeats, split,
 )
 from bridge.hints.features import BUCKETS, extract
 from bridge.hints.model import Examples, Head, Model, save
@@ -121,7 +122,7 @@ def tuning_pairs() -> list:
     """Every training repeat pair: the tuning part of the main corpus's pairs, sets v3's and v4's."""
     main = read_repeats(CORPUS)
     taken, extra = list(main), []
-    for folder in EXTRAS:
+    for folder in (f for f in EXTRAS if (f / REPEATS_FILE).exists()):  # v5 has no pairs
         pairs = read_extra_repeats(folder, taken)
         taken += pairs
         extra += pairs
