@@ -50,6 +50,7 @@ POLICY_C = 4.0
 AUGMENT = True
 TOPIC_LETTERS = False  # topics read words, not letters (letters helped only the policy head)
 TOPIC_C = 4.0
+ANCHOR_WEIGHT = 1.0  # the demo profile beside the topic's mean message (anchored)
 REPEAT_C = 10.0  # chosen by --repeat-cv on the training pairs
 REPEAT_THRESHOLD = 0.5
 DATA = Path(__file__).with_name("data")
@@ -221,7 +222,25 @@ def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
         mean = np.mean(chosen, axis=0)
         centroids[name] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
     examples = Examples(vectors[:bank], policy_mask[:bank], topic_mask[:bank])
-    return Model(policy, topic, centroids, examples)
+    return Model(policy, topic, anchored(centroids), examples)
+
+
+def anchored(centroids: dict, weight: float | None = None) -> dict:
+    """The topics' vectors that another municipality's departments are matched to
+    (``routing.assign_topics``): the mean of the topic's messages, pulled towards the profile of
+    the demo department it stands for (name, description, keywords) — a department's profile
+    is a description, so it is compared with one (the mean of the culture messages alone lies
+    nearer «школы, детские сады» than «спортивные секции, бассейны»: children do sports)."""
+    from bridge.hints.evaluation import demo_municipality
+    from bridge.hints.routing import Router
+
+    weight = ANCHOR_WEIGHT if weight is None else weight
+    profiles = {p.department.code: p.vector for p in Router.build(demo_municipality()[0]).profiles}
+    result = {}
+    for topic, centroid in centroids.items():
+        vector = centroid + weight * profiles[topic] if topic in profiles else centroid
+        result[topic] = (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
+    return result
 
 
 def lemma_counts(rows: list[Labelled]) -> Counter:
