@@ -40,6 +40,8 @@ class Reading:
     lemma: str  # the most likely one
     pos: str  # its part of speech ('' when unknown)
     first_person_future: bool  # «приду», «сожгу», «устроим»
+    imperative: bool = False  # «оформите», «дайте», «впишите»
+    person: str = ""  # '1per', '2per', '3per' of a verb's most likely reading, else ''
 
 
 @lru_cache(maxsize=200_000)
@@ -50,7 +52,9 @@ def read(word: str) -> Reading:
     found = {parse.normal_form.replace("ё", "е") for parse in parses if parse.score > 0.05}
     main = best.normal_form.replace("ё", "е")
     return Reading(frozenset(found or {main}), main, str(best.tag.POS or ""),
-                   {"1per", "futr"} <= best.tag.grammemes)
+                   {"1per", "futr"} <= best.tag.grammemes,
+                   any("impr" in parse.tag.grammemes for parse in parses if parse.score >= 0.3),
+                   str(best.tag.person or "") if best.tag.POS == "VERB" else "")
 
 
 def lemmas(word: str) -> frozenset[str]:
@@ -115,6 +119,17 @@ def forms(lemma_word: str, *grammemes: frozenset[str]) -> set[str]:
                 result.add(form.word.replace("ё", "е"))
     return result
 
+
+
+def is_imperative(word: str) -> bool:
+    """True for «оформите», «дайте»: a likely reading is an imperative verb («оформите» is
+    as likely «вы оформите», which asks the same)."""
+    return read(word).imperative
+
+
+def speaker_or_listener_verb(word: str) -> bool:
+    """True for a verb in the first or second person: «прошу», «ищу», «поможете»."""
+    return read(word).person in ("1per", "2per")
 
 
 def is_first_person_future(word: str) -> bool:

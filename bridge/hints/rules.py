@@ -22,7 +22,9 @@ from typing import Callable
 from bridge.hints.lexicon import read_entries, read_pairs, read_sections
 from itertools import combinations
 
-from bridge.hints.morph import is_first_person_future, lemmas
+from bridge.hints.morph import (
+    is_first_person_future, is_imperative, lemmas, speaker_or_listener_verb,
+)
 from bridge.hints.obscene import find_obscene, word_list
 from bridge.hints.phrases import Phrase, compile_all, first_match
 from bridge.hints.text import Message
@@ -39,6 +41,11 @@ class Verdict:
 
 
 NO = Verdict(False)
+FIRST_PERSON = frozenset("я меня мне мной мой моя мое мои моего моей моему моих мы нас нам нами "
+                         "наш наша наше наши нашего нашей нашему наших".split())
+# Imperatives that ask to be told, not for an act: «подскажите мне порядок» asks nothing unlawful.
+TELLING = frozenset("подсказать сказать объяснить разъяснить сообщить ответить уточнить "
+                    "рассказать".split())
 SECOND_PERSON = frozenset("ты тебя тебе тобой твой твоя твое твои твоих вы вас вам вами ваш ваша "
                           "ваше ваши ваших вашим вашего вашей".split())
 
@@ -127,11 +134,47 @@ def check_court_appeal(message: Message) -> Verdict:
 
 
 def check_bypass_law(message: Message) -> Verdict:
-    """п. 3.7: a request to act around the law or to abuse a right."""
+    """п. 3.7: a request to act around the law or to abuse a right. The author must ask for it:
+    naming a way around the law while asking why it was done, whether it is lawful or for the
+    rule to be enforced (``bypass_reported.txt``) reports someone else's bypass or asks for the
+    lawful way — flagged for the model, not applied."""
     phrase = first_match(phrases_of("bypass_law.txt"), message)
+    flags = bypass_cues(message)
     if not phrase:
-        return NO
-    return Verdict(True, f"просьба в обход закона: «{phrase.display}» (п. 3.7)", ("bypass",))
+        return Verdict(False, flags=flags)
+    if first_match(phrases_of("bypass_reported.txt"), message) or not asks_anything(message):
+        return Verdict(False, flags=("bypass", "bypass_reported", *flags))
+    return Verdict(True, f"просьба в обход закона: «{phrase.display}» (п. 3.7)",
+                   ("bypass", *flags))
+
+
+# Words with which an author asks or wants something («можно ли», «как», «хочу», «нужно»).
+WANTING = frozenset("можно нельзя как ли хочу хотим хотел хотела хотелось надо нужно нужен нужна "
+                    "нужны сколько".split())
+
+
+def asks_anything(message: Message) -> bool:
+    """False when the author neither speaks of himself nor to the administration, asks nothing
+    and wants nothing: no first- or second-person word or verb, no imperative, no «можно»,
+    «как», «хочу» — «перевозчик на маршруте 7 возит без лицензии» reports someone else."""
+    words = message.words
+    return (any(word in FIRST_PERSON or word in SECOND_PERSON or word in WANTING for word in words)
+            or any(speaker_or_listener_verb(word) or is_imperative(word) for word in words))
+
+
+def bypass_cues(message: Message) -> tuple[str, ...]:
+    """Who asks whom to do what, for the model: the author asks the administration to act for
+    him (an imperative and a first-person word: «оформите мне», «впишите нас»), and offers
+    something in return or asks for secrecy (``bypass_offers.txt``: «сочтёмся», «никто не
+    узнает»)."""
+    cues = ()
+    if (any(is_imperative(word) and lemma not in TELLING
+            for word, lemma in zip(message.words, message.lemmas))
+            and any(word in FIRST_PERSON for word in message.words)):
+        cues += ("asks_for_self",)
+    if first_match(phrases_of("bypass_offers.txt"), message):
+        cues += ("offers_return",)
+    return cues
 
 
 @lru_cache(maxsize=1)

@@ -128,3 +128,20 @@ def test_a_bypass_reason_shows_its_phrase_readably(demo):
     hint = demo.suggest("оформите справку, что я многодетная, хотя детей у меня двое")
     assert hint.policy == "bypass_law"
     assert "&" not in hint.summary() and "*" not in hint.summary()
+
+
+@pytest.mark.parametrize("text", [
+    "почему участок у реки выдали без торгов какой-то фирме? проверьте законность",
+    "Мы многодетные, имеем ли право на участок вне очереди? какие документы нужны",
+    "подрядчик положил асфальт без экспертизы, всё развалилось, примите меры",
+])
+def test_a_way_around_the_law_reported_or_asked_about_lawfully_is_no_bypass_request(rules_only,
+                                                                                   text):
+    # п. 3.7 «обход закона» is the author's own request; naming someone else's bypass, or asking
+    # whether a right exists, is an ordinary message (the model may still overrule, see hint.py)
+    assert rules_only.suggest(text).policy != "bypass_law"
+
+
+def test_the_author_asking_for_the_same_way_around_is_a_bypass_request(rules_only):
+    hint = rules_only.suggest("продайте мне участок у реки без торгов, я в долгу не останусь")
+    assert hint.policy == "bypass_law"

@@ -74,3 +74,30 @@ def test_summary_always_keeps_the_repeated_case():
     long = Hint(None, "normal", ("x" * 300, "повторный вопрос, ранее: OKH-2025-00012 (п. 3.7)"),
                 "OKH-2025-00012")
     assert len(long.summary()) <= 200 and "OKH-2025-00012" in long.summary()
+
+
+def test_shorter_angrier_rephrasing_is_a_repeat(demo):
+    earlier = (EarlierCase("OKH-2025-00101", "vk:404",
+                           "У нас в доме 14 по Лесной не работает лифт с понедельника, "
+                           "пожилые люди не могут выйти"),)
+    hint = demo.suggest("лифт на Лесной 14 так и стоит, вторую неделю!!!", earlier=earlier,
+                        author_key="vk:404")
+    assert hint.repeat_of == "OKH-2025-00101"
+
+
+def test_same_place_other_matter_is_not_a_repeat(demo):
+    earlier = (EarlierCase("OKH-2025-00102", "vk:505",
+                           "в подъезде дома 5 по Дзержинского не убирают уже месяц"),)
+    hint = demo.suggest("в подъезде дома 5 по Дзержинского поселились наркоманы, шприцы на "
+                        "лестнице", earlier=earlier, author_key="vk:505")
+    assert hint.repeat_of is None
+
+
+def test_repeat_weights_are_read_from_their_data_file():
+    from bridge.hints.repeat import MEASURES, shipped_model
+
+    model = shipped_model()
+    assert len(model.weights) == len(MEASURES) and 0 < model.threshold < 1
+    assert model.rarity("лифт") > model.rarity("дом")  # a rarer word weighs more
+    low, high = model.probability((0.3, 0, 0.2, 0.2)), model.probability((0.9, 1, 0.8, 0.9))
+    assert low < model.threshold < high
