@@ -278,14 +278,69 @@ def _lay(folder: str, traced: bool) -> dict:
         app.store.close()
 
 
-def _read(folder: str, traced: bool) -> dict:
+def _read(folder: str, traced: bool, name: str = "") -> dict:
     app = make_app(Path(folder))
+    path = app.config.ledger.with_name(name) if name else app.config.ledger
     try:
-        count, measure = _timed(lambda: sum(1 for _ in read_ledger(app.config.ledger).rows), traced)
+        count, measure = _timed(lambda: sum(1 for _ in read_ledger(path).rows), traced)
         measure.detail = f"{count} rows"
         return {"read": measure}
     finally:
         app.store.close()
+
+
+def _read_whole(folder: str, traced: bool) -> dict:
+    """read_ledger with the sheet read whole by calamine, as before issue 14's pieces."""
+    import ledger.workbook as workbook
+    if not hasattr(workbook, "SheetPieces"):
+        return {}                        # an older tree: its read is the whole read
+    def whole(*args, **kwargs):
+        raise workbook.Unsplittable("measured whole")
+    workbook.SheetPieces = whole
+    return {"read_whole": _read(folder, traced)["read"]}
+
+
+def _read_shared(folder: str, traced: bool) -> dict:
+    return {"read_shared": _read(folder, traced, SHARED_COPY)["read"]}
+
+
+def _read_shared_whole(folder: str, traced: bool) -> dict:
+    import ledger.workbook as workbook
+    if not hasattr(workbook, "SheetPieces"):
+        return {}
+    def whole(*args, **kwargs):
+        raise workbook.Unsplittable("measured whole")
+    workbook.SheetPieces = whole
+    return {"read_shared_whole": _read(folder, traced, SHARED_COPY)["read"]}
+
+
+SHARED_COPY = "shared strings.xlsx"
+_INLINE = re.compile(rb'(<c r="[A-Z]+\d+"(?: s="\d+")? t=")inlineStr"><is>(.*?)</is></c>', re.S)
+
+
+def shared_strings_copy(path: Path, target: Path) -> None:
+    """The ledger as Excel and LibreOffice save it: the text of «Журнал» in a shared-strings
+    table (`<c t="s"><v>index</v>`), each distinct text once."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info.filename) for info in archive.infolist()}
+    table: dict[bytes, int] = {}
+
+    def shared(found: re.Match) -> bytes:
+        return found.group(1) + b's"><v>%d</v></c>' % table.setdefault(found.group(2), len(table))
+    parts["xl/worksheets/sheet1.xml"] = _INLINE.sub(shared, parts["xl/worksheets/sheet1.xml"])
+    parts["xl/sharedStrings.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main" count="%d" uniqueCount="%d">' % (len(table), len(table))
+        + b"".join(b"<si>" + body + b"</si>" for body in table) + b"</sst>")
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdShared" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
 
 
 def _bare(folder: str, traced: bool) -> dict:
@@ -299,7 +354,8 @@ def _bare(folder: str, traced: bool) -> dict:
         app.store.close()
 
 
-STEPS = {"lay": _lay, "service": _service, "read": _read, "bare": _bare}
+STEPS = {"lay": _lay, "service": _service, "read": _read, "bare": _bare, "read_whole": _read_whole,
+         "read_shared": _read_shared, "read_shared_whole": _read_shared_whole}
 
 
 def _child(folder: str, step: str, traced: bool, out) -> None:
@@ -335,7 +391,11 @@ def bench_size(count: int, folder: Path, traced: bool) -> dict:
     filled = time.perf_counter() - started
     app.store.close()
     result = {"n": count, "fill": filled}
-    for step in ("lay", "service", "read", "bare"):
+    for step in ("lay", "service", "read", "read_whole", "bare"):
+        result.update(measure(folder, step, traced))
+    ledger_path = folder / "data" / "Журнал обращений.xlsx"
+    shared_strings_copy(ledger_path, ledger_path.with_name(SHARED_COPY))
+    for step in ("read_shared", "read_shared_whole"):
         result.update(measure(folder, step, traced))
     result["size_mb"] = (folder / "data" / "Журнал обращений.xlsx").stat().st_size / 2 ** 20
     # the edit was read (one decision) and written back; the quiet cycle touched nothing
@@ -360,6 +420,17 @@ def print_table(results: list[dict]) -> None:
     print("service process peak after each step, MB: " + "; ".join(
         f"{r['n']}: start-up {r['startup'].peak_mb:.0f}, edit {r['cycle'].peak_mb:.0f}, no-change {r['quiet'].peak_mb:.0f}, "
         f"catch-up {r['catch_up'].peak_mb:.0f}, timer {r['timer'].peak_mb:.0f}" for r in results))
+    for r in results:
+        how = "pieces " if "read_whole" in r else ""          # an older tree reads whole
+        line = [f"{r['n']}: the operator's save read (read_ledger, its rows iterated, fresh process, s / MB of growth):"
+                f" {how}{r['read'].seconds:.2f} s {r['read'].rss_mb:.0f} MB"]
+        if "read_whole" in r:
+            line.append(f"whole {r['read_whole'].seconds:.2f} s {r['read_whole'].rss_mb:.0f} MB")
+        line.append(f"with shared strings (as Excel and LibreOffice save it): {how}{r['read_shared'].seconds:.2f} s "
+                    f"{r['read_shared'].rss_mb:.0f} MB")
+        if "read_shared_whole" in r:
+            line.append(f"whole {r['read_shared_whole'].seconds:.2f} s {r['read_shared_whole'].rss_mb:.0f} MB")
+        print(", ".join(line))
     print("\nfull write = the first cycle over a store with no workbook (every row rendered and written); "
           "start-up = a restarted service rendering every row once; the edit, no-change and timer cycles run "
           "after it in the same process; peak = that process's peak resident memory since it started; "

@@ -199,7 +199,7 @@ def start(app: App, now: datetime | None = None) -> None:
 
 def give_back_memory() -> None:
     """Hand the C allocator's free pages back to the system. What start-up rendered and what a
-    cycle's workbook read (calamine's whole sheet, ~130 MB at 50,000 rows) freed otherwise stays
+    cycle's workbook read (its pieces, ~40 MB at 50,000 rows: ledger/pieces.py) freed otherwise stays
     in the process as free heap, and the next cycle's peak starts from it (issue 14: 254 MB →
     see bench/results.md). glibc only; elsewhere, and if it fails, nothing happens."""
     try:

@@ -147,8 +147,11 @@ class Ledger:
             self.store.alert("ledger", f"Журнал был сохранён в формате .{found.saved_as} под именем «{self.path.name}». "
                              f"Правки из него прочитаны и применены, журнал снова записан в формате Excel. "
                              f"{_SAVE_AS_XLSX}", key=f"format:{self._seen}", at=now)
-        result = replace(self._compare(found, cases, render, now), converted=found.saved_as != "xlsx")
-        self._keep_view(noted.finish(), self.path)
+        try:
+            result = replace(self._compare(found, cases, render, now), converted=found.saved_as != "xlsx")
+            self._keep_view(noted.finish(), self.path)
+        except LedgerUnreadable as exc:     # found further down: the rows are read as they are compared
+            return self._unreadable(exc, now)
         return result
 
     def _compare(self, found: LedgerRead, cases: dict[str, Case], render: Callable[[Case], dict],

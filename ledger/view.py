@@ -19,10 +19,9 @@ from typing import Mapping, Sequence
 from xml.etree import ElementTree
 
 from ledger.columns import COLUMNS, SHEET
+from ledger.pieces import sheet_part
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
 _ATTR = re.compile(rb'(\w+)="([^"]*)"')
 _COLS = re.compile(rb"<(?:\w+:)?cols\b.*?</(?:\w+:)?cols>", re.S)
@@ -93,23 +92,13 @@ def read_view(path: Path, row_ids: Mapping[int, str]) -> SheetView:
     order = tuple(dict.fromkeys(row_ids[n] for n in sorted(row_ids)))
     try:
         with zipfile.ZipFile(path) as archive:
-            head, hidden_rows, tail = _scan(archive, _sheet_part(archive))
+            head, hidden_rows, tail = _scan(archive, sheet_part(archive, SHEET))
         widths, hidden_columns = _columns(head)
         filters = _filters(tail)
     except (KeyError, OSError, ValueError, StopIteration, zipfile.BadZipFile, ElementTree.ParseError):
         return SheetView(order=order)      # an .ods, an .xls, or XML we can't follow: the order only
     return SheetView(order=order, hidden=frozenset(row_ids[n] for n in hidden_rows if n in row_ids),
                      widths=widths, hidden_columns=hidden_columns, filters=filters)
-
-
-def _sheet_part(archive: zipfile.ZipFile) -> str:
-    """The zip member that holds «Журнал» (workbook.xml names it, its rels give the file)."""
-    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    sheet = next(s for s in book.iter(f"{{{_MAIN}}}sheet") if s.get("name") == SHEET)
-    rel_id = sheet.get(f"{{{_REL}}}id")
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    target = next(r.get("Target") for r in rels.iter(f"{{{_PACKAGE_REL}}}Relationship") if r.get("Id") == rel_id)
-    return target.lstrip("/") if target.startswith("/") else "xl/" + target
 
 
 _SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b[^>]*?(/?)>")

@@ -1,4 +1,4 @@
-"""The ledger file itself: reading (python-calamine), writing (XlsxWriter), locks, backups.
+"""The ledger file itself: reading (python-calamine, piece by piece), writing (XlsxWriter), locks, backups.
 
 The only module that touches the .xlsx. XlsxWriter writes row by row in constant memory, so a
 cycle's write costs about what a bare write of the same cells costs; calamine reads a 50,000-row
@@ -8,14 +8,18 @@ previous version is copied to a dated backup (SPEC §2).
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import re
 import shutil
 import zipfile
+import zlib
+from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import xlsxwriter
 from python_calamine import CalamineError, CalamineWorkbook
@@ -24,7 +28,10 @@ from bridge.core.model import Status
 from bridge.core.vocabulary import STATUS_LABELS
 from ledger.columns import ALERTS_SHEET, BY_KEY, COLUMNS, DEPARTMENTS_SHEET, HEADERS, PRINT_SHEET, SHEET
 from ledger.columns import SUMMARY_SHEET
+from ledger.pieces import PIECE_SHEET, SheetPieces, Unsplittable
 from ledger.view import SheetView
+
+log = logging.getLogger("otklik.ledger")
 
 KEY_BY_HEADER = {c.header: c.key for c in COLUMNS}
 BACKUPS_KEPT = 30
@@ -74,32 +81,19 @@ def signature(path: Path) -> list[int] | None:
 def read_ledger(path: Path) -> LedgerRead:
     """The «Журнал» rows of `path`: an .xlsx, or what LibreOffice or Excel saved under the ledger's
     name in another format (an .ods, an .xls: «Сохранить как» with the wrong type), which is read
-    by its content and says so in `saved_as`. The rows come as an iterator (read once), made one
-    by one from calamine's sheet: a 50,000-row ledger read as Python objects all at once would
-    take ~140 MB more (issue 14)."""
-    saved_as = _suffix_format(path)
+    by its content and says so in `saved_as`. The rows come as an iterator (read once): an .xlsx
+    is read piece by piece (ledger/pieces.py), so a 50,000-row sheet is never held whole (issue
+    14); a piece that cannot be read, and any other format, is read whole by calamine. A piece
+    further down that turns out unreadable raises LedgerUnreadable while the rows are iterated."""
     try:
-        try:
-            book = CalamineWorkbook.from_path(str(path))
-        except (CalamineError, zipfile.BadZipFile, ValueError) as exc:
-            saved_as = saved_format(path)
-            if saved_as in ("", _suffix_format(path)):
-                raise exc from None
-            with open(path, "rb") as handle:       # calamine tells the format by the content here
-                book = CalamineWorkbook.from_filelike(handle)
-        if SHEET not in book.sheet_names:
-            raise LedgerUnreadable(f"в книге нет листа «{SHEET}»")
-        sheet = book.get_sheet_by_name(SHEET)
-        # calamine's iter_rows starts at the sheet's first row but at the used range's first
-        # column: pad on the left, as to_python(skip_empty_area=False) does
-        lead = [""] * sheet.start[1] if sheet.total_height else []
-        lines = (lead + row for row in sheet.iter_rows()) if lead else iter(sheet.iter_rows())
+        lines, saved_as = _lines(path)
         first = next(lines, None)
-    except (CalamineError, OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise LedgerUnreadable(f"файл повреждён или не является книгой Excel ({type(exc).__name__})") from None
+    except _READ_ERRORS as exc:
+        raise LedgerUnreadable(_unreadable(exc)) from None
     if not first:
         raise LedgerUnreadable("лист «Журнал» пуст: нет строки заголовков")
-    header = [str(h).strip() for h in first]
+    number, values = first
+    header = [str(h).strip() for h in values] if number == 1 else []
     missing = [h for h in HEADERS if h not in header]
     if missing:
         raise LedgerUnreadable("нет столбцов: " + ", ".join(missing))
@@ -110,20 +104,93 @@ def read_ledger(path: Path) -> LedgerRead:
         modified_by, write_id = "", None      # its properties are in OLE streams: the latest write is the base
     else:
         modified_by, write_id = _modified_by(path), _write_id(path)
-    return LedgerRead(_rows(lines, positions, 2), modified_by, write_id, saved_as)
+    return LedgerRead(_rows(lines, positions), modified_by, write_id, saved_as)
 
 
-def _rows(lines, positions: Mapping[str, int], first_number: int):
+_READ_ERRORS = (CalamineError, OSError, ValueError, zipfile.BadZipFile)
+
+
+def _unreadable(exc: BaseException) -> str:
+    return f"файл повреждён или не является книгой Excel ({type(exc).__name__})"
+
+
+def _lines(path: Path) -> tuple[Iterator[tuple[int, list]], str]:
+    """(sheet row number, its cells from column A) for each row, and the file's real format."""
+    if _suffix_format(path) == "xlsx":
+        try:
+            pieces = SheetPieces(path, SHEET)
+        except Unsplittable:
+            pass                               # not a workbook we can cut: calamine says what it is
+        else:
+            return _pieced(path, pieces), "xlsx"
+    book, saved_as = _calamine_book(path)
+    return _whole(book), saved_as
+
+
+def _calamine_book(path: Path) -> tuple[CalamineWorkbook, str]:
+    try:
+        return CalamineWorkbook.from_path(str(path)), _suffix_format(path)
+    except (CalamineError, zipfile.BadZipFile, ValueError) as exc:
+        saved_as = saved_format(path)
+        if saved_as in ("", _suffix_format(path)):
+            raise exc from None
+        with open(path, "rb") as handle:       # calamine tells the format by the content here
+            return CalamineWorkbook.from_filelike(handle), saved_as
+
+
+def _whole(book: CalamineWorkbook) -> Iterator[tuple[int, list]]:
+    if SHEET not in book.sheet_names:
+        raise LedgerUnreadable(f"в книге нет листа «{SHEET}»")
+    sheet = book.get_sheet_by_name(SHEET)
+    # calamine's iter_rows starts at the sheet's first row but at the used range's first
+    # column: pad on the left, as to_python(skip_empty_area=False) does
+    lead = [""] * sheet.start[1] if sheet.start else []
+    for number, row in enumerate(sheet.iter_rows(), start=1):
+        yield number, (lead + row if lead else row)
+
+
+def _pieced(path: Path, pieces: SheetPieces) -> Iterator[tuple[int, list]]:
+    """The rows of the sheet's pieces, in order. A piece calamine cannot read, or rows out of
+    order or without their number (ledger/pieces.py), send the read to the whole file, which
+    gives the rows no piece gave — or says the file is unreadable."""
+    given = array("q")                         # the numbers of the rows the pieces held
+    try:
+        for book in pieces.books():
+            sheet = CalamineWorkbook.from_filelike(io.BytesIO(book)).get_sheet_by_name(PIECE_SHEET)
+            del book
+            if sheet.start is None:             # no cell with a value in the piece
+                given.extend(pieces.numbers)
+                continue
+            top, left = sheet.start
+            rows = sheet.to_python(skip_empty_area=True)
+            given.extend(pieces.numbers)
+            lead = [""] * left
+            for number, row in enumerate(rows, start=top + 1):
+                yield number, (lead + row if left else row)
+    except (*_READ_ERRORS, Unsplittable, zlib.error, EOFError) as exc:   # zlib, EOF: a broken deflate stream
+        log.info("ledger read whole after its pieces failed: %s", type(exc).__name__)
+        pieces.close()
+        skip = set(given)
+        del given
+        try:
+            for number, row in _whole(_calamine_book(path)[0]):
+                if number not in skip:
+                    yield number, row
+        except _READ_ERRORS as whole_exc:
+            raise LedgerUnreadable(_unreadable(whole_exc)) from None
+    finally:
+        pieces.close()
+
+
+def _rows(lines: Iterator[tuple[int, list]], positions: Mapping[str, int]):
     width = max(positions.values()) + 1
-    for number, values in enumerate(lines, start=first_number):
+    for number, values in lines:
         if len(values) < width:
             values = list(values) + [""] * (width - len(values))
         row = {key: values[i] for key, i in positions.items()}
         if any(v not in (None, "") for v in row.values()):
             row[SHEET_ROW] = number   # where a hand-made row stands, to know it again (ledger/sync.py)
             yield row
-
-
 
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"     # .xls (Excel 97–2003, BIFF8 in an OLE file)

@@ -7,7 +7,8 @@ by training).
 Issue 13 asks for 3.6 precision and recall ≥ 0.95, department ≥ 0.90 and each 3.7 reason
 ≥ 0.85. After session 3 the department and every 3.7 reason (bypass law 0.929/0.867) meet it;
 3.6 recall (0.955/0.933) and repeat recall (11 of 13) do not quite, and the floors say so
-rather than pretend.
+rather than pretend. After session 4 (bypass law 1.000/0.867, repeats 13 of 13 at precision
+0.929; 3.6 0.948/0.941) the bypass floor is the issue's 0.85.
 """
 
 from collections import Counter
@@ -61,7 +62,7 @@ def test_department_accuracy(scores):
     assert scores.department_accuracy >= 0.90
 
 
-@pytest.mark.parametrize(("policy", "floor"), [("court_appeal", 0.85), ("bypass_law", 0.80),
+@pytest.mark.parametrize(("policy", "floor"), [("court_appeal", 0.85), ("bypass_law", 0.85),
                                                ("out_of_competence", 0.85)])
 def test_each_3_7_reason(scores, policy, floor):
     precision, recall = scores.precision_recall({policy})
