@@ -71,11 +71,20 @@ SUPPORT = {"threat": "threat_cues:", "obscene": "soft_insult", "court_appeal": "
 # убьёт») is no threat; a way around the law named while asking why it was done or whether it
 # is lawful («почему участок выдали без торгов?») is no request to bypass it.
 AGAINST = {"threat": "danger", "bypass_law": "bypass_reported"}
+# A court appeal is worded in too many ways for the rule's phrases («судья неправ, разберитесь»,
+# «приставы списали всё, остановите»): a message that names a court, a judge, a sentence or the
+# bailiffs supports the model's guess as the rule's phrase would — whether it appeals or asks to
+# execute the decision is the model's to tell (hard negatives of set v5). Measured by fitting on
+# the older training sets and measuring on set v5 (--transfer).
+COURT_LEMMAS = frozenset({"суд", "судья", "судебный", "пристав", "приговор", "приговорить",
+                          "осудить", "арбитраж", "апелляция", "кассация", "исполнительный",
+                          "мировой", "засудить"})
 CONTRADICTED = 0.9
 # No municipal department answers a question outside municipal competence (п. 3.7), and
 # noise (thanks, spam) has nothing to route.
-# A threat is not processed at all (п. 3.6): there is nobody to route it to either.
-POLICIES_WITHOUT_DEPARTMENT = frozenset({"out_of_competence", "noise", "threat"})
+# A threat is not processed at all (п. 3.6): there is nobody to route it to either. A court act
+# is appealed in court, not in a department (п. 3.7: the answer explains the appeal procedure).
+POLICIES_WITHOUT_DEPARTMENT = frozenset({"out_of_competence", "noise", "threat", "court_appeal"})
 SUMMARY_LIMIT = 200
 # A rule that is not strong enough to decide alone decides when the model does not rule it out.
 RULE_AGREEMENT = 0.05
@@ -190,6 +199,8 @@ class Hinter:
             return CONTRADICTED
         wanted = SUPPORT.get(policy)
         doubtful = wanted is not None and not any(flag.startswith(wanted) for flag in flags)
+        if doubtful and policy == "court_appeal":
+            doubtful = COURT_LEMMAS.isdisjoint(message.lemmas)
         if policy == "noise":  # a question, or a municipal subject, is not «nothing to answer»
             doubtful = message.asks or self.router.names_a_subject(message)
         return max(THRESHOLDS[policy], UNSUPPORTED[policy]) if doubtful else THRESHOLDS[policy]

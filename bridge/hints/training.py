@@ -4,13 +4,14 @@ Run from the repository root (development time only; needs scikit-learn):
 
     python -m bridge.hints.training            # fit on the training data, write the model
     python -m bridge.hints.training --cv       # 5-fold cross-validation on the training data
-    python -m bridge.hints.training --transfer # fit on one half, measure on the other
+    python -m bridge.hints.training --transfer # fit on the older sets, measure on the newest
     python -m bridge.hints.training --repeats  # refit the repeat combination only
     python -m bridge.hints.training --repeat-cv  # 5-fold cross-validation of the repeat pairs
 
-The training data are the tuning part of the main corpus and the training-only sets
-``training_v3`` and ``training_v4`` (written later, in other words: ``--transfer`` fits on one
-and measures on the other, the nearest thing to new writers that training may look at). The held-out part of the
+The training data are the tuning part of the main corpus and the training-only sets of
+``EXTRAS`` (``training_v3``, ``training_v4``, ``training_v5``: written later, in other words;
+``--transfer`` fits on every set older than ``training_v5`` and measures on it, and back — the
+nearest thing to new writers that training may look at). The held-out part of the
 corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
 multinomial logistic regression over the hashed sparse features and the sentence vector
 (``features.py``); the rules' findings are features too, so the model learns how far to trust
@@ -31,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from bridge.hints.corpus import (
-    Labelled, pair_held_out, read_corpus, read_extra_repeats, read_extra_training, read_repeats,
-    split,
+    REPEATS_FILE, Labelled, pair_held_out, read_corpus, read_extra_repeats, read_extra_training,
+    read_repeats, split,
 )
 from bridge.hints.features import BUCKETS, extract
 from bridge.hints.model import Examples, Head, Model, save
@@ -42,12 +43,14 @@ from bridge.hints.text import prepare
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
-EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4")
+EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4", CORPUS / "training_v5")
+NEWEST = EXTRAS[-1]  # --transfer: fit on everything older, measure on it (and back)
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
 AUGMENT = True
 TOPIC_LETTERS = False  # topics read words, not letters (letters helped only the policy head)
 TOPIC_C = 4.0
+ANCHOR_WEIGHT = 1.0  # the demo profile beside the topic's mean message (anchored)
 REPEAT_C = 10.0  # chosen by --repeat-cv on the training pairs
 REPEAT_THRESHOLD = 0.5
 DATA = Path(__file__).with_name("data")
@@ -83,16 +86,31 @@ def augmented(rows: list[Labelled], seed: int = 13) -> tuple[list[Labelled], lis
     return rows + [copy for copy, _ in copies], list(range(len(rows))) + [i for _, i in copies]
 
 
-def training_parts() -> tuple[list[Labelled], list[Labelled]]:
-    """(the tuning part of the main corpus, the training-only sets v3 and v4) — never a
-    held-out part. A line of a later set equal to an earlier one is read once."""
+def training_sets() -> list[tuple[Path, list[Labelled]]]:
+    """(folder, messages) of every training set: the tuning part of the main corpus, then each
+    training-only set of EXTRAS — never a held-out part. A line of a later set equal to an
+    earlier one is read once."""
     main = read_corpus(CORPUS, [LEGACY])
-    taken, extra = list(main), []
+    taken, sets = list(main), [(CORPUS, split(main)[0])]
     for folder in EXTRAS:
         rows = read_extra_training(folder, taken)
         taken += rows
-        extra += rows
-    return split(main)[0], extra
+        sets.append((folder, rows))
+    return sets
+
+
+def training_parts() -> tuple[list[Labelled], list[Labelled]]:
+    """(the tuning part of the main corpus, the training-only sets of EXTRAS)."""
+    sets = training_sets()
+    return sets[0][1], [row for _, rows in sets[1:] for row in rows]
+
+
+def transfer_parts() -> tuple[list[Labelled], list[Labelled]]:
+    """(every training set older than NEWEST, NEWEST): written by other hands at other times,
+    the nearest thing to new writers that training may look at."""
+    sets = training_sets()
+    return ([row for folder, rows in sets if folder != NEWEST for row in rows],
+            [row for folder, rows in sets if folder == NEWEST for row in rows])
 
 
 def tuning_rows() -> list[Labelled]:
@@ -105,7 +123,7 @@ def tuning_pairs() -> list:
     """Every training repeat pair: the tuning part of the main corpus's pairs, sets v3's and v4's."""
     main = read_repeats(CORPUS)
     taken, extra = list(main), []
-    for folder in EXTRAS:
+    for folder in (f for f in EXTRAS if (f / REPEATS_FILE).exists()):  # v5 has no pairs
         pairs = read_extra_repeats(folder, taken)
         taken += pairs
         extra += pairs
@@ -204,7 +222,25 @@ def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
         mean = np.mean(chosen, axis=0)
         centroids[name] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
     examples = Examples(vectors[:bank], policy_mask[:bank], topic_mask[:bank])
-    return Model(policy, topic, centroids, examples)
+    return Model(policy, topic, anchored(centroids), examples)
+
+
+def anchored(centroids: dict, weight: float | None = None) -> dict:
+    """The topics' vectors that another municipality's departments are matched to
+    (``routing.assign_topics``): the mean of the topic's messages, pulled towards the profile of
+    the demo department it stands for (name, description, keywords) — a department's profile
+    is a description, so it is compared with one (the mean of the culture messages alone lies
+    nearer «школы, детские сады» than «спортивные секции, бассейны»: children do sports)."""
+    from bridge.hints.evaluation import demo_municipality
+    from bridge.hints.routing import Router
+
+    weight = ANCHOR_WEIGHT if weight is None else weight
+    profiles = {p.department.code: p.vector for p in Router.build(demo_municipality()[0]).profiles}
+    result = {}
+    for topic, centroid in centroids.items():
+        vector = centroid + weight * profiles[topic] if topic in profiles else centroid
+        result[topic] = (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
+    return result
 
 
 def lemma_counts(rows: list[Labelled]) -> Counter:
@@ -299,11 +335,22 @@ def folds(rows: list, k: int = 5):
                [r for i, r in enumerate(rows) if i % k == index])
 
 
+def confusions(scores, limit: int = 10) -> list[str]:
+    """The most frequent department errors of SCORES (training data only), and the policy
+    errors, as readable lines."""
+    departments = sorted(((n, lab, hin) for (lab, hin), n in scores.department.items()
+                          if lab != hin), reverse=True)[:limit]
+    policies = sorted(((n, lab, hin) for (lab, hin), n in scores.policy.items()
+                       if lab != hin), reverse=True)[:limit]
+    return (["department errors: " + ", ".join(f"{l}→{h} {n}" for n, l, h in departments),
+             "policy errors: " + ", ".join(f"{l}→{h} {n}" for n, l, h in policies)])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv", action="store_true", help="cross-validate on the tuning part")
     parser.add_argument("--transfer", action="store_true",
-                        help="fit on the main tuning part, measure on set v3, and back")
+                        help="fit on the older sets, measure on the newest, and back")
     parser.add_argument("--no-rules", action="store_true", help="leave the rules' flags out")
     parser.add_argument("--repeats", action="store_true", help="refit the repeat combination only")
     parser.add_argument("--repeat-cv", action="store_true", help="cross-validate the repeats")
@@ -321,8 +368,9 @@ def main(argv: list[str] | None = None) -> int:
         from bridge.hints.evaluation import measure_with_model
 
         if args.transfer:
-            first, second = training_parts()
-            runs = [(first, second, "main tuning part → v3"), (second, first, "v3 → main")]
+            older, newest = transfer_parts()
+            runs = [(older, newest, f"older sets → {NEWEST.name}"),
+                    (newest, older, f"{NEWEST.name} → older sets")]
         else:
             runs = [(train, test, f"fold {i}") for i, (train, test) in enumerate(folds(rows))]
         predictions = []
@@ -330,9 +378,10 @@ def main(argv: list[str] | None = None) -> int:
             predictions.append(measure_with_model(test, fit(train, not args.no_rules)))
             if args.transfer:
                 print(f"== {title}")
-                print("\n".join(predictions[-1].report()))
+                print("\n".join(predictions[-1].report() + confusions(predictions[-1])))
         if args.cv:
-            for line in predictions[0].merge(predictions[1:]).report():
+            merged = predictions[0].merge(predictions[1:])
+            for line in merged.report() + confusions(merged):
                 print(line)
         return 0
     save(fit(rows, not args.no_rules))
