@@ -151,6 +151,10 @@ def _rows(cursor) -> Callable[[Any], Row]:
     return lambda values: Row(values, index)
 
 
+# What the PostgreSQL store sent, for bench/burst.py's profile: statements, and round trips (a
+# statement sent alone, or a pipeline of them together). Two integers, always counted.
+SENT = {"statements": 0, "round_trips": 0}
+
 _WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b(?!.*\bRETURNING\b)", re.IGNORECASE | re.DOTALL)
 
 
@@ -206,8 +210,11 @@ class Connection:
     def flush(self, then: tuple[str, Any] | None = None) -> psycopg.Cursor | None:
         """Send the waiting writes, and `then` (a read) in the same round trip; its cursor."""
         if not self._waiting:
+            if then:
+                SENT["round_trips"] += 1
             return self._now(*then) if then else None
         waiting, self._waiting = self._waiting, []
+        SENT["round_trips"] += 1
         if len(waiting) == 1 and then is None:
             waiting[0].cursor = self._now(waiting[0].text, waiting[0].values)
             return None
@@ -221,6 +228,7 @@ class Connection:
         self._waiting = []
 
     def _now(self, text: str, values: Any) -> psycopg.Cursor:
+        SENT["statements"] += 1
         cursor = self.raw.cursor()
         cursor.execute(self._text(text) if values is not None else text, values)
         return cursor
@@ -241,8 +249,10 @@ class Connection:
 
     def executemany(self, text: str, rows: Iterable) -> psycopg.Cursor:
         self.flush()
-        cursor = self.raw.cursor()
-        cursor.executemany(self._text(text), [_params(r) for r in rows])
+        cursor, rows = self.raw.cursor(), [_params(r) for r in rows]
+        SENT["statements"] += len(rows)
+        SENT["round_trips"] += 1         # psycopg sends them in one pipeline
+        cursor.executemany(self._text(text), rows)
         return cursor
 
     def close(self) -> None:

@@ -455,8 +455,29 @@ class Store:
                            order="closed_at")
 
     def published_by_author(self, author_key: str) -> list[Case]:
-        """The author's earlier answered cases (the repeated-question hint, п. 3.7)."""
+        """The author's earlier answered cases (the repeated-question hint, п. 3.7); inside
+        `published_read_ahead` those of its authors come from what it read."""
+        ahead = getattr(self, "_published_ahead", None)
+        if ahead is not None and author_key in ahead:
+            return list(ahead[author_key])
         return self._cases("status = ? AND json_extract(data, '$.author_key') = ?", (Status.PUBLISHED, author_key))
+
+    @contextmanager
+    def published_read_ahead(self, author_keys: Iterable[str]) -> Iterator[None]:
+        """`published_by_author` of these authors read at once (a batch of intake: one query
+        instead of one per message); for the block only, in which no case gets published."""
+        ahead: dict[str, list[Case]] = {key: [] for key in dict.fromkeys(author_keys) if key}
+        for batch in _chunks(list(ahead)):
+            for row in self.db.execute(
+                    f"SELECT data FROM cases WHERE status = ? AND json_extract(data, '$.author_key') "
+                    f"IN ({_marks(batch)}) ORDER BY year, seq", (Status.PUBLISHED, *batch)):
+                case = case_from_json(row["data"])
+                ahead[case.author_key].append(case)
+        self._published_ahead = ahead
+        try:
+            yield
+        finally:
+            self._published_ahead = None
 
     def _cases(self, where: str, params: Sequence = (), order: str = "year, seq") -> list[Case]:
         rows = self.db.execute(f"SELECT data FROM cases WHERE {where} ORDER BY {order}", tuple(params))
@@ -590,6 +611,24 @@ class Store:
     def remember_item(self, channel: str, external_id: str, case_id: str) -> None:
         self.db.execute("INSERT INTO intake_keys (channel, external_id, case_id) VALUES (?, ?, ?)",
                         (channel, external_id, case_id))
+
+    def cases_for_items(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """`case_for_item` of many (channel, external id) keys at once: one query per channel
+        and per 500 keys (a page of channel items is read ahead in one round trip, issue 15)."""
+        wanted: dict[str, list[str]] = {}
+        for channel, external_id in dict.fromkeys(keys):
+            wanted.setdefault(channel, []).append(external_id)
+        found = {}
+        for channel, ids in wanted.items():
+            for batch in _chunks(ids):
+                rows = self.db.execute(f"SELECT external_id, case_id FROM intake_keys WHERE channel = ? "
+                                       f"AND external_id IN ({_marks(batch)})", (channel, *batch))
+                found.update({(channel, row[0]): row[1] for row in rows})
+        return found
+
+    def case_numbers(self, prefix: str) -> "CaseNumbers":
+        """Case ids for a batch of new cases inside one transaction (`CaseNumbers`)."""
+        return CaseNumbers(self, prefix)
 
     # -- incoming mail --------------------------------------------------------------------------
 
@@ -747,6 +786,37 @@ class Store:
     def delete_value(self, key: str) -> None:
         self.db.execute("DELETE FROM kv WHERE key = ?", (key,))
 
+    def get_values(self, keys: Iterable[str]) -> dict[str, Any]:
+        """`get_value` of many keys at once (those present), 500 keys a query."""
+        found = {}
+        for batch in _chunks(list(dict.fromkeys(keys))):
+            rows = self.db.execute(f"SELECT key, value FROM kv WHERE key IN ({_marks(batch)})", tuple(batch))
+            found.update({row[0]: json.loads(row[1]) for row in rows})
+        return found
+
+
+class CaseNumbers:
+    """The case numbers of one transaction's new cases (SPEC: gapless, one counter a year): the
+    first number of a year reads the counter and locks its row (the upsert; another writer waits
+    for this transaction), the next ones are counted here, and `write()` stores the last one
+    given before the transaction commits. A number is given only to a case that is added in the
+    same transaction, so a rollback takes back the numbers with the cases: no gap, no double."""
+
+    def __init__(self, store: "Store", prefix: str) -> None:
+        self.store, self.prefix, self.last = store, prefix, {}
+
+    def next_id(self, year: int) -> str:
+        if year not in self.last:
+            self.last[year] = self.store.db.execute(
+                "INSERT INTO counters (year, last) VALUES (?, 0) "
+                "ON CONFLICT (year) DO UPDATE SET last = counters.last RETURNING last", (year,)).fetchone()[0]
+        self.last[year] += 1
+        return format_case_id(self.prefix, year, self.last[year])
+
+    def write(self) -> None:
+        for year, number in self.last.items():
+            self.store.db.execute("UPDATE counters SET last = ? WHERE year = ?", (number, year))
+
 
 def backup_store(path: Path, target: Path) -> int:
     """A consistent copy of the store at `path` into `target`, taken while a service may be
@@ -790,6 +860,15 @@ def _copy(source: sqlite3.Connection, target: Path) -> int:
         temporary.unlink(missing_ok=True)
         raise
     return cases
+
+
+def _marks(values: Sequence) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _chunks(values: list, size: int = 500) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _status_filter(statuses: Sequence[str], open_only: bool) -> tuple[str, tuple]:
