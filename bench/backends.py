@@ -29,6 +29,9 @@ LIMIT = 1.5                 # the issue's bound: PostgreSQL within 1.5x of SQLit
 def measure(messages: int, replies: int) -> dict:
     burst = run_burst(messages, baselines=False)["path"]
     print(f"  burst: intake + hints {burst['intake']:.2f} s, cycle {burst['cycle']:.2f} s", flush=True)
+    if burst.get("sent"):
+        print(f"  intake sent {burst['sent']['statements'] / messages:.2f} statements and "
+              f"{burst['sent']['round_trips'] / messages:.3f} round trips per message", flush=True)
     mail = run_mail(replies)
     print(f"  replies: {mail['bridge_s']:.2f} s, one reply median {mail['median_ms']} ms", flush=True)
     return {"burst": burst["intake"] + burst["cycle"], "intake": burst["intake"], "cycle": burst["cycle"],

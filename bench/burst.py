@@ -129,10 +129,12 @@ def bridge_path(folder: str, api_url: str, group_id: int, token: str, count: int
     app.ports.hinter = timed_hinter(app, box)
     channel, now = app.channels["vk"], datetime.now(timezone.utc)
     try:
+        sent = _sent()
         with watched(box, "intake"):
             while box["created"] < count and box["takes"] < count // 50 + 10:
                 box["created"] += app.take_channels(now)
                 box["takes"] += 1
+        box["sent"] = {name: value - sent[name] for name, value in _sent().items()}
         writer = app.ledger.write
         app.ledger.write = lambda *a, **k: _timed(box, "ledger_write", writer, *a, **k)
         with watched(box, "cycle"):
@@ -144,6 +146,12 @@ def bridge_path(folder: str, api_url: str, group_id: int, token: str, count: int
         return box
     finally:
         app.store.close()
+
+
+def _sent() -> dict:
+    """What the PostgreSQL store has sent so far (statements, round trips); {} on SQLite."""
+    pg = sys.modules.get("bridge.storage.pg")
+    return dict(pg.SENT) if pg is not None else {}
 
 
 def _timed(box: dict, name: str, action, *args, **kwargs):
