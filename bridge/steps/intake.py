@@ -5,6 +5,10 @@ Each channel is read page after page (a burst of 10,000 comments is taken in one
 a minute); the cursor is saved after each page, once every item of it was stored or set aside.
 Each item is deduplicated by (channel, external id) in the same transaction that creates the
 case, so an item seen twice (a restart, a long-poll repeated, a ledger read twice) is one case.
+A page's items go in batches of up to 100, one transaction each (issue 15: on PostgreSQL a few
+round trips a batch instead of five a message, and one commit instead of a hundred on both):
+what they read is read for the batch at once, the case numbers are counted for it, and a batch
+that fails is rolled back whole and taken again item by item, so the bad item alone is set aside.
 The citizen's files are downloaded before the case is made, into `attachments/<case>/citizen/`
 (bridge/storage/files.py); a file over the configured limit (`attachment_limit_mb`, fetched no
 further than the limit) or one that cannot be downloaded stays a link, and «Вложения» and

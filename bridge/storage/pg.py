@@ -196,8 +196,8 @@ class Connection:
     """The part of `sqlite3.Connection` the store uses, over one psycopg connection.
 
     Inside a transaction, writes whose outcome nobody asks for wait and go together with the
-    next read or the COMMIT in one round trip (psycopg's pipeline mode): a case taken in is a
-    few round trips instead of a dozen. A read always sees the writes before it (they are sent
+    next read or the COMMIT in one round trip (psycopg's pipeline mode): a batch of cases taken
+    in (steps/intake.py) is a handful of round trips in all. `SENT` counts them. A read always sees the writes before it (they are sent
     first); an error of a waiting write surfaces at that read or at the COMMIT, and the whole
     transaction is rolled back as for any other error."""
 
