@@ -69,14 +69,13 @@ def _take_channel(store: Store, config: Config, ports: Ports, name: str, channel
                 store.alert("outage", f"{name}: {exc}", key=f"fetch:{name}:{now:%Y-%m-%d %H}", at=now)
             break
         try:
+            # The cursor moves in the page's last transaction, once every item is kept.
             created += take_items(store, config.case_prefix, items, ports.hint_text, now,
                                   files=ports.files, channel=channel, limit=config.attachment_limit,
-                                  config=config)
+                                  config=config, then=lambda: store.set_value(f"cursor.{name}", new_cursor))
         except NotKept:   # an item neither stored nor set aside: the cursor stays, the page comes again
             log.error("channel %s: an item could be neither stored nor set aside; cursor kept", name)
             break
-        with store.transaction():
-            store.set_value(f"cursor.{name}", new_cursor)
         if not items or new_cursor == cursor:
             break
     return created
@@ -115,10 +114,13 @@ class NotKept(Exception):
 
 
 def take_items(store: Store, prefix: str, items: Iterable, hinter: Hinter | None, now: datetime, *,
-               files: DataFiles | None = None, channel=None, limit: int = 0, config: Config | None = None) -> int:
+               files: DataFiles | None = None, channel=None, limit: int = 0, config: Config | None = None,
+               then: Callable[[], None] | None = None) -> int:
     """Channel items (bridge.channels.base.IncomingItem) into cases; returns new cases. Raises
     NotKept when an item could be neither stored nor set aside. Without `config` a citizen's
-    answer to a consent request cannot queue what follows, so it becomes a linked case.
+    answer to a consent request cannot queue what follows, so it becomes a linked case. `then`
+    (the channel's cursor) is written once every item is kept: in the last batch's transaction,
+    or in one of its own.
 
     Items go in batches of up to BATCH, each batch in one transaction (`_take_together`); an
     item with files to download, or one the channel set aside, goes alone as before. A batch
@@ -127,10 +129,13 @@ def take_items(store: Store, prefix: str, items: Iterable, hinter: Hinter | None
     created = 0
     items = list(items)
     awaiting = awaiting_by_author(store) if config is not None and items else {}
-    for batch, together in _batches(items, lambda item: _alone(item, files, channel)):
+    groups = list(_batches(items, lambda item: _alone(item, files, channel)))
+    for number, (batch, together) in enumerate(groups, start=1):
         if together:
+            last = then if number == len(groups) else None
             try:
-                created += _take_together(store, prefix, batch, hinter, now, config, awaiting)
+                created += _take_together(store, prefix, batch, hinter, now, config, awaiting, last)
+                then = None if last else then
                 continue
             except Exception as exc:   # noqa: BLE001 - rolled back whole: taken again one by one
                 log.warning("a batch of %d items failed together (%s); taking them one by one",
@@ -141,6 +146,9 @@ def take_items(store: Store, prefix: str, items: Iterable, hinter: Hinter | None
             except Exception as exc:   # noqa: BLE001 - one item never stops the others
                 if not _set_aside(store, files, item, exc, now):
                     raise NotKept() from exc
+    if then is not None:
+        with store.transaction():
+            then()
     return created
 
 
@@ -177,7 +185,7 @@ def _batches(items: list, alone: Callable[[object], bool]) -> Iterable[tuple[lis
 
 
 def _take_together(store: Store, prefix: str, items: list, hinter: Hinter | None, now: datetime,
-                   config: Config | None, awaiting: dict[str, list[Case]]) -> int:
+                   config: Config | None, awaiting: dict[str, list[Case]], then: Callable[[], None] | None) -> int:
     """A batch of items in one transaction, reading ahead what they need: known keys, reply and
     dialogue keys, the authors' published cases (for the hint), the year's case counter. On
     PostgreSQL that is a handful of round trips a batch instead of five an item (issue 15)."""
@@ -191,6 +199,8 @@ def _take_together(store: Store, prefix: str, items: list, hinter: Hinter | None
                                       reads=reads, numbers=numbers)
                 reads.taken(item)
         numbers.write()
+        if then is not None:
+            then()
     return created
 
 
