@@ -263,3 +263,41 @@ def test_instances_starting_together_prepare_the_schema_once(pg):
     assert {store.schema_version() for store in opened} == {len(MIGRATIONS)}
     for store in opened:
         store.close()
+
+
+def test_the_latest_moment_index_reads_each_case_once_and_serves_the_clock_query(pg):
+    """`cases_latest` on PostgreSQL is `latest_moment(data, closed_at)` (one parse of the JSON per
+    case written); the clock's query is put in the same words, so the index serves it; a schema
+    made with the spelled-out index gets the new one at its next start, with the same answers."""
+    schema = new_schema()
+    store = pg_store(pg, schema)
+    cases = [add(store, n) for n in range(3)]
+    store.close()
+    with psycopg.connect(pg.url(), password=postgres.PASSWORD, autocommit=True) as raw:
+        raw.execute(f"SET search_path = {schema}")
+        assert "latest_moment(data, closed_at)" in raw.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'cases_latest' AND schemaname = %s",
+            (schema,)).fetchone()[0]
+        raw.execute("SET enable_seqscan = off")
+        plan = "\n".join(row[0] for row in raw.execute(
+            "EXPLAIN SELECT id FROM cases WHERE latest_moment(data, closed_at) > julianday('2026-11-01')"))
+        assert "cases_latest" in plan, plan
+        # As a schema of before: the index spelled out.
+        from bridge.storage.pg import _ddl
+        from bridge.storage.store import LATEST_MOMENT
+        raw.execute("DROP INDEX cases_latest")
+        raw.execute(_ddl(f"CREATE INDEX cases_latest ON cases ({LATEST_MOMENT})").replace(
+            "latest_moment(data, closed_at)", f"({LATEST_MOMENT})"))
+        assert "latest_moment" not in raw.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'cases_latest' AND schemaname = %s",
+            (schema,)).fetchone()[0]
+    store = pg_store(pg, schema)
+    try:
+        assert [c.id for c in store.cases_with_moments_after(T0 - timedelta(hours=1))] == [c.id for c in cases]
+        assert store.cases_with_moments_after(T0 + timedelta(hours=1)) == []
+    finally:
+        store.close()
+    with psycopg.connect(pg.url(), password=postgres.PASSWORD, autocommit=True) as raw:
+        assert "latest_moment(data, closed_at)" in raw.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'cases_latest' AND schemaname = %s",
+            (schema,)).fetchone()[0]
