@@ -427,11 +427,8 @@ class Store:
     def case_batches(self, ids: Iterable[str], size: int = 500) -> Iterator[list[Case]]:
         """The cases of `ids`, decoded `size` at a time; each batch is read whole before it is
         handed out, so the caller may write to the store between batches."""
-        wanted = list(ids)
-        for start in range(0, len(wanted), size):
-            batch = wanted[start:start + size]
-            marks = ", ".join("?" for _ in batch)
-            yield self._cases(f"id IN ({marks})", batch)
+        for batch in _chunks(list(ids), size):
+            yield self._cases(f"id IN ({_marks(batch)})", batch)
 
     def data_version(self) -> int:
         """Changes when another connection (another process) committed since the last call."""
@@ -632,17 +629,12 @@ class Store:
 
     # -- incoming mail --------------------------------------------------------------------------
 
-    def mail_known(self, message_key: str) -> bool:
-        return self.db.execute("SELECT 1 FROM mail_seen WHERE message_key = ?",
-                               (storable(message_key),)).fetchone() is not None
-
     def known_mail_keys(self, message_keys: Sequence[str]) -> set[str]:
         """Which of `message_keys` were taken in already: one query for a batch of mail. The keys
         are matched by their position in the question, so an engine that stores a key's text
         otherwise than Python spells it (a NUL, a lone surrogate) answers for the key asked."""
         known: set[str] = set()
-        for start in range(0, len(message_keys), 500):
-            batch = message_keys[start:start + 500]
+        for batch in _chunks(list(message_keys)):
             rows = ", ".join("(?, ?)" for _ in batch)
             params = [value for n, key in enumerate(batch) for value in (n, storable(key))]
             found = self.db.execute(f"SELECT asked.column1 FROM (VALUES {rows}) AS asked "
@@ -652,12 +644,11 @@ class Store:
 
     def cases_with_action(self, case_ids: Iterable[str], action: str) -> set[str]:
         """Which of `case_ids` have `action` in their history (`has_action` for a batch of mail)."""
-        wanted, found = sorted(set(case_ids)), set()
-        for start in range(0, len(wanted), 500):
-            batch = wanted[start:start + 500]
-            marks = ", ".join("?" for _ in batch)
+        found = set()
+        for batch in _chunks(sorted(set(case_ids))):
             found.update(row[0] for row in self.db.execute(
-                f"SELECT DISTINCT case_id FROM history WHERE action = ? AND case_id IN ({marks})", (action, *batch)))
+                f"SELECT DISTINCT case_id FROM history WHERE action = ? AND case_id IN ({_marks(batch)})",
+                (action, *batch)))
         return found
 
     def remember_mail(self, message_key: str, case_id: str | None, kind: str, at: datetime,
