@@ -3,8 +3,8 @@
 Run from the repository root:  python bench/hints.py [--misses]
 
 Prints, for the held-out part of the main corpus (``bridge/hints/corpus.py``) and, apart, for
-held-out sets v2 and v3 (``tests/hints/corpus/heldout_v2``, ``heldout_v3``, whose misses are never
-listed): п. 3.6 precision/recall,
+held-out sets v2, v3 and v6 (``tests/hints/corpus/heldout_v2``, ``heldout_v3``, ``heldout_v6``,
+whose misses are never listed): п. 3.6 precision/recall,
 precision/recall per policy and for repeats (п. 3.7), department accuracy and the department
 confusion — for the rules alone, the model alone and the rules with the model (what ships) —
 then the throughput of ``Hinter.suggest`` on one core and the process's memory, measured in a
@@ -29,8 +29,11 @@ CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 
 
-HELD_OUT_V2 = CORPUS / "heldout_v2"
-HELD_OUT_V3 = CORPUS / "heldout_v3"
+# The held-out sets written apart, each before the tuning of a session and read by nothing but
+# this benchmark: (title, folder). Their misses are never listed, not even with --misses.
+HELD_OUT_SETS = (("held-out set v2", CORPUS / "heldout_v2"),  # before session 3
+                 ("held-out v3", CORPUS / "heldout_v3"),      # before session 4
+                 ("held-out v6", CORPUS / "heldout_v6"))      # before session 5
 
 
 def held_out():
@@ -43,9 +46,8 @@ def held_out():
 
 
 def held_out_set(folder: Path):
-    """The messages and repeat pairs of a held-out set written apart: set v2
-    (``heldout_v2``, before the tuning of session 3) or set v3 (``heldout_v3``, before the tuning
-    of session 4), each read by nothing but this benchmark."""
+    """The messages and repeat pairs of a held-out set written apart (``HELD_OUT_SETS``), read
+    by nothing but this benchmark."""
     from bridge.hints.corpus import read_corpus, read_repeats
 
     return read_corpus(folder), read_repeats(folder)
@@ -186,10 +188,9 @@ def main() -> None:
         print(json.dumps(speed()))
         return
     quality("held-out part of the main corpus", *held_out(), args.misses)
-    print()
-    quality("held-out set v2", *held_out_set(HELD_OUT_V2), False)  # misses are never listed
-    print()
-    quality("held-out v3", *held_out_set(HELD_OUT_V3), False)  # misses are never listed
+    for title, folder in HELD_OUT_SETS:
+        print()
+        quality(title, *held_out_set(folder), False)  # misses are never listed
     print_speed()
 
 
