@@ -1,8 +1,8 @@
 """Step «почта»: department mail into cases (SPEC §1 steps 5–6, §3).
 
-Each fetched mail is first stored raw (`mail/YYYY-MM/…eml`, bridge/storage/files.py) and
-recorded under its Message-ID (or a digest of its bytes), in the same transaction as its effect
-on the case, so a crash between reading a reply and writing the ledger can neither lose nor
+Each fetched mail is kept raw and recorded under its Message-ID (or a digest of its bytes), in
+the same transaction as its effect on the case: the raw copy in the store (`mail_raw`), or, for a
+mail larger than `files.RAW_IN_STORE`, as a file in `mail/YYYY-MM/` written before the commit. So a crash between reading a reply and writing the ledger can neither lose nor
 double the answer. The department's files go to `attachments/<case>/answer/`. The mailbox state
 (an opaque string, mailer/mailbox.py) moves only after every mail of the batch was stored.
 
@@ -17,13 +17,13 @@ mail, so only the mail at fault is set aside.
 from __future__ import annotations
 
 import email.policy
+import errno
 import hashlib
 import logging
 import re
 from dataclasses import replace
 from datetime import datetime
 from email.parser import BytesHeaderParser
-from pathlib import Path
 from typing import Callable
 
 from bridge.config import Config
@@ -34,14 +34,11 @@ from bridge.core.progress import Progress
 from bridge.steps.aside import set_aside
 from bridge.steps.ports import Ports
 from bridge.steps.purge import ACTION as PURGED
-from bridge.storage.files import ANSWER, DataFiles, RawMailBatch
-from bridge.storage.store import Store
+from bridge.storage.files import ANSWER, RAW_IN_STORE, DataFiles, KeepRaw
+from bridge.storage.store import Store, TransactionLost, is_disk_full
 from mailer.reply import ParsedReply, parse_reply
 
 log = logging.getLogger("otklik.answers")
-
-KeepRaw = Callable[[bytes, str, datetime], Path]
-
 
 def take_mail(store: Store, config: Config, ports: Ports, now: datetime) -> int:
     """Read new mail and apply it, mail by mail; returns how many answers were taken.
@@ -95,15 +92,18 @@ def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime
     try:
         try:
             answers, ours, aside, complete = _apply_batch(store, ports, mails, parsed, now, together=True)
-        except OSError:
-            raise
         except Exception as exc:   # noqa: BLE001 - a write refused at the COMMIT: find its mail
+            if _no_room(exc) or isinstance(exc, TransactionLost):
+                raise
             log.warning("a batch of mail was refused at its commit (%s): applied again mail by mail",
                         type(exc).__name__)
             answers, ours, aside, complete = _apply_batch(store, ports, mails, parsed, now, together=False)
-    except OSError as exc:   # a raw copy could not be written (a full disk): none of the batch is taken
-        log.error("raw mail could not be written: %s", type(exc).__name__)
-        raise DeliveryError(f"письма не удалось сохранить на диск ({exc.strerror or type(exc).__name__}); "
+    except Exception as exc:
+        if not _no_room(exc):
+            raise
+        log.error("mail could not be written: %s", type(exc).__name__)
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "на диске нет места"
+        raise DeliveryError(f"письма не удалось сохранить на диск ({why}); "
                             "они остались в почтовом ящике и будут прочитаны снова") from None
     if ours:
         ports.mailbox.mark_processed(ours)
@@ -125,19 +125,20 @@ def _apply_batch(store: Store, ports: Ports, mails: list, parsed: list, now: dat
     with store.transaction(), ports.files.raw_mail_batch() as raw_mails:
         lookups = Lookups(store, [(message_key(reply, mail.raw), reply.case_id)
                                   for mail, reply in zip(mails, parsed) if not isinstance(reply, Exception)])
-        copies = _copy_new(raw_mails, mails, parsed, lookups, now)
-        kept: dict[int, list[Path]] = {}     # the copy each mail took, dropped if it is set aside
-        for number, (mail, reply) in enumerate(zip(mails, parsed)):
+        for mail, reply in zip(mails, parsed):
+            written: list = []     # a large mail's raw copy, removed again if the mail is set aside
             try:
                 if isinstance(reply, Exception):
-                    raise reply
+                    raise _Unparsed() from reply
                 with store.savepoint(deferred=together):
-                    outcome = take_reply(store, ports.files, mail.raw, reply, now,
-                                         _copied(copies, number, raw_mails, kept), lookups)
+                    outcome = take_reply(store, ports.files, mail.raw, reply, now, raw_mails.keeper(written), lookups)
                 lookups.settle()
             except Exception as exc:   # noqa: BLE001 - one mail never stops the others
+                if _no_room(exc) or isinstance(exc, TransactionLost):   # no mail's fault: the batch waits
+                    raise
+                exc = exc.__cause__ if isinstance(exc, _Unparsed) else exc
                 lookups.forget()
-                for path in kept.pop(number, []) + ([copies.pop(number)] if number in copies else []):
+                for path in written:
                     raw_mails.drop(path)
                 if not _set_aside(store, ports.files, mail.raw, exc, now):
                     complete = False
@@ -151,38 +152,21 @@ def _apply_batch(store: Store, ports: Ports, mails: list, parsed: list, now: dat
     return answers, ours, aside, complete
 
 
+def _no_room(exc: BaseException) -> bool:
+    """The disk is full (a large raw copy, an attachment or the store could not be written): no
+    mail's fault, so none of the batch is taken and it is read again next cycle. Any other
+    failure, an OSError of one mail's file name too, sets that mail aside."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return is_disk_full(exc)
+
+
+class _Unparsed(Exception):
+    """A mail `parse_reply` failed on (its error is the cause): set aside whatever it was."""
+
+
 # What we leave unflagged in the mailbox: not ours, so a person still sees it as unread.
 NOT_OURS = ("no_case",)
-
-
-def _copy_new(raw_mails: RawMailBatch, mails: list, parsed: list, lookups: "Lookups",
-              now: datetime) -> dict[int, Path]:
-    """Start writing the raw copy of every mail of the batch that is neither known nor for a
-    purged case, before the first is applied: the copies (~0.2–0.4 ms a file to create here,
-    the syscall outside the GIL) are written by the batch's thread while the mails are applied,
-    and the transaction commits only after every one is on disk (DataFiles.raw_mail_batch).
-    A Message-ID met twice in the batch is copied at its first mail; the second is a duplicate
-    (or, if the first failed, is copied in its turn)."""
-    copies, keys = {}, set()
-    for number, (mail, reply) in enumerate(zip(mails, parsed)):
-        if isinstance(reply, Exception):
-            continue
-        key = message_key(reply, mail.raw)
-        if key in keys or lookups.seen(key) or (reply.case_id and reply.case_id in lookups.purged):
-            continue
-        keys.add(key)
-        copies[number] = raw_mails.keep(mail.raw, key, now)
-    return copies
-
-
-def _copied(copies: dict[int, Path], number: int, raw_mails: RawMailBatch,
-            kept: dict[int, list[Path]]) -> KeepRaw:
-    """The mail's raw copy: the one `_copy_new` started, else one written now."""
-    def keep(raw: bytes, key: str, now: datetime) -> Path:
-        path = copies.pop(number, None) or raw_mails.keep(raw, key, now)
-        kept.setdefault(number, []).append(path)
-        return path
-    return keep
 
 
 def _parse(config: Config, raw: bytes) -> ParsedReply | Exception:
@@ -246,8 +230,9 @@ def message_key(parsed, raw: bytes) -> str:
 
 def take_reply(store: Store, files: DataFiles, raw: bytes, parsed, now: datetime,
                keep_raw: KeepRaw | None = None, lookups: Lookups | None = None) -> str:
-    """Apply one parsed mail; returns what happened (for logs and tests). `keep_raw` writes the
-    raw copy (a batch's writer, `DataFiles.raw_mail_batch`); by default it is written here.
+    """Apply one parsed mail; returns what happened (for logs and tests). `keep_raw` writes a
+    large mail's raw copy (a batch's writer, `DataFiles.raw_mail_batch`); by default it is
+    written here.
     `lookups` is what the batch read of the store; a mail alone reads its own."""
     key = message_key(parsed, raw)
     with store.transaction():
@@ -257,8 +242,11 @@ def take_reply(store: Store, files: DataFiles, raw: bytes, parsed, now: datetime
             return "duplicate"
         if parsed.case_id and parsed.case_id in lookups.purged:
             return _refuse_purged(store, key, parsed, now, lookups)
-        raw_path = (keep_raw or files.keep_raw_mail)(raw, key, now)
-        store.remember_mail(key, parsed.case_id, parsed.kind, now, files.relative(raw_path), parsed.note)
+        if len(raw) <= RAW_IN_STORE:
+            store.remember_mail(key, parsed.case_id, parsed.kind, now, "", parsed.note, raw=raw)
+        else:
+            raw_path = (keep_raw or files.keep_raw_mail)(raw, key, now)
+            store.remember_mail(key, parsed.case_id, parsed.kind, now, files.relative(raw_path), parsed.note)
         lookups.taken(key)
         outcome = _apply(store, files, parsed, now, lambda: _threading(raw), lookups)
     log.info("mail %s for %s: %s", parsed.kind, parsed.case_id or "-", outcome)

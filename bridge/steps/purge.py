@@ -8,9 +8,9 @@ For each case closed before the date (local time), from every file of the data f
 |                                         | alerts of the case too; then the WAL is checkpointed and  |
 |                                         | the file vacuumed with secure_delete (no old pages left)  |
 | `attachments/<case>/`                   | removed (the citizen's and the department's files)        |
-| `mail/…eml`                             | every raw mail the store links to the case (paths written |
-|                                         | relative to another working directory too) and every one  |
-|                                         | whose bytes name the case                                 |
+| raw mail: `mail_raw` in the store and   | every raw copy the store links to the case (file paths    |
+| `mail/…eml` (large mails)               | written relative to another working directory too) and    |
+|                                         | every one whose bytes name the case (an auto-reply)       |
 | the VK callback journals                | the case's event lines become a stub with the event_id    |
 |                                         | (the cursor counts lines; VK's repeats stay recognised)   |
 | `journals/set_aside/`                   | items carrying the case's name or text are removed        |
@@ -177,6 +177,8 @@ def clean_folder(store: Store, config: Config, files: DataFiles, ids: set[str], 
     for path in files.raw_mails():          # a mail the store lost track of, or an auto-reply quoting one
         if _holds(path, marks):
             path.unlink(missing_ok=True)
+    with store.transaction():               # the same for the raw copies kept in the store
+        store.forget_raw_mail_holding(marks)
     for path in files.set_aside_items():
         if _holds(path, needles):
             path.unlink(missing_ok=True)
@@ -245,6 +247,7 @@ def purge_store_copy(path: Path, ids: set[str]) -> None:
                 if case is not None:
                     blank_in_store(copy, case)
                     copy.forget_raw_mail(case_id)
+            copy.forget_raw_mail_holding({case_id.encode("ascii") for case_id in ids})
         copy.compact()
     finally:
         copy.close()

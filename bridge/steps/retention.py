@@ -41,7 +41,8 @@ def apply_retention(store: Store, config: Config, ports: Ports, now: datetime) -
         return 0
     removed = 0
     for key, stored in store.raw_mail_before(NOT_ANSWERS, now - timedelta(days=days(config, "raw_mail_days"))):
-        ports.files.resolve(stored).unlink(missing_ok=True)
+        if stored:                  # a large mail's file; a small one's copy is in the store
+            ports.files.resolve(stored).unlink(missing_ok=True)
         with store.transaction():
             store.forget_raw_mail_of(key)
         removed += 1

@@ -451,7 +451,7 @@ class PgStore(Store):
         """After a purge: VACUUM the store's tables, so the removed versions of rows leave the
         data files (outside a transaction, as PostgreSQL requires). The WAL and the base backups
         keep them until they age out: that is the database service's retention (README)."""
-        for table in ("cases", "history", "outbox", "mail_seen", "alerts", "kv", "ledger_writes"):
+        for table in ("cases", "history", "outbox", "mail_seen", "mail_raw", "alerts", "kv", "ledger_writes"):
             self.db.raw.execute(pgsql.SQL("VACUUM {}").format(pgsql.Identifier(table)))
 
     def rescue_to(self, target: Path) -> int:

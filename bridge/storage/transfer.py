@@ -1,7 +1,7 @@
 """`python run.py migrate-store --to URL`: an SQLite store copied into PostgreSQL (issue 15).
 
 Every table of the store goes over in one transaction of the target (cases, history, outbox,
-intake and mail keys, counters, key/value state with the cursors, alerts, the ledger's write
+intake and mail keys, the raw copies of mail, counters, key/value state with the cursors, alerts, the ledger's write
 snapshots); then each table is read back on both sides and compared by the number of rows and a
 SHA-256 over the rows in primary-key order. Anything unequal rolls nothing back silently: the
 command says which table differs and the service keeps running on SQLite until it is fixed.
@@ -19,7 +19,7 @@ from bridge.storage.store import Store, StoreError
 # table → its primary key (the order of the checksum); identity columns get their sequence moved on.
 TABLES = {
     "cases": ("id",), "history": ("id",), "outbox": ("id",), "intake_keys": ("channel", "external_id"),
-    "mail_seen": ("message_key",), "counters": ("year",), "kv": ("key",), "alerts": ("id",),
+    "mail_seen": ("message_key",), "mail_raw": ("message_key",), "counters": ("year",), "kv": ("key",), "alerts": ("id",),
     "ledger_writes": ("write_id",),
 }
 IDENTITY = {"history": "id", "outbox": "id", "alerts": "id", "ledger_writes": "write_id"}

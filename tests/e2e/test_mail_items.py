@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 
 from bridge.core.model import Status
+from bridge.storage.files import RAW_IN_STORE
 from ledger.columns import SHEET
 from standins.department_replies import reply
 from tests.e2e_mail.conftest import loop  # noqa: F401 - pytest fixture by name
@@ -75,10 +76,10 @@ def test_an_attachment_name_over_255_bytes_is_stored_and_stops_nothing(loop, cap
     [saved] = loop.app.files.files(first, "answer")
     assert saved.read_bytes() == b"%PDF-1" and len(saved.name.encode()) <= 255
     assert saved.name.startswith("Акт_обследования")
-    raw_copies = sorted((loop.config.data_dir / "mail").rglob("*.eml"))
+    assert loop.app.store.raw_mail_count() == 2        # small mails: their raw copies are in the store
     for _ in range(2):
         loop.cycle()
-    assert sorted((loop.config.data_dir / "mail").rglob("*.eml")) == raw_copies
+    assert loop.app.store.raw_mail_count() == 2
     assert "Иванова" not in caplog.text                       # no citizen's name in the log
 
 
@@ -191,15 +192,23 @@ def test_read_existing_reads_an_old_mailbox_in_bounded_batches(loop):  # noqa: F
 
 
 def test_raw_copies_of_mail_that_answered_nothing_expire(loop):  # noqa: F811
+    """A small mail's raw copy is kept in the store, a large one's in `mail/` (files.RAW_IN_STORE);
+    both go after `raw_mail_days`."""
     loop.cycle()
-    loop.deliver(stranger(b"<spam@example.org>", "Иванов И. И., паспорт 1234 567890".encode()))
+    small = stranger(b"<spam@example.org>", "Иванов И. И., паспорт 1234 567890".encode())
+    large = stranger(b"<scan@example.org>", (b"QUJD" * 19 + b"\r\n") * 5000)   # ~390 KB
+    assert len(small) <= RAW_IN_STORE < len(large)
+    loop.deliver(small, large)
     start = datetime.now(timezone.utc)
     loop.cycle(start)
     [raw] = (loop.config.data_dir / "mail").rglob("*.eml")
+    as_kept = lambda data: data.replace(b"\r\n", b"\n").split(b"From: ", 1)[1]    # after Dovecot's own lines
+    assert as_kept(raw.read_bytes()) == as_kept(large)
+    assert as_kept(loop.app.store.raw_mail("<spam@example.org>")) == as_kept(small)
     loop.cycle(start + timedelta(days=89))
-    assert raw.exists()
+    assert raw.exists() and loop.app.store.raw_mail_count() == 1
     loop.cycle(start + timedelta(days=91))
-    assert not raw.exists()
+    assert not raw.exists() and loop.app.store.raw_mail_count() == 0
 
 
 def test_text_hidden_in_the_html_never_reaches_the_text_for_publication(loop):  # noqa: F811

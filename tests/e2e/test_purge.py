@@ -11,6 +11,7 @@ reply to the purged case, with a passport scan and an address, must not bring an
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -36,6 +37,7 @@ CITIZEN_TEXT = "Во дворе дома на Ленинградской, 17 т�
 ANSWER = "Анна Смирнова, контейнеры у дома на Ленинградской, 17 вывезут завтра до полудня."
 LATE = "Дополнение: паспорт Смирновой 4510 987654, адрес Ленинградская, 17, кв. 3 — скан прилагаем."
 SCAN = b"%PDF-1.4 PASSPORT-SCAN-4510-987654 Smirnova"
+PADDING = bytes(300_000)          # a mail larger than files.RAW_IN_STORE
 NEEDLES = ["Смирнов", "Ленинградск", "вывозят мусор", "4510 987654", b"PASSPORT-SCAN", "id501"]
 
 
@@ -126,9 +128,17 @@ def _a_whole_case(stand: Stand):
     stand.route(case.id)
     stand.cycle()
     [sent] = stand.mails_for(case.id)
-    stand.dovecot.deliver(reply(sent, "zhkh@adm-okha.ru", ANSWER, "outlook", attachment=("акт.pdf", SCAN)),
+    # A large reply (its raw copy a file in mail/), then an auto-reply from a stranger quoting the
+    # citizen (a small one: its raw copy in the store, linked to no case but naming it).
+    stand.dovecot.deliver(reply(sent, "zhkh@adm-okha.ru", ANSWER, "outlook", attachment=("акт.pdf", SCAN + PADDING)),
                           to=BRIDGE_ADDRESS)
+    stand.dovecot.deliver((f"From: robot@mail.example\r\nTo: {BRIDGE_ADDRESS}\r\nSubject: =?utf-8?b?"
+                           + base64.b64encode("Автоответ: ваше письмо".encode()).decode() + "?=\r\n"
+                           f"X-Auto-Response-For: {case.id}\r\nMessage-ID: <auto-1@mail.example>\r\nMIME-Version: 1.0\r\n"
+                           "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                           f"Ваше письмо получено:\r\n> {CITIZEN_TEXT}\r\n").encode(), to=BRIDGE_ADDRESS)
     stand.cycle()
+    assert stand.app.store.raw_mail("<auto-1@mail.example>") is not None     # kept, linked to no case
     assert stand.app.store.get(case.id).status == Status.ANSWERED
     stand.operator(case.id, **{"Решение_оператора": "Опубликовать", "Информационный": "да"})
     for _ in range(3):

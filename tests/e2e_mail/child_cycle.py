@@ -7,7 +7,7 @@ so the test can SIGKILL it exactly there. Points, in the order a cycle reaches t
 
 | point       | stops                                                                  |
 |-------------|------------------------------------------------------------------------|
-| `raw_saved` | after the N-th raw reply is on disk, before its store transaction      |
+| `raw_saved` | after the N-th raw reply is kept (in the store), before the commit    |
 | `stored`    | after every fetched reply is committed, before the IMAP flags are set  |
 | `marked`    | after the IMAP flags are set, before the mailbox state is saved        |
 | `ledger`    | after all of that, as the ledger is about to be written                |
@@ -21,7 +21,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bridge.storage.files import DataFiles  # noqa: E402
 from bridge.app import build_app  # noqa: E402
 from bridge.config import load  # noqa: E402
 from bridge.cycle import run_cycle  # noqa: E402
@@ -39,15 +38,14 @@ def pause(data_dir: Path, point: str) -> None:
 def install(app, point: str, count: int) -> None:
     data_dir = app.config.data_dir
     if point == "raw_saved":
-        keep_raw, calls = DataFiles.keep_raw_mail, []
+        remember, calls = type(app.store).remember_mail, []
 
-        def keep_then_pause(*args, **kwargs):
-            path = keep_raw(*args, **kwargs)
-            calls.append(path)
+        def keep_then_pause(store, *args, **kwargs):
+            remember(store, *args, **kwargs)
+            calls.append(args[0])
             if len(calls) == count:
                 pause(data_dir, point)
-            return path
-        DataFiles.keep_raw_mail = keep_then_pause
+        type(app.store).remember_mail = keep_then_pause
     elif point in ("stored", "marked"):
         mark = app.mailbox.mark_processed
 

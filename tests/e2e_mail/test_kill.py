@@ -105,6 +105,8 @@ def test_kill_9_anywhere_between_reading_and_the_ledger_loses_and_doubles_nothin
                         and r["field"] == "dept_answer"]
             assert [r["new"] for r in answered] == [answers[case_id]], case_id
         assert store.db.execute("SELECT count(*) FROM mail_seen").fetchone()[0] == len(ids)
+        assert store.raw_mail_count() == len(ids), "each reply's raw copy once, with the reply"
     finally:
         store.close()
+    assert not list((data_dir / "mail").rglob("*")), "no raw copy outside the store (no orphan after a kill)"
     assert len(loop.sent()) == len(ids), "no case mail was sent twice"

@@ -249,8 +249,10 @@ def test_uidvalidity_change_between_fetch_and_flagging_loses_no_answer(stand, mo
     first, second = routed_cases(stand, 2)
     stand.department_answers(first.id, f"{ANSWER} (1)")
     mailbox, real_mark = stand.app.mailbox, stand.app.mailbox.mark_processed
+    recreated = []
 
     def recreate_then_mark(uids):
+        recreated.append(uids)
         time.sleep(1.1)
         stand.department_answers(second.id, f"{ANSWER} (2)")
         renumber_mailbox(stand, second.id.encode())
@@ -258,7 +260,11 @@ def test_uidvalidity_change_between_fetch_and_flagging_loses_no_answer(stand, mo
         real_mark(uids)
 
     monkeypatch.setattr(mailbox, "mark_processed", recreate_then_mark)
-    assert stand.cycle().replies >= 1        # the renumbered second answer may come in the next batch
+    # The first answer is stored before the flags; flagging may then meet Dovecot's «Mailbox was
+    # deleted under us» (the index went away mid-session), which the cycle reports as a problem:
+    # either way the answers below must each be there once.
+    stand.cycle()
+    assert recreated, "the mailbox was recreated between the fetch and the flags"
     for _ in range(3):
         stand.cycle(timedelta(minutes=1))
     assert answers_in_history(stand, first.id) == [f"{ANSWER} (1)"]
