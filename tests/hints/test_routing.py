@@ -132,9 +132,9 @@ def test_a_court_appeal_goes_to_no_department(demo):
 
 
 def test_training_reads_set_v5_and_measures_transfer_on_it():
-    from bridge.hints.training import EXTRAS, NEWEST, transfer_parts
+    from bridge.hints.training import CORPUS, EXTRAS, transfer_parts
 
-    assert NEWEST.name == "training_v5" and NEWEST in EXTRAS
-    older, newest = transfer_parts()
+    assert CORPUS / "training_v5" in EXTRAS
+    older, newest = transfer_parts(CORPUS / "training_v5")
     assert len(newest) > 800
     assert not {row.text for row in older} & {row.text for row in newest}
