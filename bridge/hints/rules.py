@@ -22,8 +22,10 @@ from typing import Callable
 from bridge.hints.lexicon import read_entries, read_pairs, read_sections
 from itertools import combinations
 
+import re
+
 from bridge.hints.morph import (
-    is_first_person_future, is_imperative, lemmas, speaker_or_listener_verb,
+    analyzer, is_first_person_future, is_imperative, lemmas, read, speaker_or_listener_verb,
 )
 from bridge.hints.obscene import find_obscene, word_list
 from bridge.hints.phrases import Phrase, compile_all, first_match
@@ -84,6 +86,76 @@ def soft_insults(message: Message) -> list[str]:
     return [word for word in message.words if word in words or word.startswith(prefixes)]
 
 
+# Who asks whom to do what, for п. 3.6. A condition put to the administration: a condition
+# word and a verb in the second person («если не поменяете …», «только попробуйте снести …»,
+# «ещё раз откажете — …»). What follows is the model's to weigh with the cue words.
+CONDITION = frozenset({"если"})
+CONDITION_PAIRS = (("еще", "раз"), ("еще", "одна"), ("еще", "один"), ("еще", "одно"))
+DARES = frozenset({"попробуйте", "попробуй", "посмейте", "посмей"})
+CLAUSE_RE = re.compile(r"[^.!?;,\n]+")
+CLAUSE_WORD_RE = re.compile(r"[а-я]+(?:-[а-я]+)?")
+NAME_OR_PLACE = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn"})
+# Nouns that name a person by role or kind, not by judgement: «вы сотрудник», «уважаемые жители».
+NEUTRAL_PERSONS = frozenset(
+    "человек люди житель жительница гражданин гражданка сотрудник сотрудница специалист "
+    "коллега мужчина женщина мужик ребенок дети папа мама пенсионер пенсионерка товарищ господин "
+    "госпожа друг сосед соседка родитель мать отец автор заявитель избиратель налогоплательщик "
+    "работник руководитель представитель ветеран инвалид".split())
+
+
+def condition_put(message: Message) -> bool:
+    """True for a condition put to the addressee: «если … не поменяете», «попробуйте снести»."""
+    words = message.words
+    if any(word in DARES for word in words):  # the dare is itself addressed
+        return True
+    marked = any(lemma in CONDITION for lemma in message.lemmas) or any(
+        pair in CONDITION_PAIRS for pair in zip(words, words[1:]))
+    return marked and any(read(word).person == "2per" for word in words)
+
+
+@lru_cache(maxsize=100_000)
+def judging_noun(word: str) -> bool:
+    """True for a noun that judges a person («кровососы», «недотёпа», «ослы»), as the
+    dictionary reads it: animate, nominative, no name, no role («сотрудник», «жители») — or a
+    qualitative adjective used as one («полоумные», «бездарное»)."""
+    parse = analyzer().parse(word)[0]
+    tag = parse.tag
+    if "nomn" not in tag or NAME_OR_PLACE & tag.grammemes:
+        return False
+    if tag.POS == "NOUN":
+        lemma = parse.normal_form.replace("ё", "е")
+        people = cue_sets("threat_cues.txt")
+        return ("anim" in tag and lemma not in NEUTRAL_PERSONS
+                and lemma not in people.get("target", ()) and lemma not in people.get("family", ()))
+    return False
+
+
+def judging_adjective(word: str) -> bool:
+    """A qualitative adjective in the plural («полоумные», «тупые»): it judges only when said
+    of «вы» («уважаемые», «дорогие» stand before a noun and need no «вы»)."""
+    tag = analyzer().parse(word)[0].tag
+    return tag.POS in ("ADJF", "ADJS") and "Qual" in tag and "plur" in tag
+
+
+def characterizes_addressee(message: Message) -> bool:
+    """True when a clause without a verb names someone by a judging noun: «нелюди вы»,
+    «ваш начальник — дубина стоеросовая», «кровососы!». The nouns are not listed: any animate
+    noun but a role counts, and the model learns how much a judgement weighs (п. 3.6)."""
+    for clause in CLAUSE_RE.findall(message.folded):
+        words = CLAUSE_WORD_RE.findall(clause)
+        if not words or len(words) > 8:
+            continue
+        if any(read(word).pos in ("VERB", "INFN") for word in words):
+            continue
+        you = any(word in SECOND_PERSON for word in words)
+        aimed = you or "—" in clause or " - " in clause or len(words) <= 4
+        if aimed and any(judging_noun(word) for word in words):
+            return True
+        if you and any(judging_adjective(word) for word in words):
+            return True
+    return False
+
+
 def check_threat(message: Message) -> Verdict:
     """п. 3.6: a threat to life, health or property, or intent to harm."""
     own, quoted = [], []
@@ -95,9 +167,13 @@ def check_threat(message: Message) -> Verdict:
             shown = " ".join(message.words[p] for p in positions)
             (quoted if inside else own).append(shown)
     cues = cue_flags(message, "threat_cues.txt")
-    cues += tuple(f"{a}+{b.split(':')[1]}" for a, b in combinations(cues, 2))
+    # The form of the message, paired with the cue words («addressed» + «family»: «у вас ведь
+    # тоже дети»); a form alone supports no guess of the model (``hint.SUPPORT``).
     if any(word in SECOND_PERSON for word in message.words):
-        cues += ("addressed",)
+        cues += ("threat_form:addressed",)
+    if condition_put(message):
+        cues += ("threat_form:condition",)
+    cues += tuple(f"{a}+{b.split(':')[1]}" for a, b in combinations(cues, 2))
     if any(is_first_person_future(word) for word in message.words):
         cues += ("first_person_future",)
     if first_match(phrases_of("dangers.txt"), message):
@@ -115,6 +191,8 @@ def check_obscene(message: Message) -> Verdict:
     findings = find_obscene(message.folded, message.quote_spans)
     soft = soft_insults(message)
     flags = ("soft_insult",) if soft else ()
+    if characterizes_addressee(message):
+        flags += ("judging_noun",)
     if not findings:
         return Verdict(False, flags=flags)
     kinds = {finding.kind for finding in findings}
