@@ -156,6 +156,52 @@ def characterizes_addressee(message: Message) -> bool:
     return False
 
 
+# Someone else's threat retold without quotation marks: «слесарь сказал, что … он мне голову
+# оторвёт», «сосед грозится снести забор». The author's own threat speaks in the first person.
+REPORTING = frozenset("сказать говорить кричать орать обещать заявить написать пообещать "
+                      "грозить грозиться пригрозить угрожать".split())
+
+
+def reported(message: Message, positions) -> bool:
+    """True when the threat at POSITIONS follows a verb of saying or threatening, none of its
+    words is in the first person and nothing after the verb speaks to the administration."""
+    start = min(positions)
+    said = [i for i, lemma in enumerate(message.lemmas[:start]) if lemma in REPORTING]
+    if not said:
+        return False
+    own = any(message.words[p] in FIRST_PERSON or read(message.words[p]).person == "1per"
+              for p in positions)
+    aimed = any(word in SECOND_PERSON for word in message.words[said[0]:])  # «… пора вам …»
+    return not own and not aimed
+
+
+# «приеду на приём с монтировкой», «зайду к вам с канистрой»: the author says he will come,
+# and the message names a weapon or fire (threat_cues.txt) — whatever the weapon's word.
+ARRIVING = frozenset("прийти приехать зайти заехать явиться заявиться нагрянуть наведаться "
+                     "подъехать вернуться".split())
+
+
+def armed_arrival(message: Message) -> tuple[int, int] | None:
+    """(position of «приду», position of the weapon or fire word carried), or None."""
+    sections = cue_sets("threat_cues.txt")
+    arms = sections["weapon"] | sections["fire"]
+    come = next((i for i, (word, lemma) in enumerate(zip(message.words, message.lemmas))
+                 if lemma in ARRIVING and is_first_person_future(word)), None)
+    if come is None:
+        return None
+    arm = next((i for i, found in enumerate(message.lemma_sets)
+                if not found.isdisjoint(arms) and carried(message.words, i)), None)
+    return (come, arm) if arm is not None else None
+
+
+def carried(words: tuple[str, ...], index: int) -> bool:
+    """True when WORDS[INDEX] is brought along: «с монтировкой», «с острым ножом» (instrumental
+    after «с»), not «за спичками», «на стрельбище»."""
+    before = words[max(0, index - 3):index]
+    instrumental = any("ablt" in parse.tag for parse in analyzer().parse(words[index])[:3])
+    return instrumental and ("с" in before or "со" in before)
+
+
 def check_threat(message: Message) -> Verdict:
     """п. 3.6: a threat to life, health or property, or intent to harm."""
     own, quoted = [], []
@@ -163,9 +209,13 @@ def check_threat(message: Message) -> Verdict:
     for phrase in () if excused else phrases_of("threats.txt").candidates(message):
         positions = phrase.find(message)
         if positions:
-            inside = all(message.quoted[p] for p in positions)
+            inside = all(message.quoted[p] for p in positions) or reported(message, positions)
             shown = " ".join(message.words[p] for p in positions)
             (quoted if inside else own).append(shown)
+    arrival = armed_arrival(message)
+    if arrival and not excused:
+        (quoted if reported(message, arrival) else own).append(
+            " … ".join(message.words[p] for p in arrival))
     cues = cue_flags(message, "threat_cues.txt")
     # The form of the message, paired with the cue words («addressed» + «family»: «у вас ведь
     # тоже дети»); a form alone supports no guess of the model (``hint.SUPPORT``).

@@ -95,3 +95,34 @@ def test_harm_to_oneself_or_by_accident_is_no_strong_threat(text):
     from bridge.hints.text import prepare
 
     assert not check_threat(prepare(text)).strong
+
+
+def test_a_threat_retold_without_quotation_marks_is_a_report():
+    from bridge.hints.rules import check_threat
+    from bridge.hints.text import prepare
+
+    verdict = check_threat(prepare("слесарь сказал, что если я ещё раз позвоню, он мне голову "
+                                   "оторвёт. разберитесь с таким сотрудником"))
+    assert not verdict.applies and "threat_quoted" in verdict.flags
+    own = check_threat(prepare("мне сказали, что вы отказали, так я вам голову оторву"))
+    assert own.applies and own.strong
+
+
+@pytest.mark.parametrize("text", ["я приеду на личный приём с монтировкой вместо заявления",
+                                  "нагряну к вам с канистрой бензина", "приеду со стрельбой"])
+def test_coming_with_a_weapon_or_fire_is_a_threat(text):
+    from bridge.hints.rules import check_threat
+    from bridge.hints.text import prepare
+
+    verdict = check_threat(prepare(text))
+    assert verdict.applies and verdict.strong
+
+
+@pytest.mark.parametrize("text", ["зайду в магазин за спичками", "приеду на стрельбище в "
+                                  "субботу, где записаться", "приду к вам с документами",
+                                  "сосед сказал, что придёт с топором"])
+def test_coming_for_matches_or_to_a_range_is_no_threat(text):
+    from bridge.hints.rules import check_threat
+    from bridge.hints.text import prepare
+
+    assert not check_threat(prepare(text)).applies
