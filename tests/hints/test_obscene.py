@@ -3,6 +3,8 @@
 import pytest
 
 from bridge.hints.obscene import find_obscene
+from bridge.hints.rules import check_obscene
+from bridge.hints.text import prepare
 
 
 @pytest.mark.parametrize(
@@ -157,9 +159,6 @@ def test_new_readings_keep_false_friends_innocent(text):
      "ваш пресс-секретарь — попугай", "полоумные вы там, что ли", "ослы, как есть ослы"],
 )
 def test_a_noun_that_judges_the_addressee_is_a_finding(text):
-    from bridge.hints.rules import check_obscene
-    from bridge.hints.text import prepare
-
     assert "judging_noun" in check_obscene(prepare(text)).flags
 
 
@@ -170,7 +169,4 @@ def test_a_noun_that_judges_the_addressee_is_a_finding(text):
      "Добрый день, коллеги"],
 )
 def test_roles_names_and_greetings_judge_nobody(text):
-    from bridge.hints.rules import check_obscene
-    from bridge.hints.text import prepare
-
     assert "judging_noun" not in check_obscene(prepare(text)).flags

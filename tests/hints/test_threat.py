@@ -2,6 +2,9 @@
 
 import pytest
 
+from bridge.hints.rules import check_threat
+from bridge.hints.text import prepare
+
 
 @pytest.mark.parametrize(
     "text",
@@ -64,26 +67,17 @@ def test_model_explains_a_veiled_threat_in_one_line(demo):
     ],
 )
 def test_the_form_and_allusions_of_a_threat_are_findings(text, flag):
-    from bridge.hints.rules import check_threat
-    from bridge.hints.text import prepare
-
     assert flag in check_threat(prepare(text)).flags
 
 
 @pytest.mark.parametrize("text", ["если пособие не назначат, нам нечего будет есть",
                                   "ещё раз прошу ответить", "если можно, ответьте письменно"])
 def test_a_request_or_a_plea_is_no_condition_put(text):
-    from bridge.hints.rules import check_threat
-    from bridge.hints.text import prepare
-
     assert "threat_form:condition" not in check_threat(prepare(text)).flags
 
 
 @pytest.mark.parametrize("text", ["отравлю вашу собаку", "подстрелю как куропатку", "зарублю"])
 def test_harm_verbs_found_by_meaning_are_strong(text):
-    from bridge.hints.rules import check_threat
-    from bridge.hints.text import prepare
-
     verdict = check_threat(prepare(text))
     assert verdict.applies and verdict.strong
 
@@ -91,16 +85,10 @@ def test_harm_verbs_found_by_meaning_are_strong(text):
 @pytest.mark.parametrize("text", ["отравились в школьной столовой", "оболью себя бензином у "
                                   "администрации, раз никто не слышит", "объявлю голодовку"])
 def test_harm_to_oneself_or_by_accident_is_no_strong_threat(text):
-    from bridge.hints.rules import check_threat
-    from bridge.hints.text import prepare
-
     assert not check_threat(prepare(text)).strong
 
 
 def test_a_threat_retold_without_quotation_marks_is_a_report():
-    from bridge.hints.rules import check_threat
-    from bridge.hints.text import prepare
-
     verdict = check_threat(prepare("слесарь сказал, что если я ещё раз позвоню, он мне голову "
                                    "оторвёт. разберитесь с таким сотрудником"))
     assert not verdict.applies and "threat_quoted" in verdict.flags
@@ -111,9 +99,6 @@ def test_a_threat_retold_without_quotation_marks_is_a_report():
 @pytest.mark.parametrize("text", ["я приеду на личный приём с монтировкой вместо заявления",
                                   "нагряну к вам с канистрой бензина", "приеду со стрельбой"])
 def test_coming_with_a_weapon_or_fire_is_a_threat(text):
-    from bridge.hints.rules import check_threat
-    from bridge.hints.text import prepare
-
     verdict = check_threat(prepare(text))
     assert verdict.applies and verdict.strong
 
@@ -122,7 +107,4 @@ def test_coming_with_a_weapon_or_fire_is_a_threat(text):
                                   "субботу, где записаться", "приду к вам с документами",
                                   "сосед сказал, что придёт с топором"])
 def test_coming_for_matches_or_to_a_range_is_no_threat(text):
-    from bridge.hints.rules import check_threat
-    from bridge.hints.text import prepare
-
     assert not check_threat(prepare(text)).applies
