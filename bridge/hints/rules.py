@@ -100,7 +100,8 @@ NEUTRAL_PERSONS = frozenset(
     "человек люди житель жительница гражданин гражданка сотрудник сотрудница специалист "
     "коллега мужчина женщина мужик ребенок дети папа мама пенсионер пенсионерка товарищ господин "
     "госпожа друг сосед соседка родитель мать отец автор заявитель избиратель налогоплательщик "
-    "работник руководитель представитель ветеран инвалид".split())
+    "работник руководитель представитель ветеран инвалид дед дедушка бабушка ребята земляк "
+    "молодец опекун предприниматель врач секретарь заместитель инструктор пожарный".split())
 
 
 def condition_put(message: Message) -> bool:
@@ -148,7 +149,10 @@ def characterizes_addressee(message: Message) -> bool:
         if any(read(word).pos in ("VERB", "INFN") for word in words):
             continue
         you = any(word in SECOND_PERSON for word in words)
-        aimed = you or "—" in clause or " - " in clause or len(words) <= 4
+        # A bare short exclamation («кровососы!», «ослы») names the addressee; a noun with a
+        # place («тараканы в общежитии») names what is there.
+        bare = len(words) <= 4 and not any(read(word).pos == "PREP" for word in words)
+        aimed = you or "—" in clause or " - " in clause or bare
         if aimed and any(judging_noun(word) for word in words):
             return True
         if you and any(judging_adjective(word) for word in words):

@@ -170,3 +170,9 @@ def test_a_noun_that_judges_the_addressee_is_a_finding(text):
 )
 def test_roles_names_and_greetings_judge_nobody(text):
     assert "judging_noun" not in check_obscene(prepare(text)).flags
+
+
+@pytest.mark.parametrize("text", ["тараканы в общежитии, вызовите дезинсекцию",
+                                  "медведь у школы", "собаки во дворе"])
+def test_animals_where_they_are_judge_nobody(text):
+    assert "judging_noun" not in check_obscene(prepare(text)).flags
