@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4", CORPUS / "training_v5",
-          CORPUS / "training_v6")
+          CORPUS / "training_v6", CORPUS / "training_v7")
 NEWEST = EXTRAS[-1]  # --transfer: fit on everything older, measure on it (and back)
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
