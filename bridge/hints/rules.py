@@ -25,7 +25,8 @@ from itertools import combinations
 import re
 
 from bridge.hints.morph import (
-    analyzer, is_first_person_future, is_imperative, lemmas, read, speaker_or_listener_verb,
+    analyzer, is_first_person_future, is_imperative, lemmas, pos, read,
+    speaker_or_listener_verb,
 )
 from bridge.hints.obscene import find_obscene, word_list
 from bridge.hints.phrases import Phrase, compile_all, first_match
@@ -323,11 +324,63 @@ def competence_field(message: Message) -> str | None:
     return fields[phrase.source] if phrase else None
 
 
+# A federal body named as a place or as a source of news is no request to it: «у здания суда нет
+# парковки», «фонарь около отдела полиции», «в налоговой сказали, что льготу даёт округ»,
+# «участковый попросил поставить фонарь» (hard negatives of set v7). Prepositions of place right
+# before the body (a noun or an adjective may stand between: «у районной больницы», «около
+# отдела полиции»), verbs of saying and asking up to three words after it.
+PLACE_PREPOSITIONS = frozenset("у возле около рядом напротив мимо вдоль перед".split())
+BETWEEN_POS = frozenset({"NOUN", "ADJF", "PRTF"})
+SOURCE_VERBS = frozenset("сказать говорить ответить написать посоветовать советовать просить "
+                         "попросить переслать перенаправить объяснить объяснять пояснить "
+                         "рекомендовать порекомендовать".split())
+SOURCE_REACH = 3
+# ... and so is one in a request for what the municipality itself gives or keeps: «есть ли у
+# округа помощь на протез», «льгота от округа», «стою в муниципальной очереди» (no message of the
+# training sets labelled out of competence says so; 13 municipal ones do).
+MUNICIPAL_OWNER = frozenset({"округ", "администрация", "муниципалитет"})
+
+
+def mentioned_only(message: Message, position: int) -> bool:
+    """True when the federal word at POSITION is a place or a source, not the request's object."""
+    words = message.words
+    if position >= 1 and words[position - 1] in PLACE_PREPOSITIONS:
+        return True
+    if position >= 2 and words[position - 2] in PLACE_PREPOSITIONS and \
+            pos(words[position - 1]) in BETWEEN_POS:
+        return True
+    after = range(position + 1, min(position + 1 + SOURCE_REACH, len(words)))
+    return any(message.lemmas[i] in SOURCE_VERBS and words[i - 1] != "не" for i in after)
+
+
+def asks_the_municipality(message: Message) -> bool:
+    """True when the message asks for what the municipality gives: «от округа», «у
+    администрации», a «муниципальный» thing."""
+    if "муниципальный" in message.lemma_index:
+        return True
+    return any(words_pair[0] in ("от", "у") and lemma in MUNICIPAL_OWNER
+               for words_pair, lemma in zip(zip(message.words, message.words[1:]),
+                                            message.lemmas[1:]))
+
+
+def competence_matches(message: Message) -> list[tuple[Phrase, tuple[int, ...]]]:
+    """Every competence phrase found in MESSAGE with its word positions, in list order."""
+    phrases, _ = competence_phrases()
+    found = ((phrase, phrase.find(message)) for phrase in phrases.candidates(message))
+    return [(phrase, positions) for phrase, positions in found if positions]
+
+
 def check_out_of_competence(message: Message) -> Verdict:
-    """п. 3.7: a question for a federal or regional body, not the municipality."""
-    field = competence_field(message)
-    if field is None:
+    """п. 3.7: a question for a federal or regional body, not the municipality. When every
+    federal word is only a place or a source (``mentioned_only``), or the message asks for what the
+    municipality gives, the rule leaves the decision to the model and says so by a flag."""
+    matches = competence_matches(message)
+    if not matches:
         return NO
+    if asks_the_municipality(message) or \
+            all(mentioned_only(message, positions[0]) for _, positions in matches):
+        return Verdict(False, None, ("competence_mention",))
+    field = competence_phrases()[1][matches[0][0].source]
     return Verdict(True, f"вне компетенции: {field} (п. 3.7)", ("competence",))
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from bridge.hints import Department, Hinter
 from bridge.hints.phrases import compile_phrase
+from bridge.hints.rules import check_out_of_competence
 from bridge.hints.text import prepare
 
 
@@ -138,3 +139,43 @@ def test_training_reads_set_v5_and_measures_transfer_on_it():
     older, newest = transfer_parts(CORPUS / "training_v5")
     assert len(newest) > 800
     assert not {row.text for row in older} & {row.text for row in newest}
+
+
+# A federal body named as a place, as a source, or beside a request for what the municipality
+# gives is no question out of competence: the rule steps aside and the message is routed.
+@pytest.mark.parametrize(
+    "text",
+    ["у здания налоговой нет парковки и тротуар разбит",
+     "около отдела полиции нет ни одного фонаря",
+     "в налоговой сказали, что льготу по земле многодетным даёт решение совета округа",
+     "участковый попросил поставить фонарь на переулке у магазина",
+     "банк отказал в кредите на протез, есть ли у округа помощь инвалидам",
+     "стою в муниципальной очереди на жильё, пенсионер МВД"],
+)
+def test_a_federal_body_mentioned_is_no_competence_rule(text):
+    verdict = check_out_of_competence(prepare(text))
+    assert not verdict.applies and verdict.flags == ("competence_mention",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["налоговая насчитала пени, хотя я всё оплатил",
+     "участковый не принимает заявление о краже",
+     "прокурор не ответил на моё заявление",
+     "у меня украли кошелёк в автобусе",
+     "в поликлинике номерки к терапевту разбирают за две минуты"],
+)
+def test_a_federal_body_asked_keeps_the_competence_rule(text):
+    assert check_out_of_competence(prepare(text)).applies
+
+
+@pytest.mark.parametrize(
+    ("text", "department"),
+    [("у здания суда нет парковки и тротуар разбит, люди ходят по грязи", "dorogi"),
+     ("около отдела полиции нет ни одного фонаря, вечером люди спотыкаются", "dorogi"),
+     ("в Соцфонде сказали, что дрова на зиму для одиноких пенсионеров даёт округ, куда подавать",
+      "socpolitika")],
+)
+def test_a_municipal_request_naming_a_federal_body_is_routed(demo, text, department):
+    hint = demo.suggest(text)
+    assert hint.policy == "normal" and hint.department == department
