@@ -329,7 +329,7 @@ def competence_field(message: Message) -> str | None:
 # «участковый попросил поставить фонарь» (hard negatives of set v7). Prepositions of place right
 # before the body (a noun or an adjective may stand between: «у районной больницы», «около
 # отдела полиции»), verbs of saying and asking up to three words after it.
-PLACE_PREPOSITIONS = frozenset("у возле около рядом напротив мимо вдоль перед".split())
+PLACE_PREPOSITIONS = frozenset("у возле около рядом напротив мимо вдоль перед до".split())
 BETWEEN_POS = frozenset({"NOUN", "ADJF", "PRTF"})
 SOURCE_VERBS = frozenset("сказать говорить ответить написать посоветовать советовать просить "
                          "попросить переслать перенаправить объяснить объяснять пояснить "
