@@ -141,6 +141,15 @@ def test_training_reads_set_v5_and_measures_transfer_on_it():
     assert not {row.text for row in older} & {row.text for row in newest}
 
 
+def test_training_reads_set_v7_the_newest():
+    from bridge.hints.training import CORPUS, EXTRAS, NEWEST, transfer_parts
+
+    assert NEWEST == CORPUS / "training_v7" and NEWEST in EXTRAS
+    older, newest = transfer_parts(NEWEST)
+    assert len(newest) > 600
+    assert not {row.text for row in older} & {row.text for row in newest}
+
+
 # A federal body named as a place, as a source, or beside a request for what the municipality
 # gives is no question out of competence: the rule steps aside and the message is routed.
 @pytest.mark.parametrize(
