@@ -351,7 +351,12 @@ def mentioned_only(message: Message, position: int) -> bool:
             pos(words[position - 1]) in BETWEEN_POS:
         return True
     after = range(position + 1, min(position + 1 + SOURCE_REACH, len(words)))
-    return any(message.lemmas[i] in SOURCE_VERBS and words[i - 1] != "не" for i in after)
+    if any(message.lemmas[i] in SOURCE_VERBS and words[i - 1] != "не" for i in after):
+        return True
+    # «я буду жаловаться в прокуратуру, если не сделаете», «пойду в полицию»: the author's own
+    # next step, a warning to the municipality (set v5), not a question for the body
+    before = range(max(0, position - SOURCE_REACH), position)
+    return any(words[i] == "буду" or is_first_person_future(words[i]) for i in before)
 
 
 def asks_the_municipality(message: Message) -> bool:

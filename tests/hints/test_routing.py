@@ -188,3 +188,16 @@ def test_a_federal_body_asked_keeps_the_competence_rule(text):
 def test_a_municipal_request_naming_a_federal_body_is_routed(demo, text, department):
     hint = demo.suggest(text)
     assert hint.policy == "normal" and hint.department == department
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["я буду жаловаться в прокуратуру, если до зимы не сделаете отопление",
+     "дворничиха уволилась, двор не метён месяц"],
+)
+def test_the_authors_next_step_or_a_worker_who_left_is_no_competence_rule(text):
+    assert not check_out_of_competence(prepare(text)).applies
+
+
+def test_a_worker_dismissed_keeps_the_competence_rule():
+    assert check_out_of_competence(prepare("меня уволили без выходного пособия")).applies
