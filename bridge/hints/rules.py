@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import combinations
 from typing import Callable
 
 from bridge.hints.lexicon import read_entries, read_pairs, read_sections
-from itertools import combinations
-
 from bridge.hints.morph import (
     is_first_person_future, is_imperative, lemmas, speaker_or_listener_verb,
 )
@@ -126,11 +125,44 @@ def check_obscene(message: Message) -> Verdict:
 
 
 def check_court_appeal(message: Message) -> Verdict:
-    """п. 3.7: the message appeals against a court decision."""
+    """п. 3.7: the message appeals against a court decision — by a phrase of the list, or by
+    its structure (``court_structure``): a court's or the bailiffs' act and a wish to undo it."""
     phrase = first_match(phrases_of("court_appeal.txt"), message)
-    if not phrase:
-        return NO
-    return Verdict(True, "обжалование судебного акта (п. 3.7)", ("court",))
+    actor, change, execution = court_structure(message)
+    flags = tuple(name for name, found in (("court_actor", actor), ("court_change", change),
+                                           ("court_execution", execution)) if found)
+    if phrase:
+        return Verdict(True, "обжалование судебного акта (п. 3.7)", ("court", *flags))
+    if actor and change and not execution:
+        return Verdict(True, f"обжалование судебного акта: «{actor}», «{change}» (п. 3.7)",
+                       ("court", *flags))
+    return Verdict(False, flags=flags)
+
+
+@lru_cache(maxsize=1)
+def court_cues() -> tuple[dict[str, frozenset[str]], tuple[Phrase, ...]]:
+    """The lemma sections of ``court_structure.txt`` and its compiled [act] phrases."""
+    sections = read_sections("court_structure.txt")
+    sets = {key: frozenset().union(*(lemmas(value) | {value} for value in sections[key]))
+            for key in ("actor", "change", "execution")}
+    return sets, compile_all(sections["act"])
+
+
+def court_structure(message: Message) -> tuple[str, str, bool]:
+    """(the word naming a court's or the bailiffs' act, the word asking to undo, stop or review
+    it, whether the author wants a decision carried out instead): «приставы сняли с пенсии
+    половину, верните» → («приставы», «верните», False); '' where a part is missing. Who asks
+    whom to do what, not a keyword: «приставы» alone, or «отмените» alone, is no appeal."""
+    sets, acts = court_cues()
+    actor = next((word for word, found in zip(message.words, message.lemma_sets)
+                  if not sets["actor"].isdisjoint(found)), "")
+    if not actor:
+        act = first_match(acts, message)
+        actor = " ".join(message.words[p] for p in act.find(message)) if act else ""
+    changes = [word for word, found in zip(message.words, message.lemma_sets)
+               if not sets["change"].isdisjoint(found)]
+    change = next((word for word in changes if is_imperative(word)), changes[0] if changes else "")
+    return actor, change, not sets["execution"].isdisjoint(message.lemma_index)
 
 
 def check_bypass_law(message: Message) -> Verdict:
