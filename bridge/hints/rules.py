@@ -259,7 +259,7 @@ FACT_OPENINGS = frozenset("сколько где куда какой какая 
                           "положено во с до в".split())
 # Words of trouble or of a demand: a question with them is a complaint («когда уберут мусор,
 # опять не вывезли?»), not a question for a fact.
-TROUBLE = frozenset("не нет опять снова уже почему сколько можно".split())
+TROUBLE = frozenset("не нет опять снова уже почему".split())
 
 
 def asks_for_fact(message: Message) -> bool:
@@ -269,7 +269,7 @@ def asks_for_fact(message: Message) -> bool:
              if lemma not in TELLING and word not in ("здравствуйте", "пожалуйста", "а")]
     if not words or words[0] not in FACT_OPENINGS:
         return False
-    if any(word in TROUBLE for word in message.words):
+    if any(word in TROUBLE for word in message.words) or "сколько можно" in message.joined:
         return False
     return not any(is_imperative(word) and lemma not in TELLING
                    for word, lemma in zip(message.words, message.lemmas))
