@@ -7,10 +7,11 @@ Run from the repository root (development time only; needs scikit-learn):
     python -m bridge.hints.training --transfer # fit on the older sets, measure on the newest
     python -m bridge.hints.training --repeats  # refit the repeat combination only
     python -m bridge.hints.training --repeat-cv  # 5-fold cross-validation of the repeat pairs
+    python -m bridge.hints.training --repeat-transfer  # repeats: older sets → the newest
 
 The training data are the tuning part of the main corpus and the training-only sets of
-``EXTRAS`` (``training_v3``, ``training_v4``, ``training_v5``: written later, in other words;
-``--transfer`` fits on every set older than ``training_v5`` and measures on it, and back — the
+``EXTRAS`` (``training_v3`` … ``training_v8``: written later, in other words;
+``--transfer`` fits on every set older than the newest and measures on it, and back — the
 nearest thing to new writers that training may look at). The held-out part of the
 corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
 multinomial logistic regression over the hashed sparse features and the sentence vector
