@@ -137,6 +137,7 @@ def is_first_person_future(word: str) -> bool:
     return read(word).first_person_future
 
 
+@lru_cache(maxsize=50_000)
 def is_given_name(word: str) -> bool:
     """True for «марина», «сергей»: a likely reading is a person's given name."""
     return any("Name" in parse.tag for parse in analyzer().parse(word) if parse.score >= 0.3)

@@ -164,13 +164,18 @@ def court_structure(message: Message) -> tuple[str, str, bool]:
     половину, верните» → («приставы», «верните», False); '' where a part is missing. Who asks
     whom to do what, not a keyword: «приставы» alone, or «отмените» alone, is no appeal."""
     sets, acts, _ = court_cues()
-    actor = next((word for word, found in zip(message.words, message.lemma_sets)
-                  if not sets["actor"].isdisjoint(found)), "")
-    if not actor:
+    if sets["change"].isdisjoint(message.lemma_index):
+        changes = []
+    else:
+        changes = [word for word, found in zip(message.words, message.lemma_sets)
+                   if not sets["change"].isdisjoint(found)]
+    actor = ""
+    if not sets["actor"].isdisjoint(message.lemma_index):
+        actor = next(word for word, found in zip(message.words, message.lemma_sets)
+                     if not sets["actor"].isdisjoint(found))
+    else:  # an act named without its actor («по решению», «лишили прав»)
         act = first_match(acts, message)
         actor = " ".join(message.words[p] for p in act.find(message)) if act else ""
-    changes = [word for word, found in zip(message.words, message.lemma_sets)
-               if not sets["change"].isdisjoint(found)]
     change = next((word for word in changes if is_imperative(word)), changes[0] if changes else "")
     return actor, change, not sets["execution"].isdisjoint(message.lemma_index)
 
