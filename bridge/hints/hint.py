@@ -80,9 +80,10 @@ COURT_LEMMAS = frozenset({"суд", "судья", "судебный", "прис�
                           "осудить", "арбитраж", "апелляция", "кассация", "исполнительный",
                           "мировой", "засудить"})
 CONTRADICTED = 0.9
-# A court appeal guessed by the model alone while the message wants a decision carried out, asks
-# for a document for a court, or asks how to appeal with no court named (``court_against``):
-# the model may not decide it (set v8: «как обжаловать решение комиссии?» at 0.9 and above).
+# A court appeal guessed by the model alone while the message names no court's act, wants a
+# decision carried out, or asks for a document for a court (``court_against``): the model may
+# not decide it (set v8: «как обжаловать решение комиссии?», «отмените решение о закрытии
+# школы» at 0.9 and above — an administration's decisions).
 CONTRADICTED_BY = {"court_appeal": 1.01}
 # No municipal department answers a question outside municipal competence (п. 3.7), and
 # noise (thanks, spam) has nothing to route.

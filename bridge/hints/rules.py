@@ -127,13 +127,16 @@ def check_obscene(message: Message) -> Verdict:
 
 def check_court_appeal(message: Message) -> Verdict:
     """п. 3.7: the message appeals against a court decision — by a phrase of the list, or by
-    its structure (``court_structure``): a court's or the bailiffs' act and a wish to undo it."""
+    its structure (``court_structure``): a court's or the bailiffs' act and a wish to undo it.
+    A message that names no court's act («отмените решение о закрытии школы», «как обжаловать
+    решение комиссии?» — an administration's decisions), wants one carried out, or wants a
+    document for a court is flagged ``court_against``: the model may not call it an appeal alone
+    (``hint.AGAINST``)."""
     phrase = first_match(phrases_of("court_appeal.txt"), message)
     actor, change, execution = court_structure(message)
     flags = tuple(name for name, found in (("court_actor", actor), ("court_change", change),
                                            ("court_execution", execution)) if found)
-    if execution or (not change and first_match(court_cues()[2], message)) or \
-            (not actor and any(word in PROCEDURE for word in message.words)):
+    if not actor or execution or (not change and first_match(court_cues()[2], message)):
         flags += ("court_against",)
     if phrase:
         return Verdict(True, "обжалование судебного акта (п. 3.7)", ("court", *flags))
@@ -141,11 +144,6 @@ def check_court_appeal(message: Message) -> Verdict:
         return Verdict(True, f"обжалование судебного акта: «{actor}», «{change}» (п. 3.7)",
                        ("court", *flags))
     return Verdict(False, flags=flags)
-
-
-# Words that ask how or where to appeal: with no court named, the decision is someone else's
-# («как обжаловать решение комиссии?» asks the procedure of an administrative appeal).
-PROCEDURE = frozenset("как куда где каком порядок".split())
 
 
 @lru_cache(maxsize=1)
