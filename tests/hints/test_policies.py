@@ -200,3 +200,12 @@ def test_a_question_for_a_fact_is_flagged_for_the_model(text, fact):
     from bridge.hints.text import prepare
 
     assert ("fact_question" in check_informational(prepare(text)).flags) == fact
+
+
+@pytest.mark.parametrize("text", ["отмените решение о закрытии школы в Тунгоре",
+                                  "помогите пересмотреть очередь на квартиру, меня сдвинули",
+                                  "как обжаловать решение комиссии об отказе в субсидии"])
+def test_an_administrations_decision_is_no_court_appeal_even_for_the_model(demo, text):
+    # п. 3.7 names court acts: with no court, judge, sentence or bailiffs named, the decision
+    # to undo is the administration's, and the model may not call it an appeal alone
+    assert demo.suggest(text).policy != "court_appeal"
