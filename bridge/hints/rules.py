@@ -268,9 +268,10 @@ TROUBLE = frozenset("не нет опять снова уже почему".spli
 def asks_for_fact(message: Message) -> bool:
     """True when the question opens with a word of FACT_OPENINGS (after a greeting or
     «подскажите»), names no trouble (TROUBLE) and asks for no act (no imperative but «скажите»)."""
-    words = [word for word, lemma in zip(message.words, message.lemmas)
-             if lemma not in TELLING and word not in ("здравствуйте", "пожалуйста", "а")]
-    if not words or words[0] not in FACT_OPENINGS:
+    opening = next((word for word, lemma in zip(message.words, message.lemmas)
+                    if lemma not in TELLING and word not in ("здравствуйте", "пожалуйста", "а")),
+                   None)
+    if opening not in FACT_OPENINGS:
         return False
     if any(word in TROUBLE for word in message.words) or "сколько можно" in message.joined:
         return False
