@@ -65,7 +65,10 @@ THRESHOLDS = {"threat": 0.25, "obscene": 0.25, "court_appeal": 0.45, "bypass_law
 # (chosen by 5-fold cross-validation on the training data, session 4).
 UNSUPPORTED = {"threat": 0.6, "obscene": 0.8, "court_appeal": 0.9, "noise": 0.7,
                "bypass_law": 0.75}
-SUPPORT = {"threat": "threat_cues:", "obscene": "soft_insult", "court_appeal": "court",
+# A noun that judges the addressee («нелюди вы», «ваш начальник — индюк»: rules.py) supports an
+# insult as a listed one does (session 5, measured by --transfer on set v6).
+SUPPORT = {"threat": "threat_cues:", "obscene": ("soft_insult", "judging_noun"),
+           "court_appeal": "court",
            "bypass_law": ("bypass", "offers_return")}
 # Findings that speak against a guess of the model alone: a danger reported («яма кого-нибудь
 # убьёт») is no threat; a way around the law named while asking why it was done or whether it

@@ -20,7 +20,8 @@ from bridge.hints.lexicon import read_entries
 from bridge.hints.morph import analyzer, detransliterate, forms, spell_latin
 from bridge.hints.text import fold
 
-PREFIX = r"(?:на|по|от|ни|до|за|раз|рас|вы|о|об|пере|при|под|про|у|с)?"
+# «а» stands for an unstressed «о» as people write it by ear («ахуеть», «ahuet»).
+PREFIX = r"(?:на|по|от|ни|до|за|раз|рас|вы|о|а|об|пере|при|под|про|у|с)?"
 LOOKALIKES = str.maketrans(
     {"a": "а", "b": "б", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о",
      "p": "р", "t": "т", "x": "х", "y": "у", "u": "и", "3": "з", "0": "о", "6": "б",
@@ -28,11 +29,14 @@ LOOKALIKES = str.maketrans(
      # phonetic readings, for words that mix alphabets («пизdец», «бlядь»)
      "d": "д", "l": "л", "z": "з", "i": "и", "r": "р", "s": "с", "g": "г", "n": "н"}
 )
-MASK_CHARS = "*#%"
+MASK_CHARS = "*#%!&"
+# Latin read by sound, not by look: «hyilo», «hui» («h» is «х», not the look-alike «н»).
+PHONETIC = str.maketrans({"h": "х", "y": "у", "u": "у", "i": "и", "j": "й", "e": "е"})
 # What self-censoring writers hide behind «*» or «@»: a vowel, «й», or a pair of letters.
 MASK_FILLS = ("", "а", "е", "и", "о", "у", "ы", "я", "й", "ю", "уй", "ен", "зд", "ид", "ед",
               "ля", "б", "л", "х", "н", "ху", "п")
-RAW_WORD_RE = re.compile(r"[\w*#%@$.\-]+")
+# «!» and «&» mask a letter only inside a word («п!здец», «бл&дь»), never at its end.
+RAW_WORD_RE = re.compile(r"[\w*#%@$.\-]+(?:[!&]+[\w*#%@$.\-]+)*")
 SPACED_RE = re.compile(r"(?<![\w*])(?:[\w*][ .\-_]+){2,}[\w*](?![\w*])")
 CYRILLIC_RE = re.compile(r"[а-я]")
 LATIN_ONLY_RE = re.compile(r"^[a-z]+$")
@@ -89,6 +93,12 @@ def collapse_repeats(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", word)
 
 
+def drop_drawl(word: str) -> str:
+    """Drop a drawn-out ending of another letter: «бляааа» → «бля», «сукааааа» stays «сука»
+    after ``collapse_repeats``."""
+    return re.sub(r"(?<=\w\w)([аеиоуыя])\1{2,}$", "", word)
+
+
 def read_as_cyrillic(word: str) -> str:
     """Read Latin look-alikes and digits as Cyrillic when the word is meant to be Russian."""
     if CYRILLIC_RE.search(word) or LATIN_ONLY_RE.match(word):
@@ -100,9 +110,12 @@ def spellings(raw: str) -> set[str]:
     """Return the readings of one raw word (without masks) to compare with the lists."""
     plain = raw.strip(".-_")
     squashed = re.sub(r"[.\-_]", "", plain)
-    readings = {plain, squashed, read_as_cyrillic(squashed)}
+    readings = {plain, squashed, read_as_cyrillic(squashed), drop_drawl(squashed)}
     if LATIN_ONLY_RE.match(squashed):
         readings.add(detransliterate(squashed))  # «suki», «pizdec» typed in transliteration
+        sounded = squashed.translate(PHONETIC).translate(LOOKALIKES)
+        if sounded.startswith("ху"):  # only this root: «cherry» must not read as «схеру»
+            readings.add(sounded)
     return readings | {collapse_repeats(reading) for reading in readings}
 
 
@@ -112,14 +125,14 @@ def masked_regex(raw: str) -> re.Pattern[str] | None:
     word = re.sub(r"(?<=\w)\.{2,}(?=\w)|\.{2,}$", "*", word)
     if not any(char in word for char in MASK_CHARS) or not CYRILLIC_RE.search(word):
         return None
-    pieces = re.split(r"[*#%]+", word)
+    pieces = re.split(r"[*#%!&]+", word)
     return re.compile("[а-я]{0,4}".join(re.escape(piece) for piece in pieces) + "$")
 
 
 def mask_fills(raw: str) -> list[str]:
     """Readings of a masked word with each mask run («*», «@», «#») filled by likely letters."""
     word = re.sub(r"(?<=\w)\.{2,}(?=\w)|\.{2,}$", "*", raw.strip("-_"))
-    runs = re.split(r"[*#%@]+", word)
+    runs = re.split(r"[*#%@!&]+", word)
     if len(runs) < 2 or len(runs) > 3:
         return []
     readings = [""]

@@ -23,7 +23,8 @@ from typing import Callable
 
 from bridge.hints.lexicon import read_entries, read_pairs, read_sections
 from bridge.hints.morph import (
-    is_first_person_future, is_given_name, is_imperative, lemmas, speaker_or_listener_verb,
+    analyzer, is_first_person_future, is_given_name, is_imperative, lemmas, read,
+    speaker_or_listener_verb,
 )
 from bridge.hints.obscene import find_obscene, word_list
 from bridge.hints.phrases import Phrase, compile_all, first_match
@@ -84,6 +85,126 @@ def soft_insults(message: Message) -> list[str]:
     return [word for word in message.words if word in words or word.startswith(prefixes)]
 
 
+# Who asks whom to do what, for п. 3.6. A condition put to the administration: a condition
+# word and a verb in the second person («если не поменяете …», «только попробуйте снести …»,
+# «ещё раз откажете — …»). What follows is the model's to weigh with the cue words.
+CONDITION = frozenset({"если"})
+CONDITION_PAIRS = (("еще", "раз"), ("еще", "одна"), ("еще", "один"), ("еще", "одно"))
+DARES = frozenset({"попробуйте", "попробуй", "посмейте", "посмей"})
+CLAUSE_RE = re.compile(r"[^.!?;,\n]+")
+CLAUSE_WORD_RE = re.compile(r"[а-я]+(?:-[а-я]+)?")
+NAME_OR_PLACE = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn"})
+# Nouns that name a person by role or kind, not by judgement: «вы сотрудник», «уважаемые жители».
+NEUTRAL_PERSONS = frozenset(
+    "человек люди житель жительница гражданин гражданка сотрудник сотрудница специалист "
+    "коллега мужчина женщина мужик ребенок дети папа мама пенсионер пенсионерка товарищ господин "
+    "госпожа друг сосед соседка родитель мать отец автор заявитель избиратель налогоплательщик "
+    "работник руководитель представитель ветеран инвалид дед дедушка бабушка ребята земляк "
+    "молодец опекун предприниматель врач секретарь заместитель инструктор пожарный".split())
+
+
+def condition_put(message: Message) -> bool:
+    """True for a condition put to the addressee: «если … не поменяете», «попробуйте снести»."""
+    words = message.words
+    if any(word in DARES for word in words):  # the dare is itself addressed
+        return True
+    marked = any(lemma in CONDITION for lemma in message.lemmas) or any(
+        pair in CONDITION_PAIRS for pair in zip(words, words[1:]))
+    return marked and any(read(word).person == "2per" for word in words)
+
+
+@lru_cache(maxsize=100_000)
+def judging_noun(word: str) -> bool:
+    """True for a noun that judges a person («кровососы», «недотёпа», «ослы»), as the
+    dictionary reads it: animate, nominative, no name, no role («сотрудник», «жители») — or a
+    qualitative adjective used as one («полоумные», «бездарное»)."""
+    parse = analyzer().parse(word)[0]
+    tag = parse.tag
+    if "nomn" not in tag or NAME_OR_PLACE & tag.grammemes:
+        return False
+    if tag.POS == "NOUN":
+        lemma = parse.normal_form.replace("ё", "е")
+        people = cue_sets("threat_cues.txt")
+        return ("anim" in tag and lemma not in NEUTRAL_PERSONS
+                and lemma not in people.get("target", ()) and lemma not in people.get("family", ()))
+    return False
+
+
+def judging_adjective(word: str) -> bool:
+    """A qualitative adjective in the plural («полоумные», «тупые»): it judges only when said
+    of «вы» («уважаемые», «дорогие» stand before a noun and need no «вы»)."""
+    tag = analyzer().parse(word)[0].tag
+    return tag.POS in ("ADJF", "ADJS") and "Qual" in tag and "plur" in tag
+
+
+def characterizes_addressee(message: Message) -> bool:
+    """True when a clause without a verb names someone by a judging noun: «нелюди вы»,
+    «ваш начальник — дубина стоеросовая», «кровососы!». The nouns are not listed: any animate
+    noun but a role counts, and the model learns how much a judgement weighs (п. 3.6)."""
+    for clause in CLAUSE_RE.findall(message.folded):
+        words = CLAUSE_WORD_RE.findall(clause)
+        if not words or len(words) > 8:
+            continue
+        if any(read(word).pos in ("VERB", "INFN") for word in words):
+            continue
+        you = any(word in SECOND_PERSON for word in words)
+        # A bare short exclamation («кровососы!», «ослы») names the addressee; a noun with a
+        # place («тараканы в общежитии») names what is there.
+        bare = len(words) <= 4 and not any(read(word).pos == "PREP" for word in words)
+        aimed = you or "—" in clause or " - " in clause or bare
+        if aimed and any(judging_noun(word) for word in words):
+            return True
+        if you and any(judging_adjective(word) for word in words):
+            return True
+    return False
+
+
+# Someone else's threat retold without quotation marks: «слесарь сказал, что … он мне голову
+# оторвёт», «сосед грозится снести забор». The author's own threat speaks in the first person.
+REPORTING = frozenset("сказать говорить кричать орать обещать заявить написать пообещать "
+                      "грозить грозиться пригрозить угрожать".split())
+
+
+def reported(message: Message, positions) -> bool:
+    """True when the threat at POSITIONS follows a verb of saying or threatening, none of its
+    words is in the first person and nothing after the verb speaks to the administration."""
+    start = min(positions)
+    said = [i for i, lemma in enumerate(message.lemmas[:start]) if lemma in REPORTING]
+    if not said:
+        return False
+    own = any(message.words[p] in FIRST_PERSON or read(message.words[p]).person == "1per"
+              for p in positions)
+    aimed = any(word in SECOND_PERSON for word in message.words[said[0]:])  # «… пора вам …»
+    return not own and not aimed
+
+
+# «приеду на приём с монтировкой», «зайду к вам с канистрой»: the author says he will come,
+# and the message names a weapon or fire (threat_cues.txt) — whatever the weapon's word.
+ARRIVING = frozenset("прийти приехать зайти заехать явиться заявиться нагрянуть наведаться "
+                     "подъехать вернуться".split())
+
+
+def armed_arrival(message: Message) -> tuple[int, int] | None:
+    """(position of «приду», position of the weapon or fire word carried), or None."""
+    sections = cue_sets("threat_cues.txt")
+    arms = sections["weapon"] | sections["fire"]
+    come = next((i for i, (word, lemma) in enumerate(zip(message.words, message.lemmas))
+                 if lemma in ARRIVING and is_first_person_future(word)), None)
+    if come is None:
+        return None
+    arm = next((i for i, found in enumerate(message.lemma_sets)
+                if not found.isdisjoint(arms) and carried(message.words, i)), None)
+    return (come, arm) if arm is not None else None
+
+
+def carried(words: tuple[str, ...], index: int) -> bool:
+    """True when WORDS[INDEX] is brought along: «с монтировкой», «с острым ножом» (instrumental
+    after «с»), not «за спичками», «на стрельбище»."""
+    before = words[max(0, index - 3):index]
+    instrumental = any("ablt" in parse.tag for parse in analyzer().parse(words[index])[:3])
+    return instrumental and ("с" in before or "со" in before)
+
+
 def check_threat(message: Message) -> Verdict:
     """п. 3.6: a threat to life, health or property, or intent to harm."""
     own, quoted = [], []
@@ -91,13 +212,21 @@ def check_threat(message: Message) -> Verdict:
     for phrase in () if excused else phrases_of("threats.txt").candidates(message):
         positions = phrase.find(message)
         if positions:
-            inside = all(message.quoted[p] for p in positions)
+            inside = all(message.quoted[p] for p in positions) or reported(message, positions)
             shown = " ".join(message.words[p] for p in positions)
             (quoted if inside else own).append(shown)
+    arrival = armed_arrival(message)
+    if arrival and not excused:
+        (quoted if reported(message, arrival) else own).append(
+            " … ".join(message.words[p] for p in arrival))
     cues = cue_flags(message, "threat_cues.txt")
-    cues += tuple(f"{a}+{b.split(':')[1]}" for a, b in combinations(cues, 2))
+    # The form of the message, paired with the cue words («addressed» + «family»: «у вас ведь
+    # тоже дети»); a form alone supports no guess of the model (``hint.SUPPORT``).
     if any(word in SECOND_PERSON for word in message.words):
-        cues += ("addressed",)
+        cues += ("threat_form:addressed",)
+    if condition_put(message):
+        cues += ("threat_form:condition",)
+    cues += tuple(f"{a}+{b.split(':')[1]}" for a, b in combinations(cues, 2))
     if any(is_first_person_future(word) for word in message.words):
         cues += ("first_person_future",)
     if first_match(phrases_of("dangers.txt"), message):
@@ -115,6 +244,8 @@ def check_obscene(message: Message) -> Verdict:
     findings = find_obscene(message.folded, message.quote_spans)
     soft = soft_insults(message)
     flags = ("soft_insult",) if soft else ()
+    if characterizes_addressee(message):
+        flags += ("judging_noun",)
     if not findings:
         return Verdict(False, flags=flags)
     kinds = {finding.kind for finding in findings}

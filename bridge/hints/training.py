@@ -10,8 +10,8 @@ Run from the repository root (development time only; needs scikit-learn):
     python -m bridge.hints.training --repeat-transfer  # repeats: older sets → the newest
 
 The training data are the tuning part of the main corpus and the training-only sets of
-``EXTRAS`` (``training_v3`` … ``training_v8``: written later, in other words;
-``--transfer`` fits on every set older than the newest and measures on it, and back — the
+``EXTRAS`` (``training_v3`` … ``training_v8``: written later, in other words; ``--transfer
+[SET]`` fits on every other set and measures on SET, by default the newest, and back — the
 nearest thing to new writers that training may look at). The held-out part of the
 corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
 multinomial logistic regression over the hashed sparse features and the sentence vector
@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4", CORPUS / "training_v5",
-          CORPUS / "training_v8")
+          CORPUS / "training_v6", CORPUS / "training_v8")
 NEWEST = EXTRAS[-1]  # --transfer: fit on everything older, measure on it (and back)
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
@@ -107,12 +107,12 @@ def training_parts() -> tuple[list[Labelled], list[Labelled]]:
     return sets[0][1], [row for _, rows in sets[1:] for row in rows]
 
 
-def transfer_parts() -> tuple[list[Labelled], list[Labelled]]:
-    """(every training set older than NEWEST, NEWEST): written by other hands at other times,
-    the nearest thing to new writers that training may look at."""
+def transfer_parts(target: Path = NEWEST) -> tuple[list[Labelled], list[Labelled]]:
+    """(every other training set, TARGET — by default NEWEST): written by other hands at other
+    times, the nearest thing to new writers that training may look at."""
     sets = training_sets()
-    return ([row for folder, rows in sets if folder != NEWEST for row in rows],
-            [row for folder, rows in sets if folder == NEWEST for row in rows])
+    return ([row for folder, rows in sets if folder != target for row in rows],
+            [row for folder, rows in sets if folder == target for row in rows])
 
 
 def tuning_rows() -> list[Labelled]:
@@ -381,8 +381,8 @@ def confusions(scores, limit: int = 10) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv", action="store_true", help="cross-validate on the tuning part")
-    parser.add_argument("--transfer", action="store_true",
-                        help="fit on the older sets, measure on the newest, and back")
+    parser.add_argument("--transfer", nargs="?", const=NEWEST.name, metavar="SET",
+                        help="fit on the other sets, measure on SET (the newest), and back")
     parser.add_argument("--no-rules", action="store_true", help="leave the rules' flags out")
     parser.add_argument("--repeats", action="store_true", help="refit the repeat combination only")
     parser.add_argument("--repeat-cv", action="store_true", help="cross-validate the repeats")
@@ -405,9 +405,10 @@ def main(argv: list[str] | None = None) -> int:
         from bridge.hints.evaluation import measure_with_model
 
         if args.transfer:
-            older, newest = transfer_parts()
-            runs = [(older, newest, f"older sets → {NEWEST.name}"),
-                    (newest, older, f"{NEWEST.name} → older sets")]
+            target = CORPUS / args.transfer
+            older, newest = transfer_parts(target)
+            runs = [(older, newest, f"other sets → {target.name}"),
+                    (newest, older, f"{target.name} → other sets")]
         else:
             runs = [(train, test, f"fold {i}") for i, (train, test) in enumerate(folds(rows))]
         predictions = []

@@ -3,6 +3,8 @@
 import pytest
 
 from bridge.hints.obscene import find_obscene
+from bridge.hints.rules import check_obscene
+from bridge.hints.text import prepare
 
 
 @pytest.mark.parametrize(
@@ -125,3 +127,52 @@ def test_words_one_letter_from_an_insult_stay_innocent(text):
 @pytest.mark.parametrize(("text", "word"), [("pi**ets u nas", "пиздец"), ("na h*r nuzhna", "хер")])
 def test_masked_transliteration_is_read(text, word):
     assert find_obscene(text)[0].word == word
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("это п!здец, а не отопление", "пиздец"),  # «!» inside a word is a mask
+        ("бл&дь какая-то", "блядь"),  # so is «&»
+        ("ах*еть не встать", "ахуеть"),  # «а» written for an unstressed «о»
+        ("ahuet mozhno", "ахует"),
+        ("hyilo vy a ne glava", "хуило"),  # Latin «h» read by sound
+        ("бляааа ну что за люди", "бля"),  # a drawn-out ending of another letter
+    ],
+)
+def test_masks_of_other_writers_are_read(text, reading):
+    assert [(f.word, f.kind) for f in find_obscene(text)] == [(reading, "obscene")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["привет!как дела", "ура!ура", "мы&вы", "cherry", "chernov", "sherpa", "ахинея", "ахать",
+     "hyundai", "дааааа", "нетууу", "dupuy"],
+)
+def test_new_readings_keep_false_friends_innocent(text):
+    assert find_obscene(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["нелюди вы, как можно так с пенсионерами", "кровососы! одни кровососы в этом здании",
+     "ваш пресс-секретарь — попугай", "полоумные вы там, что ли", "ослы, как есть ослы"],
+)
+def test_a_noun_that_judges_the_addressee_is_a_finding(text):
+    assert "judging_noun" in check_obscene(prepare(text)).flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Здравствуйте, уважаемые сотрудники администрации", "дорогие жители!", "Уважаемый Игорь "
+     "Петрович!", "мама, папа и я", "вы плохо работаете", "позор! просто позор!",
+     "Добрый день, коллеги"],
+)
+def test_roles_names_and_greetings_judge_nobody(text):
+    assert "judging_noun" not in check_obscene(prepare(text)).flags
+
+
+@pytest.mark.parametrize("text", ["тараканы в общежитии, вызовите дезинсекцию",
+                                  "медведь у школы", "собаки во дворе"])
+def test_animals_where_they_are_judge_nobody(text):
+    assert "judging_noun" not in check_obscene(prepare(text)).flags

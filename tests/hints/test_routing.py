@@ -131,10 +131,10 @@ def test_a_court_appeal_goes_to_no_department(demo):
     assert (hint.policy, hint.department) == ("court_appeal", None)
 
 
-def test_training_reads_set_v5_and_measures_transfer_on_the_newest():
-    from bridge.hints.training import EXTRAS, NEWEST, transfer_parts
+def test_training_reads_set_v5_and_measures_transfer_on_it():
+    from bridge.hints.training import CORPUS, EXTRAS, transfer_parts
 
-    assert "training_v5" in {folder.name for folder in EXTRAS} and NEWEST == EXTRAS[-1]
-    older, newest = transfer_parts()
-    assert len(newest) > 400
+    assert CORPUS / "training_v5" in EXTRAS
+    older, newest = transfer_parts(CORPUS / "training_v5")
+    assert len(newest) > 800
     assert not {row.text for row in older} & {row.text for row in newest}

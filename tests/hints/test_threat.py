@@ -2,6 +2,9 @@
 
 import pytest
 
+from bridge.hints.rules import check_threat
+from bridge.hints.text import prepare
+
 
 @pytest.mark.parametrize(
     "text",
@@ -50,3 +53,58 @@ def test_model_explains_a_veiled_threat_in_one_line(demo):
     if hint.policy == "threat" and hint.reasons[0].startswith("похоже"):
         assert hint.reasons[0].startswith("похоже на угрозу")
     assert "\n" not in hint.summary()
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("Если и в этот раз трубу не поменяете, то не обижайтесь", "threat_form:condition"),
+        ("только попробуйте снести мой гараж", "threat_form:condition"),
+        ("ещё раз откажете — пожалеете", "threat_form:condition"),
+        ("крысиный яд в пирожке не видно", "threat_cues:poison"),
+        ("готовьте венки, господа чиновники", "threat_cues:funeral"),
+        ("у вас ведь тоже дети есть", "threat_cues:family+addressed"),
+    ],
+)
+def test_the_form_and_allusions_of_a_threat_are_findings(text, flag):
+    assert flag in check_threat(prepare(text)).flags
+
+
+@pytest.mark.parametrize("text", ["если пособие не назначат, нам нечего будет есть",
+                                  "ещё раз прошу ответить", "если можно, ответьте письменно"])
+def test_a_request_or_a_plea_is_no_condition_put(text):
+    assert "threat_form:condition" not in check_threat(prepare(text)).flags
+
+
+@pytest.mark.parametrize("text", ["отравлю вашу собаку", "подстрелю как куропатку", "зарублю"])
+def test_harm_verbs_found_by_meaning_are_strong(text):
+    verdict = check_threat(prepare(text))
+    assert verdict.applies and verdict.strong
+
+
+@pytest.mark.parametrize("text", ["отравились в школьной столовой", "оболью себя бензином у "
+                                  "администрации, раз никто не слышит", "объявлю голодовку"])
+def test_harm_to_oneself_or_by_accident_is_no_strong_threat(text):
+    assert not check_threat(prepare(text)).strong
+
+
+def test_a_threat_retold_without_quotation_marks_is_a_report():
+    verdict = check_threat(prepare("слесарь сказал, что если я ещё раз позвоню, он мне голову "
+                                   "оторвёт. разберитесь с таким сотрудником"))
+    assert not verdict.applies and "threat_quoted" in verdict.flags
+    own = check_threat(prepare("мне сказали, что вы отказали, так я вам голову оторву"))
+    assert own.applies and own.strong
+
+
+@pytest.mark.parametrize("text", ["я приеду на личный приём с монтировкой вместо заявления",
+                                  "нагряну к вам с канистрой бензина", "приеду со стрельбой"])
+def test_coming_with_a_weapon_or_fire_is_a_threat(text):
+    verdict = check_threat(prepare(text))
+    assert verdict.applies and verdict.strong
+
+
+@pytest.mark.parametrize("text", ["зайду в магазин за спичками", "приеду на стрельбище в "
+                                  "субботу, где записаться", "приду к вам с документами",
+                                  "сосед сказал, что придёт с топором"])
+def test_coming_for_matches_or_to_a_range_is_no_threat(text):
+    assert not check_threat(prepare(text)).applies
