@@ -73,7 +73,7 @@ SUPPORT = {"threat": "threat_cues:", "obscene": ("soft_insult", "judging_noun"),
 # Findings that speak against a guess of the model alone: a danger reported («яма кого-нибудь
 # убьёт») is no threat; a way around the law named while asking why it was done or whether it
 # is lawful («почему участок выдали без торгов?») is no request to bypass it.
-AGAINST = {"threat": "danger", "bypass_law": "bypass_reported"}
+AGAINST = {"threat": "danger", "bypass_law": "bypass_reported", "court_appeal": "court_against"}
 # A court appeal is worded in too many ways for the rule's phrases («судья неправ, разберитесь»,
 # «приставы списали всё, остановите»): a message that names a court, a judge, a sentence or the
 # bailiffs supports the model's guess as the rule's phrase would — whether it appeals or asks to
@@ -83,6 +83,11 @@ COURT_LEMMAS = frozenset({"суд", "судья", "судебный", "прис�
                           "осудить", "арбитраж", "апелляция", "кассация", "исполнительный",
                           "мировой", "засудить"})
 CONTRADICTED = 0.9
+# A court appeal guessed by the model alone while the message names no court's act, wants a
+# decision carried out, or asks for a document for a court (``court_against``): the model may
+# not decide it (set v8: «как обжаловать решение комиссии?», «отмените решение о закрытии
+# школы» at 0.9 and above — an administration's decisions).
+CONTRADICTED_BY = {"court_appeal": 1.01}
 # No municipal department answers a question outside municipal competence (п. 3.7), and
 # noise (thanks, spam) has nothing to route.
 # A threat is not processed at all (п. 3.6): there is nobody to route it to either. A court act
@@ -199,7 +204,7 @@ class Hinter:
         """The model probability POLICY needs, given the rules' findings (SUPPORT, AGAINST)."""
         flags = [flag for verdict in verdicts.values() for flag in verdict.flags]
         if policy in AGAINST and AGAINST[policy] in flags:
-            return CONTRADICTED
+            return CONTRADICTED_BY.get(policy, CONTRADICTED)
         wanted = SUPPORT.get(policy)
         doubtful = wanted is not None and not any(flag.startswith(wanted) for flag in flags)
         if doubtful and policy == "court_appeal":

@@ -135,3 +135,9 @@ def speaker_or_listener_verb(word: str) -> bool:
 def is_first_person_future(word: str) -> bool:
     """True for «приду», «сожгу», «устроим»: the most likely reading is a 1st-person future verb."""
     return read(word).first_person_future
+
+
+@lru_cache(maxsize=50_000)
+def is_given_name(word: str) -> bool:
+    """True for «марина», «сергей»: a likely reading is a person's given name."""
+    return any("Name" in parse.tag for parse in analyzer().parse(word) if parse.score >= 0.3)

@@ -22,6 +22,7 @@ asks about another place and is no repeat, whatever the measures say.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
@@ -29,14 +30,18 @@ from typing import Iterable
 import numpy as np
 
 from bridge.hints.lexicon import read_sections
+from bridge.hints.morph import lemma
 from bridge.hints.phrases import first_match
 from bridge.hints.rules import phrases_of
 from bridge.hints.text import Message, prepare
 from bridge.hints.vectors import word_vector
 
 WEIGHTS_FILE = "repeat_weights.txt"
-MEASURES = ("meaning", "marker", "overlap", "containment")
+MEASURES = ("meaning", "marker", "overlap", "containment", "place_conflict")
 WORD_LIKENESS = 0.5  # cosine at which two different words count as one in the soft overlap
+# A capitalized word that follows a lower-case letter, a digit, a comma or a preposition on the
+# same line — not the first word of a sentence.
+CAPITAL_RE = re.compile(r"(?<=[а-яёa-z0-9,] )([А-ЯЁ][а-яё]+|[А-ЯЁ]{2,})")
 
 
 @dataclass(frozen=True)
@@ -87,9 +92,53 @@ def content_lemmas(message: Message) -> frozenset[str]:
     return frozenset(message.lemmas[i] for i in message.content)
 
 
+TIME_UNITS = frozenset("раз минута час день сутки неделя месяц год лето зима".split())
+TIME_RE = re.compile(r"\b(\d{1,2})[:.](\d{2})\b")
+
+
 def numbers(message: Message) -> frozenset[str]:
-    """The numbers MESSAGE names (house, school, route numbers)."""
-    return frozenset(word for word in message.words if word.isdigit())
+    """The numbers MESSAGE names (house, school, route numbers), in digits or in words
+    («второй автобус», «у двенадцатого дома»); a time of day («в 7:40») or a span of time
+    («третью неделю», «30 лет», «второй раз») names no place."""
+    times = {part.lstrip("0") or "0" for match in TIME_RE.finditer(message.text)
+             for part in match.groups()}
+    found = set()
+    for index, (word, word_lemma) in enumerate(zip(message.words, message.lemmas)):
+        following = message.lemmas[index + 1] if index + 1 < len(message.lemmas) else ""
+        if following in TIME_UNITS:
+            continue
+        if word.isdigit() and (word.lstrip("0") or "0") not in times:
+            found.add(word.lstrip("0") or "0")
+        elif word_lemma in number_words():
+            found.add(number_words()[word_lemma])
+    return frozenset(found)
+
+
+@lru_cache(maxsize=1)
+def number_words() -> dict[str, str]:
+    """The lemmas of the cardinal and ordinal numerals 1–30 (``data/numerals.txt``)."""
+    found = {}
+    for entry in read_sections("numerals.txt")["numerals"]:
+        value, _, words = entry.partition("=")
+        for word in words.split():
+            found[lemma(word)] = value.strip()
+    return found
+
+
+def place_words(message: Message) -> frozenset[str]:
+    """The lemmas of the words written with a capital letter inside a sentence («на Лесной»,
+    «у ДК»): the names of streets, settlements and institutions."""
+    found = set()
+    for match in CAPITAL_RE.finditer(message.text):
+        found |= {lemma(word) for word in prepare(match.group(1)).words}
+    return frozenset(found)
+
+
+def place_conflict(new: Message, old: Message) -> float:
+    """1 when both messages name places and each names one the other does not («Ленина и
+    Советской» against «Ленина и Дзержинского»), else 0."""
+    a, b = place_words(new), place_words(old)
+    return 1.0 if a and b and (a - b) and (b - a) else 0.0
 
 
 def content_vectors(message: Message) -> list[tuple[str, np.ndarray | None]]:
@@ -136,7 +185,7 @@ def measures(new: Message, old: Message, model: RepeatModel) -> tuple[float, ...
     """The MEASURES of NEW against OLD."""
     meaning = float(new.vector @ old.vector)
     marker = 1.0 if first_match(phrases_of("repeat_markers.txt"), new) else 0.0
-    return (meaning, marker, *weighted_overlap(new, old, model))
+    return (meaning, marker, *weighted_overlap(new, old, model), place_conflict(new, old))
 
 
 def repeat_score(new: Message, old: Message, model: RepeatModel | None = None) -> float:

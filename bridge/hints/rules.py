@@ -15,17 +15,15 @@ likely a report of someone else's threat, so it is shown as a reason and does no
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import combinations
 from typing import Callable
 
 from bridge.hints.lexicon import read_entries, read_pairs, read_sections
-from itertools import combinations
-
-import re
-
 from bridge.hints.morph import (
-    analyzer, is_first_person_future, is_imperative, lemmas, pos, read,
+    analyzer, is_first_person_future, is_given_name, is_imperative, lemmas, pos, read,
     speaker_or_listener_verb,
 )
 from bridge.hints.obscene import find_obscene, word_list
@@ -259,11 +257,56 @@ def check_obscene(message: Message) -> Verdict:
 
 
 def check_court_appeal(message: Message) -> Verdict:
-    """п. 3.7: the message appeals against a court decision."""
+    """п. 3.7: the message appeals against a court decision — by a phrase of the list, or by
+    its structure (``court_structure``): a court's or the bailiffs' act and a wish to undo it.
+    A message that names no court's act («отмените решение о закрытии школы», «как обжаловать
+    решение комиссии?» — an administration's decisions), wants one carried out, or wants a
+    document for a court is flagged ``court_against``: the model may not call it an appeal alone
+    (``hint.AGAINST``)."""
     phrase = first_match(phrases_of("court_appeal.txt"), message)
-    if not phrase:
-        return NO
-    return Verdict(True, "обжалование судебного акта (п. 3.7)", ("court",))
+    actor, change, execution = court_structure(message)
+    flags = tuple(name for name, found in (("court_actor", actor), ("court_change", change),
+                                           ("court_execution", execution)) if found)
+    if not actor or execution or (not change and first_match(court_cues()[2], message)):
+        flags += ("court_against",)
+    if phrase:
+        return Verdict(True, "обжалование судебного акта (п. 3.7)", ("court", *flags))
+    if actor and change and not execution:
+        return Verdict(True, f"обжалование судебного акта: «{actor}», «{change}» (п. 3.7)",
+                       ("court", *flags))
+    return Verdict(False, flags=flags)
+
+
+@lru_cache(maxsize=1)
+def court_cues() -> tuple[dict[str, frozenset[str]], tuple[Phrase, ...], tuple[Phrase, ...]]:
+    """The lemma sections of ``court_structure.txt``, its compiled [act] phrases and its [for]
+    phrases (a document wanted for a court)."""
+    sections = read_sections("court_structure.txt")
+    sets = {key: frozenset().union(*(lemmas(value) | {value} for value in sections[key]))
+            for key in ("actor", "change", "execution")}
+    return sets, compile_all(sections["act"]), compile_all(sections["for"])
+
+
+def court_structure(message: Message) -> tuple[str, str, bool]:
+    """(the word naming a court's or the bailiffs' act, the word asking to undo, stop or review
+    it, whether the author wants a decision carried out instead): «приставы сняли с пенсии
+    половину, верните» → («приставы», «верните», False); '' where a part is missing. Who asks
+    whom to do what, not a keyword: «приставы» alone, or «отмените» alone, is no appeal."""
+    sets, acts, _ = court_cues()
+    if sets["change"].isdisjoint(message.lemma_index):
+        changes = []
+    else:
+        changes = [word for word, found in zip(message.words, message.lemma_sets)
+                   if not sets["change"].isdisjoint(found)]
+    actor = ""
+    if not sets["actor"].isdisjoint(message.lemma_index):
+        actor = next(word for word, found in zip(message.words, message.lemma_sets)
+                     if not sets["actor"].isdisjoint(found))
+    else:  # an act named without its actor («по решению», «лишили прав»)
+        act = first_match(acts, message)
+        actor = " ".join(message.words[p] for p in act.find(message)) if act else ""
+    change = next((word for word in changes if is_imperative(word)), changes[0] if changes else "")
+    return actor, change, not sets["execution"].isdisjoint(message.lemma_index)
 
 
 def check_bypass_law(message: Message) -> Verdict:
@@ -390,11 +433,38 @@ def check_out_of_competence(message: Message) -> Verdict:
 
 
 def check_informational(message: Message) -> Verdict:
-    """п. 3.5: a question of general interest (schedules, opening hours, announcements)."""
+    """п. 3.5: a question of general interest (schedules, opening hours, announcements). A
+    question for a fact that reports no trouble and asks for no act («сколько стоит абонемент?»,
+    «есть ли группа с полутора лет?») is flagged for the model (``asks_for_fact``)."""
     if not message.asks:
         return NO
+    flags = ("fact_question",) if asks_for_fact(message) else ()
     phrase = first_match(phrases_of("informational.txt"), message)
-    return Verdict(True, "информационный вопрос (п. 3.5)", ("informational",)) if phrase else NO
+    if phrase:
+        return Verdict(True, "информационный вопрос (п. 3.5)", ("informational", *flags))
+    return Verdict(False, flags=flags)
+
+
+# The words a question for a fact opens with («сколько стоит…», «есть ли…», «куда звонить…»).
+FACT_OPENINGS = frozenset("сколько где куда какой какая какое какие каков какова кто есть нужно "
+                          "положено во с до в".split())
+# Words of trouble or of a demand: a question with them is a complaint («когда уберут мусор,
+# опять не вывезли?»), not a question for a fact.
+TROUBLE = frozenset("не нет опять снова уже почему".split())
+
+
+def asks_for_fact(message: Message) -> bool:
+    """True when the question opens with a word of FACT_OPENINGS (after a greeting or
+    «подскажите»), names no trouble (TROUBLE) and asks for no act (no imperative but «скажите»)."""
+    opening = next((word for word, lemma in zip(message.words, message.lemmas)
+                    if lemma not in TELLING and word not in ("здравствуйте", "пожалуйста", "а")),
+                   None)
+    if opening not in FACT_OPENINGS:
+        return False
+    if any(word in TROUBLE for word in message.words) or "сколько можно" in message.joined:
+        return False
+    return not any(is_imperative(word) and lemma not in TELLING
+                   for word, lemma in zip(message.words, message.lemmas))
 
 
 @lru_cache(maxsize=1)
@@ -415,9 +485,24 @@ def check_noise(message: Message) -> Verdict:
     sections = noise_phrases()
     if not any(word.isalpha() for word in message.words):
         return Verdict(True, "нет текста (эмодзи, знаки)", ("no_text",), strong=True)
+    if replies_to_someone(message) and "?" not in message.text:
+        return Verdict(True, "ответ другому комментатору, вопроса нет", ("reply",))
     plain = "?" not in message.text and not first_match(sections["blocker"], message)
     if plain and first_match(sections["thanks"], message):
         return Verdict(True, "благодарность или поздравление, вопроса нет", ("thanks",))
     if plain and len(message.words) <= 4 and first_match(sections["greeting"], message):
         return Verdict(True, "приветствие без вопроса", ("greeting",))
     return NO
+
+
+REPLY_RE = re.compile(r"^\s*(@|\[(id|club)\d+\|)")
+
+
+def replies_to_someone(message: Message) -> bool:
+    """True when the message answers another commenter: it opens with «@Марина», a VK mention
+    «[id123|Марина]», or a given name and a comma («Сергей, вы правы»)."""
+    if REPLY_RE.match(message.text):
+        return True
+    head = message.text.lstrip().split(",", 1)
+    return (len(head) == 2 and len(message.words) > 1 and head[0].strip().isalpha()
+            and is_given_name(message.words[0]))

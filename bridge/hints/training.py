@@ -7,9 +7,10 @@ Run from the repository root (development time only; needs scikit-learn):
     python -m bridge.hints.training --transfer # fit on the older sets, measure on the newest
     python -m bridge.hints.training --repeats  # refit the repeat combination only
     python -m bridge.hints.training --repeat-cv  # 5-fold cross-validation of the repeat pairs
+    python -m bridge.hints.training --repeat-transfer  # repeats: older sets → the newest
 
 The training data are the tuning part of the main corpus and the training-only sets of
-``EXTRAS`` (``training_v3`` … ``training_v7``: written later, in other words; ``--transfer
+``EXTRAS`` (``training_v3`` … ``training_v8``: written later, in other words; ``--transfer
 [SET]`` fits on every other set and measures on SET, by default the newest, and back — the
 nearest thing to new writers that training may look at). The held-out part of the
 corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4", CORPUS / "training_v5",
-          CORPUS / "training_v6", CORPUS / "training_v7")
+          CORPUS / "training_v6", CORPUS / "training_v7", CORPUS / "training_v8")
 NEWEST = EXTRAS[-1]  # --transfer: fit on everything older, measure on it (and back)
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
@@ -120,15 +121,22 @@ def tuning_rows() -> list[Labelled]:
     return tuning + extra
 
 
-def tuning_pairs() -> list:
-    """Every training repeat pair: the tuning part of the main corpus's pairs, sets v3's and v4's."""
+def pair_sets() -> list[tuple[Path, list]]:
+    """(folder, repeat pairs) of every training set: the tuning part of the main corpus's pairs,
+    then each set of EXTRAS that has pairs; a pair of a later set equal to an earlier one is read
+    once."""
     main = read_repeats(CORPUS)
-    taken, extra = list(main), []
+    taken, sets = list(main), [(CORPUS, split(main, pair_held_out)[0])]
     for folder in (f for f in EXTRAS if (f / REPEATS_FILE).exists()):  # v5 has no pairs
         pairs = read_extra_repeats(folder, taken)
         taken += pairs
-        extra += pairs
-    return split(main, pair_held_out)[0] + extra
+        sets.append((folder, pairs))
+    return sets
+
+
+def tuning_pairs() -> list:
+    """Every training repeat pair (never a held-out one)."""
+    return [pair for _, pairs in pair_sets() for pair in pairs]
 
 
 def prepared(rows: list[Labelled], use_rules: bool = True) -> list:
@@ -321,6 +329,29 @@ def repeat_cv(pairs: list, rows: list[Labelled], k: int = 5) -> None:
     print("  shipped weights (fitted on all these pairs): " + precision_recall(shipped))
 
 
+def repeat_transfer() -> None:
+    """Print the precision and recall of the repeat combination fitted on the pairs (and the
+    messages) of every set older than NEWEST, measured on NEWEST's pairs, and back."""
+    from dataclasses import replace
+
+    from bridge.hints.repeat import repeat_score
+
+    older_rows, newest_rows = transfer_parts()
+    sets = pair_sets()
+    older = [pair for folder, pairs in sets if folder != NEWEST for pair in pairs]
+    newest = [pair for folder, pairs in sets if folder == NEWEST for pair in pairs]
+    for train, rows, test, title in ((older, older_rows, newest, f"older sets → {NEWEST.name}"),
+                                     (newest, newest_rows, older, f"{NEWEST.name} → older sets")):
+        model = replace(fit_repeats(train, rows), threshold=0.0)
+        found = [(pair.repeat, repeat_score(prepare(pair.new), prepare(pair.earlier), model))
+                 for pair in test]
+        print(f"== repeats, {title}: {len(test)} pairs, of which repeats "
+              f"{sum(p.repeat for p in test)}")
+        for threshold in (0.4, 0.5, 0.6):
+            print(f"  threshold {threshold}: " + precision_recall(
+                [(label, score >= threshold and score > 0) for label, score in found]))
+
+
 def precision_recall(found: list[tuple[bool, bool]]) -> str:
     true = sum(1 for label, hinted in found if label and hinted)
     hinted = sum(1 for _, h in found if h)
@@ -355,10 +386,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-rules", action="store_true", help="leave the rules' flags out")
     parser.add_argument("--repeats", action="store_true", help="refit the repeat combination only")
     parser.add_argument("--repeat-cv", action="store_true", help="cross-validate the repeats")
+    parser.add_argument("--repeat-transfer", action="store_true",
+                        help="the repeats fitted on the older sets, measured on the newest")
     args = parser.parse_args(argv)
     rows = tuning_rows()
     if args.repeat_cv:
         repeat_cv(tuning_pairs(), rows)
+        return 0
+    if args.repeat_transfer:
+        repeat_transfer()
         return 0
     if args.repeats:
         save_repeats(fit_repeats(tuning_pairs(), rows))

@@ -145,3 +145,67 @@ def test_a_way_around_the_law_reported_or_asked_about_lawfully_is_no_bypass_requ
 def test_the_author_asking_for_the_same_way_around_is_a_bypass_request(rules_only):
     hint = rules_only.suggest("продайте мне участок у реки без торгов, я в долгу не останусь")
     assert hint.policy == "bypass_law"
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("приставы сняли с пенсии половину, я одна живу, верните как было", "«приставы», «верните»"),
+    ("нас выселяют по решению из квартиры, остановите выселение", "«по решению», «остановите»"),
+    ("мировой лишил прав зря, повлияйте", "«мировой», «повлияйте»"),
+])
+def test_a_court_appeal_without_the_word_court_is_found_by_its_structure(rules_only, text,
+                                                                          shown):
+    # п. 3.7 «обжалование судебных актов»: a court's or the bailiffs' act and a wish to undo it
+    hint = rules_only.suggest(text)
+    assert hint.policy == "court_appeal" and hint.department is None
+    assert hint.reasons[0] == f"обжалование судебного акта: {shown} (п. 3.7)"
+
+
+@pytest.mark.parametrize("text", [
+    "суд обязал администрацию отремонтировать дорогу и вернуть деньги, когда исполните?",
+    "дайте справку о составе семьи, нужна для суда",
+    "в соцзащите отказали в пособии, как обжаловать их решение у вас",
+])
+def test_executing_a_court_decision_or_asking_for_a_document_is_no_court_appeal(rules_only,
+                                                                                 text):
+    from bridge.hints.rules import check_court_appeal
+    from bridge.hints.text import prepare
+
+    # the rule does not apply, and it tells the model not to guess an appeal alone
+    verdict = check_court_appeal(prepare(text))
+    assert not verdict.applies and "court_against" in verdict.flags
+    assert rules_only.suggest(text).policy != "court_appeal"
+
+
+@pytest.mark.parametrize("text", ["@Марина не слушайте его, надо было сразу идти к юристу",
+                                  "Сергей, вы правы, я тоже так думаю",
+                                  "[id123|Ольга], спасибо что подсказали"])
+def test_a_reply_to_another_commenter_is_noise(rules_only, text):
+    hint = rules_only.suggest(text)
+    assert hint.policy == "noise"
+    assert hint.reasons[0] == "ответ другому комментатору, вопроса нет"
+
+
+def test_a_reply_that_asks_is_no_noise(rules_only):
+    assert rules_only.suggest("@Марина а где вы узнали про график воды?").policy != "noise"
+
+
+@pytest.mark.parametrize(("text", "fact"), [
+    ("сколько стоит абонемент в спортзал?", True),
+    ("подскажите, есть ли в садике группа с полутора лет?", True),
+    ("сколько можно ждать, когда уберут мусор?", False),
+    ("где мусоровоз? опять не приехал", False),
+])
+def test_a_question_for_a_fact_is_flagged_for_the_model(text, fact):
+    from bridge.hints.rules import check_informational
+    from bridge.hints.text import prepare
+
+    assert ("fact_question" in check_informational(prepare(text)).flags) == fact
+
+
+@pytest.mark.parametrize("text", ["отмените решение о закрытии школы в Тунгоре",
+                                  "помогите пересмотреть очередь на квартиру, меня сдвинули",
+                                  "как обжаловать решение комиссии об отказе в субсидии"])
+def test_an_administrations_decision_is_no_court_appeal_even_for_the_model(demo, text):
+    # п. 3.7 names court acts: with no court, judge, sentence or bailiffs named, the decision
+    # to undo is the administration's, and the model may not call it an appeal alone
+    assert demo.suggest(text).policy != "court_appeal"

@@ -99,5 +99,33 @@ def test_repeat_weights_are_read_from_their_data_file():
     model = shipped_model()
     assert len(model.weights) == len(MEASURES) and 0 < model.threshold < 1
     assert model.rarity("лифт") > model.rarity("дом")  # a rarer word weighs more
-    low, high = model.probability((0.3, 0, 0.2, 0.2)), model.probability((0.9, 1, 0.8, 0.9))
+    low, high = model.probability((0.3, 0, 0.2, 0.2, 1)), model.probability((0.9, 1, 0.8, 0.9, 0))
     assert low < model.threshold < high
+
+
+def test_a_time_of_day_or_a_span_of_time_names_no_place_and_numerals_in_words_do():
+    from bridge.hints.repeat import numbers
+    from bridge.hints.text import prepare
+
+    assert numbers(prepare("второй автобус опять не пришёл в 7:40")) == {"2"}
+    assert numbers(prepare("у двенадцатого дома на Ленина третью неделю темно")) == {"12"}
+    assert numbers(prepare("мы прожили 30 лет в доме 04")) == {"4"}
+
+
+def test_a_rephrased_repeat_with_a_time_of_day_is_found(demo):
+    earlier = (EarlierCase("OKH-2025-00103", "vk:606",
+                           "Автобус номер 2 не приходит по расписанию утром, дети опаздывают в "
+                           "школу"),)
+    hint = demo.suggest("второй автобус опять не пришёл в 7:40, дети снова опоздали",
+                        earlier=earlier, author_key="vk:606")
+    assert hint.repeat_of == "OKH-2025-00103"
+
+
+def test_each_message_naming_a_place_the_other_does_not_is_a_place_conflict():
+    from bridge.hints.repeat import place_conflict
+    from bridge.hints.text import prepare
+
+    old = prepare("Не работает светофор на перекрёстке Ленина и Советской")
+    assert place_conflict(prepare("на перекрёстке Ленина и Дзержинского нужен светофор"), old)
+    assert not place_conflict(prepare("светофор на Ленина и Советской опять мигает"), old)
+    assert not place_conflict(prepare("светофор так и не починили"), old)
