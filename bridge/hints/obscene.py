@@ -132,6 +132,7 @@ def masked_regex(raw: str) -> re.Pattern[str] | None:
 def mask_fills(raw: str) -> list[str]:
     """Readings of a masked word with each mask run («*», «@», «#») filled by likely letters."""
     word = re.sub(r"(?<=\w)\.{2,}(?=\w)|\.{2,}$", "*", raw.strip("-_"))
+    word = word.lstrip("@")   # «@Ира»: a mention (VK, Telegram), not a masked first letter
     runs = re.split(r"[*#%@!&]+", word)
     if len(runs) < 2 or len(runs) > 3:
         return []

@@ -67,6 +67,8 @@ def test_masks_with_at_signs_and_inserted_stars(text):
         "пишите на ivan@mail.ru",
         "скидки до 30%",
         "5*3=15",
+        "@Ира, спасибо вам",              # a mention (VK, Telegram), not a masked «ху»
+        "🙏🙏 @Ира, поддерживаю",
     ],
 )
 def test_false_friends_stay_innocent(text):
