@@ -85,3 +85,8 @@ def query(data_dir: Path, text: str, params=(), *, url: str | None = None, schem
             return db.execute(text, params).fetchall()
     except sqlite3.Error:
         return None
+
+
+def raw_mail_rows(store) -> dict[str, bytes]:
+    """The raw copies of mail an open store keeps (`mail_raw`), by message key."""
+    return {row[0]: bytes(row[1]) for row in store.db.execute("SELECT message_key, raw FROM mail_raw")}

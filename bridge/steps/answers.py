@@ -93,7 +93,7 @@ def _take_batch(store: Store, config: Config, ports: Ports, state, now: datetime
         try:
             answers, ours, aside, complete = _apply_batch(store, ports, mails, parsed, now, together=True)
         except Exception as exc:   # noqa: BLE001 - a write refused at the COMMIT: find its mail
-            if _no_room(exc) or isinstance(exc, TransactionLost):
+            if _batch_waits(exc):
                 raise
             log.warning("a batch of mail was refused at its commit (%s): applied again mail by mail",
                         type(exc).__name__)
@@ -129,14 +129,13 @@ def _apply_batch(store: Store, ports: Ports, mails: list, parsed: list, now: dat
             written: list = []     # a large mail's raw copy, removed again if the mail is set aside
             try:
                 if isinstance(reply, Exception):
-                    raise _Unparsed() from reply
+                    raise reply
                 with store.savepoint(deferred=together):
                     outcome = take_reply(store, ports.files, mail.raw, reply, now, raw_mails.keeper(written), lookups)
                 lookups.settle()
             except Exception as exc:   # noqa: BLE001 - one mail never stops the others
-                if _no_room(exc) or isinstance(exc, TransactionLost):   # no mail's fault: the batch waits
+                if exc is not reply and _batch_waits(exc):   # a parse error is always the mail's own
                     raise
-                exc = exc.__cause__ if isinstance(exc, _Unparsed) else exc
                 lookups.forget()
                 for path in written:
                     raw_mails.drop(path)
@@ -161,8 +160,10 @@ def _no_room(exc: BaseException) -> bool:
     return is_disk_full(exc)
 
 
-class _Unparsed(Exception):
-    """A mail `parse_reply` failed on (its error is the cause): set aside whatever it was."""
+def _batch_waits(exc: BaseException) -> bool:
+    """No mail's fault: a full disk, or a transaction SQLite ended itself. The batch is undone
+    whole and stays in the mailbox."""
+    return _no_room(exc) or isinstance(exc, TransactionLost)
 
 
 # What we leave unflagged in the mailbox: not ours, so a person still sees it as unread.

@@ -688,14 +688,6 @@ class Store:
         if raw is not None:
             self.db.execute("INSERT INTO mail_raw (message_key, raw) VALUES (?, ?)", (key, raw))
 
-    def raw_mail(self, message_key: str) -> bytes | None:
-        """The raw copy of a mail kept in the store (None: kept as a file, or not at all)."""
-        row = self.db.execute("SELECT raw FROM mail_raw WHERE message_key = ?", (storable(message_key),)).fetchone()
-        return bytes(row[0]) if row else None
-
-    def raw_mail_count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM mail_raw").fetchone()[0]
-
     def raw_mail_paths(self, case_id: str) -> list[str]:
         rows = self.db.execute("SELECT raw_path FROM mail_seen WHERE case_id = ? AND raw_path != ''", (case_id,))
         return [r["raw_path"] for r in rows]

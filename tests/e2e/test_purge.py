@@ -30,6 +30,7 @@ from tests.e2e_channels.conftest import Stand
 from tests.e2e_mail.loop import BRIDGE_ADDRESS, PASSWORD, PASSWORD_ENV, write_config_file
 from tests.servers.dovecot import dovecot  # noqa: F401 - pytest fixture by name
 from tests.servers.smtp import smtp_sink  # noqa: F401 - pytest fixture by name
+from tests.storage_backend import raw_mail_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "cb-secret"
@@ -138,7 +139,7 @@ def _a_whole_case(stand: Stand):
                            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
                            f"Ваше письмо получено:\r\n> {CITIZEN_TEXT}\r\n").encode(), to=BRIDGE_ADDRESS)
     stand.cycle()
-    assert stand.app.store.raw_mail("<auto-1@mail.example>") is not None     # kept, linked to no case
+    assert raw_mail_rows(stand.app.store).get("<auto-1@mail.example>") is not None     # kept, linked to no case
     assert stand.app.store.get(case.id).status == Status.ANSWERED
     stand.operator(case.id, **{"Решение_оператора": "Опубликовать", "Информационный": "да"})
     for _ in range(3):

@@ -14,6 +14,7 @@ from bridge.cycle import run_cycle
 from bridge.storage.files import RAW_IN_STORE, DataFiles
 from standins.department_replies import reply
 from tests.e2e_mail.loop import ZHKH
+from tests.storage_backend import raw_mail_rows
 
 SCAN = b"%PDF-1.4\n" + bytes(range(256)) * (RAW_IN_STORE // 256 + 64)     # the mail is larger than the limit
 
@@ -42,7 +43,7 @@ def test_a_large_raw_copy_that_fails_takes_nothing_of_its_batch_and_the_next_cyc
 
     monkeypatch.setattr(DataFiles, "keep_raw_mail", keep)
     assert loop.cycle().replies == 5
-    assert len(loop.app.files.raw_mails()) == 5 and loop.app.store.raw_mail_count() == 0
+    assert len(loop.app.files.raw_mails()) == 5 and len(raw_mail_rows(loop.app.store)) == 0
     assert {loop.ledger_rows()[case_id]["Ответ отдела"] for case_id in ids} == {f"Ответ {n}: вывезем сегодня." for n in range(5)}
 
 
@@ -65,10 +66,10 @@ def test_a_full_store_takes_nothing_of_the_batch_and_the_next_cycle_takes_it_all
         store.db.execute("PRAGMA max_page_count = 1073741823")
     assert report.replies == 0
     assert any("письма не удалось сохранить на диск (на диске нет места)" in p for p in report.problems), report.problems
-    assert store.raw_mail_count() == 0 and loop.app.files.set_aside_items() == []
+    assert len(raw_mail_rows(store)) == 0 and loop.app.files.set_aside_items() == []
     assert {store.get(case_id).dept_answer for case_id in ids} == {""}
 
     assert loop.cycle().replies == 5
-    assert store.raw_mail_count() == 5 and loop.app.files.raw_mails() == []
+    assert len(raw_mail_rows(store)) == 5 and loop.app.files.raw_mails() == []
     assert {loop.ledger_rows()[case_id]["Ответ отдела"].split(" Подробности")[0] for case_id in ids} == \
         {f"Ответ {n}: заменим лампу." for n in range(5)}
