@@ -99,7 +99,9 @@ def test_repeat_weights_are_read_from_their_data_file():
     model = shipped_model()
     assert len(model.weights) == len(MEASURES) and 0 < model.threshold < 1
     assert model.rarity("лифт") > model.rarity("дом")  # a rarer word weighs more
-    low, high = model.probability((0.3, 0, 0.2, 0.2, 1)), model.probability((0.9, 1, 0.8, 0.9, 0))
+    # meaning, marker, reminder, matter, thing, place, month, resolved, same place
+    low = model.probability((0.3, 0, 0, 0.2, 0.1, 1, 0, 0, 0))
+    high = model.probability((0.9, 1, 1, 0.8, 0.6, 0, 0, 0, 1))
     assert low < model.threshold < high
 
 
