@@ -56,8 +56,8 @@ WORD_LIKENESS = 0.5  # cosine at which two different words count as one in the s
 LETTER_LIKENESS = 0.9  # how far a misspelt or derived word («лесница», «математичка») counts
 THING_LIKENESS = 0.6  # how far a word must be shared to name the thing complained about
 # A capitalized word that follows a lower-case letter, a digit, a comma or a preposition on the
-# same line — not the first word of a sentence.
-CAPITAL_RE = re.compile(r"(?<=[а-яёa-z0-9,] )([А-ЯЁ][а-яё]+|[А-ЯЁ]{2,})")
+# same line — not the first word of a sentence — or opens a quoted name («Рассвет», «Пчёлки»).
+CAPITAL_RE = re.compile(r"(?:(?<=[а-яёa-z0-9,] )|(?<=[«\"„“]))([А-ЯЁ][а-яё]+|[А-ЯЁ]{2,})")
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,8 @@ def grammemes(word: str) -> tuple[str, frozenset[str]]:
 
 def reminder(message: Message) -> float:
     """1 when the author recalls his earlier appeal («писала», «мы же просили», «пишу уже третий
-    раз»), an answer or a promise («обещали», «вы отвечали»), or waits («жду с весны»)."""
+    раз», «моё заявление», «обращение от 14 октября»), an answer or a promise («обещали», «вы
+    отвечали»), or waits («жду с весны»)."""
     words, lemmas = message.words, message.lemmas
     for index, (word, word_lemma) in enumerate(zip(words, lemmas)):
         part, tags = grammemes(word)
@@ -212,6 +213,10 @@ def reminder(message: Message) -> float:
             if "1per" in tags and words_of("again") & set(near):
                 return 1.0
         if word_lemma in words_of("waiting") and "1per" in tags:
+            return 1.0
+    for index, word_lemma in enumerate(lemmas):
+        near = set(lemmas[max(0, index - 3):index + 4])
+        if word_lemma in words_of("appeal_nouns") and near & (words_of("own") | words_of("months")):
             return 1.0
     return 0.0
 
