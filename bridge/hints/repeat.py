@@ -251,18 +251,19 @@ def content_vectors(message: Message, places: frozenset[str] = frozenset()
 @lru_cache(maxsize=200_000)
 def letter_like(first: str, second: str) -> bool:
     """True when two words of five letters or more are one word misspelt («лесница»,
-    «цинтральный»: one letter of a short word, two of a longer one, the first letter kept) or
+    «цинтральный»: one letter of six or seven, two of a longer word, the first letter kept) or
     derived one from the other («математичка», «продлёнка»: a common beginning of five letters
-    and of most of the shorter word)."""
+    and of three quarters of the shorter word; «квартира» and «квартал» are two words)."""
     if len(first) < 5 or len(second) < 5 or first == second:
         return first == second
     common = next((i for i, (a, b) in enumerate(zip(first, second)) if a != b),
                   min(len(first), len(second)))
-    if common >= 5 and common >= 0.6 * min(len(first), len(second)):
+    if common >= 5 and common >= 0.75 * min(len(first), len(second)):
         return True
-    if first[0] != second[0] or abs(len(first) - len(second)) > 2:
-        return False
-    return edit_distance(first, second) <= (1 if min(len(first), len(second)) < 7 else 2)
+    shorter = min(len(first), len(second))
+    if first[0] != second[0] or abs(len(first) - len(second)) > 2 or shorter < 6:
+        return False  # five letters are too few to tell a typo from another word («улица», «улика»)
+    return edit_distance(first, second) <= (1 if shorter < 8 else 2)
 
 
 def edit_distance(first: str, second: str) -> int:
@@ -340,17 +341,37 @@ def repeat_score(new: Message, old: Message, model: RepeatModel | None = None) -
     return probability if probability >= model.threshold else 0.0
 
 
-def find_repeat(text: str, author_key: str | None, earlier: Iterable[EarlierCase],
-                message: Message | None = None) -> str | None:
-    """Return the ID of the earlier case of the same author that TEXT repeats most, if any."""
+def shared_thing(new: Message, old: Message, model: RepeatModel | None = None) -> str:
+    """The lemma of the rarest word of NEW that OLD shares, place names aside (the thing
+    complained about: «качели», «домофон»), or '' — what the hint shows as the reason."""
+    model = model or shipped_model()
+    places = place_words(new) | place_words(old)
+    others = content_vectors(old, places)
+    found = [(model.rarity(word[0]), word[0]) for word in content_vectors(new, places)
+             if shared(word, others) >= THING_LIKENESS]
+    return max(found)[1] if found else ""
+
+
+def find_repeat_match(text: str, author_key: str | None, earlier: Iterable[EarlierCase],
+                      message: Message | None = None) -> tuple[str, str] | None:
+    """(the ID of the earlier case of the same author that TEXT repeats most, the thing both
+    name or ''), or None."""
     if not author_key:
         return None
     message = message or prepare(text)
-    best_id, best_score = None, 0.0
+    best, best_score = None, 0.0
     for case in earlier:
         if case.author_key != author_key:
             continue
-        score = repeat_score(message, prepare(case.text))
+        old = prepare(case.text)
+        score = repeat_score(message, old)
         if score > best_score:
-            best_id, best_score = case.case_id, score
-    return best_id
+            best, best_score = (case.case_id, old), score
+    return (best[0], shared_thing(message, best[1])) if best else None
+
+
+def find_repeat(text: str, author_key: str | None, earlier: Iterable[EarlierCase],
+                message: Message | None = None) -> str | None:
+    """Return the ID of the earlier case of the same author that TEXT repeats most, if any."""
+    match = find_repeat_match(text, author_key, earlier, message)
+    return match[0] if match else None
