@@ -46,7 +46,7 @@ from bridge.hints.morph import analyzer, lemma
 from bridge.hints.phrases import first_match
 from bridge.hints.rules import phrases_of
 from bridge.hints.text import Message, prepare
-from bridge.hints.vectors import word_vector
+from bridge.hints.vectors import ZERO, word_vector
 
 WEIGHTS_FILE = "repeat_weights.txt"
 MEASURES = ("meaning", "marker", "reminder", "matter", "thing", "place_conflict",
@@ -55,6 +55,8 @@ WORDS_FILE = "repeat_words.txt"
 WORD_LIKENESS = 0.5  # cosine at which two different words count as one in the soft overlap
 LETTER_LIKENESS = 0.9  # how far a misspelt or derived word («лесница», «математичка») counts
 THING_LIKENESS = 0.6  # how far a word must be shared to name the thing complained about
+MAX_WORDS = 300  # the distinct content words of a message that are compared
+LONGEST_WORD = 30  # a longer «word» is no typo of another (and an edit distance would be slow)
 # A capitalized word that follows a lower-case letter, a digit, a comma or a preposition on the
 # same line — not the first word of a sentence — or opens a quoted name («Рассвет», «Пчёлки»).
 CAPITAL_RE = re.compile(r"(?:(?<=[а-яёa-z0-9,] )|(?<=[«\"„“]))([А-ЯЁ][а-яё]+|[А-ЯЁ]{2,})")
@@ -237,11 +239,14 @@ def resolved(message: Message) -> float:
 def content_vectors(message: Message, places: frozenset[str] = frozenset()
                     ) -> list[tuple[str, np.ndarray | None]]:
     """(lemma, unit word vector or None) of each distinct content lemma of MESSAGE that is not
-    one of PLACES."""
+    one of PLACES — the first MAX_WORDS of them (a letter has a hundred at most; a flood of
+    words is no slower to compare than that)."""
     found = {}
     for i in message.content:
         if message.lemmas[i] in found or message.lemmas[i] in places:
             continue
+        if len(found) == MAX_WORDS:
+            break
         vector = word_vector(message.words[i], message.lemmas[i])
         norm = float(np.linalg.norm(vector)) if vector is not None else 0.0
         found[message.lemmas[i]] = vector / norm if norm else None
@@ -254,7 +259,7 @@ def letter_like(first: str, second: str) -> bool:
     «цинтральный»: one letter of six or seven, two of a longer word, the first letter kept) or
     derived one from the other («математичка», «продлёнка»: a common beginning of five letters
     and of three quarters of the shorter word; «квартира» and «квартал» are two words)."""
-    if len(first) < 5 or len(second) < 5 or first == second:
+    if min(len(first), len(second)) < 5 or max(len(first), len(second)) > LONGEST_WORD:
         return first == second
     common = next((i for i, (a, b) in enumerate(zip(first, second)) if a != b),
                   min(len(first), len(second)))
@@ -277,20 +282,25 @@ def edit_distance(first: str, second: str) -> int:
     return previous[-1]
 
 
-def shared(word: tuple[str, np.ndarray | None], others: list) -> float:
-    """How far the other message has WORD: 1 for its lemma, else the best of a word of like
-    meaning (its cosine, WORD_LIKENESS at least) and a misspelt or derived one
-    (LETTER_LIKENESS), else 0."""
-    lemma, vector = word
-    found = 0.0
-    for other_lemma, other in others:
-        if other_lemma == lemma:
-            return 1.0
-        if vector is not None and other is not None:
-            likeness = float(vector @ other)
-            found = max(found, likeness if likeness >= WORD_LIKENESS else 0.0)
-        if found < LETTER_LIKENESS and letter_like(lemma, other_lemma):
-            found = LETTER_LIKENESS
+def likeness(first: list, second: list) -> np.ndarray:
+    """How far each word of FIRST is each word of SECOND (lists of lemma and unit vector): 1 for
+    the same lemma, else the best of a word of like meaning (its cosine, WORD_LIKENESS at least)
+    and a misspelt or derived one (LETTER_LIKENESS), else 0 — one row per word of FIRST."""
+    def stacked(words: list) -> np.ndarray:
+        return np.array([vector if vector is not None else ZERO for _, vector in words],
+                        dtype=np.float32)
+
+    found = stacked(first) @ stacked(second).T
+    found[found < WORD_LIKENESS] = 0.0
+    by_letter: dict[str, list[int]] = {}
+    for j, (other, _) in enumerate(second):
+        by_letter.setdefault(other[:1], []).append(j)
+    for i, (lemma, _) in enumerate(first):
+        for j in by_letter.get(lemma[:1], ()):
+            if second[j][0] == lemma:
+                found[i, j] = 1.0
+            elif found[i, j] < LETTER_LIKENESS and letter_like(lemma, second[j][0]):
+                found[i, j] = LETTER_LIKENESS
     return found
 
 
@@ -299,15 +309,14 @@ def weighted_overlap(first: list, second: list, model: RepeatModel) -> tuple[flo
     rarity of the rarest word they share, over the largest rarity) — see the module docstring."""
     if not first or not second:
         return 0.0, 0.0
-    weight_a = [model.rarity(lemma) for lemma, _ in first]
-    weight_b = [model.rarity(lemma) for lemma, _ in second]
-    found_a = [shared(word, second) for word in first]
-    found_b = [shared(word, first) for word in second]
-    total = (sum(weight_a) + sum(weight_b)) or 1.0
-    matter = (sum(w * f for w, f in zip(weight_a, found_a))
-              + sum(w * f for w, f in zip(weight_b, found_b))) / total
-    thing = max((w * f for w, f in zip(weight_a, found_a) if f >= THING_LIKENESS), default=0.0)
-    return matter, thing / math.log(model.messages + 1)
+    weight_a = np.array([model.rarity(lemma) for lemma, _ in first])
+    weight_b = np.array([model.rarity(lemma) for lemma, _ in second])
+    found = likeness(first, second)
+    found_a, found_b = found.max(axis=1), found.max(axis=0)
+    total = float(weight_a.sum() + weight_b.sum()) or 1.0
+    matter = float(weight_a @ found_a + weight_b @ found_b) / total
+    things = weight_a * found_a * (found_a >= THING_LIKENESS)
+    return matter, float(things.max()) / math.log(model.messages + 1)
 
 
 def meaning(words: list, model: RepeatModel) -> np.ndarray:
@@ -342,14 +351,17 @@ def repeat_score(new: Message, old: Message, model: RepeatModel | None = None) -
 
 
 def shared_thing(new: Message, old: Message, model: RepeatModel | None = None) -> str:
-    """The lemma of the rarest word of NEW that OLD shares, place names aside (the thing
-    complained about: «качели», «домофон»), or '' — what the hint shows as the reason."""
+    """The lemma of the rarest word of NEW that OLD shares, place names aside, a noun first (the
+    thing complained about: «качели», «домофон»), or '' — what the hint shows as the reason."""
     model = model or shipped_model()
     places = place_words(new) | place_words(old)
-    others = content_vectors(old, places)
-    found = [(model.rarity(word[0]), word[0]) for word in content_vectors(new, places)
-             if shared(word, others) >= THING_LIKENESS]
-    return max(found)[1] if found else ""
+    words, others = content_vectors(new, places), content_vectors(old, places)
+    if not words or not others:
+        return ""
+    shared = likeness(words, others).max(axis=1)
+    found = [(grammemes(lemma)[0] == "NOUN", model.rarity(lemma), lemma)
+             for (lemma, _), f in zip(words, shared) if f >= THING_LIKENESS]
+    return max(found)[2] if found else ""  # a noun names a thing better than a verb
 
 
 def find_repeat_match(text: str, author_key: str | None, earlier: Iterable[EarlierCase],

@@ -60,6 +60,9 @@ TOPIC_LETTERS = False  # topics read words, not letters (letters helped only the
 TOPIC_C = 4.0
 ANCHOR_WEIGHT = 1.0  # the demo profile beside the topic's mean message (anchored)
 REPEAT_C = 10.0  # chosen by --repeat-cv on the training pairs
+# Session 6 tried 0.4 (the best worst of precision and recall over --repeat-transfer and
+# --repeat-cv); the held-out floor of tests/hints/test_corpus.py failed on precision, so the
+# threshold of session 5 stays rather than one picked by a held-out figure.
 REPEAT_THRESHOLD = 0.5
 DATA = Path(__file__).with_name("data")
 
@@ -329,7 +332,7 @@ def repeat_cv(pairs: list, rows: list[Labelled], k: int = 5) -> None:
     shipped = [(pair.repeat, repeat_score(prepare(pair.new), prepare(pair.earlier)) > 0)
                for pair in pairs]
     print(f"repeat pairs: {len(pairs)}, of which repeats {sum(p.repeat for p in pairs)}")
-    for threshold in (0.4, 0.5, 0.6, 0.7):
+    for threshold in (0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
         print(f"  threshold {threshold}: " + precision_recall(
             [(label, score >= threshold and score > 0) for label, score in found]))
     print("  shipped weights (fitted on all these pairs): " + precision_recall(shipped))
@@ -356,7 +359,7 @@ def repeat_transfer(target: Path = NEWEST_PAIRS) -> None:
                  for pair in test]
         print(f"== repeats, {title}: {len(test)} pairs, of which repeats "
               f"{sum(p.repeat for p in test)}")
-        for threshold in (0.4, 0.5, 0.6):
+        for threshold in (0.4, 0.45, 0.5, 0.55, 0.6):
             print(f"  threshold {threshold}: " + precision_recall(
                 [(label, score >= threshold and score > 0) for label, score in found]))
 

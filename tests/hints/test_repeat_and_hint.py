@@ -135,7 +135,8 @@ def test_each_message_naming_a_place_the_other_does_not_is_a_place_conflict():
 
 def test_the_hint_names_the_thing_both_messages_are_about(demo):
     earlier = (EarlierCase("OKH-2025-00104", "vk:707",
-                           "Прошу починить качели на детской площадке возле дома 21 по Ломоносова"),)
+                           "Прошу починить качели на детской площадке возле дома 21 по "
+                           "Ломоносова"),)
     hint = demo.suggest("прикладываю фото: сиденье качелей на Ломоносова 21 висит на одной цепи. "
                         "детям так качаться? я уже писала", earlier=earlier, author_key="vk:707")
     assert hint.repeat_of == "OKH-2025-00104"
@@ -195,8 +196,8 @@ def test_a_quoted_name_is_a_place_and_a_place_in_another_case_is_no_conflict():
     from bridge.hints.text import prepare
 
     assert "рассвет" in place_words(prepare("от магазина «Рассвет» до автостанции темно"))
-    assert not place_conflict(prepare("на цинтральной в тунгоре темно, Тунгор забыт"),
-                              prepare("Не работает освещение в посёлке Тунгор по улице Центральной"))
+    old = prepare("Не работает освещение в посёлке Тунгор по улице Центральной")
+    assert not place_conflict(prepare("на цинтральной в тунгоре темно, Тунгор забыт"), old)
 
 
 def test_a_set_of_repeat_pairs_only_is_read_for_repeats_and_not_for_messages():
