@@ -375,7 +375,7 @@ def find_repeat_match(text: str, author_key: str | None, earlier: Iterable[Earli
     for case in earlier:
         if case.author_key != author_key:
             continue
-        old = prepare(case.text)
+        old = prepare(case.text or "")  # a purged case keeps no text
         score = repeat_score(message, old)
         if score > best_score:
             best, best_score = (case.case_id, old), score

@@ -209,3 +209,19 @@ def test_a_set_of_repeat_pairs_only_is_read_for_repeats_and_not_for_messages():
     pairs = dict(training.pair_sets())[v12]
     assert len(pairs) >= 220 and sum(p.repeat for p in pairs) >= 130
     assert sum(not p.repeat for p in pairs) >= 90
+
+
+def test_a_flood_of_words_or_one_endless_word_is_compared_within_bounds(demo):
+    from bridge.hints.repeat import MAX_WORDS, content_vectors, letter_like
+    from bridge.hints.text import prepare
+
+    flood = " ".join(f"слово{'а' * (i % 7)}{chr(0x430 + i % 32)}{chr(0x430 + i // 32 % 32)}"
+                     for i in range(MAX_WORDS * 3))
+    assert len(content_vectors(prepare(flood))) == MAX_WORDS
+    assert not letter_like("а" * 20_000, "а" * 19_999)  # no edit distance of endless words
+    earlier = (EarlierCase("OKH-2025-00106", "vk:909", "а" * 20_000 + " яма на Ленина"),
+               EarlierCase("OKH-2025-00107", "vk:909", ""),
+               EarlierCase("OKH-2025-00108", "vk:909", None))
+    hint = demo.suggest("\ud800 яма на Ленина \x00 " + "б" * 20_000, earlier=earlier,
+                        author_key="vk:909")
+    assert hint.repeat_of in (None, "OKH-2025-00106")
