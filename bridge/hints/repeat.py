@@ -208,6 +208,8 @@ def reminder(message: Message) -> float:
         part, tags = grammemes(word)
         if part != "VERB" or (index and words[index - 1] == "не"):
             continue
+        if word_lemma in words_of("answered") and "impr" in tags:
+            return 1.0  # «ответьте уже», «ответьте людям»: the author waits for an answer
         if word_lemma in words_of("appeal") or word_lemma in words_of("answered"):
             if "past" in tags:
                 return 1.0
