@@ -373,6 +373,12 @@ def competence_field(message: Message) -> str | None:
 # before the body (a noun or an adjective may stand between: «у районной больницы», «около
 # отдела полиции»), verbs of saying and asking up to three words after it.
 PLACE_PREPOSITIONS = frozenset("у возле около рядом напротив мимо вдоль перед до".split())
+# «после больницы батареи холодные»: a time, as much a circumstance as a place (set v14) — right
+# before the body only («после лишения прав ГИБДД не отвечает» asks the body).
+TIME_PREPOSITIONS = frozenset({"после"})
+# «в доме, где отделение почты», «в подъезде где живёт участковый», «рядом с больницей»: the body
+# locates the municipal thing (set v14); «где» after a noun opens such a clause, up to SOURCE_REACH
+# words before the body («где сделать прививку?» asks the body).
 BETWEEN_POS = frozenset({"NOUN", "ADJF", "PRTF"})
 SOURCE_VERBS = frozenset("сказать говорить ответить написать посоветовать советовать просить "
                          "попросить переслать перенаправить объяснить объяснять пояснить "
@@ -396,10 +402,27 @@ def mentioned_only(message: Message, position: int) -> bool:
     after = range(position + 1, min(position + 1 + SOURCE_REACH, len(words)))
     if any(message.lemmas[i] in SOURCE_VERBS and words[i - 1] != "не" for i in after):
         return True
+    before = range(max(0, position - SOURCE_REACH), position)
+    if position >= 1 and words[position - 1] in TIME_PREPOSITIONS:
+        return True
+    if any(words[i] == "где" and i >= 1 and pos(words[i - 1]) == "NOUN" for i in before) or \
+            (position >= 2 and words[position - 2:position] == ("рядом", "с")):
+        return True
+    # «завуч говорит идите в полицию», «УК говорит жалуйтесь в прокуратуру»: someone else sends the
+    # author to the body — what the author asks for is elsewhere in the message (set v14)
+    if sends_elsewhere(message, before):
+        return True
     # «я буду жаловаться в прокуратуру, если не сделаете», «пойду в полицию»: the author's own
     # next step, a warning to the municipality (set v5), not a question for the body
-    before = range(max(0, position - SOURCE_REACH), position)
     return any(words[i] == "буду" or is_first_person_future(words[i]) for i in before)
+
+
+def sends_elsewhere(message: Message, before: range) -> bool:
+    """True when a verb of saying (not an imperative: «ответьте») is followed within BEFORE by an
+    imperative — the body is where someone else sent the author."""
+    words = message.words
+    said = [i for i in before if message.lemmas[i] in SOURCE_VERBS and not is_imperative(words[i])]
+    return bool(said) and any(is_imperative(words[j]) for j in before if j > said[0])
 
 
 def asks_the_municipality(message: Message) -> bool:
