@@ -209,3 +209,54 @@ def test_an_administrations_decision_is_no_court_appeal_even_for_the_model(demo,
     # п. 3.7 names court acts: with no court, judge, sentence or bailiffs named, the decision
     # to undo is the administration's, and the model may not call it an appeal alone
     assert demo.suggest(text).policy != "court_appeal"
+
+
+@pytest.mark.parametrize("text", [
+    "в подъезде, где живёт участковый, лампочки нет полгода",  # a «где» clause locates
+    "в доме рядом с банком не вывозят мусор третий день",
+    "после больницы у бабушки в квартире холодные батареи",
+    "завуч говорит идите в полицию, а школа что делает?",  # someone else sends the author there
+    "пенсионерке пересчитали квитанцию за отопление неверно",  # «пенсионерка» is not «пенсия»
+])
+def test_a_federal_body_as_a_mere_mention_leaves_competence_to_the_model(text):
+    from bridge.hints.rules import check_out_of_competence
+    from bridge.hints.text import prepare
+
+    verdict = check_out_of_competence(prepare(text))
+    assert not verdict.applies
+    assert "competence_mention" in verdict.flags or not verdict.flags
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("где сделать прививку от клеща?", "здравоохранение"),  # «где» asks, opens no clause
+    ("ответьте, почему закрыли роддом", "здравоохранение"),  # an imperative, not a report
+    ("дознаватель не звонит, дело стоит третий месяц", "полиция"),
+    ("к эндокринологу запись только на март", "здравоохранение"),
+    ("на моё имя взяли микрозайм", "полиция"),
+    ("декретные посчитали меньше в два раза", "пенсии и пособия"),
+    ("поезд из Ногликов отменили", "железнодорожные перевозки"),
+])
+def test_federal_matters_named_by_what_the_person_lives_through(text, field):
+    from bridge.hints.rules import check_out_of_competence
+    from bridge.hints.text import prepare
+
+    assert check_out_of_competence(prepare(text)).reason == f"вне компетенции: {field} (п. 3.7)"
+
+
+def test_a_trip_is_no_train():
+    from bridge.hints.rules import check_out_of_competence
+    from bridge.hints.text import prepare
+
+    assert not check_out_of_competence(prepare("помогите команде с поездкой на соревнования")).applies
+
+
+def test_the_competence_rule_beside_a_departments_subject_needs_the_models_threshold(demo):
+    # «налог» names a federal field, «горячая вода» a subject of the configured ЖКХ: whose matter
+    # it is, the model tells at its own threshold; a bare federal matter needs only its agreement
+    from bridge.hints.hint import RULE_AGREEMENT, THRESHOLDS
+    from bridge.hints.text import prepare
+
+    beside = prepare("налог плачу исправно, а горячей воды нет с мая")
+    assert demo.agreement("out_of_competence", beside) == THRESHOLDS["out_of_competence"]
+    assert demo.agreement("out_of_competence", prepare("дознаватель не звонит")) == RULE_AGREEMENT
+    assert demo.agreement("court_appeal", beside) == RULE_AGREEMENT
