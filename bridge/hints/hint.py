@@ -195,8 +195,10 @@ class Hinter:
         """The policy of MESSAGE (see the module docstring)."""
         for policy, rule in PRECEDENCE:
             verdict = verdicts[rule.name]
-            agreed = probabilities.get(policy, 0.0) >= self.agreement(policy, message)
-            if verdict.applies and (verdict.strong or agreed or not probabilities):
+            if not verdict.applies:
+                continue
+            if verdict.strong or not probabilities or \
+                    probabilities.get(policy, 0.0) >= self.agreement(policy, message):
                 return Decision(policy, verdict.reason, "rule")
         if not probabilities:
             return Decision("normal", None, "none")
