@@ -178,3 +178,26 @@ def test_roles_names_and_greetings_judge_nobody(text):
                                   "медведь у школы", "собаки во дворе"])
 def test_animals_where_they_are_judge_nobody(text):
     assert "judging_noun" not in check_obscene(prepare(text)).flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["χуйня полная", "εбанутые совсем", "ху€во работаете", "π3дец с трубами",
+     "3,14здец дорогам", "п|/|здец какой-то", "ху?ня полная", "вы там оху?ли?", "п???ец опять",
+     "бл_ть сколько можно", "бл…ть ну когда", "писдец с мусором", "ипанутые вы", "йобаный стыд",
+     "сцуки вы все", "уе6ки", "пошли на йух", "обосрались вы с ремонтом"],
+)
+def test_session6_disguises_are_read(text):
+    """Greek letters, «€», «π» and «3,14» for «пи», «|/|» for «и», «?», «_» and «…» as masks
+    inside a word, spellings by ear of words no dictionary knows, a word read backwards."""
+    assert [f.kind for f in find_obscene(text)] == ["obscene"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ипотека и ипподром", "вы где?", "а что?", "ivan_petrov", "сцена ДК", "3,14 — число пи",
+     "площадь 3.14 га", "йогурт", "Ипатьевский переулок", "обоснование сметы",
+     "обосновали", "бланк_заявления"],
+)
+def test_session6_readings_keep_innocent_words(text):
+    assert find_obscene(text) == []
