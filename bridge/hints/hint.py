@@ -67,7 +67,12 @@ UNSUPPORTED = {"threat": 0.6, "obscene": 0.8, "court_appeal": 0.9, "noise": 0.7,
                "bypass_law": 0.75}
 # A noun that judges the addressee («нелюди вы», «ваш начальник — индюк»: rules.py) supports an
 # insult as a listed one does (session 5, measured by --transfer on set v6).
-SUPPORT = {"threat": "threat_cues:", "obscene": ("soft_insult", "judging_noun"),
+# A threat's form without a threat word supports it too: harm aimed at the addressee, a
+# question of fear, a wish of harm, harm forecast by someone unnamed (rules.threat_forms,
+# session 6, measured by --transfer on sets v9 and v6).
+SUPPORT = {"threat": ("threat_cues:", "threat_form:aimed", "threat_form:fear", "threat_form:wish",
+                      "threat_form:forecast"),
+           "obscene": ("soft_insult", "judging_noun"),
            "court_appeal": "court",
            "bypass_law": ("bypass", "offers_return")}
 # Findings that speak against a guess of the model alone: a danger reported («яма кого-нибудь

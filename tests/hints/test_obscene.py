@@ -201,3 +201,21 @@ def test_session6_disguises_are_read(text):
 )
 def test_session6_readings_keep_innocent_words(text):
     assert find_obscene(text) == []
+
+
+@pytest.mark.parametrize("text", ["вы не люди, вы плесень", "ты просто пустое место",
+                                  "вы ноль без палочки"])
+def test_a_thing_said_of_you_judges_you(text):
+    assert "judging_noun" in check_obscene(prepare(text)).flags
+
+
+@pytest.mark.parametrize("text", ["вы же администрация", "вы власть, вы и решайте",
+                                  "вы сотрудник отдела?", "вы Иван Петрович?"])
+def test_an_institution_or_a_role_said_of_you_is_no_judgement(text):
+    assert "judging_noun" not in check_obscene(prepare(text)).flags
+
+
+@pytest.mark.parametrize(("text", "kind"), [("узкоглазые на рынке", "insult"),
+                                            ("бабье лето", None), ("хачапури на рынке", None)])
+def test_slurs_are_insults_and_their_look_alikes_are_not(text, kind):
+    assert [f.kind for f in find_obscene(text)] == ([kind] if kind else [])
