@@ -135,9 +135,12 @@ BY_EAR = ((re.compile(r"^йо"), "е"), (re.compile(r"^(.{0,4}?)ип(?=ан|ат
           (re.compile(r"(?<=^п[иеё])сд"), "зд"), (re.compile(r"^сц"), "с"))
 
 
+BY_EAR_CUE_RE = re.compile(r"^йо|ип|^п[иеё]сд|^сц")
+
+
 def by_ear(word: str) -> str:
     """WORD read as it sounds (BY_EAR) when the dictionary does not know it, else WORD."""
-    if len(word) < 3 or analyzer().word_is_known(word):
+    if len(word) < 3 or not BY_EAR_CUE_RE.search(word) or analyzer().word_is_known(word):
         return word
     for pattern, replacement in BY_EAR:
         word = pattern.sub(replacement, word)

@@ -264,9 +264,12 @@ ADDRESSEE = SECOND_PERSON | OBJECT_YOU | frozenset(
     "вашем вашими вашему твоим твоем твоих твоими твоему".split())
 
 
+SENTENCE_END_RE = re.compile(r"[.!?;\n]+")
+
+
 def clauses(message: Message) -> list[list[str]]:
     """The words of each sentence of MESSAGE (split at . ! ? ; and line ends)."""
-    return [found for sentence in re.split(r"[.!?;\n]+", message.folded)
+    return [found for sentence in SENTENCE_END_RE.split(message.folded)
             if (found := CLAUSE_WORD_RE.findall(sentence))]
 
 
@@ -291,8 +294,11 @@ def not_yet(word: str) -> bool:
 
 
 def threat_forms(message: Message) -> tuple[str, ...]:
-    """The flags of THREAT_FORMS that the sentences of MESSAGE show."""
+    """The flags of the threat forms that the sentences of MESSAGE show."""
     harm, found = harm_lemmas(), set()
+    if harm.isdisjoint(message.lemma_index) and FEAR.isdisjoint(message.lemma_index) and \
+            SOMEONE.isdisjoint(message.words):
+        return ()
     for words in clauses(message):
         if not aimed_at_addressee(words):
             continue
