@@ -367,6 +367,23 @@ def check_threat(message: Message) -> Verdict:
     return Verdict(False, flags=cues)
 
 
+SELF = frozenset("я меня мне мной мы нас нам нами себя себе собой".split())
+
+
+def said_of_oneself(message: Message) -> bool:
+    """True when every clause with an insulting word speaks of the author («я», «себя»,
+    «нас») and names no addressee: the author calls himself names, nobody else."""
+    seen = False
+    for clause in CLAUSE_RE.findall(message.folded):
+        if not find_obscene(clause):
+            continue
+        seen = True
+        words = CLAUSE_WORD_RE.findall(clause)
+        if SELF.isdisjoint(words) or not ADDRESSEE.isdisjoint(words):
+            return False
+    return seen
+
+
 def check_obscene(message: Message) -> Verdict:
     """п. 3.6: obscene or insulting language, also disguised; quoted words still count."""
     findings = find_obscene(message.folded, message.quote_spans)
@@ -376,6 +393,9 @@ def check_obscene(message: Message) -> Verdict:
         flags += ("judging_noun",)
     if not findings:
         return Verdict(False, flags=flags)
+    if all(finding.kind == "insult" for finding in findings) and said_of_oneself(message):
+        # «я чувствую себя дураком», «нас держат за дураков»: nobody else is insulted
+        return Verdict(False, flags=(*flags, "insult_self"))
     kinds = {finding.kind for finding in findings}
     label = "нецензурная лексика" if "obscene" in kinds else "оскорбительные выражения"
     flags += tuple(sorted(kinds))

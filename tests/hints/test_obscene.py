@@ -219,3 +219,14 @@ def test_an_institution_or_a_role_said_of_you_is_no_judgement(text):
                                             ("бабье лето", None), ("хачапури на рынке", None)])
 def test_slurs_are_insults_and_their_look_alikes_are_not(text, kind):
     assert [f.kind for f in find_obscene(text)] == ([kind] if kind else [])
+
+
+@pytest.mark.parametrize("text", ["я чувствую себя дураком, трижды пишу", "нас держат за дураков",
+                                  "абсурд, идиотизм системы", "полный дурдом с квитанциями"])
+def test_names_the_author_calls_himself_or_a_state_of_things_are_no_insult(text):
+    assert not check_obscene(prepare(text)).applies
+
+
+@pytest.mark.parametrize("text", ["вы нас держите за дураков, идиоты", "я считаю вас дураками"])
+def test_an_insult_aimed_at_the_addressee_still_applies(text):
+    assert check_obscene(prepare(text)).applies
