@@ -59,9 +59,10 @@ THRESHOLDS = {"threat": 0.2, "obscene": 0.25, "court_appeal": 0.45, "bypass_law"
 # A п. 3.6 guess of the model alone needs evidence beyond the mood of the message: a cue word
 # (weapon, fire, family, an official) for a threat, a context-dependent insult for an insult.
 # Without it the model must be this sure.
-# The threat value was chosen by fitting on one training half and measuring on the other (main
-# tuning part ↔ set v3). An insult guessed with no insulting word stays at 0.8: short, curt
-# complaints («опять нет воды») must not read as insults.
+# The threat value was first chosen by fitting on one training half and measuring on the other
+# (main tuning part ↔ set v3), then lowered with the insult's in session 6 (0.6 → 0.5, 0.8 →
+# 0.7; --transfer on sets v9 and v6): short, curt complaints («опять нет воды») must not read
+# as insults.
 # A way around the law guessed with no bypass phrase and no offer in return («сочтёмся») needs
 # 0.75: lawful questions («можно ли получить жильё молодому специалисту?») read much alike
 # (chosen by 5-fold cross-validation on the training data, session 4).
