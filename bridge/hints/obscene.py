@@ -51,6 +51,7 @@ LATIN_ONLY_RE = re.compile(r"^[a-z]+$")
 LATIN_MASKED_RE = re.compile(r"^[a-z*#%@]+$")
 NAME_TAGS = frozenset({"Surn", "Name", "Patr", "Geox", "Orgn"})
 MIN_FUZZY = 5  # a misspelt insult is looked for only in unknown words this long or longer
+MAX_FUZZY = 40  # … and no longer: a hostile 50,000-letter «word» took seconds of copies
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,8 @@ def misspellings() -> frozenset[str]:
 def is_misspelt_insult(reading: str) -> bool:
     """True for an unknown word one typo away from an insult (a letter left out, added or
     changed) — never for a dictionary word («родина» is not «уродина»)."""
-    if len(reading) < MIN_FUZZY or not reading.isalpha() or analyzer().word_is_known(reading):
+    if not MIN_FUZZY <= len(reading) <= MAX_FUZZY or not reading.isalpha() or \
+            analyzer().word_is_known(reading):
         return False
     if any(NAME_TAGS & parse.tag.grammemes for parse in analyzer().parse(reading)[:2]):
         return False  # «Гурдин», «Дуран»: a surname one letter away from an insult

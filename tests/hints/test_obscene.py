@@ -230,3 +230,11 @@ def test_names_the_author_calls_himself_or_a_state_of_things_are_no_insult(text)
 @pytest.mark.parametrize("text", ["вы нас держите за дураков, идиоты", "я считаю вас дураками"])
 def test_an_insult_aimed_at_the_addressee_still_applies(text):
     assert check_obscene(prepare(text)).applies
+
+
+def test_a_giant_word_is_no_misspelt_insult():
+    """A hostile 50,000-letter word is not searched for typos (it took seconds of copies)."""
+    from bridge.hints.obscene import is_misspelt_insult
+
+    assert not is_misspelt_insult("й" * 50_000)
+    assert find_obscene("й" * 50_000) == []
