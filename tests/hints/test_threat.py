@@ -144,3 +144,14 @@ def test_own_dangers_retold_threats_and_lawful_fears_show_no_threat_form(text):
 def test_a_danger_aimed_at_the_addressee_is_no_reported_danger():
     assert "danger" in check_threat(prepare("на переходе кого-нибудь задавят")).flags
     assert "danger" not in check_threat(prepare("кто-нибудь вас подкараулит")).flags
+
+
+def test_training_reads_set_v9_and_measures_transfer_on_it():
+    from bridge.hints.training import CORPUS, EXTRAS, transfer_parts
+
+    assert CORPUS / "training_v9" in EXTRAS
+    older, newest = transfer_parts(CORPUS / "training_v9")
+    assert len(newest) >= 450
+    assert sum(row.policy == "threat" for row in newest) >= 150
+    assert sum(row.policy == "normal" for row in newest) >= 120
+    assert not {row.text for row in older} & {row.text for row in newest}
