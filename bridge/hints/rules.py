@@ -243,7 +243,8 @@ def harm_lemmas() -> frozenset[str]:
     """The lemmas of harm (``harm.txt`` and the single verbs of ``threats.txt``)."""
     verbs = [entry[1:] for entry in read_entries("threats.txt")
              if entry.startswith("~") and " " not in entry]
-    return frozenset().union(*(lemmas(word) | {word} for word in (*verbs, *read_entries("harm.txt"))))
+    words = (*verbs, *read_entries("harm.txt"))
+    return frozenset().union(*(lemmas(word) | {word} for word in words))
 
 
 # The forms of a threat without a threat word (session 6, set v9), for the model to weigh with
