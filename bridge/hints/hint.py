@@ -52,22 +52,30 @@ REGULATION_POINT = {"threat": "п. 3.6", "obscene": "п. 3.6", "court_appeal": "
                     "bypass_law": "п. 3.7", "out_of_competence": "п. 3.7",
                     "informational": "п. 3.5"}
 # The model's probability a policy needs; lower for п. 3.6, where a miss costs most.
-THRESHOLDS = {"threat": 0.25, "obscene": 0.25, "court_appeal": 0.45, "bypass_law": 0.55,
+# The threat bar (0.25 → 0.2) and the unsupported bars below were chosen in session 6 by fitting
+# on every other training set and measuring on sets v9 and v6 (both agreed; no held-out set).
+THRESHOLDS = {"threat": 0.2, "obscene": 0.25, "court_appeal": 0.45, "bypass_law": 0.55,
               "out_of_competence": 0.45, "informational": 0.5, "noise": 0.5}
 # A п. 3.6 guess of the model alone needs evidence beyond the mood of the message: a cue word
 # (weapon, fire, family, an official) for a threat, a context-dependent insult for an insult.
 # Without it the model must be this sure.
-# The threat value was chosen by fitting on one training half and measuring on the other (main
-# tuning part ↔ set v3). An insult guessed with no insulting word stays at 0.8: short, curt
-# complaints («опять нет воды») must not read as insults.
+# The threat value was first chosen by fitting on one training half and measuring on the other
+# (main tuning part ↔ set v3), then lowered with the insult's in session 6 (0.6 → 0.5, 0.8 →
+# 0.7; --transfer on sets v9 and v6): short, curt complaints («опять нет воды») must not read
+# as insults.
 # A way around the law guessed with no bypass phrase and no offer in return («сочтёмся») needs
 # 0.75: lawful questions («можно ли получить жильё молодому специалисту?») read much alike
 # (chosen by 5-fold cross-validation on the training data, session 4).
-UNSUPPORTED = {"threat": 0.6, "obscene": 0.8, "court_appeal": 0.9, "noise": 0.7,
+UNSUPPORTED = {"threat": 0.5, "obscene": 0.7, "court_appeal": 0.9, "noise": 0.7,
                "bypass_law": 0.75}
 # A noun that judges the addressee («нелюди вы», «ваш начальник — индюк»: rules.py) supports an
 # insult as a listed one does (session 5, measured by --transfer on set v6).
-SUPPORT = {"threat": "threat_cues:", "obscene": ("soft_insult", "judging_noun"),
+# A threat's form without a threat word supports it too: harm aimed at the addressee, a
+# question of fear, a wish of harm, harm forecast by someone unnamed (rules.threat_forms), a
+# condition put to the addressee (session 6, measured by --transfer on sets v9 and v6).
+SUPPORT = {"threat": ("threat_cues:", "threat_form:aimed", "threat_form:fear", "threat_form:wish",
+                      "threat_form:forecast", "threat_form:condition"),
+           "obscene": ("soft_insult", "judging_noun"),
            "court_appeal": "court",
            "bypass_law": ("bypass", "offers_return")}
 # Findings that speak against a guess of the model alone: a danger reported («яма кого-нибудь

@@ -21,28 +21,37 @@ from bridge.hints.morph import analyzer, detransliterate, forms, spell_latin
 from bridge.hints.text import fold
 
 # «а» stands for an unstressed «о» as people write it by ear («ахуеть», «ahuet»).
-PREFIX = r"(?:на|по|от|ни|до|за|раз|рас|вы|о|а|об|пере|при|под|про|у|с)?"
+PREFIX = r"(?:на|по|от|ни|до|за|раз|рас|вы|о|а|обо|об|пере|при|под|про|у|с)?"
 LOOKALIKES = str.maketrans(
     {"a": "а", "b": "б", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "o": "о",
      "p": "р", "t": "т", "x": "х", "y": "у", "u": "и", "3": "з", "0": "о", "6": "б",
      "9": "я", "4": "ч", "@": "а", "$": "с",
      # phonetic readings, for words that mix alphabets («пизdец», «бlядь»)
-     "d": "д", "l": "л", "z": "з", "i": "и", "r": "р", "s": "с", "g": "г", "n": "н"}
+     "d": "д", "l": "л", "z": "з", "i": "и", "r": "р", "s": "с", "g": "г", "n": "н",
+     # Greek look-alikes and the euro sign («χуйня», «εбанутые», «ху€во»)
+     "χ": "х", "ε": "е", "α": "а", "ο": "о", "ρ": "р", "κ": "к", "τ": "т", "μ": "м",
+     "υ": "у", "γ": "у", "λ": "л", "δ": "д", "€": "е"}
 )
-MASK_CHARS = "*#%!&"
+# Letters drawn with several signs, and «пи» written as the number («π3дец», «3,14здец»,
+# «х|/|йня»): read before the message is split into words.
+DRAWN = ((re.compile(r"\|/\|"), "и"), (re.compile(r"\}\|\{"), "ж"),
+         (re.compile(r"π|(?<![\d.,])3[.,]14(?=[а-яa-z])"), "пи"), (re.compile("…"), ".."))
+MASK_CHARS = "*#%!&?_"
 # Latin read by sound, not by look: «hyilo», «hui» («h» is «х», not the look-alike «н»).
 PHONETIC = str.maketrans({"h": "х", "y": "у", "u": "у", "i": "и", "j": "й", "e": "е"})
 # What self-censoring writers hide behind «*» or «@»: a vowel, «й», or a pair of letters.
 MASK_FILLS = ("", "а", "е", "и", "о", "у", "ы", "я", "й", "ю", "уй", "ен", "зд", "ид", "ед",
               "ля", "б", "л", "х", "н", "ху", "п")
-# «!» and «&» mask a letter only inside a word («п!здец», «бл&дь»), never at its end.
-RAW_WORD_RE = re.compile(r"[\w*#%@$.\-]+(?:[!&]+[\w*#%@$.\-]+)*")
+# «!», «&» and «?» mask a letter only inside a word («п!здец», «бл&дь», «ху?ня»), never at
+# its end.
+RAW_WORD_RE = re.compile(r"[\w*#%@$€.\-]+(?:[!&?]+[\w*#%@$€.\-]+)*")
 SPACED_RE = re.compile(r"(?<![\w*])(?:[\w*][ .\-_]+){2,}[\w*](?![\w*])")
 CYRILLIC_RE = re.compile(r"[а-я]")
 LATIN_ONLY_RE = re.compile(r"^[a-z]+$")
 LATIN_MASKED_RE = re.compile(r"^[a-z*#%@]+$")
 NAME_TAGS = frozenset({"Surn", "Name", "Patr", "Geox", "Orgn"})
 MIN_FUZZY = 5  # a misspelt insult is looked for only in unknown words this long or longer
+MAX_FUZZY = 40  # … and no longer: a hostile 50,000-letter «word» took seconds of copies
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,7 @@ def spellings(raw: str) -> set[str]:
     plain = raw.strip(".-_")
     squashed = re.sub(r"[.\-_]", "", plain)
     readings = {plain, squashed, read_as_cyrillic(squashed), drop_drawl(squashed)}
+    readings |= {by_ear(reading) for reading in readings if CYRILLIC_RE.match(reading)}
     if LATIN_ONLY_RE.match(squashed):
         readings.add(detransliterate(squashed))  # «suki», «pizdec» typed in transliteration
         sounded = squashed.translate(PHONETIC).translate(LOOKALIKES)
@@ -119,13 +129,32 @@ def spellings(raw: str) -> set[str]:
     return readings | {collapse_repeats(reading) for reading in readings}
 
 
+# Spellings by ear of a word nobody would find in a dictionary: «йо» for «ё» («йобаный»),
+# «и» for an unstressed «е» and a devoiced «п» («ипанутые»), «с» for «з» before «д» («писдец»),
+# «сц» for «с» («сцуки»).
+BY_EAR = ((re.compile(r"^йо"), "е"), (re.compile(r"^(.{0,4}?)ип(?=ан|ат|ну)"), r"\1еб"),
+          (re.compile(r"(?<=^п[иеё])сд"), "зд"), (re.compile(r"^сц"), "с"))
+
+
+BY_EAR_CUE_RE = re.compile(r"^йо|ип|^п[иеё]сд|^сц")
+
+
+def by_ear(word: str) -> str:
+    """WORD read as it sounds (BY_EAR) when the dictionary does not know it, else WORD."""
+    if len(word) < 3 or not BY_EAR_CUE_RE.search(word) or analyzer().word_is_known(word):
+        return word
+    for pattern, replacement in BY_EAR:
+        word = pattern.sub(replacement, word)
+    return word
+
+
 def masked_regex(raw: str) -> re.Pattern[str] | None:
     """For a self-censored word («х*й», «о..ели»), a regex its hidden letters may fill."""
     word = read_as_cyrillic(raw.strip("-_"))
     word = re.sub(r"(?<=\w)\.{2,}(?=\w)|\.{2,}$", "*", word)
     if not any(char in word for char in MASK_CHARS) or not CYRILLIC_RE.search(word):
         return None
-    pieces = re.split(r"[*#%!&]+", word)
+    pieces = re.split(r"[*#%!&?_]+", word)
     return re.compile("[а-я]{0,4}".join(re.escape(piece) for piece in pieces) + "$")
 
 
@@ -133,7 +162,7 @@ def mask_fills(raw: str) -> list[str]:
     """Readings of a masked word with each mask run («*», «@», «#») filled by likely letters."""
     word = re.sub(r"(?<=\w)\.{2,}(?=\w)|\.{2,}$", "*", raw.strip("-_"))
     word = word.lstrip("@")   # «@Ира»: a mention (VK, Telegram), not a masked first letter
-    runs = re.split(r"[*#%@!&]+", word)
+    runs = re.split(r"[*#%@!&?_]+", word)
     if len(runs) < 2 or len(runs) > 3:
         return []
     readings = [""]
@@ -175,7 +204,8 @@ def misspellings() -> frozenset[str]:
 def is_misspelt_insult(reading: str) -> bool:
     """True for an unknown word one typo away from an insult (a letter left out, added or
     changed) — never for a dictionary word («родина» is not «уродина»)."""
-    if len(reading) < MIN_FUZZY or not reading.isalpha() or analyzer().word_is_known(reading):
+    if not MIN_FUZZY <= len(reading) <= MAX_FUZZY or not reading.isalpha() or \
+            analyzer().word_is_known(reading):
         return False
     if any(NAME_TAGS & parse.tag.grammemes for parse in analyzer().parse(reading)[:2]):
         return False  # «Гурдин», «Дуран»: a surname one letter away from an insult
@@ -218,7 +248,10 @@ def raw_words(folded: str) -> list[tuple[str, int]]:
 def find_obscene(folded: str, quote_spans: tuple[tuple[int, int], ...] = ()) -> list[Finding]:
     """Return every obscene or insulting word of FOLDED text (see ``text.fold``)."""
     findings, seen = [], set()
-    for raw, offset in raw_words(fold(folded)):
+    folded = fold(folded)
+    for pattern, letters in DRAWN:
+        folded = pattern.sub(letters, folded)
+    for raw, offset in raw_words(folded):
         result = classify_raw(raw)
         if result and (result[0], offset) not in seen:  # «б.л.я» is both a word and a run
             seen.add((result[0], offset))

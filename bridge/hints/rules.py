@@ -156,6 +156,39 @@ def characterizes_addressee(message: Message) -> bool:
             return True
         if you and any(judging_adjective(word) for word in words):
             return True
+        if predicated_of_you(words):
+            return True
+    return False
+
+
+# What «вы» may be called without a judgement: an institution or a role («вы же администрация»).
+INSTITUTIONS = frozenset("администрация власть отдел управление орган организация служба "
+                         "комиссия учреждение муниципалитет округ район город государство "
+                         "представитель слуга ответ".split())
+LINKING = frozenset("не же просто все всего лишь там тут только и а".split())
+
+
+def predicated_of_you(words: list[str]) -> bool:
+    """True for «вы плесень», «ты просто пустое место», «вы не люди, вы ноль»: «вы» or «ты»
+    and, after linking words only, a noun in the nominative that names no role or institution —
+    a thing said of a person judges him, whatever the thing (the dictionary decides, no list)."""
+    for index, word in enumerate(words):
+        if word not in ("вы", "ты"):
+            continue
+        rest = [w for w in words[index + 1:index + 5] if w not in LINKING][:2]
+        for candidate in rest:
+            parses = analyzer().parse(candidate)
+            if parses[0].tag.POS == "ADJF":
+                continue
+            parse = next((p for p in parses[:3] if p.tag.POS == "NOUN" and "nomn" in p.tag),
+                         parses[0])
+            lemma = parse.normal_form.replace("ё", "е")
+            if parse.tag.POS == "NOUN" and "nomn" in parse.tag and not (
+                    NAME_OR_PLACE & parse.tag.grammemes) and lemma not in INSTITUTIONS \
+                    and lemma not in NEUTRAL_PERSONS \
+                    and lemma not in cue_sets("threat_cues.txt")["target"]:
+                return True
+            break
     return False
 
 
@@ -205,6 +238,101 @@ def carried(words: tuple[str, ...], index: int) -> bool:
     return instrumental and ("с" in before or "со" in before)
 
 
+@lru_cache(maxsize=1)
+def harm_lemmas() -> frozenset[str]:
+    """The lemmas of harm (``harm.txt`` and the single verbs of ``threats.txt``)."""
+    verbs = [entry[1:] for entry in read_entries("threats.txt")
+             if entry.startswith("~") and " " not in entry]
+    words = (*verbs, *read_entries("harm.txt"))
+    return frozenset().union(*(lemmas(word) | {word} for word in words))
+
+
+# The forms of a threat without a threat word (session 6, set v9), for the model to weigh with
+# the cue words: harm aimed at the addressee («вашу дачу спалят», «кабинет ваш сгорит»), a
+# question of fear put to him («а вы не боитесь ходить одна?»), a wish of harm («чтоб у вас
+# дача сгорела»), harm forecast by someone unnamed («кто-нибудь вас встретит»).
+FEAR = frozenset("бояться страшно боязно опасаться страх".split())
+WISHING = frozenset({"чтоб", "чтобы", "пусть", "желать"})
+SOMEONE = frozenset({"кто-нибудь", "кто-то", "кто-либо", "однажды", "когда-нибудь", "рано",
+                     "скоро", "ночью"})
+SUBJUNCTIVE = frozenset({"бы", "б"})
+# The addressee as the object of what someone will do («вас встретят», «вашу машину»), not
+# the one told something («вам расскажут»).
+OBJECT_YOU = frozenset("вас тебя ваш ваша ваше ваши вашу вашего вашей ваших твой твоя твою твое "
+                       "твои твоего твоей".split())
+# Every form of «вы», «ты» and their possessives (SECOND_PERSON lacks «вашу», «твою», …).
+ADDRESSEE = SECOND_PERSON | OBJECT_YOU | frozenset(
+    "вашем вашими вашему твоим твоем твоих твоими твоему".split())
+
+
+SENTENCE_END_RE = re.compile(r"[.!?;\n]+")
+
+
+def clauses(message: Message) -> list[list[str]]:
+    """The words of each sentence of MESSAGE (split at . ! ? ; and line ends)."""
+    return [found for sentence in SENTENCE_END_RE.split(message.folded)
+            if (found := CLAUSE_WORD_RE.findall(sentence))]
+
+
+def aimed_at_addressee(words: list[str]) -> bool:
+    """True when WORDS speak to or of the addressee or an official («вашу дачу», «глава») and
+    retell nobody's words («сосед кричал, что подожжёт…» is reported, «мой дом сгорит» is the
+    author's own danger)."""
+    targets = cue_sets("threat_cues.txt")["target"]
+    if any(not REPORTING.isdisjoint(read(word).lemmas) for word in words):
+        return False
+    return any(word in ADDRESSEE for word in words) or any(
+        not targets.isdisjoint(read(word).lemmas) for word in words)
+
+
+@lru_cache(maxsize=100_000)
+def not_yet(word: str) -> bool:
+    """True for a verb that speaks of what is to come: a future or perfective present
+    («сгорит», «спалят»), an imperative or an infinitive («сжечь бы»)."""
+    tag = analyzer().parse(word)[0].tag
+    return tag.POS == "INFN" or "futr" in tag or "impr" in tag or (
+        tag.POS == "VERB" and "perf" in tag and "pres" in tag)
+
+
+def threat_forms(message: Message) -> tuple[str, ...]:
+    """The flags of the threat forms that the sentences of MESSAGE show."""
+    harm, found = harm_lemmas(), set()
+    if harm.isdisjoint(message.lemma_index) and FEAR.isdisjoint(message.lemma_index) and \
+            SOMEONE.isdisjoint(message.words):
+        return ()
+    for words in clauses(message):
+        if not aimed_at_addressee(words):
+            continue
+        readings = [read(word) for word in words]
+        hurts = [w for w, r in zip(words, readings) if not harm.isdisjoint(r.lemmas)]
+        if any(not_yet(word) for word in hurts) or (hurts and not SUBJUNCTIVE.isdisjoint(words)):
+            found.add("threat_form:aimed")
+        # «не боитесь ходить…», «не страшно за дачу?»; not «не боитесь, что дети провалятся»
+        # nor «не боитесь ответственности» (a danger or a lawful step).
+        feared = [i for i, r in enumerate(readings) if not FEAR.isdisjoint(r.lemmas)]
+        if "не" in words and any(i + 1 < len(words) and (words[i + 1] == "за" or
+                                                        readings[i + 1].pos == "INFN")
+                                 for i in feared):
+            found.add("threat_form:fear")
+        if hurts and any(word in WISHING for word in words[:3]):
+            found.add("threat_form:wish")
+        if any(word in SOMEONE for word in words) and any(word in OBJECT_YOU for word in words) \
+                and any(not_yet(word) and read(word).person == "3per" for word in words):
+            found.add("threat_form:forecast")
+    return tuple(sorted(found))
+
+
+def danger_reported(message: Message) -> bool:
+    """A danger named («яма кого-нибудь убьёт», «пока не поздно») that is not aimed at the
+    addressee: no «вы» within four words of it («кто-нибудь вас встретит» is no danger)."""
+    match = first_match(phrases_of("dangers.txt"), message)
+    if match is None:
+        return False
+    positions = match.find(message) or (0,)
+    near = message.words[max(0, min(positions) - 4):max(positions) + 5]
+    return not any(word in ADDRESSEE for word in near)
+
+
 def check_threat(message: Message) -> Verdict:
     """п. 3.6: a threat to life, health or property, or intent to harm."""
     own, quoted = [], []
@@ -222,14 +350,15 @@ def check_threat(message: Message) -> Verdict:
     cues = cue_flags(message, "threat_cues.txt")
     # The form of the message, paired with the cue words («addressed» + «family»: «у вас ведь
     # тоже дети»); a form alone supports no guess of the model (``hint.SUPPORT``).
-    if any(word in SECOND_PERSON for word in message.words):
+    if any(word in ADDRESSEE for word in message.words):
         cues += ("threat_form:addressed",)
     if condition_put(message):
         cues += ("threat_form:condition",)
+    cues += () if excused else threat_forms(message)
     cues += tuple(f"{a}+{b.split(':')[1]}" for a, b in combinations(cues, 2))
     if any(is_first_person_future(word) for word in message.words):
         cues += ("first_person_future",)
-    if first_match(phrases_of("dangers.txt"), message):
+    if danger_reported(message):
         cues += ("danger",)
     if own:
         return Verdict(True, f"угроза: «{own[0]}» (п. 3.6)", ("threat", *cues), strong=True)
@@ -237,6 +366,23 @@ def check_threat(message: Message) -> Verdict:
         return Verdict(False, f"угроза в цитате: «{quoted[0]}» — вероятно, пересказ (п. 3.6)",
                        ("threat_quoted", *cues))
     return Verdict(False, flags=cues)
+
+
+SELF = frozenset("я меня мне мной мы нас нам нами себя себе собой".split())
+
+
+def said_of_oneself(message: Message) -> bool:
+    """True when every clause with an insulting word speaks of the author («я», «себя»,
+    «нас») and names no addressee: the author calls himself names, nobody else."""
+    seen = False
+    for clause in CLAUSE_RE.findall(message.folded):
+        if not find_obscene(clause):
+            continue
+        seen = True
+        words = CLAUSE_WORD_RE.findall(clause)
+        if SELF.isdisjoint(words) or not ADDRESSEE.isdisjoint(words):
+            return False
+    return seen
 
 
 def check_obscene(message: Message) -> Verdict:
@@ -248,6 +394,9 @@ def check_obscene(message: Message) -> Verdict:
         flags += ("judging_noun",)
     if not findings:
         return Verdict(False, flags=flags)
+    if all(finding.kind == "insult" for finding in findings) and said_of_oneself(message):
+        # «я чувствую себя дураком», «нас держат за дураков»: nobody else is insulted
+        return Verdict(False, flags=(*flags, "insult_self"))
     kinds = {finding.kind for finding in findings}
     label = "нецензурная лексика" if "obscene" in kinds else "оскорбительные выражения"
     flags += tuple(sorted(kinds))

@@ -178,3 +178,63 @@ def test_roles_names_and_greetings_judge_nobody(text):
                                   "медведь у школы", "собаки во дворе"])
 def test_animals_where_they_are_judge_nobody(text):
     assert "judging_noun" not in check_obscene(prepare(text)).flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["χуйня полная", "εбанутые совсем", "ху€во работаете", "π3дец с трубами",
+     "3,14здец дорогам", "п|/|здец какой-то", "ху?ня полная", "вы там оху?ли?", "п???ец опять",
+     "бл_ть сколько можно", "бл…ть ну когда", "писдец с мусором", "ипанутые вы", "йобаный стыд",
+     "сцуки вы все", "уе6ки", "пошли на йух", "обосрались вы с ремонтом"],
+)
+def test_session6_disguises_are_read(text):
+    """Greek letters, «€», «π» and «3,14» for «пи», «|/|» for «и», «?», «_» and «…» as masks
+    inside a word, spellings by ear of words no dictionary knows, a word read backwards."""
+    assert [f.kind for f in find_obscene(text)] == ["obscene"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ипотека и ипподром", "вы где?", "а что?", "ivan_petrov", "сцена ДК", "3,14 — число пи",
+     "площадь 3.14 га", "йогурт", "Ипатьевский переулок", "обоснование сметы",
+     "обосновали", "бланк_заявления"],
+)
+def test_session6_readings_keep_innocent_words(text):
+    assert find_obscene(text) == []
+
+
+@pytest.mark.parametrize("text", ["вы не люди, вы плесень", "ты просто пустое место",
+                                  "вы ноль без палочки"])
+def test_a_thing_said_of_you_judges_you(text):
+    assert "judging_noun" in check_obscene(prepare(text)).flags
+
+
+@pytest.mark.parametrize("text", ["вы же администрация", "вы власть, вы и решайте",
+                                  "вы сотрудник отдела?", "вы Иван Петрович?"])
+def test_an_institution_or_a_role_said_of_you_is_no_judgement(text):
+    assert "judging_noun" not in check_obscene(prepare(text)).flags
+
+
+@pytest.mark.parametrize(("text", "kind"), [("узкоглазые на рынке", "insult"),
+                                            ("бабье лето", None), ("хачапури на рынке", None)])
+def test_slurs_are_insults_and_their_look_alikes_are_not(text, kind):
+    assert [f.kind for f in find_obscene(text)] == ([kind] if kind else [])
+
+
+@pytest.mark.parametrize("text", ["я чувствую себя дураком, трижды пишу", "нас держат за дураков",
+                                  "абсурд, идиотизм системы", "полный дурдом с квитанциями"])
+def test_names_the_author_calls_himself_or_a_state_of_things_are_no_insult(text):
+    assert not check_obscene(prepare(text)).applies
+
+
+@pytest.mark.parametrize("text", ["вы нас держите за дураков, идиоты", "я считаю вас дураками"])
+def test_an_insult_aimed_at_the_addressee_still_applies(text):
+    assert check_obscene(prepare(text)).applies
+
+
+def test_a_giant_word_is_no_misspelt_insult():
+    """A hostile 50,000-letter word is not searched for typos (it took seconds of copies)."""
+    from bridge.hints.obscene import is_misspelt_insult
+
+    assert not is_misspelt_insult("й" * 50_000)
+    assert find_obscene("й" * 50_000) == []

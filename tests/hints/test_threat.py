@@ -108,3 +108,50 @@ def test_coming_with_a_weapon_or_fire_is_a_threat(text):
                                   "сосед сказал, что придёт с топором"])
 def test_coming_for_matches_or_to_a_range_is_no_threat(text):
     assert not check_threat(prepare(text)).applies
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("вашу дачу спалят, и никто не найдёт", "threat_form:aimed"),
+        ("ваш кабинет однажды сгорит", "threat_form:aimed"),
+        ("а вы не боитесь ходить вечером одна?", "threat_form:fear"),
+        ("вам не страшно за свою машину?", "threat_form:fear"),
+        ("чтоб у вас дача сгорела", "threat_form:wish"),
+        ("кто-нибудь вас однажды встретит у подъезда", "threat_form:forecast"),
+    ],
+)
+def test_threat_forms_without_a_threat_word_are_findings(text, flag):
+    """Session 6: harm aimed at the addressee, a question of fear, a wish, a forecast."""
+    verdict = check_threat(prepare(text))
+    assert flag in verdict.flags and "danger" not in verdict.flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["проводка горит, скоро весь дом сгорит, сделайте ремонт",
+     "сосед кричит, что подожжёт мой дом, куда обращаться?",
+     "а вы не боитесь, что дети провалятся в открытый люк?",
+     "а вы не боитесь ответственности за невывоз мусора?",
+     "кто-нибудь вам обязательно расскажет, как мы живём"],
+)
+def test_own_dangers_retold_threats_and_lawful_fears_show_no_threat_form(text):
+    flags = check_threat(prepare(text)).flags
+    assert not [flag for flag in flags if flag in (
+        "threat_form:aimed", "threat_form:fear", "threat_form:wish", "threat_form:forecast")]
+
+
+def test_a_danger_aimed_at_the_addressee_is_no_reported_danger():
+    assert "danger" in check_threat(prepare("на переходе кого-нибудь задавят")).flags
+    assert "danger" not in check_threat(prepare("кто-нибудь вас подкараулит")).flags
+
+
+def test_training_reads_set_v9_and_measures_transfer_on_it():
+    from bridge.hints.training import CORPUS, EXTRAS, transfer_parts
+
+    assert CORPUS / "training_v9" in EXTRAS
+    older, newest = transfer_parts(CORPUS / "training_v9")
+    assert len(newest) >= 450
+    assert sum(row.policy == "threat" for row in newest) >= 150
+    assert sum(row.policy == "normal" for row in newest) >= 120
+    assert not {row.text for row in older} & {row.text for row in newest}
