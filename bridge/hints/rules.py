@@ -350,7 +350,52 @@ def bypass_cues(message: Message) -> tuple[str, ...]:
         cues += ("asks_for_self",)
     if first_match(phrases_of("bypass_offers.txt"), message):
         cues += ("offers_return",)
+    return cues + bypass_structure(message)
+
+
+@lru_cache(maxsize=1)
+def bypass_parts() -> tuple[dict[str, frozenset[str]], tuple[Phrase, ...], tuple[Phrase, ...]]:
+    """The lemma sections of ``bypass_structure.txt`` and its compiled [exemption] and
+    [contrary] phrases."""
+    sections = read_sections("bypass_structure.txt")
+    sets = {key: frozenset().union(*(lemmas(value) | {value} for value in sections[key]))
+            for key in ("object", "unseen", "record")}
+    return sets, compile_all(sections["exemption"]), compile_all(sections["contrary"])
+
+
+# «без» this many words before an object still exempts it: «без всяких комиссий».
+EXEMPT_REACH = 2
+
+
+def bypass_structure(message: Message) -> tuple[str, ...]:
+    """Who asks whom to do what around a procedure (``bypass_structure.txt``), for the model:
+    ``bypass_structure`` when the author asks for something a procedure gives or guards and
+    names an exemption from it («оформите участок как-нибудь», «дайте квартиру в порядке
+    исключения», «без торгов», «не замечайте»); ``bypass_pretence`` when he asks to write
+    down, or announces he will do, what is not so («напишите, что дом, хотя сгорел сарай»,
+    «разведусь на бумаге, а жить будем вместе»). Nothing when he reports someone else's act
+    (``bypass_reported.txt``) or asks nothing."""
+    if not asks_anything(message) or first_match(phrases_of("bypass_reported.txt"), message):
+        return ()
+    sets, exemptions, contrary = bypass_parts()
+    words, found = message.words, message.lemma_sets
+    objects = [i for i, lemma_set in enumerate(found) if not sets["object"].isdisjoint(lemma_set)]
+    exempt = (first_match(exemptions, message) is not None
+              or any(words[j] == "без" for i in objects for j in range(max(0, i - EXEMPT_REACH), i))
+              or any(words[i - 1] == "не" and not sets["unseen"].isdisjoint(found[i])
+                     and (asked(words[i]) or "пусть" in words[max(0, i - 4):i])
+                     for i in range(1, len(words))))
+    cues = ("bypass_structure",) if exempt and objects else ()
+    if first_match(contrary, message) and any(
+            (asked(word) and not sets["record"].isdisjoint(lemma_set))
+            or is_first_person_future(word) for word, lemma_set in zip(words, found)):
+        cues += ("bypass_pretence",)
     return cues
+
+
+def asked(word: str) -> bool:
+    """True for a verb that asks for an act: «оформите», or «(прошу) подписать»."""
+    return is_imperative(word) or pos(word) == "INFN"
 
 
 @lru_cache(maxsize=1)

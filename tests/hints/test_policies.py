@@ -209,3 +209,32 @@ def test_an_administrations_decision_is_no_court_appeal_even_for_the_model(demo,
     # п. 3.7 names court acts: with no court, judge, sentence or bailiffs named, the decision
     # to undo is the administration's, and the model may not call it an appeal alone
     assert demo.suggest(text).policy != "court_appeal"
+
+
+@pytest.mark.parametrize(("text", "cue"), [
+    ("оформите мне участок у озера как-нибудь, без всех этих торгов", "bypass_structure"),
+    ("дайте сыну квартиру в порядке исключения, ждать мы не можем", "bypass_structure"),
+    ("прошу не включать в акт мою перепланировку, пусть комиссия не смотрит", "bypass_structure"),
+    ("напишите в акте, что сгорел дом, хотя сгорел сарай", "bypass_pretence"),
+    ("разведусь с мужем на бумаге, а жить будем вместе, чтобы дали квартиру", "bypass_pretence"),
+])
+def test_a_request_around_a_procedure_is_found_by_its_structure(text, cue):
+    # п. 3.7: the author asks for what a procedure gives or guards and names an exemption from
+    # it, or asks to write down what is not so — without «без очереди» or «задним числом»
+    from bridge.hints.rules import bypass_cues
+    from bridge.hints.text import prepare
+
+    assert cue in bypass_cues(prepare(text))
+
+
+@pytest.mark.parametrize("text", [
+    "почему участок у реки отдали как-нибудь, без торгов? прошу проверить",
+    "соседка получает пособие как одинокая мать, хотя муж с ней живёт, разберитесь",
+    "участок у реки ушёл знакомому чиновника без торгов",
+    "когда подойдёт наша очередь на квартиру? стоим с 2009 года",
+])
+def test_a_procedure_bypassed_by_someone_else_or_asked_about_has_no_structure_cue(text):
+    from bridge.hints.rules import bypass_structure
+    from bridge.hints.text import prepare
+
+    assert bypass_structure(prepare(text)) == ()
