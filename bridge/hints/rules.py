@@ -363,32 +363,41 @@ def bypass_parts() -> tuple[dict[str, frozenset[str]], tuple[Phrase, ...], tuple
     return sets, compile_all(sections["exemption"]), compile_all(sections["contrary"])
 
 
-# «без» this many words before an object still exempts it: «без всяких комиссий».
+# «без» this many words before an object still exempts it: «без всяких комиссий»; and it
+# qualifies a request this many words before it: «оформите участок на меня без торгов» — not a
+# state described («гараж стоит без документов, хочу оформить аренду»; «сосед построил без
+# разрешения»: complaints of the older sets).
 EXEMPT_REACH = 2
+REQUEST_REACH = 6
 
 
 def bypass_structure(message: Message) -> tuple[str, ...]:
     """Who asks whom to do what around a procedure (``bypass_structure.txt``), for the model:
     ``bypass_structure`` when the author asks for something a procedure gives or guards and
     names an exemption from it («оформите участок как-нибудь», «дайте квартиру в порядке
-    исключения», «без торгов», «не замечайте»); ``bypass_pretence`` when he asks to write
-    down, or announces he will do, what is not so («напишите, что дом, хотя сгорел сарай»,
-    «разведусь на бумаге, а жить будем вместе»). Nothing when he reports someone else's act
-    (``bypass_reported.txt``) or asks nothing."""
+    исключения», «подпишите без комиссии», «не замечайте»); ``bypass_pretence`` when he asks
+    to write down, or announces he will do, what is not so («напишите, что дом, хотя сгорел
+    сарай», «разведусь на бумаге, а жить будем вместе»). Nothing when he reports someone
+    else's act (``bypass_reported.txt``) or asks nothing."""
     if not asks_anything(message) or first_match(phrases_of("bypass_reported.txt"), message):
         return ()
     sets, exemptions, contrary = bypass_parts()
     words, found = message.words, message.lemma_sets
     objects = [i for i, lemma_set in enumerate(found) if not sets["object"].isdisjoint(lemma_set)]
+    requests = [i for i, (word, lemma) in enumerate(zip(words, message.lemmas))
+                if asked(word) and lemma not in TELLING]
     exempt = (first_match(exemptions, message) is not None
-              or any(words[j] == "без" for i in objects for j in range(max(0, i - EXEMPT_REACH), i))
+              or any(words[j] == "без" and any(j - REQUEST_REACH <= r < j for r in requests)
+                     for i in objects for j in range(max(0, i - EXEMPT_REACH), i))
               or any(words[i - 1] == "не" and not sets["unseen"].isdisjoint(found[i])
                      and (asked(words[i]) or "пусть" in words[max(0, i - 4):i])
                      for i in range(1, len(words))))
     cues = ("bypass_structure",) if exempt and objects else ()
     if first_match(contrary, message) and any(
-            (asked(word) and not sets["record"].isdisjoint(lemma_set))
-            or is_first_person_future(word) for word, lemma_set in zip(words, found)):
+            (i in requests and not sets["record"].isdisjoint(found[i]))
+            or (is_first_person_future(word) and "быть" not in found[i]
+                and (i == 0 or words[i - 1] != "не"))
+            for i, word in enumerate(words)):
         cues += ("bypass_pretence",)
     return cues
 
