@@ -237,4 +237,4 @@ def test_a_procedure_bypassed_by_someone_else_or_asked_about_has_no_structure_cu
     from bridge.hints.rules import bypass_structure
     from bridge.hints.text import prepare
 
-    assert bypass_structure(prepare(text)) == ()
+    assert bypass_structure(prepare(text)) == ((), ())
