@@ -405,12 +405,13 @@ def bypass_structure(message: Message) -> tuple[tuple[str, ...], tuple[str, ...]
               and (asked(words[i]) or "пусть" in words[max(0, i - 4):i])]
     cues = ("bypass_structure",) if shown and objects else ()
     pretence = first_match(contrary, message)
-    if pretence and any((i in requests and not sets["record"].isdisjoint(found[i]))
-                        or (is_first_person_future(word) and "быть" not in found[i]
-                            and (i == 0 or words[i - 1] != "не"))
-                        for i, word in enumerate(words)):
+    acts = [i for i, word in enumerate(words) if pretence and (
+        (i in requests and not sets["record"].isdisjoint(found[i]))
+        or (is_first_person_future(word) and "быть" not in found[i]
+            and (i == 0 or words[i - 1] != "не")))]
+    if acts:
         cues += ("bypass_pretence",)
-        shown.append(" ".join(words[p] for p in pretence.find(message)))
+        shown.append(f"{words[acts[0]]} … " + " ".join(words[p] for p in pretence.find(message)))
     return cues, tuple(dict.fromkeys(shown if cues else ()))
 
 
