@@ -403,7 +403,9 @@ def bypass_structure(message: Message) -> tuple[tuple[str, ...], tuple[str, ...]
     shown += [f"не {words[i]}" for i in range(1, len(words))
               if words[i - 1] == "не" and not sets["unseen"].isdisjoint(found[i])
               and (asked(words[i]) or "пусть" in words[max(0, i - 4):i])]
-    cues = ("bypass_structure",) if shown and objects else ()
+    # an act asked for («оформите», «хочу получить»), not an answer («как-нибудь ответьте уже»)
+    acting = requests or any(word in WANTING for word in words)
+    cues = ("bypass_structure",) if shown and objects and acting else ()
     pretence = first_match(contrary, message)
     acts = [i for i, word in enumerate(words) if pretence and (
         (i in requests and not sets["record"].isdisjoint(found[i]))

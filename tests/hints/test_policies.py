@@ -238,3 +238,19 @@ def test_a_procedure_bypassed_by_someone_else_or_asked_about_has_no_structure_cu
     from bridge.hints.text import prepare
 
     assert bypass_structure(prepare(text)) == ((), ())
+
+
+def test_a_request_around_a_procedure_says_which_words_show_it(rules_only):
+    # a weak verdict: the rule decides unless the model rules it out (hint.RULE_AGREEMENT)
+    hint = rules_only.suggest("напишите в акте обследования, что сгорел дом, хотя сгорел сарай")
+    assert hint.policy == "bypass_law"
+    assert hint.reasons[0] == "похоже на просьбу в обход порядка: «напишите … хотя» (п. 3.7)"
+
+
+@pytest.mark.parametrize("text", [
+    "можно ли в порядке исключения, которое предусмотрено для ветеранов, получить участок?",
+    "как-нибудь ответьте уже на мою заявку про отопление, я пенсионер",
+    "сосед построил пристройку без разрешения, кто ему позволил?",
+])
+def test_a_lawful_look_alike_of_a_request_around_a_procedure_stays_ordinary(demo, text):
+    assert demo.suggest(text).policy != "bypass_law"
