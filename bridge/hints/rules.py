@@ -398,8 +398,9 @@ def bypass_structure(message: Message) -> tuple[tuple[str, ...], tuple[str, ...]
                 if asked(word) and lemma not in TELLING]
     exemption = first_match(exemptions, message)
     shown = [" ".join(words[p] for p in exemption.find(message))] if exemption else []
+    asking = set(requests)
     shown += [f"без {words[i]}" for i in objects for j in range(max(0, i - EXEMPT_REACH), i)
-              if words[j] == "без" and any(j - REQUEST_REACH <= r < j for r in requests)]
+              if words[j] == "без" and not asking.isdisjoint(range(j - REQUEST_REACH, j))]
     shown += [f"не {words[i]}" for i in range(1, len(words))
               if words[i - 1] == "не" and not sets["unseen"].isdisjoint(found[i])
               and (asked(words[i]) or "пусть" in words[max(0, i - 4):i])]
