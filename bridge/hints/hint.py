@@ -53,8 +53,10 @@ REGULATION_POINT = {"threat": "п. 3.6", "obscene": "п. 3.6", "court_appeal": "
                     "informational": "п. 3.5"}
 # The model's probability a policy needs; lower for п. 3.6, where a miss costs most.
 # The threat bar (0.25 → 0.2) and the unsupported bars below were chosen in session 6 by fitting
-# on every other training set and measuring on sets v9 and v6 (both agreed; no held-out set).
-THRESHOLDS = {"threat": 0.2, "obscene": 0.25, "court_appeal": 0.45, "bypass_law": 0.55,
+# on every other training set and measuring on sets v9 and v6 (both agreed; no held-out set);
+# bypass_law 0.45 (was 0.55): chosen by --transfer on sets v13, v8 and v4 (session 6, training
+# data only): recall up on each, precision held.
+THRESHOLDS = {"threat": 0.2, "obscene": 0.25, "court_appeal": 0.45, "bypass_law": 0.45,
               "out_of_competence": 0.45, "informational": 0.5, "noise": 0.5}
 # A п. 3.6 guess of the model alone needs evidence beyond the mood of the message: a cue word
 # (weapon, fire, family, an official) for a threat, a context-dependent insult for an insult.

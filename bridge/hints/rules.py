@@ -458,6 +458,11 @@ def court_structure(message: Message) -> tuple[str, str, bool]:
     return actor, change, not sets["execution"].isdisjoint(message.lemma_index)
 
 
+# Whether a request around a procedure found by its structure alone (``bypass_structure``)
+# applies as a weak verdict, or only supports the model's guess.
+BYPASS_STRUCTURE_DECIDES = True
+
+
 def check_bypass_law(message: Message) -> Verdict:
     """п. 3.7: a request to act around the law or to abuse a right. The author must ask for it:
     naming a way around the law while asking why it was done, whether it is lawful or for the
@@ -466,6 +471,10 @@ def check_bypass_law(message: Message) -> Verdict:
     phrase = first_match(phrases_of("bypass_law.txt"), message)
     flags = bypass_cues(message)
     if not phrase:
+        shown = bypass_structure(message)[1] if BYPASS_STRUCTURE_DECIDES else ()
+        if shown:  # a weak verdict: the model may rule it out (hint.RULE_AGREEMENT)
+            words = ", ".join(f"«{word}»" for word in shown[:2])
+            return Verdict(True, f"похоже на просьбу в обход порядка: {words} (п. 3.7)", flags)
         return Verdict(False, flags=flags)
     if first_match(phrases_of("bypass_reported.txt"), message) or not asks_anything(message):
         return Verdict(False, flags=("bypass", "bypass_reported", *flags))
@@ -499,7 +508,68 @@ def bypass_cues(message: Message) -> tuple[str, ...]:
         cues += ("asks_for_self",)
     if first_match(phrases_of("bypass_offers.txt"), message):
         cues += ("offers_return",)
-    return cues
+    return cues + bypass_structure(message)[0]
+
+
+@lru_cache(maxsize=1)
+def bypass_parts() -> tuple[dict[str, frozenset[str]], tuple[Phrase, ...], tuple[Phrase, ...]]:
+    """The lemma sections of ``bypass_structure.txt`` and its compiled [exemption] and
+    [contrary] phrases."""
+    sections = read_sections("bypass_structure.txt")
+    sets = {key: frozenset().union(*(lemmas(value) | {value} for value in sections[key]))
+            for key in ("object", "unseen", "record")}
+    return sets, compile_all(sections["exemption"]), compile_all(sections["contrary"])
+
+
+# «без» this many words before an object still exempts it: «без всяких комиссий»; and it
+# qualifies a request this many words before it: «оформите участок на меня без торгов» — not a
+# state described («гараж стоит без документов, хочу оформить аренду»; «сосед построил без
+# разрешения»: complaints of the older sets).
+EXEMPT_REACH = 2
+REQUEST_REACH = 6
+
+
+def bypass_structure(message: Message) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Who asks whom to do what around a procedure (``bypass_structure.txt``), for the model:
+    ``bypass_structure`` when the author asks for something a procedure gives or guards and
+    names an exemption from it («оформите участок как-нибудь», «дайте квартиру в порядке
+    исключения», «подпишите без комиссии», «не замечайте»); ``bypass_pretence`` when he asks
+    to write down, or announces he will do, what is not so («напишите, что дом, хотя сгорел
+    сарай», «разведусь на бумаге, а жить будем вместе»). Nothing when he reports someone
+    else's act (``bypass_reported.txt``) or asks nothing. Returns (flags, the words that
+    showed it: «как-нибудь», «без торгов», «не замечайте», «на бумаге»)."""
+    if not asks_anything(message) or first_match(phrases_of("bypass_reported.txt"), message):
+        return (), ()
+    sets, exemptions, contrary = bypass_parts()
+    words, found = message.words, message.lemma_sets
+    objects = [i for i, lemma_set in enumerate(found) if not sets["object"].isdisjoint(lemma_set)]
+    requests = [i for i, (word, lemma) in enumerate(zip(words, message.lemmas))
+                if asked(word) and lemma not in TELLING]
+    exemption = first_match(exemptions, message)
+    shown = [" ".join(words[p] for p in exemption.find(message))] if exemption else []
+    asking = set(requests)
+    shown += [f"без {words[i]}" for i in objects for j in range(max(0, i - EXEMPT_REACH), i)
+              if words[j] == "без" and not asking.isdisjoint(range(j - REQUEST_REACH, j))]
+    shown += [f"не {words[i]}" for i in range(1, len(words))
+              if words[i - 1] == "не" and not sets["unseen"].isdisjoint(found[i])
+              and (asked(words[i]) or "пусть" in words[max(0, i - 4):i])]
+    # an act asked for («оформите», «хочу получить»), not an answer («как-нибудь ответьте уже»)
+    acting = requests or any(word in WANTING for word in words)
+    cues = ("bypass_structure",) if shown and objects and acting else ()
+    pretence = first_match(contrary, message)
+    acts = [i for i, word in enumerate(words) if pretence and (
+        (i in requests and not sets["record"].isdisjoint(found[i]))
+        or (is_first_person_future(word) and "быть" not in found[i]
+            and (i == 0 or words[i - 1] != "не")))]
+    if acts:
+        cues += ("bypass_pretence",)
+        shown.append(f"{words[acts[0]]} … " + " ".join(words[p] for p in pretence.find(message)))
+    return cues, tuple(dict.fromkeys(shown if cues else ()))
+
+
+def asked(word: str) -> bool:
+    """True for a verb that asks for an act: «оформите», or «(прошу) подписать»."""
+    return is_imperative(word) or pos(word) == "INFN"
 
 
 @lru_cache(maxsize=1)

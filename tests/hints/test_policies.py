@@ -260,3 +260,48 @@ def test_the_competence_rule_beside_a_departments_subject_needs_the_models_thres
     assert demo.agreement("out_of_competence", beside) == THRESHOLDS["out_of_competence"]
     assert demo.agreement("out_of_competence", prepare("дознаватель не звонит")) == RULE_AGREEMENT
     assert demo.agreement("court_appeal", beside) == RULE_AGREEMENT
+
+
+@pytest.mark.parametrize(("text", "cue"), [
+    ("оформите мне участок у озера как-нибудь, без всех этих торгов", "bypass_structure"),
+    ("дайте сыну квартиру в порядке исключения, ждать мы не можем", "bypass_structure"),
+    ("прошу не включать в акт мою перепланировку, пусть комиссия не смотрит", "bypass_structure"),
+    ("напишите в акте, что сгорел дом, хотя сгорел сарай", "bypass_pretence"),
+    ("разведусь с мужем на бумаге, а жить будем вместе, чтобы дали квартиру", "bypass_pretence"),
+])
+def test_a_request_around_a_procedure_is_found_by_its_structure(text, cue):
+    # п. 3.7: the author asks for what a procedure gives or guards and names an exemption from
+    # it, or asks to write down what is not so — without «без очереди» or «задним числом»
+    from bridge.hints.rules import bypass_cues
+    from bridge.hints.text import prepare
+
+    assert cue in bypass_cues(prepare(text))
+
+
+@pytest.mark.parametrize("text", [
+    "почему участок у реки отдали как-нибудь, без торгов? прошу проверить",
+    "соседка получает пособие как одинокая мать, хотя муж с ней живёт, разберитесь",
+    "участок у реки ушёл знакомому чиновника без торгов",
+    "когда подойдёт наша очередь на квартиру? стоим с 2009 года",
+])
+def test_a_procedure_bypassed_by_someone_else_or_asked_about_has_no_structure_cue(text):
+    from bridge.hints.rules import bypass_structure
+    from bridge.hints.text import prepare
+
+    assert bypass_structure(prepare(text)) == ((), ())
+
+
+def test_a_request_around_a_procedure_says_which_words_show_it(rules_only):
+    # a weak verdict: the rule decides unless the model rules it out (hint.RULE_AGREEMENT)
+    hint = rules_only.suggest("напишите в акте обследования, что сгорел дом, хотя сгорел сарай")
+    assert hint.policy == "bypass_law"
+    assert hint.reasons[0] == "похоже на просьбу в обход порядка: «напишите … хотя» (п. 3.7)"
+
+
+@pytest.mark.parametrize("text", [
+    "можно ли в порядке исключения, которое предусмотрено для ветеранов, получить участок?",
+    "как-нибудь ответьте уже на мою заявку про отопление, я пенсионер",
+    "сосед построил пристройку без разрешения, кто ему позволил?",
+])
+def test_a_lawful_look_alike_of_a_request_around_a_procedure_stays_ordinary(demo, text):
+    assert demo.suggest(text).policy != "bypass_law"
