@@ -10,7 +10,7 @@ Run from the repository root (development time only; needs scikit-learn):
     python -m bridge.hints.training --repeat-transfer  # repeats: older sets → the newest
 
 The training data are the tuning part of the main corpus and the training-only sets of
-``EXTRAS`` (``training_v3`` … ``training_v8``: written later, in other words; ``--transfer
+``EXTRAS`` (``training_v3`` … ``training_v11``: written later, in other words; ``--transfer
 [SET]`` fits on every other set and measures on SET, by default the newest, and back — the
 nearest thing to new writers that training may look at). The held-out part of the
 corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
@@ -45,7 +45,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4", CORPUS / "training_v5",
-          CORPUS / "training_v6", CORPUS / "training_v7", CORPUS / "training_v8")
+          CORPUS / "training_v6", CORPUS / "training_v7", CORPUS / "training_v8",
+          CORPUS / "training_v11")
 NEWEST = EXTRAS[-1]  # --transfer: fit on everything older, measure on it (and back)
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
