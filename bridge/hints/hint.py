@@ -23,7 +23,7 @@ from bridge.hints.bodies import BodyIndex, ExternalBody
 from bridge.hints.features import extract
 from bridge.hints.model import Model, load
 from bridge.hints.precedence import NOT_PROCESSED, POLICIES, PRECEDENCE
-from bridge.hints.repeat import EarlierCase, find_repeat
+from bridge.hints.repeat import EarlierCase, find_repeat_match
 from bridge.hints.routing import Department, Router, Routing
 from bridge.hints.rules import Verdict, competence_field
 from bridge.hints.text import Message, prepare
@@ -245,9 +245,11 @@ class Hinter:
             guess = self.router.route(message, topic_p)
         if guess.reason():
             reasons.append(guess.reason())
-        repeat_of = find_repeat(text or "", author_key, earlier, message)
-        if repeat_of:
-            reasons.append(f"повторный вопрос, ранее: {repeat_of} (п. 3.7)")
+        match = find_repeat_match(text or "", author_key, earlier, message)
+        repeat_of = match[0] if match else None
+        if match:  # the thing both messages name explains the guess: «… — снова «качели»»
+            thing = f" — снова «{match[1]}»" if match[1] else ""
+            reasons.append(f"повторный вопрос, ранее: {repeat_of} (п. 3.7){thing}")
         return Hint(guess.code, decision.policy, tuple(reasons), repeat_of)
 
 

@@ -7,10 +7,10 @@ Run from the repository root (development time only; needs scikit-learn):
     python -m bridge.hints.training --transfer # fit on the older sets, measure on the newest
     python -m bridge.hints.training --repeats  # refit the repeat combination only
     python -m bridge.hints.training --repeat-cv  # 5-fold cross-validation of the repeat pairs
-    python -m bridge.hints.training --repeat-transfer  # repeats: older sets → the newest
+    python -m bridge.hints.training --repeat-transfer [SET]  # repeats: other sets → SET (newest)
 
 The training data are the tuning part of the main corpus and the training-only sets of
-``EXTRAS`` (``training_v3`` … ``training_v11``: written later, in other words; ``--transfer
+``EXTRAS`` (``training_v3`` … ``training_v12``: written later, in other words; ``--transfer
 [SET]`` fits on every other set and measures on SET, by default the newest, and back — the
 nearest thing to new writers that training may look at). The held-out part of the
 corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
@@ -46,8 +46,13 @@ CORPUS = ROOT / "tests" / "hints" / "corpus"
 LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4", CORPUS / "training_v5",
           CORPUS / "training_v6", CORPUS / "training_v7", CORPUS / "training_v8",
-          CORPUS / "training_v11")
-NEWEST = EXTRAS[-1]  # --transfer: fit on everything older, measure on it (and back)
+          CORPUS / "training_v11", CORPUS / "training_v12")
+# --transfer: fit on everything older, measure on the newest set of messages (and back); a set of
+# repeat pairs only (v12) has no messages to measure on.
+NEWEST = [folder for folder in EXTRAS if any(path.name != REPEATS_FILE
+                                             for path in folder.glob("*.txt"))][-1]
+# --repeat-transfer: the same question for the repeat pairs, by default on the newest set of pairs.
+NEWEST_PAIRS = [folder for folder in EXTRAS if (folder / REPEATS_FILE).exists()][-1]
 VECTOR_SCALE = 3.0
 POLICY_C = 4.0
 AUGMENT = True
@@ -55,6 +60,9 @@ TOPIC_LETTERS = False  # topics read words, not letters (letters helped only the
 TOPIC_C = 4.0
 ANCHOR_WEIGHT = 1.0  # the demo profile beside the topic's mean message (anchored)
 REPEAT_C = 10.0  # chosen by --repeat-cv on the training pairs
+# Session 6 tried 0.4 (the best worst of precision and recall over --repeat-transfer and
+# --repeat-cv); the held-out floor of tests/hints/test_corpus.py failed on precision, so the
+# threshold of session 5 stays rather than one picked by a held-out figure.
 REPEAT_THRESHOLD = 0.5
 DATA = Path(__file__).with_name("data")
 
@@ -324,31 +332,34 @@ def repeat_cv(pairs: list, rows: list[Labelled], k: int = 5) -> None:
     shipped = [(pair.repeat, repeat_score(prepare(pair.new), prepare(pair.earlier)) > 0)
                for pair in pairs]
     print(f"repeat pairs: {len(pairs)}, of which repeats {sum(p.repeat for p in pairs)}")
-    for threshold in (0.4, 0.5, 0.6, 0.7):
+    for threshold in (0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
         print(f"  threshold {threshold}: " + precision_recall(
             [(label, score >= threshold and score > 0) for label, score in found]))
     print("  shipped weights (fitted on all these pairs): " + precision_recall(shipped))
 
 
-def repeat_transfer() -> None:
+def repeat_transfer(target: Path = NEWEST_PAIRS) -> None:
     """Print the precision and recall of the repeat combination fitted on the pairs (and the
-    messages) of every set older than NEWEST, measured on NEWEST's pairs, and back."""
+    messages) of every other set, measured on TARGET's pairs, and back. Words are weighed by
+    their counts in the fitting side's messages; a set of pairs only (v12) has none, so the way
+    back weighs them by the other sets' messages (counts of words, no labels)."""
     from dataclasses import replace
 
     from bridge.hints.repeat import repeat_score
 
-    older_rows, newest_rows = transfer_parts()
+    older_rows, newest_rows = transfer_parts(target)
     sets = pair_sets()
-    older = [pair for folder, pairs in sets if folder != NEWEST for pair in pairs]
-    newest = [pair for folder, pairs in sets if folder == NEWEST for pair in pairs]
-    for train, rows, test, title in ((older, older_rows, newest, f"older sets → {NEWEST.name}"),
-                                     (newest, newest_rows, older, f"{NEWEST.name} → older sets")):
+    older = [pair for folder, pairs in sets if folder != target for pair in pairs]
+    newest = [pair for folder, pairs in sets if folder == target for pair in pairs]
+    for train, rows, test, title in ((older, older_rows, newest, f"other sets → {target.name}"),
+                                     (newest, newest_rows or older_rows, older,
+                                      f"{target.name} → other sets")):
         model = replace(fit_repeats(train, rows), threshold=0.0)
         found = [(pair.repeat, repeat_score(prepare(pair.new), prepare(pair.earlier), model))
                  for pair in test]
         print(f"== repeats, {title}: {len(test)} pairs, of which repeats "
               f"{sum(p.repeat for p in test)}")
-        for threshold in (0.4, 0.5, 0.6):
+        for threshold in (0.4, 0.45, 0.5, 0.55, 0.6):
             print(f"  threshold {threshold}: " + precision_recall(
                 [(label, score >= threshold and score > 0) for label, score in found]))
 
@@ -387,15 +398,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-rules", action="store_true", help="leave the rules' flags out")
     parser.add_argument("--repeats", action="store_true", help="refit the repeat combination only")
     parser.add_argument("--repeat-cv", action="store_true", help="cross-validate the repeats")
-    parser.add_argument("--repeat-transfer", action="store_true",
-                        help="the repeats fitted on the older sets, measured on the newest")
+    parser.add_argument("--repeat-transfer", nargs="?", const=NEWEST_PAIRS.name, metavar="SET",
+                        help="the repeats fitted on the other sets, measured on SET (the newest)")
     args = parser.parse_args(argv)
     rows = tuning_rows()
     if args.repeat_cv:
         repeat_cv(tuning_pairs(), rows)
         return 0
     if args.repeat_transfer:
-        repeat_transfer()
+        repeat_transfer(CORPUS / args.repeat_transfer)
         return 0
     if args.repeats:
         save_repeats(fit_repeats(tuning_pairs(), rows))

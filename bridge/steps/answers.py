@@ -35,7 +35,7 @@ from bridge.steps.aside import set_aside
 from bridge.steps.ports import Ports
 from bridge.steps.purge import ACTION as PURGED
 from bridge.storage.files import ANSWER, RAW_IN_STORE, DataFiles, KeepRaw
-from bridge.storage.store import Store, TransactionLost, is_disk_full
+from bridge.storage.store import Store, TransactionLost, is_database_error, is_disk_full
 from mailer.reply import ParsedReply, parse_reply
 
 log = logging.getLogger("otklik.answers")
@@ -139,7 +139,7 @@ def _apply_batch(store: Store, ports: Ports, mails: list, parsed: list, now: dat
                 lookups.forget()
                 for path in written:
                     raw_mails.drop(path)
-                if not _set_aside(store, ports.files, mail.raw, exc, now):
+                if not _set_aside(store, ports.files, mail.raw, exc, now, parsed=exc is not reply):
                     complete = False
                     break
                 outcome = "set_aside"
@@ -219,10 +219,14 @@ class Lookups:
         self._keys, self._cases = set(), {}
 
 
-def _set_aside(store: Store, files: DataFiles, raw: bytes, exc: Exception, now: datetime) -> bool:
+def _set_aside(store: Store, files: DataFiles, raw: bytes, exc: Exception, now: datetime, *, parsed: bool) -> bool:
+    """PARSED: the mail was read, and taking it in failed (the database refused a write, or our code)."""
     log.error("a mail could not be taken in: %s", type(exc).__name__)
-    return set_aside(store, files, "mail", raw, "mail",
-                     f"Письмо не удалось разобрать ({type(exc).__name__}); оставлено для ручного разбора.", now)
+    name = type(exc).__name__
+    why = (f"Письмо не удалось разобрать ({name})" if not parsed else
+           f"Письмо прочитано, но не сохранено: база данных его не приняла ({name})" if is_database_error(exc) else
+           f"Письмо прочитано, но принять его не удалось ({name})")
+    return set_aside(store, files, "mail", raw, "mail", f"{why}; оставлено для ручного разбора.", now)
 
 
 def message_key(parsed, raw: bytes) -> str:

@@ -9,19 +9,17 @@ A page's items go in batches of up to 100, one transaction each (issue 15: on Po
 round trips a batch instead of five a message, and one commit instead of a hundred on both):
 what they read is read for the batch at once, the case numbers are counted for it, and a batch
 that fails is rolled back whole and taken again item by item, so the bad item alone is set aside.
-The citizen's files are downloaded before the case is made, into `attachments/<case>/citizen/`
-(bridge/storage/files.py); a file over the configured limit (`attachment_limit_mb`, fetched no
-further than the limit) or one that cannot be downloaded stays a link, and «Вложения» and
-«Примечание системы» say so. An edit updates the text and stays in the history; a
+The citizen's files are downloaded before the case is made and kept once it is
+(steps/citizen_files.py). An edit updates the text and stays in the history; a
 deletion is noted, never erases the case. An item that fails in a way nobody foresaw is set
 aside (its raw form kept in `journals/set_aside/`, the operator told) and the others go on.
 
-The citizen writing again (issue 11): a reply under our published answer (or under their own
-message) and a new message in the same private dialogue become a new case *linked* to the
-earlier one (`Case.linked_to`: «Подсказка» and «Примечание системы» name it, the department's
-mail shows the earlier exchange). While a case of theirs awaits consent (п. 3.8), their private
-messages and replies under our request are no new cases: they are the answer, recorded on that
-case (workflow.citizen_wrote).
+The citizen writing again (issue 11, steps/conversation.py): a reply under our published answer
+(or under their own message) and a new message in the same private dialogue become a new case
+*linked* to the earlier one (`Case.linked_to`: «Подсказка» and «Примечание системы» name it, the
+department's mail shows the earlier exchange). While a case of theirs awaits consent (п. 3.8),
+their private messages and replies under our request are no new cases: they are the answer,
+recorded on that case (workflow.citizen_wrote).
 """
 
 from __future__ import annotations
@@ -29,18 +27,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, time
 from typing import Callable, Iterable
 
-from bridge.channels.base import LINK, FileTooBig
 from bridge.config import Config
-from bridge.core import workflow
-from bridge.core.model import MANUAL_CHANNEL, Case, Status
-from bridge.core.vocabulary import channel_label, status_label
+from bridge.core.model import MANUAL_CHANNEL, Case
+from bridge.core.vocabulary import channel_label
 from bridge.steps.aside import set_aside
+from bridge.steps.citizen_files import complete_files, download, keep_files, noted
+from bridge.steps.conversation import (awaiting_by_author, awaiting_consent, dialogue_of, earlier_case, linked_note,
+                                      reply_key, take_consent_reply)
 from bridge.steps.ports import Ports
-from bridge.storage.files import CITIZEN, DataFiles
+from bridge.storage.files import DataFiles
 from bridge.storage.store import CaseNumbers, Store
 from ledger.render import normalize
 
@@ -263,14 +262,14 @@ def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: date
     if known:
         _update_known(store, known, item, now)
         if files is not None and channel is not None:
-            _complete_files(store, files, channel, limit, known, item, now)
+            complete_files(store, files, channel, limit, known, item, now)
         return 0
     if item.event == "delete":
         return 0
     author_key = _author_key(item)
     earlier = earlier_case(reads or store, item)
-    answered = _awaiting_consent(awaiting or {}, item, author_key, earlier) if config is not None else None
-    if answered is not None and _take_consent_reply(store, config, answered.id, item, now, files, channel, limit):
+    answered = awaiting_consent(awaiting or {}, item, author_key, earlier) if config is not None else None
+    if answered is not None and take_consent_reply(store, config, answered.id, item, now, files, channel, limit):
         return 0
     case = Case(id="", channel=item.channel, external_id=item.external_id, posted_at=item.posted_at,
                 kind=item.kind, public=item.public, author_name=item.author_name,
@@ -279,165 +278,23 @@ def _take_item(store: Store, prefix: str, item, hinter: Hinter | None, now: date
     if earlier:
         case.linked_to = earlier
         case.system_note = linked_note(store.get(earlier))
-    downloaded = _download(channel, item.attachments, limit, item.link) if files is not None and channel else None
+    downloaded = download(channel, item.attachments, limit, item.link) if files is not None and channel else None
     if downloaded is None:
         case.attachments = [f"{a.name} ({a.url})" for a in item.attachments]
     made = open_case(store, prefix, case, "пользователь", hinter, now, reads=reads, numbers=numbers)
     if made is None:
         return 0
     if downloaded:
-        _keep_files(store, files, made, downloaded, now)
+        keep_files(store, files, made, downloaded, now)
     return 1
 
 
-# -- the citizen writes again (issue 11) ------------------------------------------------------------
-
-def dialogue_of(channel: str, target: dict) -> str:
-    """The store key of a private dialogue: VK `peer_id`, Telegram and OK `chat_id`."""
-    peer = target.get("peer_id", target.get("chat_id")) if isinstance(target, dict) else None
-    return f"dialogue.{channel}.{peer}" if peer not in (None, "") else ""
-
-
-def reply_key(channel: str, external_id: str) -> str:
-    """The store key under which our publication (answer, consent request) names its case."""
-    return f"published.{channel}.{external_id}"
-
-
-def earlier_case(store: "Store | PageReads", item) -> str | None:
-    """The case this message continues: the one whose message or published answer it replies
-    to, else, in a private dialogue, the dialogue's latest case (`store` may be a batch's
-    PageReads: the same two reads)."""
-    for parent in getattr(item, "replies_to", ()) or ():
-        found = store.get_value(reply_key(item.channel, parent)) or store.case_for_item(item.channel, parent)
-        if found:
-            return found
-    if not item.public:
-        return store.get_value(dialogue_of(item.channel, item.reply_target)) or None
-    return None
-
-
-def linked_note(earlier: Case | None) -> str:
-    if earlier is None:
-        return ""
-    what = ("ответ опубликован" if earlier.published else
-            f"закрыто: «{status_label(earlier.status)}»" if earlier.closed else "ответа ещё нет")
-    return f"Продолжение разговора: связано с обращением {earlier.id} ({what})."
-
-
-def awaiting_by_author(store: Store) -> dict[str, list[Case]]:
-    """Open cases that await consent (п. 3.8), by author: read once per page of items (few
-    cases wait at a time; the status is a column, so no case JSON is read for the others)."""
-    found: dict[str, list[Case]] = {}
-    for case in store.cases_with_status(Status.AWAITING_CONSENT, open_only=True):
-        found.setdefault(case.author_key, []).append(case)
-    return found
-
-
-def _awaiting_consent(awaiting: dict[str, list[Case]], item, author_key: str, earlier: str | None) -> Case | None:
-    """The citizen's case that awaits their consent (п. 3.8) and that this message answers: a
-    private message from them, or a reply under our request."""
-    waiting = [c for c in awaiting.get(author_key, ()) if c.id]
-    for case in waiting:
-        if case.id == earlier:
-            return case
-    return waiting[-1] if waiting and not item.public else None
-
-
-def _take_consent_reply(store: Store, config: Config, case_id: str, item, now: datetime,
-                        files: DataFiles | None, channel, limit: int) -> bool:
-    """The citizen's answer to the consent request goes on their case, never a new one. False
-    when the case no longer waits (an earlier message of the same page completed it)."""
-    from bridge.steps.outgoing import emit
-    case = store.get(case_id)
-    if case is None or case.status != Status.AWAITING_CONSENT or case.closed:
-        return False
-    outcome = workflow.citizen_wrote(case, item.text, {} if item.public else dict(item.reply_target), now)
-    changed = outcome.case
-    if files is not None and channel is not None and item.attachments:
-        got = [(f.name, f.data) for f in _download(channel, item.attachments, limit, item.link) if f.data is not None]
-        changed.attachments = changed.attachments + files.save(case.id, CITIZEN, got)
-    with store.transaction():
-        if store.case_for_item(item.channel, item.external_id):
-            return True
-        store.remember_item(item.channel, item.external_id, case.id)
-        changed.system_note = outcome.note
-        for effect in outcome.effects:
-            emit(store, config, changed, effect, now)
-        store.save(changed, "пользователь", "ответ на запрос согласия", at=now)
-    log.info("%s: the citizen answered the consent request", case.id)
-    return True
-
+# -- what the channel set aside ----------------------------------------------------------------
 
 def _keep_set_aside(store: Store, files: DataFiles | None, item, now: datetime) -> bool:
     """The channel returned the event as set aside (bridge/channels/base.set_aside_item)."""
     return set_aside(store, files, item.event, (item.raw or "").encode("utf-8", "replace"), "intake",
                      f"{item.reason}.", now, key=f"set_aside:{item.channel}:{item.external_id}")
-
-
-@dataclass(frozen=True)
-class _Fetched:
-    """One attachment at intake: its bytes, or why there are none (`shown` is the cell text)."""
-    name: str
-    data: bytes | None
-    shown: str = ""
-    note: str = ""
-    where: str = ""     # the link a person can open
-
-
-def _download(channel, refs, limit: int, message_link: str) -> list[_Fetched]:
-    """Every file of the message, downloaded (at most `limit` bytes each); a web link stays a
-    link, and a file over the limit or one that could not be fetched becomes its link, said in
-    «Вложения» and in the row's note."""
-    result = []
-    for ref in refs:
-        where = ref.url if ref.url.startswith(("http://", "https://")) else (message_link or "см. сообщение")
-        if ref.kind == LINK or not ref.url:
-            result.append(_Fetched(ref.name, None, f"{ref.name} ({where})" if ref.url else ref.name))
-            continue
-        try:
-            result.append(_Fetched(ref.name, channel.download(ref, limit=limit), where=where))
-        except FileTooBig as exc:
-            megabytes = exc.limit // (1024 * 1024)
-            result.append(_Fetched(ref.name, None, f"{ref.name} (больше {megabytes} МБ, только ссылка: {where})",
-                                   f"Вложение «{ref.name}» больше {megabytes} МБ: не скачано, в «Вложениях» "
-                                   "ссылка на него."))
-        except Exception as exc:   # noqa: BLE001 - a file we could not get is a link, not a lost case
-            log.warning("attachment download failed: %s", type(exc).__name__)
-            result.append(_Fetched(ref.name, None, f"{ref.name} (не скачано: {where})",
-                                   f"Вложение «{ref.name}» не удалось скачать ({exc}): в «Вложениях» ссылка на него."))
-    return result
-
-
-def _keep_files(store: Store, files: DataFiles, case: Case, fetched: list[_Fetched], now: datetime) -> None:
-    """The downloaded files into `attachments/<case>/citizen/`; the row lists them in order. A
-    file that cannot be written (a full disk) is a link too: the message itself is already kept."""
-    shown, notes = [], [f.note for f in fetched if f.note]
-    for item in fetched:
-        if item.data is None:
-            shown.append(item.shown)
-            continue
-        try:
-            shown += files.save(case.id, CITIZEN, [(item.name, item.data)])
-        except OSError as exc:
-            log.error("%s: a citizen's file could not be written: %s", case.id, type(exc).__name__)
-            shown.append(f"{item.name} (не сохранено: {item.where})")
-            notes.append(f"Вложение «{item.name}» не удалось сохранить ({exc.strerror or exc}): "
-                         "в «Вложениях» ссылка на него.")
-    case.attachments = shown
-    for note in notes:
-        case.system_note = _noted(case.system_note, note)
-    store.save(case, "система", "вложения пользователя", at=now)
-
-
-def _complete_files(store: Store, files: DataFiles, channel, limit: int, case_id: str, item, now: datetime) -> None:
-    """An item seen again whose case has none of its files yet (the service stopped between making
-    the case and keeping its files): they are fetched now."""
-    if not item.attachments or item.event == "delete":
-        return
-    case = store.get(case_id)
-    if case is None or case.closed or case.attachments or files.files(case_id, CITIZEN):
-        return
-    _keep_files(store, files, case, _download(channel, item.attachments, limit, item.link), now)
 
 
 def _update_known(store: Store, case_id: str, item, now: datetime) -> None:
@@ -446,15 +303,11 @@ def _update_known(store: Store, case_id: str, item, now: datetime) -> None:
         return
     if item.event == "edit" and item.text != case.text:
         case.text = item.text              # the old text stays in the history
-        case.system_note = _noted(case.system_note, "Пользователь изменил сообщение (прежний текст — в истории).")
+        case.system_note = noted(case.system_note, "Пользователь изменил сообщение (прежний текст — в истории).")
         store.save(case, "пользователь", "изменено пользователем", at=now)
     elif item.event == "delete" and "удалил" not in case.system_note:
-        case.system_note = _noted(case.system_note, "Пользователь удалил сообщение; ответить под ним может быть нельзя.")
+        case.system_note = noted(case.system_note, "Пользователь удалил сообщение; ответить под ним может быть нельзя.")
         store.save(case, "пользователь", "удалено пользователем", at=now)
-
-
-def _noted(note: str, addition: str) -> str:   # an edit never hides an earlier note (a publication error)
-    return note if addition in note else f"{note} {addition}".strip()
 
 
 # -- hand-made ledger rows ----------------------------------------------------------------------

@@ -28,6 +28,7 @@ from bridge.core.deadlines import deadline_of
 from bridge.core.errors import PermanentError, TransientError
 from bridge.core.model import Basis, Case
 from bridge.core.workflow import Effect
+from bridge.steps.conversation import reply_key
 from bridge.steps.ports import Ports
 from bridge.storage.files import ANSWER, CITIZEN, DataFiles
 from bridge.storage.outbox import KIND_LABELS, OutboxItem, OutboxRunner, enqueue, revive_times
@@ -177,12 +178,11 @@ def channel_message(s: _Send, payload: dict) -> dict:
 
 
 def message_sent(s: _Send, item: OutboxItem, result: dict) -> None:
-    """A reply under our request is the citizen answering it (steps/intake.py)."""
+    """A reply under our request is the citizen answering it (steps/conversation.py)."""
     _remember_publication(s, item.case_id, result)
 
 
 def _remember_publication(s: _Send, case_id: str, result: dict) -> None:
-    from bridge.steps.intake import reply_key
     case = s.store.get(case_id)
     if case is not None and result.get("external_id"):
         s.store.set_value(reply_key(case.channel, result["external_id"]), case.id)

@@ -38,7 +38,7 @@ from bridge.channels import callback_journal_path, network_of
 from bridge.config import Config
 from bridge.core.model import Case
 from bridge.steps.ports import Ports
-from bridge.steps.intake import dialogue_of
+from bridge.steps.conversation import dialogue_of
 from bridge.storage.files import DataFiles
 from bridge.storage.store import Store
 from ledger.scrub import REMOVED, REWRITTEN, scrub_workbook

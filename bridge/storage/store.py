@@ -207,6 +207,14 @@ def is_store_failure(exc: BaseException) -> bool:
     return psycopg is not None and isinstance(exc, psycopg.OperationalError)
 
 
+def is_database_error(exc: BaseException) -> bool:
+    """Did the database refuse or fail the statement (any SQLite or PostgreSQL error)?"""
+    if isinstance(exc, sqlite3.DatabaseError):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.DatabaseError)
+
+
 class TransactionLost(Exception):
     """A failure inside a savepoint ended the whole transaction (its cause says why): the block's
     caller must not go on as if only the block were undone."""
@@ -429,11 +437,12 @@ class Store:
     # -- cases ----------------------------------------------------------------------------------
 
     def next_case_id(self, prefix: str, year: int) -> str:
+        """One case number (a single case); a batch counts its own with `case_numbers`."""
         with self.transaction():
-            number = self.db.execute("INSERT INTO counters (year, last) VALUES (?, 1) "
-                                     "ON CONFLICT (year) DO UPDATE SET last = counters.last + 1 RETURNING last",
-                                     (year,)).fetchone()[0]
-        return format_case_id(prefix, year, number)
+            numbers = CaseNumbers(self, prefix)
+            case_id = numbers.next_id(year)
+            numbers.write()
+        return case_id
 
     def get(self, case_id: str) -> Case | None:
         row = self.db.execute("SELECT data FROM cases WHERE id = ?", (case_id,)).fetchone()

@@ -323,18 +323,18 @@ def test_a_stop_between_the_case_and_its_files_loses_no_file(stand, monkeypatch)
     """The service dies (in-process: an exception no loop catches) after the case was made and
     before its files were kept; the cursor did not move, the item comes again, the files are kept."""
     import bridge.steps.intake as intake
-    real = intake._keep_files
+    real = intake.keep_files
 
     def dies(*args, **kwargs):
         raise KeyboardInterrupt("killed between the case and its files")
-    monkeypatch.setattr(intake, "_keep_files", dies)
+    monkeypatch.setattr(intake, "keep_files", dies)
     stand.vk.add_user(5, "Иван", "Петров")
     stand.vk.post_wall_comment(10, 5, "Упал забор на тротуар", attachments=[stand.vk.citizen_photo(PHOTO)])
     with pytest.raises(KeyboardInterrupt):
         stand.cycle()
     case = stand.case_with("Упал забор")
     assert case.attachments == [] and stand.app.files.files(case.id, "citizen") == []
-    monkeypatch.setattr(intake, "_keep_files", real)
+    monkeypatch.setattr(intake, "keep_files", real)
     stand.cycle()
     [kept] = stand.app.files.files(case.id, "citizen")
     assert kept.read_bytes() == PHOTO and stand.ledger_row(case.id)["Вложения"] == kept.name

@@ -11,7 +11,6 @@ import time
 from collections import Counter
 
 from bridge.core.model import Status
-from bridge.storage.store import Store
 from standins.ok_api import FakeOk
 from standins.telegram_api import FakeTelegram
 from standins.vk_api import FakeVk
@@ -20,6 +19,7 @@ from tests.fault.test_kill_anywhere import Service, child_environment, store_val
 from tests.fault.workload import People
 from tests.servers.dovecot import dovecot  # noqa: F401 - pytest fixtures by name
 from tests.servers.smtp import smtp_sink  # noqa: F401
+from tests.storage_backend import open_test_store
 
 QUESTION = "Прошу разобраться: управляющая компания третий год не делает ремонт крыши, дом Ленина, 5."
 DETAILS = "Ким Олег Игоревич, 694490, г. Оха, ул. Ленина, д. 5, кв. 7"
@@ -63,7 +63,7 @@ def test_kill_9_while_the_citizen_answers_loses_and_doubles_nothing(tmp_path, do
             service.stop()
         finally:
             service.end()
-    store = Store(data_dir / "otklik.sqlite3")
+    store = open_test_store(data_dir)
     try:
         [case] = store.all_cases()
         assert (case.status, case.consent, case.citizen_details) == (Status.APPEAL, True, DETAILS)
