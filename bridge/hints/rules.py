@@ -416,9 +416,10 @@ def check_court_appeal(message: Message) -> Verdict:
     actor, change, execution = court_structure(message)
     flags = tuple(name for name, found in (("court_actor", actor), ("court_change", change),
                                            ("court_execution", execution)) if found)
-    if not actor or execution or (not change and first_match(court_cues()[2], message)):
+    wanted_for = first_match(court_cues()[1]["for"], message)
+    if not actor or execution or (not change and wanted_for):
         flags += ("court_against",)
-    if phrase:
+    if phrase and not execution:
         return Verdict(True, "обжалование судебного акта (п. 3.7)", ("court", *flags))
     if actor and change and not execution:
         return Verdict(True, f"обжалование судебного акта: «{actor}», «{change}» (п. 3.7)",
@@ -427,13 +428,14 @@ def check_court_appeal(message: Message) -> Verdict:
 
 
 @lru_cache(maxsize=1)
-def court_cues() -> tuple[dict[str, frozenset[str]], tuple[Phrase, ...], tuple[Phrase, ...]]:
-    """The lemma sections of ``court_structure.txt``, its compiled [act] phrases and its [for]
-    phrases (a document wanted for a court)."""
+def court_cues() -> tuple[dict[str, frozenset[str]], dict[str, tuple[Phrase, ...]]]:
+    """The lemma sections of ``court_structure.txt`` and its phrase sections compiled: [act],
+    [disagree], [waiting] and [for] (a document wanted for a court)."""
     sections = read_sections("court_structure.txt")
     sets = {key: frozenset().union(*(lemmas(value) | {value} for value in sections[key]))
-            for key in ("actor", "change", "execution")}
-    return sets, compile_all(sections["act"]), compile_all(sections["for"])
+            for key in ("actor", "change", "execution", "take", "seize", "money", "property")}
+    phrases = {key: compile_all(sections[key]) for key in ("act", "disagree", "waiting", "for")}
+    return sets, phrases
 
 
 def court_structure(message: Message) -> tuple[str, str, bool]:
@@ -441,21 +443,93 @@ def court_structure(message: Message) -> tuple[str, str, bool]:
     it, whether the author wants a decision carried out instead): «приставы сняли с пенсии
     половину, верните» → («приставы», «верните», False); '' where a part is missing. Who asks
     whom to do what, not a keyword: «приставы» alone, or «отмените» alone, is no appeal."""
-    sets, acts, _ = court_cues()
+    sets, phrases = court_cues()
     if sets["change"].isdisjoint(message.lemma_index):
         changes = []
     else:
         changes = [word for word, found in zip(message.words, message.lemma_sets)
                    if not sets["change"].isdisjoint(found)]
-    actor = ""
-    if not sets["actor"].isdisjoint(message.lemma_index):
-        actor = next(word for word, found in zip(message.words, message.lemma_sets)
-                     if not sets["actor"].isdisjoint(found))
-    else:  # an act named without its actor («по решению», «лишили прав»)
-        act = first_match(acts, message)
-        actor = " ".join(message.words[p] for p in act.find(message)) if act else ""
+    actor = next((word for i, (word, found) in enumerate(zip(message.words, message.lemma_sets))
+                  if not sets["actor"].isdisjoint(found) and not court_ahead(message, i)), "")
+    if not actor:  # an act named without its actor («по решению», «лишили прав»), or by its effect
+        act = first_match(phrases["act"], message)
+        actor = " ".join(message.words[p] for p in act.find(message)) if act else enforced(message)
     change = next((word for word in changes if is_imperative(word)), changes[0] if changes else "")
-    return actor, change, not sets["execution"].isdisjoint(message.lemma_index)
+    if not change:  # «это же несправедливо», «не согласен»: the ruling is to be changed
+        unjust = first_match(phrases["disagree"], message)
+        change = " ".join(message.words[p] for p in unjust.find(message)) if unjust else ""
+    return actor, change, carried_out(message, sets["execution"], phrases["waiting"])
+
+
+# A court the author may still go to, or one in a story, is no court's act: «подам в суд», «пока
+# не дошло до суда», «разберёмся без суда», «УК грозит судом», «после суда с УК», «про суд».
+AHEAD_PREPOSITIONS = frozenset({"в", "во", "до", "без", "после", "про"})
+THREATENING = frozenset({"грозить", "пугать", "угрожать", "пригрозить"})
+
+
+def court_ahead(message: Message, position: int) -> bool:
+    """True when the court word at POSITION names a court ahead or in a story, not one that
+    acted: «в суд», «до суда», «без суда», «грозит судом» (but «в суде решили», «решение
+    суда»)."""
+    word, before = message.words[position], message.words[max(0, position - 2):position]
+    if word in ("суд", "суда") and before and before[-1] in AHEAD_PREPOSITIONS:
+        return True
+    return word == "судом" and not THREATENING.isdisjoint(message.lemmas[max(0, position - 2):position])
+
+
+# How far the thing taken may stand from the verb that took it («с карты всё подчистую сняли»).
+ENFORCED_REACH = 4
+SUBJECT_REACH = 3
+
+
+def enforced(message: Message) -> str:
+    """«сняли … пенсию», «арестовали машину», «заблокирован счёт»: an enforcement verb said of
+    nobody (``impersonal``) and what it took, near each other — the bailiffs' act named by its
+    effect; '' when there is none. Money is taken ([take]: «списали», «удерживают»), money or
+    property seized ([seize]: «арестовали», «изъяли»)."""
+    sets = court_cues()[0]
+    index = message.lemma_index
+    if sets["take"].isdisjoint(index) and sets["seize"].isdisjoint(index):
+        return ""
+    for i, found in enumerate(message.lemma_sets):
+        seized = not sets["seize"].isdisjoint(found)
+        if not (seized or not sets["take"].isdisjoint(found)) or not impersonal(message, i):
+            continue
+        assets = sets["money"] | sets["property"] if seized else sets["money"]
+        near = range(max(0, i - ENFORCED_REACH), min(len(message.words), i + ENFORCED_REACH + 1))
+        taken = next((j for j in near if not assets.isdisjoint(message.lemma_sets[j])), None)
+        if taken is not None:
+            return " ".join(message.words[p] for p in sorted((i, taken)))
+    return ""
+
+
+def impersonal(message: Message, position: int) -> bool:
+    """True when the verb at POSITION is said of nobody: a passive participle («арестован»,
+    «заблокированы»), or a plural with no noun before it that could be its subject («с карты
+    списали», not «мошенники списали»)."""
+    tag = analyzer().parse(message.words[position])[0].tag
+    if tag.POS in ("PRTF", "PRTS"):
+        return "pssv" in tag
+    if tag.POS != "VERB" or "plur" not in tag:
+        return False
+    before = message.words[max(0, position - SUBJECT_REACH):position]
+    return not any({"NOUN", "nomn", "plur"} <= analyzer().parse(word)[0].tag.grammemes
+                   for word in before)
+
+
+# «меня обязали снести баню», «нас обязали выплатить»: a court obliged the author — that is the
+# act appealed against, not a decision the author wants carried out.
+OBLIGED_AUTHOR = frozenset({"меня", "нас", "мне", "нам"})
+
+
+def carried_out(message: Message, execution: frozenset[str], waiting: tuple[Phrase, ...]) -> bool:
+    """True when the author wants a decision carried out («суд обязал вас…, когда исполните?»,
+    «до сих пор не выплачивают»), not one that obliged the author («меня обязали снести»)."""
+    if first_match(waiting, message):
+        return True
+    spots = [i for i, found in enumerate(message.lemma_sets) if not execution.isdisjoint(found)]
+    words = message.words
+    return any(OBLIGED_AUTHOR.isdisjoint(words[max(0, i - 2):i + 3]) for i in spots)
 
 
 # Whether a request around a procedure found by its structure alone (``bypass_structure``)

@@ -176,6 +176,45 @@ def test_executing_a_court_decision_or_asking_for_a_document_is_no_court_appeal(
     assert rules_only.suggest(text).policy != "court_appeal"
 
 
+@pytest.mark.parametrize(("text", "shown"), [
+    # the bailiffs' act named by its effect: an enforcement verb said of nobody, what it took
+    ("с карты списали всю зарплату, верните хоть прожиточный минимум", "«карты списали», «верните»"),
+    ("счёт заблокирован, там детские, разблокируйте", "«счет заблокирован», «разблокируйте»"),
+    ("у отца изъяли трактор за чужой долг, отмените", "«изъяли трактор», «отмените»"),
+    # the wish by structure: the ruling called unjust
+    ("мировик дал пятнадцать суток ни за что, это же несправедливо", "«мировик», «несправедливо»"),
+    ("мне запрет на выезд повесили, я не согласен", "«запрет на выезд», «не согласен»"),
+])
+def test_a_court_act_named_by_its_effect_and_a_wish_by_structure_are_an_appeal(rules_only,
+                                                                               text, shown):
+    hint = rules_only.suggest(text)
+    assert hint.policy == "court_appeal"
+    assert hint.reasons[0] == f"обжалование судебного акта: {shown} (п. 3.7)"
+
+
+@pytest.mark.parametrize("text", [
+    # someone named who took it, not the bailiffs: «мошенники сняли», «банк списал»
+    "мошенники сняли деньги с карты, верните, полиция молчит",
+    # a court ahead, or in a story, is no court's act
+    "управляйка грозится подать в суд за долг, а считает неправильно, проверьте",
+    "после суда с соседом подъезд так и не убрали, уберите",
+    # a decision the author waits to see carried out
+    "суд постановил, что УК должна заплатить за потоп, но деньги не выплачивают, повлияйте",
+])
+def test_an_enforcement_or_a_court_that_is_not_appealed_is_no_court_appeal(rules_only, text):
+    from bridge.hints.rules import check_court_appeal
+    from bridge.hints.text import prepare
+
+    assert not check_court_appeal(prepare(text)).applies
+    assert rules_only.suggest(text).policy != "court_appeal"
+
+
+def test_a_court_that_obliged_the_author_is_appealed_not_awaited(rules_only):
+    # «меня обязали снести баню»: the author is obliged, so he appeals, he waits for nothing
+    hint = rules_only.suggest("решением суда меня обязали снести баню, отмените это")
+    assert hint.policy == "court_appeal"
+
+
 @pytest.mark.parametrize("text", ["@Марина не слушайте его, надо было сразу идти к юристу",
                                   "Сергей, вы правы, я тоже так думаю",
                                   "[id123|Ольга], спасибо что подсказали"])
