@@ -201,3 +201,42 @@ def test_the_authors_next_step_or_a_worker_who_left_is_no_competence_rule(text):
 
 def test_a_worker_dismissed_keeps_the_competence_rule():
     assert check_out_of_competence(prepare("меня уволили без выходного пособия")).applies
+
+
+def test_a_common_word_weighs_less_in_the_topic_vector():
+    """The topic vector weighs each word by its rarity among the training messages: a word
+    every message uses («нет») moves it less than a rare one («крыльцо»)."""
+    import numpy as np
+
+    from bridge.hints.model import TopicExamples, rarity
+    from bridge.hints.vectors import word_vector
+
+    weights, unseen = rarity([{"нет", "крыльцо"}] + [{"нет"}] * 20)
+    topics = TopicExamples(np.zeros((0, 300), dtype=np.float32), np.zeros(0, dtype=np.int64),
+                           2, weights, unseen)
+    vector = topics.vector(prepare("нет крыльца"))
+    porch, no = word_vector("крыльца", "крыльцо"), word_vector("нет", "нет")
+    porch, no = porch / np.linalg.norm(porch), no / np.linalg.norm(no)
+    assert vector @ porch > vector @ no
+
+
+def test_the_nearest_training_messages_vote_for_their_topics():
+    """Votes are the shares of the neighbours' topics, weighed by their cosines."""
+    import numpy as np
+
+    from bridge.hints.model import TopicExamples
+
+    vectors = np.eye(3, 300, dtype=np.float32)
+    topics = TopicExamples(vectors, np.array([0, 1, 1]), 3, {}, 1.0)
+    votes = topics.votes(np.eye(1, 300, 1, dtype=np.float32)[0])
+    assert votes.argmax() == 1 and abs(votes.sum() - 1.0) < 1e-6
+    assert not topics.votes(np.zeros(300, dtype=np.float32)).any()
+
+
+def test_the_shipped_model_keeps_the_topic_neighbours():
+    from bridge.hints.model import load
+
+    model = load()
+    assert model.topics is not None
+    assert len(model.topics.vectors) == len(model.examples.vectors)
+    assert model.topics.rarity["вода"] < model.topics.unseen
