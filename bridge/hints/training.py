@@ -10,7 +10,7 @@ Run from the repository root (development time only; needs scikit-learn):
     python -m bridge.hints.training --repeat-transfer [SET]  # repeats: other sets → SET (newest)
 
 The training data are the tuning part of the main corpus and the training-only sets of
-``EXTRAS`` (``training_v3`` … ``training_v13``: written later, in other words; ``--transfer
+``EXTRAS`` (``training_v3`` … ``training_v14``: written later, in other words; ``--transfer
 [SET]`` fits on every other set and measures on SET, by default the newest, and back — the
 nearest thing to new writers that training may look at). The held-out part of the
 corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
