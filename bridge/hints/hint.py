@@ -189,9 +189,6 @@ class Hinter:
         flags, dense = self.context(message, verdicts)
         if self.model.examples is not None:
             dense = np.concatenate([dense, self.model.examples.nearest(message.vector)])
-        if self.model.topics is not None:  # the nearest training messages' topics (model.py)
-            topics = self.model.topics
-            dense = np.concatenate([dense, topics.votes(topics.vector(message))])
         return extract(message, flags, dense)
 
     def probabilities(self, message: Message, verdicts: dict) -> tuple[dict, dict, object]:

@@ -9,10 +9,7 @@ The dense features are the sentence vector, the message's similarity to the conf
 municipality (``Hinter.context``) and its similarity to the labelled examples: the meaning
 vectors of the training messages are kept (``examples``), and a message's nearest example of
 each policy and of each topic is a feature of its own — so a rephrasing of a labelled threat
-lands near it although it shares no word with it. The topic head also reads how the nearest
-training messages vote for their topics (``TopicExamples``), by a vector that weighs each word by
-its rarity and part of speech: measured by fitting on the other training sets and measuring on
-set v10, a set written apart (``--transfer``), department accuracy 0.805 → 0.824.
+lands near it although it shares no word with it.
 """
 
 from __future__ import annotations
@@ -24,9 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from bridge.hints.features import Features
-from bridge.hints.morph import pos
-from bridge.hints.text import Message
-from bridge.hints.vectors import weighted_vector
 
 MODEL_FILE = Path(__file__).with_name("data") / "model.npz"
 
@@ -106,63 +100,6 @@ class Examples:
         return np.maximum.reduceat(similarities[order], starts)
 
 
-# How much a word's part of speech weighs in a topic vector: what a message is about is mostly
-# its nouns («труба», «крыльцо», «соток»); particles, adverbs and numerals say little.
-TOPIC_POS_WEIGHT = {"NOUN": 2.0, "ADJF": 1.0, "ADJS": 1.0, "VERB": 1.0, "INFN": 1.0,
-                    "PRTF": 1.0, "PRTS": 1.0}
-OTHER_POS_WEIGHT = 0.5
-NEIGHBOURS = 15  # how many nearest training messages vote for a topic
-
-
-@dataclass(frozen=True)
-class TopicExamples:
-    """The training messages as the topic head's neighbours: each message's topic vector (its
-    words weighed by their rarity among the training messages and by part of speech — a word
-    every second message uses, «нет», «когда», «сделать», tells no department from another) and
-    its topic. A message's nearest neighbours vote for their topics, each by its cosine: a
-    rephrasing in words nobody here wrote still lies near the messages about the same thing."""
-
-    vectors: np.ndarray  # (n, dimensions) float32, unit rows
-    topic: np.ndarray  # (n,) int: the topic class of each row
-    classes: int
-    rarity: dict  # lemma → weight (inverse document frequency among the training messages)
-    unseen: float  # the weight of a lemma no training message used
-
-    def vector(self, message: Message) -> np.ndarray:
-        """The topic vector of MESSAGE."""
-        return weighted_vector(
-            (message.words[i], message.lemmas[i],
-             self.rarity.get(message.lemmas[i], self.unseen)
-             * TOPIC_POS_WEIGHT.get(pos(message.words[i]), OTHER_POS_WEIGHT))
-            for i in message.content)
-
-    def votes(self, vector: np.ndarray, similarities: np.ndarray | None = None) -> np.ndarray:
-        """The share of each topic among the NEIGHBOURS nearest rows to VECTOR, weighed by their
-        cosines (SIMILARITIES: given by training, where a row may not vote for itself)."""
-        if similarities is None:
-            if not vector.any():
-                return np.zeros(self.classes, dtype=np.float32)
-            similarities = np.einsum("ij,j->i", self.vectors, vector)
-        count = min(NEIGHBOURS, len(similarities))
-        nearest = np.argpartition(-similarities, count - 1)[:count]
-        weights = np.maximum(similarities[nearest], 0.0)
-        votes = np.bincount(self.topic[nearest], weights=weights, minlength=self.classes)
-        total = float(weights.sum())
-        return (votes / total if total else votes).astype(np.float32)
-
-
-def rarity(lemma_sets: list) -> tuple[dict, float]:
-    """(lemma → inverse document frequency, the weight of an unseen lemma) over LEMMA_SETS, the
-    content lemmas of each training message."""
-    counts: dict = {}
-    for lemmas in lemma_sets:
-        for lemma in lemmas:
-            counts[lemma] = counts.get(lemma, 0) + 1
-    total = len(lemma_sets) + 1
-    return ({lemma: float(np.log(total / (n + 1)) + 1.0) for lemma, n in counts.items()},
-            float(np.log(total) + 1.0))
-
-
 @dataclass(frozen=True)
 class Model:
     """The heads of the hint model, the topic centroids (mean vector per topic), the examples."""
@@ -171,7 +108,6 @@ class Model:
     topic: Head
     centroids: dict  # topic → unit vector
     examples: Examples | None = None
-    topics: TopicExamples | None = None
 
 
 def head_arrays(prefix: str, head: Head) -> dict:
@@ -197,13 +133,6 @@ def save(model: Model, path: Path = MODEL_FILE) -> None:
     if model.examples is not None:
         examples = {"example_vectors": model.examples.vectors.astype(np.float16),
                     "example_policy": model.examples.policy, "example_topic": model.examples.topic}
-    if model.topics is not None:
-        lemmas = sorted(model.topics.rarity)
-        examples |= {"topic_vectors": model.topics.vectors.astype(np.float16),
-                     "topic_rows": model.topics.topic.astype(np.int16),
-                     "rarity_lemmas": np.array(lemmas),
-                     "rarity": np.array([model.topics.rarity[l] for l in lemmas] +
-                                        [model.topics.unseen], dtype=np.float32)}
     np.savez_compressed(path, **head_arrays("policy", model.policy),
                         **head_arrays("topic", model.topic), centroid_names=np.array(topics),
                         centroids=np.array([model.centroids[t] for t in topics]), **examples)
@@ -220,12 +149,5 @@ def load(path: Path = MODEL_FILE) -> Model | None:
         if "example_vectors" in data.files:
             examples = Examples(data["example_vectors"].astype(np.float32),
                                 data["example_policy"], data["example_topic"])
-        topics = None
-        if "topic_vectors" in data.files:
-            weights = [float(w) for w in data["rarity"]]
-            topics = TopicExamples(data["topic_vectors"].astype(np.float32),
-                                   data["topic_rows"].astype(np.int64), len(names),
-                                   dict(zip((str(l) for l in data["rarity_lemmas"]), weights)),
-                                   weights[-1])
         return Model(read_head(data, "policy"), read_head(data, "topic"),
-                     dict(zip(names, data["centroids"])), examples, topics)
+                     dict(zip(names, data["centroids"])), examples)

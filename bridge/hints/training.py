@@ -37,7 +37,7 @@ from bridge.hints.corpus import (
     read_repeats, split,
 )
 from bridge.hints.features import BUCKETS, extract
-from bridge.hints.model import Examples, Head, Model, TopicExamples, rarity, save
+from bridge.hints.model import Examples, Head, Model, save
 from bridge.hints.routing import NO_TOPIC
 from bridge.hints.text import prepare
 
@@ -231,9 +231,7 @@ def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
     _, policy_mask = one_hot([row.policy for row in rows])
     _, topic_mask = one_hot([topic_of(row) for row in rows])
     near = nearest_examples(vectors, groups, [policy_mask, topic_mask], bank)
-    topics = topic_examples(read, topic_mask, bank)
-    votes = neighbour_votes(topics, read, groups, bank)
-    features = [extract(message, flags, np.concatenate([dense, near[i], votes[i]]))
+    features = [extract(message, flags, np.concatenate([dense, near[i]]))
                 for i, (message, flags, dense) in enumerate(read)]
     policy = fit_head(features, [row.policy for row in rows], POLICY_C, letters=True)
     topic = fit_head(features, [topic_of(row) for row in rows], TOPIC_C, letters=TOPIC_LETTERS)
@@ -243,35 +241,7 @@ def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
         mean = np.mean(chosen, axis=0)
         centroids[name] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
     examples = Examples(vectors[:bank], policy_mask[:bank], topic_mask[:bank])
-    return Model(policy, topic, anchored(centroids), examples, topics)
-
-
-def topic_examples(read: list, topic_mask: np.ndarray, bank: int) -> TopicExamples:
-    """The first BANK rows of READ (the messages as written) as the topic head's neighbours,
-    their words weighed by rarity among those rows (``model.TopicExamples``)."""
-    weights, unseen = rarity([{message.lemmas[i] for i in message.content}
-                              for message, _, _ in read[:bank]])
-    partial = TopicExamples(np.zeros((0, 0), dtype=np.float32), topic_mask[:bank].argmax(axis=1),
-                            topic_mask.shape[1], weights, unseen)
-    vectors = np.array([partial.vector(message) for message, _, _ in read[:bank]],
-                       dtype=np.float32)
-    return TopicExamples(vectors, partial.topic, partial.classes, weights, unseen)
-
-
-def neighbour_votes(topics: TopicExamples, read: list, groups: list[int], bank: int,
-                    chunk: int = 1000) -> np.ndarray:
-    """The neighbours' votes (``TopicExamples.votes``) for every row of READ, the row itself and
-    the message it copies left out (a message never votes for itself)."""
-    vectors = np.array([topics.vector(message) for message, _, _ in read], dtype=np.float32)
-    group = np.array(groups)
-    votes = np.zeros((len(read), topics.classes), dtype=np.float32)
-    for start in range(0, len(read), chunk):
-        similarities = vectors[start:start + chunk] @ topics.vectors.T
-        similarities[group[start:start + chunk, None] == group[None, :bank]] = -1.0
-        for offset, row in enumerate(similarities):
-            if vectors[start + offset].any():
-                votes[start + offset] = topics.votes(vectors[start + offset], row)
-    return votes
+    return Model(policy, topic, anchored(centroids), examples)
 
 
 def anchored(centroids: dict, weight: float | None = None) -> dict:

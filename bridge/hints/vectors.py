@@ -47,17 +47,9 @@ def word_vector(word: str, lemma: str = "") -> np.ndarray | None:
 
 def sentence_vector(pairs: Iterable[tuple[str, str]]) -> np.ndarray:
     """The unit mean vector of (word, lemma) PAIRS; the zero vector when none is known."""
-    return weighted_vector((word, lemma, 1.0) for word, lemma in pairs)
-
-
-def weighted_vector(triples: Iterable[tuple[str, str, float]]) -> np.ndarray:
-    """The unit weighted mean vector of (word, lemma, weight) TRIPLES; the zero vector when no
-    word is known."""
-    total, found = np.zeros(DIMENSIONS, dtype=np.float32), False
-    for word, lemma, weight in triples:
-        vector = word_vector(word, lemma)
-        if vector is not None:
-            total += weight * vector
-            found = True
-    norm = float(np.linalg.norm(total)) if found else 0.0
-    return (total / norm).astype(np.float32) if norm else ZERO
+    found = [vector for vector in (word_vector(w, l) for w, l in pairs) if vector is not None]
+    if not found:
+        return ZERO
+    mean = np.mean(found, axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm).astype(np.float32) if norm else ZERO
