@@ -132,22 +132,23 @@ class PhraseList(tuple):
     message is tried only against the phrases that can start in it (hundreds of lines per list)."""
 
     @cached_property
-    def index(self) -> tuple[dict[str, list[int]], list[tuple[int, str]], frozenset[str]]:
+    def index(self) -> tuple[dict[str, list[int]], dict[str, list[int]], frozenset[str]]:
         by_value: dict[str, list[int]] = {}
-        always: list[tuple[int, str]] = []  # (phrase, text its first word needs: prefix, form)
+        by_text: dict[str, list[int]] = {}  # the text a first word needs (prefix, form) → phrases
         for number, phrase in enumerate(self):
             first = phrase.parts[0][0] if phrase.parts and phrase.parts[0] else None
             if first is not None and first.kind in ("lemma", "forms"):
                 for value in first.values:
                     by_value.setdefault(value, []).append(number)
             else:
-                always.append((number, first.value if first is not None else ""))
-        return by_value, always, frozenset(by_value)
+                by_text.setdefault(first.value if first is not None else "", []).append(number)
+        return by_value, by_text, frozenset(by_value)
 
     def candidates(self, message: Message) -> list[Phrase]:
-        """The phrases that may match MESSAGE, in list order."""
-        by_value, always, values = self.index
-        numbers = {number for number, needed in always if needed in message.joined}
+        """The phrases that may match MESSAGE, in list order (each needed text looked for once)."""
+        by_value, by_text, values = self.index
+        numbers = {number for needed, listed in by_text.items() if needed in message.joined
+                   for number in listed}
         for value in values & message.lemma_index:
             numbers.update(by_value[value])
         return [self[number] for number in sorted(numbers)]

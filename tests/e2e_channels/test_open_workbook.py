@@ -10,7 +10,7 @@ cells with openpyxl while the lock file is there, the department replies into Do
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import openpyxl
 import pytest
@@ -48,7 +48,10 @@ def answer_to_last_mail(stand: Stand, case_id: str, text: str, attachment=None) 
 
 
 def failures(stand: Stand, case_id: str) -> list:
-    return [a for a in stand.app.store.unreported_alerts() if a["case_id"] == case_id and a["kind"] == "failure"]
+    """The case's failure alerts, reported in a morning digest or not: a test that starts at
+    08:xx Сахалин sees 09:00 pass within its cycles (found by a CI run at 21:46 UTC)."""
+    since = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    return [a for a in stand.app.store.recent_alerts(since) if a["case_id"] == case_id and a["kind"] == "failure"]
 
 
 @pytest.mark.parametrize("program", ["excel", "libreoffice"])
