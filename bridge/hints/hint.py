@@ -25,7 +25,8 @@ from bridge.hints.model import Model, load
 from bridge.hints.precedence import NOT_PROCESSED, POLICIES, PRECEDENCE
 from bridge.hints.repeat import EarlierCase, find_repeat_match
 from bridge.hints.routing import Department, Router, Routing
-from bridge.hints.rules import Verdict, competence_field
+from bridge.hints.reasons import competence_field
+from bridge.hints.rules import Verdict
 from bridge.hints.text import Message, prepare
 
 POLICY_TITLES = {
@@ -70,10 +71,10 @@ THRESHOLDS = {"threat": 0.2, "obscene": 0.25, "court_appeal": 0.45, "bypass_law"
 # (chosen by 5-fold cross-validation on the training data, session 4).
 UNSUPPORTED = {"threat": 0.5, "obscene": 0.7, "court_appeal": 0.9, "noise": 0.7,
                "bypass_law": 0.75}
-# A noun that judges the addressee («нелюди вы», «ваш начальник — индюк»: rules.py) supports an
+# A noun that judges the addressee («нелюди вы», «ваш начальник — индюк»: harm.py) supports an
 # insult as a listed one does (session 5, measured by --transfer on set v6).
 # A threat's form without a threat word supports it too: harm aimed at the addressee, a
-# question of fear, a wish of harm, harm forecast by someone unnamed (rules.threat_forms), a
+# question of fear, a wish of harm, harm forecast by someone unnamed (harm.threat_forms), a
 # condition put to the addressee (session 6, measured by --transfer on sets v9 and v6).
 SUPPORT = {"threat": ("threat_cues:", "threat_form:aimed", "threat_form:fear", "threat_form:wish",
                       "threat_form:forecast", "threat_form:condition"),

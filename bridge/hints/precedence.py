@@ -5,17 +5,9 @@ An administrator reviews the order here; each row says why it stands where it do
 
 from __future__ import annotations
 
-from bridge.hints.rules import (
-    Rule,
-    check_bypass_law,
-    check_court_appeal,
-    check_informational,
-    check_noise,
-    check_obscene,
-    check_out_of_competence,
-    check_spam,
-    check_threat,
-)
+from bridge.hints.harm import check_obscene, check_threat
+from bridge.hints.reasons import check_bypass_law, check_court_appeal, check_out_of_competence
+from bridge.hints.rules import Rule, check_informational, check_noise, check_spam
 
 # (policy, rule) — first match wins; 'normal' when none applies.
 PRECEDENCE: tuple[tuple[str, Rule], ...] = (

@@ -35,7 +35,7 @@ def named_in_hint(hint: str, bodies: tuple[ExternalBody, ...]) -> ExternalBody |
 
 def _found_by_index(text: str, bodies: tuple[ExternalBody, ...]) -> ExternalBody | None:
     try:
-        from bridge.hints.rules import competence_field
+        from bridge.hints.reasons import competence_field
         from bridge.hints.text import prepare
     except ImportError:          # hints are optional (bridge/app.py): then only the hint's name counts
         return None

@@ -3,7 +3,7 @@
 import pytest
 
 from bridge.hints.obscene import find_obscene
-from bridge.hints.rules import check_obscene
+from bridge.hints.harm import check_obscene
 from bridge.hints.text import prepare
 
 

@@ -167,7 +167,7 @@ def test_a_court_appeal_without_the_word_court_is_found_by_its_structure(rules_o
 ])
 def test_executing_a_court_decision_or_asking_for_a_document_is_no_court_appeal(rules_only,
                                                                                  text):
-    from bridge.hints.rules import check_court_appeal
+    from bridge.hints.reasons import check_court_appeal
     from bridge.hints.text import prepare
 
     # the rule does not apply, and it tells the model not to guess an appeal alone
@@ -202,7 +202,7 @@ def test_a_court_act_named_by_its_effect_and_a_wish_by_structure_are_an_appeal(r
     "суд постановил, что УК должна заплатить за потоп, но деньги не выплачивают, повлияйте",
 ])
 def test_an_enforcement_or_a_court_that_is_not_appealed_is_no_court_appeal(rules_only, text):
-    from bridge.hints.rules import check_court_appeal
+    from bridge.hints.reasons import check_court_appeal
     from bridge.hints.text import prepare
 
     assert not check_court_appeal(prepare(text)).applies
@@ -258,7 +258,7 @@ def test_an_administrations_decision_is_no_court_appeal_even_for_the_model(demo,
     "пенсионерке пересчитали квитанцию за отопление неверно",  # «пенсионерка» is not «пенсия»
 ])
 def test_a_federal_body_as_a_mere_mention_leaves_competence_to_the_model(text):
-    from bridge.hints.rules import check_out_of_competence
+    from bridge.hints.reasons import check_out_of_competence
     from bridge.hints.text import prepare
 
     verdict = check_out_of_competence(prepare(text))
@@ -276,14 +276,14 @@ def test_a_federal_body_as_a_mere_mention_leaves_competence_to_the_model(text):
     ("поезд из Ногликов отменили", "железнодорожные перевозки"),
 ])
 def test_federal_matters_named_by_what_the_person_lives_through(text, field):
-    from bridge.hints.rules import check_out_of_competence
+    from bridge.hints.reasons import check_out_of_competence
     from bridge.hints.text import prepare
 
     assert check_out_of_competence(prepare(text)).reason == f"вне компетенции: {field} (п. 3.7)"
 
 
 def test_a_trip_is_no_train():
-    from bridge.hints.rules import check_out_of_competence
+    from bridge.hints.reasons import check_out_of_competence
     from bridge.hints.text import prepare
 
     assert not check_out_of_competence(prepare("помогите команде с поездкой на соревнования")).applies
@@ -311,7 +311,7 @@ def test_the_competence_rule_beside_a_departments_subject_needs_the_models_thres
 def test_a_request_around_a_procedure_is_found_by_its_structure(text, cue):
     # п. 3.7: the author asks for what a procedure gives or guards and names an exemption from
     # it, or asks to write down what is not so — without «без очереди» or «задним числом»
-    from bridge.hints.rules import bypass_cues
+    from bridge.hints.reasons import bypass_cues
     from bridge.hints.text import prepare
 
     assert cue in bypass_cues(prepare(text))
@@ -324,7 +324,7 @@ def test_a_request_around_a_procedure_is_found_by_its_structure(text, cue):
     "когда подойдёт наша очередь на квартиру? стоим с 2009 года",
 ])
 def test_a_procedure_bypassed_by_someone_else_or_asked_about_has_no_structure_cue(text):
-    from bridge.hints.rules import bypass_structure
+    from bridge.hints.reasons import bypass_structure
     from bridge.hints.text import prepare
 
     assert bypass_structure(prepare(text)) == ((), ())

@@ -4,7 +4,7 @@ import pytest
 
 from bridge.hints import Department, Hinter
 from bridge.hints.phrases import compile_phrase
-from bridge.hints.rules import check_out_of_competence
+from bridge.hints.reasons import check_out_of_competence
 from bridge.hints.text import prepare
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bridge.hints.rules import check_threat
+from bridge.hints.harm import check_threat
 from bridge.hints.text import prepare
 
 
