@@ -199,7 +199,7 @@ def test_a_card_refused_for_a_mistyped_registry_address_goes_after_the_fix(stand
     convert(stand, case.id)
     stand.tg.send_dm(ira, "Да. Петрова Ирина Сергеевна, ivanova@mail.ru")
     citizen_writes_back(stand)
-    assert fixed == (typo,) and stand.smtp.messages == []
+    assert fixed == (typo,) and stand.case_mails() == []
     assert "Карточка в канцелярию не отправлена" in stand.ledger_row(case.id)["Примечание системы"]
 
     restart(lambda config: dataclasses.replace(config, registry_emails=("kancelyariya@adm-okha.ru",)))

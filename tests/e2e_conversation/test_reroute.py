@@ -111,7 +111,7 @@ def test_rerouted_while_the_first_mail_still_waits_the_old_department_gets_nothi
     stand.smtp.fail_next(count=3, code=451, stage="rcpt")     # the mail server says «later»
     stand.route(case.id)
     stand.cycle()
-    assert stand.smtp.messages == []
+    assert stand.case_mails() == []
     stand.route(case.id, Отдел=DOROGI)
     stand.cycle(timedelta(minutes=10))
     days_pass(stand, 1)

@@ -141,8 +141,14 @@ class MailLoop:
 
     # -- the departments -----------------------------------------------------------------------
 
+    def case_messages(self) -> list[tuple[str, list[str], bytes]]:
+        """(sender, recipients, mail) of every mail sent for a case. The operator's digest names no
+        case and is left out: a stand's first cycle after 09:30 Сахалин on a working day sends it."""
+        return [message for message in self.sink.messages if case_of(message[2])]
+
     def sent(self) -> list[bytes]:
-        return [raw for _, _, raw in self.sink.messages]
+        """The case mails sent so far, oldest first (the digest is not one: see `case_messages`)."""
+        return [raw for _, _, raw in self.case_messages()]
 
     def sent_for(self, case_id: str) -> list[bytes]:
         return self.sent_by_case().get(case_id, [])

@@ -25,7 +25,7 @@ def routed(loop, texts: list[str]) -> list[str]:
 def test_routed_case_is_mailed_to_the_department_with_the_fixed_headers(loop):
     [case_id] = routed(loop, ["Третий день нет отопления в доме по ул. Ленина, 5"])
 
-    [(mail_from, rcpt_tos, raw)] = loop.sink.messages
+    [(mail_from, rcpt_tos, raw)] = loop.case_messages()
     message = parse(raw)
     assert (mail_from, rcpt_tos) == (BRIDGE_ADDRESS, [ZHKH])
     assert str(message["Subject"]).startswith(f"[{case_id}] ВКонтакте: Третий день нет отопления")
