@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import Sequence
 
 from bridge.hints.morph import forms, lemmas
 from bridge.hints.text import Message, fold
@@ -94,17 +95,31 @@ def compile_phrase(source: str) -> Phrase:
 
 def find_part(part: tuple[Element, ...], message: Message) -> tuple[int, ...]:
     """Return the word positions of the first occurrence of PART in MESSAGE, or ()."""
-    first = part[0]
-    if first.kind in ("lemma", "forms") and first.values.isdisjoint(message.lemma_index):
-        return ()  # quick rejections, checked in C, before walking the words
-    if first.kind in ("prefix", "exact") and first.value not in message.joined:
-        return ()
-    for start in range(len(message.words)):
-        if first.accepts(message.words[start], message.lemma_sets[start]):
-            found = match_from(part, 1, start + 1, message, [start])
-            if found:
-                return found
+    for start in starts(part[0], message):
+        found = match_from(part, 1, start + 1, message, [start])
+        if found:
+            return found
     return ()
+
+
+def starts(first: Element, message: Message) -> Sequence[int]:
+    """The positions of the words FIRST accepts, in word order: looked up in the message's
+    indexes for lemmas and forms, after quick rejections checked in C."""
+    if first.kind in ("lemma", "forms"):
+        hits = first.values & message.lemma_index
+        if not hits:
+            return ()
+        index = message.lemma_positions if first.kind == "lemma" else message.word_positions
+        found = [index[value] for value in hits if value in index]
+        if len(found) == 1:
+            return found[0]
+        return sorted({position for positions in found for position in positions})
+    if first.kind == "exact":
+        return message.word_positions.get(first.value, ())
+    if first.kind == "prefix" and first.value not in message.joined:
+        return ()
+    return [start for start, word in enumerate(message.words)
+            if first.accepts(word, message.lemma_sets[start])]
 
 
 def match_from(
@@ -132,23 +147,32 @@ class PhraseList(tuple):
     message is tried only against the phrases that can start in it (hundreds of lines per list)."""
 
     @cached_property
-    def index(self) -> tuple[dict[str, list[int]], dict[str, list[int]], frozenset[str]]:
+    def index(self) -> tuple[dict, dict, frozenset[str]]:
+        """(lemma or form of the first word → phrases; length → (texts, text → phrases) of the
+        texts a first word must start with: prefixes, exact forms, '' for any word; every lemma
+        or form of the first words)."""
         by_value: dict[str, list[int]] = {}
-        by_text: dict[str, list[int]] = {}  # the text a first word needs (prefix, form) → phrases
+        by_text: dict[int, dict[str, list[int]]] = {}  # prefix, exact form, or '' for any text
         for number, phrase in enumerate(self):
             first = phrase.parts[0][0] if phrase.parts and phrase.parts[0] else None
             if first is not None and first.kind in ("lemma", "forms"):
                 for value in first.values:
                     by_value.setdefault(value, []).append(number)
             else:
-                by_text.setdefault(first.value if first is not None else "", []).append(number)
-        return by_value, by_text, frozenset(by_value)
+                needed = first.value if first is not None else ""
+                by_text.setdefault(len(needed), {}).setdefault(needed, []).append(number)
+        sized = {size: (frozenset(listed), listed) for size, listed in by_text.items()}
+        return by_value, sized, frozenset(by_value)
 
     def candidates(self, message: Message) -> list[Phrase]:
-        """The phrases that may match MESSAGE, in list order (each needed text looked for once)."""
+        """The phrases that may match MESSAGE, in list order: those whose first word's lemma the
+        message has, or whose first word's text starts one of its words (every phrase that can
+        match, and few others)."""
         by_value, by_text, values = self.index
-        numbers = {number for needed, listed in by_text.items() if needed in message.joined
-                   for number in listed}
+        numbers: set[int] = set()
+        for size, (texts, listed) in by_text.items():
+            for needed in texts & message.prefixes(size) if size else texts:
+                numbers.update(listed[needed])
         for value in values & message.lemma_index:
             numbers.update(by_value[value])
         return [self[number] for number in sorted(numbers)]

@@ -83,6 +83,31 @@ class Message:
         return tuple(lemma(word) for word in self.words)
 
     @cached_property
+    def lemma_positions(self) -> dict[str, tuple[int, ...]]:
+        """Where each lemma (and each word as written) of the message stands, in word order:
+        the phrase matcher starts only there instead of trying every word."""
+        found: dict[str, list[int]] = {}
+        for position, values in enumerate(self.lemma_sets):
+            for value in values:
+                found.setdefault(value, []).append(position)
+        return {value: tuple(positions) for value, positions in found.items()}
+
+    @cached_property
+    def word_positions(self) -> dict[str, tuple[int, ...]]:
+        """Where each word as written stands, in word order (for exact forms)."""
+        found: dict[str, list[int]] = {}
+        for position, word in enumerate(self.words):
+            found.setdefault(word, []).append(position)
+        return {word: tuple(positions) for word, positions in found.items()}
+
+    def prefixes(self, size: int) -> frozenset[str]:
+        """The first SIZE letters of every word (whole words when shorter), computed once."""
+        cache = self.extra.setdefault("prefixes", {})
+        if size not in cache:
+            cache[size] = frozenset(word[:size] for word in self.words)
+        return cache[size]
+
+    @cached_property
     def content(self) -> tuple[int, ...]:
         """Positions of content words (not prepositions, conjunctions, particles, pronouns)."""
         return tuple(i for i, word in enumerate(self.words)
