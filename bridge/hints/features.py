@@ -48,15 +48,22 @@ def bucket(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8")) % BUCKETS
 
 
+# CRC-32 goes on from a prefix's value: crc32(b, crc32(a)) == crc32(a + b)
+LETTER_PREFIX = zlib.crc32(b"c:")
+REPEATED_RE = re.compile(r"(.)\1{2,}")
+
+
 @lru_cache(maxsize=100_000)
 def token_buckets(token: str) -> tuple[int, ...]:
-    """The buckets of one raw token's letter grams (tokens repeat: computed once each)."""
-    return tuple(bucket("c:" + gram) for gram in letter_grams(read_word(token)))
+    """The buckets of one raw token's letter grams (tokens repeat: computed once each), as
+    ``bucket("c:" + gram)`` would give them."""
+    return tuple(zlib.crc32(gram.encode("utf-8"), LETTER_PREFIX) % BUCKETS
+                 for gram in letter_grams(read_word(token)))
 
 
 def letter_grams(token: str) -> list[str]:
     """The letter 3- to 5-grams of TOKEN framed by «<» and «>», repeated letters squeezed."""
-    token = re.sub(r"(.)\1{2,}", r"\1\1", token[:MAX_TOKEN])
+    token = REPEATED_RE.sub(r"\1\1", token[:MAX_TOKEN])
     framed = f"<{token}>"
     return [framed[i:i + n] for n in LETTER_SIZES for i in range(len(framed) - n + 1)]
 

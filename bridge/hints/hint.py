@@ -175,7 +175,7 @@ class Hinter:
         word of a configured department or only of an external body's competence, and how near
         its meaning lies to the nearest department and to the nearest body (configuration)."""
         flags = tuple(flag for verdict in verdicts.values() for flag in verdict.flags)
-        if self.router.names_a_subject(message):
+        if self.names_a_subject(message):
             flags += ("department_word",)
             if "competence" in flags:
                 flags += ("competence_beside_subject",)
@@ -184,6 +184,14 @@ class Hinter:
         dense = np.array([self.router.closeness(message), self.bodies.closeness(message)],
                          dtype=np.float32)
         return flags, dense
+
+    def names_a_subject(self, message: Message) -> bool:
+        """``Router.names_a_subject``, computed once per message (context, agreement and
+        threshold all ask)."""
+        key = ("names_a_subject", id(self.router))
+        if key not in message.extra:
+            message.extra[key] = self.router.names_a_subject(message)
+        return message.extra[key]
 
     def features(self, message: Message, verdicts: dict):
         """The model's features of MESSAGE (``context``, then the nearest labelled examples)."""
@@ -222,7 +230,7 @@ class Hinter:
 
     def agreement(self, policy: str, message: Message) -> float:
         """The model probability an applying rule of POLICY needs (RULE_BESIDE_SUBJECT)."""
-        if policy in RULE_BESIDE_SUBJECT and self.router.names_a_subject(message):
+        if policy in RULE_BESIDE_SUBJECT and self.names_a_subject(message):
             return THRESHOLDS[policy]
         return RULE_AGREEMENT
 
@@ -236,7 +244,7 @@ class Hinter:
         if doubtful and policy == "court_appeal":
             doubtful = COURT_LEMMAS.isdisjoint(message.lemmas)
         if policy == "noise":  # a question, or a municipal subject, is not «nothing to answer»
-            doubtful = message.asks or self.router.names_a_subject(message)
+            doubtful = message.asks or self.names_a_subject(message)
         return max(THRESHOLDS[policy], UNSUPPORTED[policy]) if doubtful else THRESHOLDS[policy]
 
     def explain(self, policy: str, features) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bridge.hints.lexicon import read_entries
-from bridge.hints.morph import analyzer, detransliterate, forms, spell_latin
+from bridge.hints.morph import analyzer, detransliterate, forms, parses, spell_latin
 from bridge.hints.text import fold
 
 # «а» stands for an unstressed «о» as people write it by ear («ахуеть», «ahuet»).
@@ -207,7 +207,7 @@ def is_misspelt_insult(reading: str) -> bool:
     if not MIN_FUZZY <= len(reading) <= MAX_FUZZY or not reading.isalpha() or \
             analyzer().word_is_known(reading):
         return False
-    if any(NAME_TAGS & parse.tag.grammemes for parse in analyzer().parse(reading)[:2]):
+    if any(NAME_TAGS & parse.tag.grammemes for parse in parses(reading)[:2]):
         return False  # «Гурдин», «Дуран»: a surname one letter away from an insult
     words, _ = insult_rules()
     dropped = {reading[:i] + reading[i + 1:] for i in range(len(reading))}

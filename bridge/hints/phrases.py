@@ -18,7 +18,7 @@ from functools import cached_property, lru_cache
 from typing import Sequence
 
 from bridge.hints.morph import forms, lemmas
-from bridge.hints.text import Message, fold
+from bridge.hints.text import PREFIX_LIMIT, Message, fold
 
 GAP = "..."
 FIRST_PERSON_FUTURE = frozenset({"1per", "futr"})
@@ -147,32 +147,33 @@ class PhraseList(tuple):
     message is tried only against the phrases that can start in it (hundreds of lines per list)."""
 
     @cached_property
-    def index(self) -> tuple[dict, dict, frozenset[str]]:
-        """(lemma or form of the first word → phrases; length → (texts, text → phrases) of the
-        texts a first word must start with: prefixes, exact forms, '' for any word; every lemma
-        or form of the first words)."""
+    def index(self) -> tuple[dict, frozenset[str], dict, frozenset[str], tuple[str, ...]]:
+        """(lemma or form of a first word → phrases, every such lemma or form; text a first word
+        must start with — a prefix or an exact form, '' for any word — → phrases, those texts
+        short enough to be looked up in ``Message.prefixes``, the longer ones)."""
         by_value: dict[str, list[int]] = {}
-        by_text: dict[int, dict[str, list[int]]] = {}  # prefix, exact form, or '' for any text
+        by_text: dict[str, list[int]] = {}
         for number, phrase in enumerate(self):
             first = phrase.parts[0][0] if phrase.parts and phrase.parts[0] else None
             if first is not None and first.kind in ("lemma", "forms"):
                 for value in first.values:
                     by_value.setdefault(value, []).append(number)
             else:
-                needed = first.value if first is not None else ""
-                by_text.setdefault(len(needed), {}).setdefault(needed, []).append(number)
-        sized = {size: (frozenset(listed), listed) for size, listed in by_text.items()}
-        return by_value, sized, frozenset(by_value)
+                by_text.setdefault(first.value if first is not None else "", []).append(number)
+        short = frozenset(text for text in by_text if 0 < len(text) <= PREFIX_LIMIT)
+        longer = tuple(text for text in by_text if len(text) > PREFIX_LIMIT)
+        return by_value, frozenset(by_value), by_text, short, longer
 
     def candidates(self, message: Message) -> list[Phrase]:
         """The phrases that may match MESSAGE, in list order: those whose first word's lemma the
-        message has, or whose first word's text starts one of its words (every phrase that can
-        match, and few others)."""
-        by_value, by_text, values = self.index
-        numbers: set[int] = set()
-        for size, (texts, listed) in by_text.items():
-            for needed in texts & message.prefixes(size) if size else texts:
-                numbers.update(listed[needed])
+        message has, or whose first word's text begins one of its words."""
+        by_value, values, by_text, short, longer = self.index
+        numbers = set(by_text.get("", ()))
+        for needed in short & message.prefixes:
+            numbers.update(by_text[needed])
+        for needed in longer:
+            if needed in message.joined:
+                numbers.update(by_text[needed])
         for value in values & message.lemma_index:
             numbers.update(by_value[value])
         return [self[number] for number in sorted(numbers)]

@@ -31,6 +31,7 @@ QUESTION_WORDS = frozenset(
     "скажите ли будет будут работает".split()
 )
 FUNCTION_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO", ""})
+PREFIX_LIMIT = 16  # the longest word beginning ``Message.prefixes`` keeps
 
 
 def fold(text: str) -> str:
@@ -100,12 +101,11 @@ class Message:
             found.setdefault(word, []).append(position)
         return {word: tuple(positions) for word, positions in found.items()}
 
-    def prefixes(self, size: int) -> frozenset[str]:
-        """The first SIZE letters of every word (whole words when shorter), computed once."""
-        cache = self.extra.setdefault("prefixes", {})
-        if size not in cache:
-            cache[size] = frozenset(word[:size] for word in self.words)
-        return cache[size]
+    @cached_property
+    def prefixes(self) -> frozenset[str]:
+        """The beginnings of the words, up to PREFIX_LIMIT letters (whole words included)."""
+        return frozenset(word[:size] for word in self.words
+                         for size in range(1, min(len(word), PREFIX_LIMIT) + 1))
 
     @cached_property
     def content(self) -> tuple[int, ...]:
