@@ -49,6 +49,13 @@ SPACED_RE = re.compile(r"(?<![\w*])(?:[\w*][ .\-_]+){2,}[\w*](?![\w*])")
 CYRILLIC_RE = re.compile(r"[а-я]")
 LATIN_ONLY_RE = re.compile(r"^[a-z]+$")
 LATIN_MASKED_RE = re.compile(r"^[a-z*#%@]+$")
+# The patterns of the spellings below, compiled once (they run for every new raw word).
+REPEATED_RE = re.compile(r"(.)\1+")
+DRAWL_RE = re.compile(r"(?<=\w\w)([аеиоуыя])\1{2,}$")
+SEPARATORS_RE = re.compile(r"[.\-_]")
+DOTS_RE = re.compile(r"(?<=\w)\.{2,}(?=\w)|\.{2,}$")
+MASK_RUNS_RE = re.compile(r"[*#%!&?_]+")
+FILL_RUNS_RE = re.compile(r"[*#%@!&?_]+")
 NAME_TAGS = frozenset({"Surn", "Name", "Patr", "Geox", "Orgn"})
 MIN_FUZZY = 5  # a misspelt insult is looked for only in unknown words this long or longer
 MAX_FUZZY = 40  # … and no longer: a hostile 50,000-letter «word» took seconds of copies
@@ -99,13 +106,13 @@ def insult_rules() -> tuple[frozenset[str], tuple[str, ...]]:
 
 def collapse_repeats(word: str) -> str:
     """Collapse runs of one letter: «бляяяя» → «бля», «сууука» → «сука»."""
-    return re.sub(r"(.)\1+", r"\1", word)
+    return REPEATED_RE.sub(r"\1", word)
 
 
 def drop_drawl(word: str) -> str:
     """Drop a drawn-out ending of another letter: «бляааа» → «бля», «сукааааа» stays «сука»
     after ``collapse_repeats``."""
-    return re.sub(r"(?<=\w\w)([аеиоуыя])\1{2,}$", "", word)
+    return DRAWL_RE.sub("", word)
 
 
 def read_as_cyrillic(word: str) -> str:
@@ -118,7 +125,7 @@ def read_as_cyrillic(word: str) -> str:
 def spellings(raw: str) -> set[str]:
     """Return the readings of one raw word (without masks) to compare with the lists."""
     plain = raw.strip(".-_")
-    squashed = re.sub(r"[.\-_]", "", plain)
+    squashed = SEPARATORS_RE.sub("", plain)
     readings = {plain, squashed, read_as_cyrillic(squashed), drop_drawl(squashed)}
     readings |= {by_ear(reading) for reading in readings if CYRILLIC_RE.match(reading)}
     if LATIN_ONLY_RE.match(squashed):
@@ -151,18 +158,18 @@ def by_ear(word: str) -> str:
 def masked_regex(raw: str) -> re.Pattern[str] | None:
     """For a self-censored word («х*й», «о..ели»), a regex its hidden letters may fill."""
     word = read_as_cyrillic(raw.strip("-_"))
-    word = re.sub(r"(?<=\w)\.{2,}(?=\w)|\.{2,}$", "*", word)
+    word = DOTS_RE.sub("*", word)
     if not any(char in word for char in MASK_CHARS) or not CYRILLIC_RE.search(word):
         return None
-    pieces = re.split(r"[*#%!&?_]+", word)
+    pieces = MASK_RUNS_RE.split(word)
     return re.compile("[а-я]{0,4}".join(re.escape(piece) for piece in pieces) + "$")
 
 
 def mask_fills(raw: str) -> list[str]:
     """Readings of a masked word with each mask run («*», «@», «#») filled by likely letters."""
-    word = re.sub(r"(?<=\w)\.{2,}(?=\w)|\.{2,}$", "*", raw.strip("-_"))
+    word = DOTS_RE.sub("*", raw.strip("-_"))
     word = word.lstrip("@")   # «@Ира»: a mention (VK, Telegram), not a masked first letter
-    runs = re.split(r"[*#%@!&?_]+", word)
+    runs = FILL_RUNS_RE.split(word)
     if len(runs) < 2 or len(runs) > 3:
         return []
     readings = [""]
