@@ -54,11 +54,13 @@ REPEATED_RE = re.compile(r"(.)\1{2,}")
 
 
 @lru_cache(maxsize=100_000)
-def token_buckets(token: str) -> tuple[int, ...]:
+def token_buckets(token: str) -> np.ndarray:
     """The buckets of one raw token's letter grams (tokens repeat: computed once each), as
-    ``bucket("c:" + gram)`` would give them."""
-    return tuple(zlib.crc32(gram.encode("utf-8"), LETTER_PREFIX) % BUCKETS
-                 for gram in letter_grams(read_word(token)))
+    ``bucket("c:" + gram)`` would give them; int64, read-only (shared by the cache)."""
+    found = np.array([zlib.crc32(gram.encode("utf-8"), LETTER_PREFIX) % BUCKETS
+                      for gram in letter_grams(read_word(token))], dtype=np.int64)
+    found.flags.writeable = False
+    return found
 
 
 def letter_grams(token: str) -> list[str]:
@@ -93,16 +95,21 @@ def extract(message: Message, flags: tuple[str, ...] = (),
     named = named_features(message, flags)
     keys = [bucket(feature) for feature, _ in named]
     words = {key: shown for key, (_, shown) in zip(keys, named) if shown}
-    word_keys, word_counts = counted(keys)
-    for token in RAW_TOKEN_RE.findall(message.folded):
-        keys.extend(token_buckets(token))
-    all_keys, all_counts = counted(keys)
+    word_array = np.array(keys, dtype=np.int64)
+    word_keys, word_counts = counted(word_array)
+    grams = [token_buckets(token) for token in RAW_TOKEN_RE.findall(message.folded)]
+    all_keys, all_counts = counted(np.concatenate([word_array, *grams]))
     vector = message.vector if dense is None else np.concatenate([message.vector, dense])
     return Features(all_keys, all_counts, words, vector, word_keys, word_counts)
 
 
-def counted(keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def counted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unique sorted buckets and their log-scaled counts (a word said three times is not three
     times the evidence)."""
-    unique, counts = np.unique(np.array(keys, dtype=np.int64), return_counts=True)
-    return unique, np.log1p(counts).astype(np.float32)
+    ordered = np.sort(keys)  # what np.unique(return_counts=True) does, without its checks
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(ordered)))
+    return ordered[first], np.log1p(counts).astype(np.float32)
