@@ -59,8 +59,24 @@ class Phrase:
                  if word != "&")
         return " ".join(words)
 
+    @cached_property
+    def needs(self) -> tuple[tuple[frozenset[str], ...], tuple[str, ...]]:
+        """What the message must contain for the phrase to match, tested before the words are
+        walked: the lemmas or forms of every such word (one of each set), the text of every
+        prefix and exact form."""
+        elements = [element for part in self.parts for element in part]
+        return (tuple(e.values for e in elements if e.kind in ("lemma", "forms")),
+                tuple(e.value for e in elements if e.kind in ("prefix", "exact")))
+
     def find(self, message: Message) -> tuple[int, ...]:
         """Return the positions of the words that matched, or () when the phrase is absent."""
+        values, texts = self.needs
+        for needed in values:
+            if needed.isdisjoint(message.lemma_index):
+                return ()
+        for needed in texts:
+            if needed not in message.joined:
+                return ()
         positions: list[int] = []
         for part in self.parts:
             found = find_part(part, message)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -52,6 +52,12 @@ def join_split_words(folded: str) -> str:
             return left + right
         return match.group()
     return SPLIT_WORD_RE.sub(join, folded) if ("." in folded or "*" in folded) else folded
+
+
+@lru_cache(maxsize=200_000)
+def lemma_set(word: str) -> frozenset[str]:
+    """Every lemma of WORD and the word itself, as a phrase's word is matched against."""
+    return lemmas(word) | {word}
 
 
 def read_word(raw: str) -> str:
@@ -137,8 +143,9 @@ def prepare(text: str) -> Message:
     found = [(read_word(match.group()), match.start()) for match in WORD_RE.finditer(words_text)]
     found = [(word, start) for word, start in found if word]
     words = tuple(word for word, _ in found)
-    quoted = tuple(any(s <= start < e for s, e in spans) for _, start in found)
-    sets = tuple(lemmas(word) | {word} for word in words)
+    quoted = tuple(any(s <= start < e for s, e in spans) for _, start in found) if spans \
+        else (False,) * len(found)
+    sets = tuple(map(lemma_set, words))
     return Message(
         text=text,
         folded=folded,

@@ -50,6 +50,9 @@ def sentence_vector(pairs: Iterable[tuple[str, str]]) -> np.ndarray:
     found = [vector for vector in (word_vector(w, l) for w, l in pairs) if vector is not None]
     if not found:
         return ZERO
-    mean = np.mean(found, axis=0)
-    norm = float(np.linalg.norm(mean))
+    # np.mean(found, axis=0) and np.linalg.norm(mean), the same operations without their
+    # wrappers' checks (a float32 sum divided by an intp count; the root of the dot product)
+    mean = np.add.reduce(np.array(found), axis=0)
+    np.true_divide(mean, np.intp(len(found)), out=mean, casting="unsafe")
+    norm = float(np.sqrt(mean.dot(mean)))
     return (mean / norm).astype(np.float32) if norm else ZERO
