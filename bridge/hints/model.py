@@ -69,11 +69,13 @@ class Head:
         buckets, _ = features.sparse(self.letters)
         weights = self.sparse[rows]
         push = weights[:, index] - weights.mean(axis=1)
-        order = np.argsort(-push)
+        # Python numbers, not numpy scalars: the loop below may walk every feature
+        order = np.argsort(-push).tolist()
+        pushes, found = push.tolist(), buckets[positions].tolist()
         shown: list[str] = []
         for i in order:
-            word = features.words.get(int(buckets[positions[i]]))
-            if push[i] <= 0 or len(shown) >= limit:
+            word = features.words.get(found[i])
+            if pushes[i] <= 0 or len(shown) >= limit:
                 break
             if word and word not in shown and not any(word in s or s in word for s in shown):
                 shown.append(word)
