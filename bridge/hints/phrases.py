@@ -182,7 +182,12 @@ class PhraseList(tuple):
 
     def candidates(self, message: Message) -> list[Phrase]:
         """The phrases that may match MESSAGE, in list order: those whose first word's lemma the
-        message has, or whose first word's text begins one of its words."""
+        message has, or whose first word's text begins one of its words. Computed once per
+        message and list (routing asks twice); the cache holds the list, so its id stays its."""
+        cache = message.extra.setdefault("candidates", {})
+        cached = cache.get(id(self))
+        if cached is not None and cached[0] is self:
+            return cached[1]
         by_value, values, by_text, short, longer = self.index
         numbers = set(by_text.get("", ()))
         for needed in short & message.prefixes:
@@ -192,7 +197,9 @@ class PhraseList(tuple):
                 numbers.update(by_text[needed])
         for value in values & message.lemma_index:
             numbers.update(by_value[value])
-        return [self[number] for number in sorted(numbers)]
+        found = [self[number] for number in sorted(numbers)]
+        cache[id(self)] = (self, found)
+        return found
 
 
 def compile_all(sources: tuple[str, ...] | list[str]) -> PhraseList:
