@@ -29,10 +29,31 @@ def navec_path() -> Path:
 
 @lru_cache(maxsize=1)
 def embeddings():
-    """The navec model, loaded on first use."""
+    """The navec model, loaded on first use, for look-ups only (``lookup_pq``)."""
     from navec import Navec
+    from navec.meta import Meta
+    from navec.tar import Tar
+    from navec.vocab import Vocab
 
-    return Navec.load(str(navec_path()))
+    with Tar(str(navec_path())) as tar:  # the archive's three members, as navec writes them
+        meta = Meta.from_file(tar.load("meta.json"))
+        Meta.check_protocol(meta.protocol)
+        vocab = Vocab.from_file(tar.load("vocab.bin"))
+        return Navec(meta, vocab, lookup_pq().from_file(tar.load("pq.bin")))
+
+
+def lookup_pq() -> type:
+    """navec's quantised vectors without what only its ``sim`` reads: ``PQ.precompute`` builds a
+    norm per word through a 250,000 × 100 temporary (100 MB) and the centroids' products (26 MB),
+    most of the load time and of the process's peak memory; a look-up (``PQ.__getitem__``) needs
+    only ``qdims``."""
+    from navec.pq import PQ
+
+    class LookupPQ(PQ):
+        def precompute(self) -> None:
+            self.qdims = np.arange(self.qdim)
+
+    return LookupPQ
 
 
 @lru_cache(maxsize=200_000)
