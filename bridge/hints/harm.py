@@ -14,7 +14,7 @@ from functools import lru_cache
 from itertools import combinations
 
 from bridge.hints.lexicon import read_entries
-from bridge.hints.morph import analyzer, is_first_person_future, lemmas, read
+from bridge.hints.morph import analyzer, is_first_person_future, lemmas, parses, read
 from bridge.hints.obscene import find_obscene, word_list
 from bridge.hints.phrases import first_match
 from bridge.hints.rules import FIRST_PERSON, SECOND_PERSON, Verdict, cue_flags, cue_sets, phrases_of
@@ -60,7 +60,7 @@ def judging_noun(word: str) -> bool:
     """True for a noun that judges a person («кровососы», «недотёпа», «ослы»), as the
     dictionary reads it: animate, nominative, no name, no role («сотрудник», «жители») — or a
     qualitative adjective used as one («полоумные», «бездарное»)."""
-    parse = analyzer().parse(word)[0]
+    parse = parses(word)[0]
     tag = parse.tag
     if "nomn" not in tag or NAME_OR_PLACE & tag.grammemes:
         return False
@@ -75,7 +75,7 @@ def judging_noun(word: str) -> bool:
 def judging_adjective(word: str) -> bool:
     """A qualitative adjective in the plural («полоумные», «тупые»): it judges only when said
     of «вы» («уважаемые», «дорогие» stand before a noun and need no «вы»)."""
-    tag = analyzer().parse(word)[0].tag
+    tag = parses(word)[0].tag
     return tag.POS in ("ADJF", "ADJS") and "Qual" in tag and "plur" in tag
 
 
