@@ -42,7 +42,7 @@ from typing import Iterable
 import numpy as np
 
 from bridge.hints.lexicon import read_sections
-from bridge.hints.morph import analyzer, lemma
+from bridge.hints.morph import analyzer, lemma, letter_like
 from bridge.hints.phrases import first_match
 from bridge.hints.rules import phrases_of
 from bridge.hints.text import Message, prepare
@@ -56,7 +56,6 @@ WORD_LIKENESS = 0.5  # cosine at which two different words count as one in the s
 LETTER_LIKENESS = 0.9  # how far a misspelt or derived word («лесница», «математичка») counts
 THING_LIKENESS = 0.6  # how far a word must be shared to name the thing complained about
 MAX_WORDS = 300  # the distinct content words of a message that are compared
-LONGEST_WORD = 30  # a longer «word» is no typo of another (and an edit distance would be slow)
 # A capitalized word that follows a lower-case letter, a digit, a comma or a preposition on the
 # same line — not the first word of a sentence — or opens a quoted name («Рассвет», «Пчёлки»).
 CAPITAL_RE = re.compile(r"(?:(?<=[а-яёa-z0-9,] )|(?<=[«\"„“]))([А-ЯЁ][а-яё]+|[А-ЯЁ]{2,})")
@@ -253,35 +252,6 @@ def content_vectors(message: Message, places: frozenset[str] = frozenset()
         norm = float(np.linalg.norm(vector)) if vector is not None else 0.0
         found[message.lemmas[i]] = vector / norm if norm else None
     return list(found.items())
-
-
-@lru_cache(maxsize=200_000)
-def letter_like(first: str, second: str) -> bool:
-    """True when two words of five letters or more are one word misspelt («лесница»,
-    «цинтральный»: one letter of six or seven, two of a longer word, the first letter kept) or
-    derived one from the other («математичка», «продлёнка»: a common beginning of five letters
-    and of three quarters of the shorter word; «квартира» and «квартал» are two words)."""
-    if min(len(first), len(second)) < 5 or max(len(first), len(second)) > LONGEST_WORD:
-        return first == second
-    common = next((i for i, (a, b) in enumerate(zip(first, second)) if a != b),
-                  min(len(first), len(second)))
-    if common >= 5 and common >= 0.75 * min(len(first), len(second)):
-        return True
-    shorter = min(len(first), len(second))
-    if first[0] != second[0] or abs(len(first) - len(second)) > 2 or shorter < 6:
-        return False  # five letters are too few to tell a typo from another word («улица», «улика»)
-    return edit_distance(first, second) <= (1 if shorter < 8 else 2)
-
-
-def edit_distance(first: str, second: str) -> int:
-    """The Levenshtein distance of two words."""
-    previous = list(range(len(second) + 1))
-    for i, a in enumerate(first, 1):
-        current = [i]
-        for j, b in enumerate(second, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
-        previous = current
-    return previous[-1]
 
 
 def likeness(first: list, second: list) -> np.ndarray:
