@@ -50,7 +50,7 @@ from bridge.hints.vectors import ZERO, word_vector
 
 WEIGHTS_FILE = "repeat_weights.txt"
 MEASURES = ("meaning", "marker", "reminder", "matter", "thing", "place_conflict",
-            "month_conflict", "resolved", "same_place")
+            "month_conflict", "resolved", "same_place", "done", "follow_up")
 WORDS_FILE = "repeat_words.txt"
 WORD_LIKENESS = 0.5  # cosine at which two different words count as one in the soft overlap
 LETTER_LIKENESS = 0.9  # how far a misspelt or derived word («лесница», «математичка») counts
@@ -237,6 +237,19 @@ def resolved(message: Message) -> float:
     return 0.0
 
 
+def done(message: Message) -> float:
+    """1 when the author says a deed was done («тополь спилили, а ствол лежит», «лифт заработал»,
+    «справку получила»): a verb of ``[done]`` in the perfective past, not negated — the earlier
+    request was met, and what follows is new."""
+    for index, (word, word_lemma) in enumerate(zip(message.words, message.lemmas)):
+        if word_lemma not in words_of("done") or (index and message.words[index - 1] == "не"):
+            continue
+        part, tags = grammemes(word)
+        if part == "VERB" and {"past", "perf"} <= tags:
+            return 1.0
+    return 0.0
+
+
 def content_vectors(message: Message, places: frozenset[str] = frozenset()
                     ) -> list[tuple[str, np.ndarray | None]]:
     """(lemma, unit word vector or None) of each distinct content lemma of MESSAGE that is not
@@ -305,11 +318,21 @@ def measures(new: Message, old: Message, model: RepeatModel) -> tuple[float, ...
     """The MEASURES of NEW against OLD."""
     places = place_words(new) | place_words(old)
     a, b = content_vectors(new, places), content_vectors(old, places)
-    marker = 1.0 if first_match(phrases_of("repeat_markers.txt"), new) else 0.0
+    marker, recalled = asks_again(new)
     matter, thing = weighted_overlap(a, b, model)
-    return (float(meaning(a, model) @ meaning(b, model)), marker, reminder(new), matter, thing,
+    return (float(meaning(a, model) @ meaning(b, model)), marker, recalled, matter, thing,
             place_conflict(new, old), month_conflict(new, old), resolved(new),
-            same_place(new, old))
+            same_place(new, old), done(new),
+            1.0 if first_match(phrases_of("repeat_follow_up.txt"), new) else 0.0)
+
+
+def asks_again(new: Message) -> tuple[float, float]:
+    """(marker, reminder) of NEW — both 0 when the author says he writes about another matter
+    («снова пишу вам, но по другому вопросу», «повторно обращаюсь, теперь про парковку»): his
+    «снова» is about writing, not about the answered question (п. 3.7)."""
+    if first_match(phrases_of("repeat_other_matter.txt"), new):
+        return 0.0, 0.0
+    return (1.0 if first_match(phrases_of("repeat_markers.txt"), new) else 0.0), reminder(new)
 
 
 def repeat_score(new: Message, old: Message, model: RepeatModel | None = None) -> float:
