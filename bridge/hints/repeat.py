@@ -241,6 +241,8 @@ def done(message: Message) -> float:
     """1 when the author says a deed was done («тополь спилили, а ствол лежит», «лифт заработал»,
     «справку получила»): a verb of ``[done]`` in the perfective past, not negated — the earlier
     request was met, and what follows is new."""
+    if words_of("done").isdisjoint(message.lemma_index):
+        return 0.0
     for index, (word, word_lemma) in enumerate(zip(message.words, message.lemmas)):
         if word_lemma not in words_of("done") or (index and message.words[index - 1] == "не"):
             continue
