@@ -1,7 +1,7 @@
 """Spot a repeated question (п. 3.7 «повторный вопрос»): same author, same question as an
 answered case — by words and by meaning.
 
-Nine measures of two messages, combined by a small logistic model fitted on the training repeat
+Eleven measures of two messages, combined by a small logistic model fitted on the training repeat
 pairs (``training.py --repeats``, weights in ``data/repeat_weights.txt``). Place names (words
 written with a capital inside a sentence: «на Лесной», «у ДК») are kept apart from the matter:
 two complaints about one address may be about two things.
@@ -9,7 +9,8 @@ two complaints about one address may be about two things.
 - meaning: the cosine of the messages' rarity-weighted navec vectors over their content words,
   place names aside, so chatter («уважаемая администрация», «прошу», «спасибо») hardly counts;
 - marker: the author says he asks again («повторно», «так и не», «до сих пор»,
-  ``data/repeat_markers.txt``);
+  ``data/repeat_markers.txt``) — not when he says he writes about another matter («снова пишу,
+  но по другому вопросу», ``data/repeat_other_matter.txt``), which silences the reminder too;
 - reminder: he recalls his appeal, an answer or a wait by the verb's tense and person — «писала»,
   «мы же просили», «обещали», «пишу уже третий раз», «жду с весны» (``data/repeat_words.txt``);
 - matter: a weighted soft overlap of their content words, place names aside: a word counts as
@@ -24,7 +25,10 @@ two complaints about one address may be about two things.
   against «Ленина и Дзержинского»);
 - month conflict: both name months, none of them the same («за ноябрь», «за февраль»);
 - resolved: the author thanks for a done deed («починили, спасибо») — a follow-up, not a repeat;
-- same place: they share a house number or a place name.
+- same place: they share a house number or a place name;
+- done: the author says a deed was done, thanks or none («тополь спилили, а ствол лежит»);
+- follow-up: he asks the next step or whether he may («как получить», «можно ли», «положена ли»,
+  ``data/repeat_follow_up.txt``) — a new question about the case, not the answered one.
 
 Numbers name places (house 10, school 3): a message naming other numbers than the earlier one
 asks about another place and is no repeat, whatever the measures say; a time of day, a span of
