@@ -3,8 +3,8 @@
 Run from the repository root:  python bench/hints.py [--misses]
 
 Prints, for the held-out part of the main corpus (``bridge/hints/corpus.py``) and, apart, for
-held-out sets v2, v3, v6 and v9 (``tests/hints/corpus/heldout_v2``, ``heldout_v3``,
-``heldout_v6``, ``heldout_v9``, whose misses are never listed): п. 3.6 precision/recall,
+held-out sets v2, v3, v6, v9 and v15 (``tests/hints/corpus/heldout_v2``, ``heldout_v3``,
+``heldout_v6``, ``heldout_v9``, ``heldout_v15``, whose misses are never listed): п. 3.6 precision/recall,
 precision/recall per policy and for repeats (п. 3.7), department accuracy and the department
 confusion — for the rules alone, the model alone and the rules with the model (what ships) —
 then the throughput of ``Hinter.suggest`` on one core and the process's memory, measured in a
@@ -34,7 +34,8 @@ LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 HELD_OUT_SETS = (("held-out set v2", CORPUS / "heldout_v2"),  # before session 3
                  ("held-out v3", CORPUS / "heldout_v3"),      # before session 4
                  ("held-out v6", CORPUS / "heldout_v6"),      # before session 5
-                 ("held-out v9", CORPUS / "heldout_v9"))      # before session 6
+                 ("held-out v9", CORPUS / "heldout_v9"),      # before session 6
+                 ("held-out v15", CORPUS / "heldout_v15"))    # while session 7's tuning began
 
 
 def held_out():

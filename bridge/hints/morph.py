@@ -4,7 +4,9 @@
 time) reads every word of a message; a word that several dictionary entries share («стали» —
 «сталь» or «стать») keeps all its lemmas, so a list entry matches whichever is meant. The word
 lists of ``data/`` name lemmas, and the forms a rule needs («убью», «убьём») are generated here
-instead of being typed by hand. Results are cached: a town's messages reuse few thousand words.
+instead of being typed by hand; a misspelt or derived word is told from another one by its
+letters (``letter_like``: «лесница», «математичка»). Results are cached: a town's messages
+reuse few thousand words.
 """
 
 from __future__ import annotations
@@ -148,3 +150,35 @@ def is_first_person_future(word: str) -> bool:
 def is_given_name(word: str) -> bool:
     """True for «марина», «сергей»: a likely reading is a person's given name."""
     return any("Name" in parse.tag for parse in parses(word) if parse.score >= 0.3)
+
+
+LONGEST_WORD = 30  # a longer «word» is no typo of another (and an edit distance would be slow)
+
+
+@lru_cache(maxsize=200_000)
+def letter_like(first: str, second: str) -> bool:
+    """True when two words of five letters or more are one word misspelt («лесница»,
+    «цинтральный»: one letter of six or seven, two of a longer word, the first letter kept) or
+    derived one from the other («математичка», «продлёнка»: a common beginning of five letters
+    and of three quarters of the shorter word; «квартира» and «квартал» are two words)."""
+    if min(len(first), len(second)) < 5 or max(len(first), len(second)) > LONGEST_WORD:
+        return first == second
+    common = next((i for i, (a, b) in enumerate(zip(first, second)) if a != b),
+                  min(len(first), len(second)))
+    if common >= 5 and common >= 0.75 * min(len(first), len(second)):
+        return True
+    shorter = min(len(first), len(second))
+    if first[0] != second[0] or abs(len(first) - len(second)) > 2 or shorter < 6:
+        return False  # five letters are too few to tell a typo from another word («улица», «улика»)
+    return edit_distance(first, second) <= (1 if shorter < 8 else 2)
+
+
+def edit_distance(first: str, second: str) -> int:
+    """The Levenshtein distance of two words."""
+    previous = list(range(len(second) + 1))
+    for i, a in enumerate(first, 1):
+        current = [i]
+        for j, b in enumerate(second, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        previous = current
+    return previous[-1]

@@ -1,7 +1,7 @@
 """Spot a repeated question (п. 3.7 «повторный вопрос»): same author, same question as an
 answered case — by words and by meaning.
 
-Nine measures of two messages, combined by a small logistic model fitted on the training repeat
+Eleven measures of two messages, combined by a small logistic model fitted on the training repeat
 pairs (``training.py --repeats``, weights in ``data/repeat_weights.txt``). Place names (words
 written with a capital inside a sentence: «на Лесной», «у ДК») are kept apart from the matter:
 two complaints about one address may be about two things.
@@ -9,7 +9,8 @@ two complaints about one address may be about two things.
 - meaning: the cosine of the messages' rarity-weighted navec vectors over their content words,
   place names aside, so chatter («уважаемая администрация», «прошу», «спасибо») hardly counts;
 - marker: the author says he asks again («повторно», «так и не», «до сих пор»,
-  ``data/repeat_markers.txt``);
+  ``data/repeat_markers.txt``) — not when he says he writes about another matter («снова пишу,
+  но по другому вопросу», ``data/repeat_other_matter.txt``), which silences the reminder too;
 - reminder: he recalls his appeal, an answer or a wait by the verb's tense and person — «писала»,
   «мы же просили», «обещали», «пишу уже третий раз», «жду с весны» (``data/repeat_words.txt``);
 - matter: a weighted soft overlap of their content words, place names aside: a word counts as
@@ -24,7 +25,10 @@ two complaints about one address may be about two things.
   against «Ленина и Дзержинского»);
 - month conflict: both name months, none of them the same («за ноябрь», «за февраль»);
 - resolved: the author thanks for a done deed («починили, спасибо») — a follow-up, not a repeat;
-- same place: they share a house number or a place name.
+- same place: they share a house number or a place name;
+- done: the author says a deed was done, thanks or none («тополь спилили, а ствол лежит»);
+- follow-up: he asks the next step or whether he may («как получить», «можно ли», «положена ли»,
+  ``data/repeat_follow_up.txt``) — a new question about the case, not the answered one.
 
 Numbers name places (house 10, school 3): a message naming other numbers than the earlier one
 asks about another place and is no repeat, whatever the measures say; a time of day, a span of
@@ -42,7 +46,7 @@ from typing import Iterable
 import numpy as np
 
 from bridge.hints.lexicon import read_sections
-from bridge.hints.morph import analyzer, lemma
+from bridge.hints.morph import analyzer, lemma, letter_like
 from bridge.hints.phrases import first_match
 from bridge.hints.rules import phrases_of
 from bridge.hints.text import Message, prepare
@@ -50,13 +54,12 @@ from bridge.hints.vectors import ZERO, word_vector
 
 WEIGHTS_FILE = "repeat_weights.txt"
 MEASURES = ("meaning", "marker", "reminder", "matter", "thing", "place_conflict",
-            "month_conflict", "resolved", "same_place")
+            "month_conflict", "resolved", "same_place", "done", "follow_up")
 WORDS_FILE = "repeat_words.txt"
 WORD_LIKENESS = 0.5  # cosine at which two different words count as one in the soft overlap
 LETTER_LIKENESS = 0.9  # how far a misspelt or derived word («лесница», «математичка») counts
 THING_LIKENESS = 0.6  # how far a word must be shared to name the thing complained about
 MAX_WORDS = 300  # the distinct content words of a message that are compared
-LONGEST_WORD = 30  # a longer «word» is no typo of another (and an edit distance would be slow)
 # A capitalized word that follows a lower-case letter, a digit, a comma or a preposition on the
 # same line — not the first word of a sentence — or opens a quoted name («Рассвет», «Пчёлки»).
 CAPITAL_RE = re.compile(r"(?:(?<=[а-яёa-z0-9,] )|(?<=[«\"„“]))([А-ЯЁ][а-яё]+|[А-ЯЁ]{2,})")
@@ -238,6 +241,21 @@ def resolved(message: Message) -> float:
     return 0.0
 
 
+def done(message: Message) -> float:
+    """1 when the author says a deed was done («тополь спилили, а ствол лежит», «лифт заработал»,
+    «справку получила»): a verb of ``[done]`` in the perfective past, not negated — the earlier
+    request was met, and what follows is new."""
+    if words_of("done").isdisjoint(message.lemma_index):
+        return 0.0
+    for index, (word, word_lemma) in enumerate(zip(message.words, message.lemmas)):
+        if word_lemma not in words_of("done") or (index and message.words[index - 1] == "не"):
+            continue
+        part, tags = grammemes(word)
+        if part == "VERB" and {"past", "perf"} <= tags:
+            return 1.0
+    return 0.0
+
+
 def content_vectors(message: Message, places: frozenset[str] = frozenset()
                     ) -> list[tuple[str, np.ndarray | None]]:
     """(lemma, unit word vector or None) of each distinct content lemma of MESSAGE that is not
@@ -253,35 +271,6 @@ def content_vectors(message: Message, places: frozenset[str] = frozenset()
         norm = float(np.linalg.norm(vector)) if vector is not None else 0.0
         found[message.lemmas[i]] = vector / norm if norm else None
     return list(found.items())
-
-
-@lru_cache(maxsize=200_000)
-def letter_like(first: str, second: str) -> bool:
-    """True when two words of five letters or more are one word misspelt («лесница»,
-    «цинтральный»: one letter of six or seven, two of a longer word, the first letter kept) or
-    derived one from the other («математичка», «продлёнка»: a common beginning of five letters
-    and of three quarters of the shorter word; «квартира» and «квартал» are two words)."""
-    if min(len(first), len(second)) < 5 or max(len(first), len(second)) > LONGEST_WORD:
-        return first == second
-    common = next((i for i, (a, b) in enumerate(zip(first, second)) if a != b),
-                  min(len(first), len(second)))
-    if common >= 5 and common >= 0.75 * min(len(first), len(second)):
-        return True
-    shorter = min(len(first), len(second))
-    if first[0] != second[0] or abs(len(first) - len(second)) > 2 or shorter < 6:
-        return False  # five letters are too few to tell a typo from another word («улица», «улика»)
-    return edit_distance(first, second) <= (1 if shorter < 8 else 2)
-
-
-def edit_distance(first: str, second: str) -> int:
-    """The Levenshtein distance of two words."""
-    previous = list(range(len(second) + 1))
-    for i, a in enumerate(first, 1):
-        current = [i]
-        for j, b in enumerate(second, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
-        previous = current
-    return previous[-1]
 
 
 def likeness(first: list, second: list) -> np.ndarray:
@@ -335,11 +324,21 @@ def measures(new: Message, old: Message, model: RepeatModel) -> tuple[float, ...
     """The MEASURES of NEW against OLD."""
     places = place_words(new) | place_words(old)
     a, b = content_vectors(new, places), content_vectors(old, places)
-    marker = 1.0 if first_match(phrases_of("repeat_markers.txt"), new) else 0.0
+    marker, recalled = asks_again(new)
     matter, thing = weighted_overlap(a, b, model)
-    return (float(meaning(a, model) @ meaning(b, model)), marker, reminder(new), matter, thing,
+    return (float(meaning(a, model) @ meaning(b, model)), marker, recalled, matter, thing,
             place_conflict(new, old), month_conflict(new, old), resolved(new),
-            same_place(new, old))
+            same_place(new, old), done(new),
+            1.0 if first_match(phrases_of("repeat_follow_up.txt"), new) else 0.0)
+
+
+def asks_again(new: Message) -> tuple[float, float]:
+    """(marker, reminder) of NEW — both 0 when the author says he writes about another matter
+    («снова пишу вам, но по другому вопросу», «повторно обращаюсь, теперь про парковку»): his
+    «снова» is about writing, not about the answered question (п. 3.7)."""
+    if first_match(phrases_of("repeat_other_matter.txt"), new):
+        return 0.0, 0.0
+    return (1.0 if first_match(phrases_of("repeat_markers.txt"), new) else 0.0), reminder(new)
 
 
 def repeat_score(new: Message, old: Message, model: RepeatModel | None = None) -> float:

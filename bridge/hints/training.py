@@ -47,7 +47,8 @@ LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4", CORPUS / "training_v5",
           CORPUS / "training_v6", CORPUS / "training_v7", CORPUS / "training_v8",
           CORPUS / "training_v9", CORPUS / "training_v10", CORPUS / "training_v11",
-          CORPUS / "training_v12", CORPUS / "training_v13", CORPUS / "training_v14")
+          CORPUS / "training_v12", CORPUS / "training_v13", CORPUS / "training_v14",
+          CORPUS / "training_v19")
 # --transfer: fit on everything older, measure on the newest set of messages (and back); a set of
 # repeat pairs only (v12) has no messages to measure on.
 NEWEST = [folder for folder in EXTRAS if any(path.name != REPEATS_FILE
@@ -63,8 +64,10 @@ ANCHOR_WEIGHT = 1.0  # the demo profile beside the topic's mean message (anchore
 REPEAT_C = 10.0  # chosen by --repeat-cv on the training pairs
 # Session 6 tried 0.4 (the best worst of precision and recall over --repeat-transfer and
 # --repeat-cv); the held-out floor of tests/hints/test_corpus.py failed on precision, so the
-# threshold of session 5 stays rather than one picked by a held-out figure.
-REPEAT_THRESHOLD = 0.5
+# threshold of session 5 stays rather than one picked by a held-out figure. Session 7 (with the
+# done and follow-up measures) chose 0.55 by --repeat-transfer on v19, v12 and v8 and
+# --repeat-cv: precision rose on all four and recall fell by one pair at most against 0.5.
+REPEAT_THRESHOLD = 0.55
 DATA = Path(__file__).with_name("data")
 
 
