@@ -47,7 +47,8 @@ LEGACY = ROOT / "tests" / "hints" / "labelled.tsv"
 EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4", CORPUS / "training_v5",
           CORPUS / "training_v6", CORPUS / "training_v7", CORPUS / "training_v8",
           CORPUS / "training_v9", CORPUS / "training_v10", CORPUS / "training_v11",
-          CORPUS / "training_v12", CORPUS / "training_v13", CORPUS / "training_v14")
+          CORPUS / "training_v12", CORPUS / "training_v13", CORPUS / "training_v14",
+          CORPUS / "training_v16")
 # --transfer: fit on everything older, measure on the newest set of messages (and back); a set of
 # repeat pairs only (v12) has no messages to measure on.
 NEWEST = [folder for folder in EXTRAS if any(path.name != REPEATS_FILE
