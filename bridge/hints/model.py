@@ -9,9 +9,7 @@ The dense features are the sentence vector, the message's similarity to the conf
 municipality (``Hinter.context``) and its similarity to the labelled examples: the meaning
 vectors of the training messages are kept (``examples``), and a message's nearest example of
 each policy and of each topic is a feature of its own — so a rephrasing of a labelled threat
-lands near it although it shares no word with it. The topic head also reads how the
-``NEIGHBOURS`` nearest examples vote for their topics, read from the same product (``votes``);
-the policy head does not read the votes.
+lands near it although it shares no word with it.
 """
 
 from __future__ import annotations
@@ -48,12 +46,11 @@ class Head:
         return where[known], np.flatnonzero(known)
 
     def probabilities(self, features: Features) -> np.ndarray:
-        """Class probabilities for FEATURES (a head reads as many dense values as it has dense
-        weights: the policy head leaves the topic votes at the end to the topic head)."""
+        """Class probabilities for FEATURES."""
         rows, positions = self.rows(features)
         _, counts = features.sparse(self.letters)
         scores = self.bias + counts[positions] @ self.sparse[rows]
-        scores = scores + (features.vector[:len(self.dense)] * self.vector_scale) @ self.dense
+        scores = scores + (features.vector * self.vector_scale) @ self.dense
         scores = np.exp(scores - scores.max())
         return scores / scores.sum()
 
@@ -92,63 +89,15 @@ class Examples:
         starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
         return np.concatenate(rows), starts
 
-    @cached_property
-    def topic_rows(self) -> np.ndarray:
-        """The topic class of each example row."""
-        return self.topic.argmax(axis=1)
-
     def nearest(self, vector: np.ndarray) -> np.ndarray:
-        """The best cosine of VECTOR to an example of each policy, then of each topic, then the
-        topic votes of its nearest examples (``votes``)."""
+        """The best cosine of VECTOR to an example of each policy, then of each topic."""
         order, starts = self.groups
         if not vector.any():
-            return np.zeros(len(starts) + self.topic.shape[1], dtype=np.float32)
+            return np.zeros(len(starts), dtype=np.float32)
         # einsum, not «@»: a multi-threaded BLAS spends more on waking its threads for this one
         # product than on the product (2.8 ms against 0.4 ms on a busy machine)
         similarities = np.einsum("ij,j->i", self.vectors, vector)
-        return np.concatenate([np.maximum.reduceat(similarities[order], starts),
-                               self.votes(similarities)])
-
-    def votes(self, similarities: np.ndarray) -> np.ndarray:
-        """``votes`` for one message's SIMILARITIES to the examples (bincount: ten times faster
-        than the general form)."""
-        nearest = np.argpartition(-similarities, NEIGHBOURS - 1)[:NEIGHBOURS]
-        weights = np.maximum(similarities[nearest], 0.0)
-        shares = np.bincount(self.topic_rows[nearest], weights, self.topic.shape[1])
-        total = float(weights.sum())
-        return (shares / total if total else shares).astype(np.float32)
-
-
-NEIGHBOURS = 15  # how many nearest examples vote for their topics
-
-
-def votes(similarities: np.ndarray, topics: np.ndarray, classes: int) -> np.ndarray:
-    """For each row of SIMILARITIES (messages × examples), the share of each topic among its
-    NEIGHBOURS nearest examples, each weighed by its cosine; TOPICS is each example's topic class.
-    Read from the product the nearest examples already take (session 6's votes on a vector of
-    their own halved the hints' speed): one partial sort of the row, no second product."""
-    count = min(NEIGHBOURS, similarities.shape[1])
-    nearest = np.argpartition(-similarities, count - 1, axis=1)[:, :count]
-    weights = np.maximum(np.take_along_axis(similarities, nearest, axis=1), 0.0)
-    shares = np.zeros((len(similarities), classes), dtype=np.float32)
-    np.add.at(shares, (np.arange(len(similarities))[:, None], topics[nearest]), weights)
-    totals = weights.sum(axis=1, keepdims=True)
-    return np.divide(shares, totals, out=shares, where=totals > 0)
-
-
-def neighbour_votes(vectors: np.ndarray, groups: list[int], topic_mask: np.ndarray,
-                    bank: int, chunk: int = 2000) -> np.ndarray:
-    """For every training row, the topic votes of its nearest examples (``votes``) among
-    the first BANK rows, leaving out the row itself and the message it copies; in chunks of
-    rows (a partial sort of the whole product would take gigabytes)."""
-    topics = topic_mask[:bank].argmax(axis=1)
-    group = np.array(groups)
-    parts = []
-    for start in range(0, len(vectors), chunk):
-        similarities = vectors[start:start + chunk] @ vectors[:bank].T
-        similarities[group[start:start + chunk, None] == group[None, :bank]] = -1.0
-        parts.append(votes(similarities, topics, topic_mask.shape[1]))
-    return np.concatenate(parts).astype(np.float32)
+        return np.maximum.reduceat(similarities[order], starts)
 
 
 @dataclass(frozen=True)

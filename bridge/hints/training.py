@@ -37,7 +37,7 @@ from bridge.hints.corpus import (
     read_repeats, split,
 )
 from bridge.hints.features import BUCKETS, extract
-from bridge.hints.model import Examples, Head, Model, neighbour_votes, save
+from bridge.hints.model import Examples, Head, Model, save
 from bridge.hints.routing import NO_TOPIC
 from bridge.hints.text import prepare
 
@@ -184,32 +184,29 @@ def nearest_examples(vectors: np.ndarray, groups: list[int], masks: list[np.ndar
     return np.stack(columns, axis=1).astype(np.float32)
 
 
-def matrix(features: list, letters: bool, scale: float = VECTOR_SCALE, dense: int = 0):
-    """A sparse design matrix: hashed buckets, then the scaled sentence vector and the dense
-    values after it (the first DENSE of them, or all)."""
+def matrix(features: list, letters: bool, scale: float = VECTOR_SCALE):
+    """A sparse design matrix: hashed buckets, then the scaled sentence vector."""
     from scipy import sparse
 
-    dense = dense or len(features[0].vector)
     rows, cols, values = [], [], []
     for i, item in enumerate(features):
         buckets, counts = item.sparse(letters)
         rows += [i] * len(buckets)
         cols += buckets.tolist()
         values += counts.tolist()
-        rows += [i] * dense
-        cols += range(BUCKETS, BUCKETS + dense)
-        values += (item.vector[:dense] * scale).tolist()
-    width = BUCKETS + dense
+        rows += [i] * len(item.vector)
+        cols += range(BUCKETS, BUCKETS + len(item.vector))
+        values += (item.vector * scale).tolist()
+    width = BUCKETS + len(features[0].vector)
     return sparse.csr_matrix((values, (rows, cols)), shape=(len(features), width), dtype=np.float32)
 
 
-def fit_head(features: list, labels: list[str], c: float, letters: bool, dense: int = 0) -> Head:
-    """Fit one multinomial logistic head on the sparse features and the first DENSE dense values
-    (or all) and keep the weights of used buckets only."""
+def fit_head(features: list, labels: list[str], c: float, letters: bool) -> Head:
+    """Fit one multinomial logistic head and keep the weights of used buckets only."""
     from sklearn.linear_model import LogisticRegression
 
     classifier = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    classifier.fit(matrix(features, letters, dense=dense), labels)
+    classifier.fit(matrix(features, letters), labels)
     weights = classifier.coef_.T.astype(np.float32)  # (features, classes)
     if weights.shape[1] == 1:  # two classes: sklearn keeps one column
         weights = np.hstack([-weights / 2, weights / 2])
@@ -235,12 +232,9 @@ def fit(rows: list[Labelled], use_rules: bool = True) -> Model:
     _, policy_mask = one_hot([row.policy for row in rows])
     _, topic_mask = one_hot([topic_of(row) for row in rows])
     near = nearest_examples(vectors, groups, [policy_mask, topic_mask], bank)
-    voted = neighbour_votes(vectors, groups, topic_mask, bank)
-    features = [extract(message, flags, np.concatenate([dense, near[i], voted[i]]))
+    features = [extract(message, flags, np.concatenate([dense, near[i]]))
                 for i, (message, flags, dense) in enumerate(read)]
-    # the policy head reads all but the topic votes at the end (they are the topic head's)
-    policy = fit_head(features, [row.policy for row in rows], POLICY_C, letters=True,
-                      dense=len(features[0].vector) - topic_mask.shape[1])
+    policy = fit_head(features, [row.policy for row in rows], POLICY_C, letters=True)
     topic = fit_head(features, [topic_of(row) for row in rows], TOPIC_C, letters=TOPIC_LETTERS)
     centroids = {}
     for name in sorted({topic_of(row) for row in rows}):

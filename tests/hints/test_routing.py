@@ -210,31 +210,3 @@ def test_training_reads_set_v16_and_measures_transfer_on_it():
     older, newest = transfer_parts(CORPUS / "training_v16")
     assert len(newest) > 500
     assert not {row.text for row in older} & {row.text for row in newest}
-
-
-def test_the_nearest_examples_vote_for_their_topics_by_cosine():
-    import numpy as np
-
-    from bridge.hints import model
-
-    similarities = np.zeros((1, 40), dtype=np.float32)
-    similarities[0, :model.NEIGHBOURS] = 0.5  # the nearest: half topic 1, half topic 2 ...
-    similarities[0, 0] = 0.9
-    topics = np.zeros(40, dtype=int)
-    topics[:model.NEIGHBOURS] = [1, 2] * (model.NEIGHBOURS // 2) + [1] * (model.NEIGHBOURS % 2)
-    shares = model.votes(similarities, topics, 3)[0]
-    assert shares[0] == 0.0  # ... the far examples of topic 0 do not vote
-    assert shares[1] > shares[2] and abs(shares.sum() - 1.0) < 1e-6
-    examples = model.Examples(np.eye(40, dtype=np.float32), np.ones((40, 1), dtype=bool),
-                              np.eye(3, dtype=bool)[topics])
-    assert np.allclose(examples.votes(similarities[0]), shares)
-
-
-def test_the_policy_head_leaves_the_topic_votes_to_the_topic_head():
-    from bridge.hints.model import load
-
-    shipped = load()
-    if shipped is None or shipped.examples is None:
-        pytest.skip("no model")
-    votes = shipped.examples.topic.shape[1]
-    assert len(shipped.topic.dense) == len(shipped.policy.dense) + votes
