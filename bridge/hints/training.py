@@ -421,8 +421,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.transfer:
             target = CORPUS / args.transfer
             older, newest = transfer_parts(target)
-            runs = [(older, newest, f"other sets → {target.name}"),
-                    (newest, older, f"{target.name} → other sets")]
+            runs = [(older, newest, f"other sets → {target.name}")]
+            if len({row.policy for row in newest}) > 1:  # v16 is all «normal»: no policy head
+                runs.append((newest, older, f"{target.name} → other sets"))
         else:
             runs = [(train, test, f"fold {i}") for i, (train, test) in enumerate(folds(rows))]
         predictions = []
