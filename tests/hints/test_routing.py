@@ -201,3 +201,12 @@ def test_the_authors_next_step_or_a_worker_who_left_is_no_competence_rule(text):
 
 def test_a_worker_dismissed_keeps_the_competence_rule():
     assert check_out_of_competence(prepare("меня уволили без выходного пособия")).applies
+
+
+def test_training_reads_set_v16_and_measures_transfer_on_it():
+    from bridge.hints.training import CORPUS, EXTRAS, transfer_parts
+
+    assert CORPUS / "training_v16" in EXTRAS
+    older, newest = transfer_parts(CORPUS / "training_v16")
+    assert len(newest) > 500
+    assert not {row.text for row in older} & {row.text for row in newest}
