@@ -240,7 +240,7 @@ def threat_forms(message: Message) -> tuple[str, ...]:
     """The flags of the threat forms that the sentences of MESSAGE show."""
     harm, found = harm_lemmas(), set()
     if harm.isdisjoint(message.lemma_index) and FEAR.isdisjoint(message.lemma_index) and \
-            SOMEONE.isdisjoint(message.words):
+            SOMEONE.isdisjoint(message.words) and BODY.isdisjoint(message.lemma_index):
         return ()
     for words in clauses(message):
         if not aimed_at_addressee(words):
@@ -256,12 +256,28 @@ def threat_forms(message: Message) -> tuple[str, ...]:
                                                         readings[i + 1].pos == "INFN")
                                  for i in feared):
             found.add("threat_form:fear")
+        if body_harm(words):
+            found.add("threat_form:body")
         if hurts and any(word in WISHING for word in words[:3]):
             found.add("threat_form:wish")
         if any(word in SOMEONE for word in words) and any(word in OBJECT_YOU for word in words) \
                 and any(not_yet(word) and read(word).person == "3per" for word in words):
             found.add("threat_form:forecast")
     return tuple(sorted(found))
+
+
+# The author's harm to the addressee's body with no harm verb («лицо вам поправлю», «снесу вам
+# голову»): «вам», a first person future, a part of the body (session 7, set v18). A form for
+# the model to weigh, never a verdict: «приду к вам, покажу ногу» reads the same.
+BODY = frozenset("лицо морда рыло харя физиономия голова башка зуб челюсть нос глаз ребро "
+                 "нога рука шея горло глотка почка кость колено хребет".split())
+
+
+def body_harm(words: list[str]) -> bool:
+    """True for a clause of «вам» or «тебе», a first person future and a part of the body."""
+    return any(word in ADDRESSEE for word in words) and \
+        any(is_first_person_future(word) for word in words) and \
+        any(not BODY.isdisjoint(read(word).lemmas) for word in words)
 
 
 def danger_reported(message: Message) -> bool:
@@ -273,6 +289,24 @@ def danger_reported(message: Message) -> bool:
     positions = match.find(message) or (0,)
     near = message.words[max(0, min(positions) - 4):max(positions) + 5]
     return not any(word in ADDRESSEE for word in near)
+
+
+# A lawful step announced (set v18: «пожалеете, что не ответили, я до губернатора дойду») warns
+# of a complaint: bare warnings (LAWFUL_WARNINGS) then leave the verdict to the model, and the
+# step is its flag (not a bar: 11 training threats name one); «… приду с канистрой» stays.
+LAWFUL_STEPS = frozenset("прокуратура прокурор суд иск жалоба пожаловаться жаловаться губернатор "
+                         "инспекция жилинспекция президент роспотребнадзор сми телевидение "
+                         "журналист пикет голосовать выборы обжаловать юрист адвокат "
+                         "предписание приемная омбудсмен уполномоченный".split())
+# Signs of a blade, a gun or death; «🔥» and «💣» also praise («вы огонь 🔥»), so they are left out.
+DEATH_SIGNS = frozenset("🔪🗡🔫🪓⚰💀☠")
+LAWFUL_WARNINGS = frozenset("пожалеете пожалеешь поплатитесь поплатишься попляшешь".split())
+
+
+def lawful_warning(message: Message, own: list[str]) -> bool:
+    """True when every threat phrase found is a bare warning and a lawful step is named."""
+    return bool(own) and all(shown in LAWFUL_WARNINGS for shown in own) and \
+        not LAWFUL_STEPS.isdisjoint(message.lemma_index)
 
 
 def check_threat(message: Message) -> Verdict:
@@ -290,6 +324,8 @@ def check_threat(message: Message) -> Verdict:
         (quoted if reported(message, arrival) else own).append(
             " … ".join(message.words[p] for p in arrival))
     cues = cue_flags(message, "threat_cues.txt")
+    if not DEATH_SIGNS.isdisjoint(message.folded):  # «🔪 жди», «⚰️⚰️ скоро» (set v18)
+        cues += ("threat_cues:sign",)
     # The form of the message, paired with the cue words («addressed» + «family»: «у вас ведь
     # тоже дети»); a form alone supports no guess of the model (``hint.SUPPORT``).
     if any(word in ADDRESSEE for word in message.words):
@@ -302,6 +338,10 @@ def check_threat(message: Message) -> Verdict:
         cues += ("first_person_future",)
     if danger_reported(message):
         cues += ("danger",)
+    if not LAWFUL_STEPS.isdisjoint(message.lemma_index):
+        cues += ("lawful_step",)
+    if lawful_warning(message, own):
+        return Verdict(False, flags=cues)
     if own:
         return Verdict(True, f"угроза: «{own[0]}» (п. 3.6)", ("threat", *cues), strong=True)
     if quoted:
@@ -311,20 +351,32 @@ def check_threat(message: Message) -> Verdict:
 
 
 SELF = frozenset("я меня мне мной мы нас нам нами себя себе собой".split())
+# The author as the one named («я дура старая», «мы и есть дураки»); «мне», «меня» may be the
+# object of someone named («даун какой-то мне отвечал»).
+SELF_NAMED = frozenset("я мы себя себе собой".split())
 
 
 def said_of_oneself(message: Message) -> bool:
     """True when every clause with an insulting word speaks of the author («я», «себя»,
-    «нас») and names no addressee: the author calls himself names, nobody else."""
+    «нас») and names no addressee: the author calls himself names, nobody else. An insult in
+    the nominative beside «мне» or «меня» names someone else (session 7, set v18)."""
     seen = False
     for clause in CLAUSE_RE.findall(message.folded):
-        if not find_obscene(clause):
+        findings = find_obscene(clause)
+        if not findings:
             continue
         seen = True
         words = CLAUSE_WORD_RE.findall(clause)
         if SELF.isdisjoint(words) or not ADDRESSEE.isdisjoint(words):
             return False
+        if SELF_NAMED.isdisjoint(words) and any(nominative(f.word) for f in findings):
+            return False
     return seen
+
+
+def nominative(word: str) -> bool:
+    """True when the dictionary reads WORD first as a nominative («даун», not «дураком»)."""
+    return "nomn" in analyzer().parse(word)[0].tag
 
 
 def check_obscene(message: Message) -> Verdict:

@@ -77,7 +77,7 @@ UNSUPPORTED = {"threat": 0.5, "obscene": 0.7, "court_appeal": 0.9, "noise": 0.7,
 # question of fear, a wish of harm, harm forecast by someone unnamed (harm.threat_forms), a
 # condition put to the addressee (session 6, measured by --transfer on sets v9 and v6).
 SUPPORT = {"threat": ("threat_cues:", "threat_form:aimed", "threat_form:fear", "threat_form:wish",
-                      "threat_form:forecast", "threat_form:condition"),
+                      "threat_form:forecast", "threat_form:condition", "threat_form:body"),
            "obscene": ("soft_insult", "judging_noun"),
            "court_appeal": "court",
            "bypass_law": ("bypass", "offers_return")}

@@ -127,6 +127,8 @@ def spellings(raw: str) -> set[str]:
     plain = raw.strip(".-_")
     squashed = SEPARATORS_RE.sub("", plain)
     readings = {plain, squashed, read_as_cyrillic(squashed), drop_drawl(squashed)}
+    # each part of a hyphenated word («ё-моё-ёпта», «ну-ка-бл*ть»), not single spaced letters
+    readings |= {part for part in plain.split("-") if len(part) > 1} if "-" in plain else set()
     readings |= {by_ear(reading) for reading in readings if CYRILLIC_RE.match(reading)}
     if LATIN_ONLY_RE.match(squashed):
         readings.add(detransliterate(squashed))  # «suki», «pizdec» typed in transliteration
@@ -253,12 +255,22 @@ def raw_words(folded: str) -> list[tuple[str, int]]:
     return found
 
 
+# The obscene word named without being written: «на три буквы», «идите на х» (session 7, set v18).
+UNWRITTEN_RE = re.compile(r"(?<![а-я])на\s+(?:три|3)\s+(?:[а-я]+\s+)?букв[а-я]*|(?<![а-я])"
+                          r"(?:иди|идите|пошел|пошла|пошли|катись|катитесь|вали|валите)\s+на\s+"
+                          r"х(?![а-я*])")
+
+
 def find_obscene(folded: str, quote_spans: tuple[tuple[int, int], ...] = ()) -> list[Finding]:
     """Return every obscene or insulting word of FOLDED text (see ``text.fold``)."""
     findings, seen = [], set()
     folded = fold(folded)
     for pattern, letters in DRAWN:
         folded = pattern.sub(letters, folded)
+    for match in UNWRITTEN_RE.finditer(folded):
+        quoted = any(start <= match.start() < end for start, end in quote_spans)
+        findings.append(Finding(word=match.group(), kind="obscene", quoted=quoted))
+        seen.add((match.group(), match.start()))
     for raw, offset in raw_words(folded):
         result = classify_raw(raw)
         if result and (result[0], offset) not in seen:  # «б.л.я» is both a word and a run

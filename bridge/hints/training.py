@@ -10,7 +10,7 @@ Run from the repository root (development time only; needs scikit-learn):
     python -m bridge.hints.training --repeat-transfer [SET]  # repeats: other sets → SET (newest)
 
 The training data are the tuning part of the main corpus and the training-only sets of
-``EXTRAS`` (``training_v3`` … ``training_v16``: written later, in other words; ``--transfer
+``EXTRAS`` (``training_v3`` … ``training_v19``: written later, in other words; ``--transfer
 [SET]`` fits on every other set and measures on SET, by default the newest, and back — the
 nearest thing to new writers that training may look at). The held-out part of the
 corpus (``corpus.is_held_out``) and held-out set v2 are never read here. Each head is a
@@ -48,7 +48,8 @@ EXTRAS = (CORPUS / "training_v3", CORPUS / "training_v4", CORPUS / "training_v5"
           CORPUS / "training_v6", CORPUS / "training_v7", CORPUS / "training_v8",
           CORPUS / "training_v9", CORPUS / "training_v10", CORPUS / "training_v11",
           CORPUS / "training_v12", CORPUS / "training_v13", CORPUS / "training_v14",
-          CORPUS / "training_v16", CORPUS / "training_v17", CORPUS / "training_v19")
+          CORPUS / "training_v16", CORPUS / "training_v17", CORPUS / "training_v18",
+          CORPUS / "training_v19")
 # --transfer: fit on everything older, measure on the newest set of messages (and back); a set of
 # repeat pairs only (v12) has no messages to measure on.
 NEWEST = [folder for folder in EXTRAS if any(path.name != REPEATS_FILE
