@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from bridge.hints.lexicon import read_entries
 from bridge.hints.morph import analyzer, detransliterate, forms, parses, spell_latin
-from bridge.hints.text import fold
+from bridge.hints.text import fold, is_quoted
 
 # «а» stands for an unstressed «о» as people write it by ear («ахуеть», «ahuet»).
 PREFIX = r"(?:на|по|от|ни|до|за|раз|рас|вы|о|а|обо|об|пере|при|под|про|у|с)?"
@@ -111,8 +111,12 @@ def collapse_repeats(word: str) -> str:
 
 def drop_drawl(word: str) -> str:
     """Drop a drawn-out ending of another letter: «бляааа» → «бля», «сукааааа» stays «сука»
-    after ``collapse_repeats``."""
-    return DRAWL_RE.sub("", word)
+    after ``collapse_repeats``. The pattern runs on the word's last run of one letter and the two
+    letters before it, where any drawl lies: on the whole of «ааа…а1» (100,000 letters) it tried
+    every start of the run, a minute and a half for one message."""
+    run = len(word) - len(word.rstrip(word[-1:]))
+    tail = max(0, len(word) - run - 2)
+    return word[:tail] + DRAWL_RE.sub("", word[tail:])
 
 
 def read_as_cyrillic(word: str) -> str:
@@ -164,7 +168,17 @@ def masked_regex(raw: str) -> re.Pattern[str] | None:
     if not any(char in word for char in MASK_CHARS) or not CYRILLIC_RE.search(word):
         return None
     pieces = MASK_RUNS_RE.split(word)
+    if sum(map(len, pieces)) > longest_form():
+        return NO_FORM   # no form holds that many written letters; compiling took seconds on «а*а*…»
     return re.compile("[а-я]{0,4}".join(re.escape(piece) for piece in pieces) + "$")
+
+
+NO_FORM = re.compile(r"(?!)")  # a masked word that no obscene form can fill
+
+
+@lru_cache(maxsize=1)
+def longest_form() -> int:
+    return max(map(len, read_entries("obscene_forms.txt")))
 
 
 def mask_fills(raw: str) -> list[str]:
@@ -268,13 +282,13 @@ def find_obscene(folded: str, quote_spans: tuple[tuple[int, int], ...] = ()) -> 
     for pattern, letters in DRAWN:
         folded = pattern.sub(letters, folded)
     for match in UNWRITTEN_RE.finditer(folded):
-        quoted = any(start <= match.start() < end for start, end in quote_spans)
+        quoted = is_quoted(match.start(), quote_spans)
         findings.append(Finding(word=match.group(), kind="obscene", quoted=quoted))
         seen.add((match.group(), match.start()))
     for raw, offset in raw_words(folded):
         result = classify_raw(raw)
         if result and (result[0], offset) not in seen:  # «б.л.я» is both a word and a run
             seen.add((result[0], offset))
-            quoted = any(start <= offset < end for start, end in quote_spans)
+            quoted = is_quoted(offset, quote_spans)
             findings.append(Finding(word=result[0], kind=result[1], quoted=quoted))
     return findings

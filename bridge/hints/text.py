@@ -10,6 +10,7 @@ the content words (``vectors``), computed on first use.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -21,6 +22,9 @@ from bridge.hints.vectors import sentence_vector
 WORD_RE = re.compile(r"[а-яa-z0-9']+")
 LATIN_RE = re.compile(r"^[a-z']+$")
 QUOTE_RE = re.compile(r"«[^»]*»|\"[^\"]*\"|„[^“”]*[“”]|“[^”]*”")
+# The same quotations as opening mark → the marks that close it (``quotation_spans``).
+QUOTE_MARKS = {"«": "»", '"': '"', "„": "“”", "“": "”"}
+OPENING_RE = re.compile("[«\"„“]")
 # «он сказал: ...», «сказал сыну: ...»: the reported speech runs to the end of the sentence.
 SPEECH_RE = re.compile(
     r"(?:сказал|сказала|сказали|говорит|говорят|кричит|кричал|кричала|написал|написала|"
@@ -126,10 +130,48 @@ class Message:
 
 
 def find_quote_spans(folded: str) -> tuple[tuple[int, int], ...]:
-    """Return the character spans of quotations and reported speech in FOLDED text."""
-    spans = [match.span() for match in QUOTE_RE.finditer(folded)]
-    spans += [match.span() for match in SPEECH_RE.finditer(folded)]
-    return tuple(sorted(spans))
+    """Return the character spans of quotations and reported speech in FOLDED text, overlapping
+    ones joined (a word is quoted when it starts inside one: ``is_quoted``)."""
+    spans = sorted(quotation_spans(folded) + [match.span() for match in SPEECH_RE.finditer(folded)])
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        if joined and start < joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
+        else:
+            joined.append((start, end))
+    return tuple(joined)
+
+
+def quotation_spans(folded: str) -> list[tuple[int, int]]:
+    """The spans QUOTE_RE finds, found without it: from every opening mark with no closing one
+    after it the pattern read the rest of the text (50,000 «: three seconds). The next closing
+    mark of each kind is looked up once and kept while it lies ahead."""
+    spans: list[tuple[int, int]] = []
+    ahead: dict[str, int] = {}
+    found = OPENING_RE.search(folded)
+    while found:
+        start = found.start()
+        ends = [next_mark(folded, mark, start + 1, ahead) for mark in QUOTE_MARKS[found.group()]]
+        end = min((index for index in ends if index >= 0), default=-1)
+        if end >= 0:
+            spans.append((start, end + 1))
+        found = OPENING_RE.search(folded, end + 1 if end >= 0 else start + 1)
+    return spans
+
+
+def next_mark(folded: str, mark: str, start: int, ahead: dict[str, int]) -> int:
+    """The index of the first MARK at or after START, or -1; AHEAD keeps each mark's last find."""
+    known = ahead.get(mark)
+    if known is None or (0 <= known < start):
+        known = folded.find(mark, start)
+        ahead[mark] = known
+    return known
+
+
+def is_quoted(offset: int, spans: tuple[tuple[int, int], ...]) -> bool:
+    """Does OFFSET lie inside one of SPANS (sorted, disjoint: ``find_quote_spans``)?"""
+    index = bisect_right(spans, (offset, float("inf"))) - 1
+    return index >= 0 and offset < spans[index][1]
 
 
 def prepare(text: str) -> Message:
@@ -143,8 +185,7 @@ def prepare(text: str) -> Message:
     found = [(read_word(match.group()), match.start()) for match in WORD_RE.finditer(words_text)]
     found = [(word, start) for word, start in found if word]
     words = tuple(word for word, _ in found)
-    quoted = tuple(any(s <= start < e for s, e in spans) for _, start in found) if spans \
-        else (False,) * len(found)
+    quoted = tuple(is_quoted(start, spans) for _, start in found) if spans else (False,) * len(found)
     sets = tuple(map(lemma_set, words))
     return Message(
         text=text,

@@ -238,3 +238,19 @@ def test_a_giant_word_is_no_misspelt_insult():
 
     assert not is_misspelt_insult("й" * 50_000)
     assert find_obscene("й" * 50_000) == []
+
+
+def test_hostile_runs_are_read_the_same_and_in_linear_time():
+    """Three patterns read the rest of the text from every start of a hostile run (bench/
+    hints_hostile.py: «а»×100,000 + «1» took 97–116 s, «а*»×50,000 seven seconds, 50,000 «
+    three). They now look only where a match can be; the readings are those of before."""
+    from bridge.hints.obscene import classify_raw, drop_drawl
+    from bridge.hints.text import find_quote_spans, is_quoted
+
+    assert drop_drawl("бляааа") == "бля" and drop_drawl("а" * 100_000 + "1") == "а" * 100_000 + "1"
+    assert drop_drawl("ааааа") == "аа"
+    assert classify_raw("а*" * 50_000) is None and classify_raw("х*й") == ("хуй", "obscene")
+    spans = find_quote_spans("он сказал: «раз» и «два. " + "«" * 50_000)
+    assert spans == ((3, 23),)          # the reported speech holds the closed quotation
+    assert is_quoted(12, spans) and not is_quoted(23, spans)
+    assert find_quote_spans('„раз“ и "два" и “три') == ((0, 5), (8, 13))
