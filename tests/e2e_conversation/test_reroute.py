@@ -24,9 +24,19 @@ def new_case(stand):
 
 
 def days_pass(stand, days: int) -> None:
-    """Hourly cycles: whatever the hour the test starts at, the working hours of each day are seen."""
-    for _ in range(days * 24):
+    """Hourly cycles through DAYS whole working days, whatever the hour and the date the test starts
+    at: a day counts once its 09:00 and its 23:00 have been seen (started on 31 December at 23:55,
+    three calendar days were New Year holidays with no working hour, and no reminder was due)."""
+    calendar = stand.app.config.calendar
+    begun, passed = set(), 0
+    while passed < days:
         stand.cycle(timedelta(hours=1))
+        local = calendar.local(stand.now)
+        if calendar.is_working_day(local.date()):
+            if local.hour == 9:
+                begun.add(local.date())
+            elif local.hour == 23 and local.date() in begun:
+                passed += 1
 
 
 def test_reroute_sends_to_the_new_department_and_withdraws_from_the_old(stand):
