@@ -21,8 +21,7 @@ from bridge.hints.vectors import sentence_vector
 
 WORD_RE = re.compile(r"[а-яa-z0-9']+")
 LATIN_RE = re.compile(r"^[a-z']+$")
-QUOTE_RE = re.compile(r"«[^»]*»|\"[^\"]*\"|„[^“”]*[“”]|“[^”]*”")
-# The same quotations as opening mark → the marks that close it (``quotation_spans``).
+# A quotation: an opening mark → the marks that may close it («…», "…", „…“ or „…”, “…”).
 QUOTE_MARKS = {"«": "»", '"': '"', "„": "“”", "“": "”"}
 OPENING_RE = re.compile("[«\"„“]")
 # «он сказал: ...», «сказал сыну: ...»: the reported speech runs to the end of the sentence.
@@ -143,9 +142,10 @@ def find_quote_spans(folded: str) -> tuple[tuple[int, int], ...]:
 
 
 def quotation_spans(folded: str) -> list[tuple[int, int]]:
-    """The spans QUOTE_RE finds, found without it: from every opening mark with no closing one
-    after it the pattern read the rest of the text (50,000 «: three seconds). The next closing
-    mark of each kind is looked up once and kept while it lies ahead."""
+    """The spans of quotations: each opening mark to the first mark that closes it, the search
+    going on after that mark. A regex («[^»]*»|…) read the rest of the text from every opening
+    mark with no closing one (50,000 «: three seconds); here the next closing mark of each kind
+    is looked up once and kept while it lies ahead."""
     spans: list[tuple[int, int]] = []
     ahead: dict[str, int] = {}
     found = OPENING_RE.search(folded)
